@@ -1,0 +1,102 @@
+"""Bindings: one package per emulated Cloudflare service, each built over the shared storage layer and clock.
+
+Each binding package exposes ``create(services) -> Plugin | None``. A :class:`Plugin` puts its objects
+into the worker's env (``bindings()``) and may run machinery beside the worker (``start``/``close``:
+queue consumers, cron schedules). Binding packages are imported only when the config uses them, so a
+worker without D1 never pays for importing it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyflare.clock import Clock
+    from pyflare.config import ResolvedConfig
+    from pyflare.runtime.background import Background
+    from pyflare.runtime.runtime import Runtime
+    from pyflare.storage import Storage
+
+
+@dataclass
+class Options:
+    """Emulation settings that are not part of wrangler's config (flags, ``Pyflare(...)`` arguments)."""
+
+    kv_propagation_delay: float = 0.0
+    crons: bool = True
+    dev: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Services:
+    """What every binding is built from: the config, the one storage layer, the one clock."""
+
+    config: ResolvedConfig
+    storage: Storage
+    clock: Clock
+    background: Background
+    runtime: Runtime
+    options: Options
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("pyflare"))
+
+    def spawn(self, awaitable: Awaitable[Any], what: str) -> Any:
+        return self.background.spawn(awaitable, what)
+
+
+class Plugin:
+    """A binding service for one worker instance."""
+
+    def bindings(self) -> dict[str, Any]:
+        return {}
+
+    async def start(self) -> None:
+        """Start any background machinery (called once the worker is loaded)."""
+
+    async def close(self) -> None:
+        """Stop background machinery; storage is closed after this."""
+
+
+def _uses(*attrs: str) -> Callable[[Any], bool]:
+    def check(worker: Any) -> bool:
+        for attr in attrs:
+            value: Any = worker
+            for part in attr.split("."):
+                value = getattr(value, part)
+            if value:
+                return True
+        return False
+
+    return check
+
+
+# (does the config use it?, module) in the order plugins are built.
+REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
+    (_uses("kv_namespaces"), "pyflare.bindings.kv"),
+    (_uses("r2_buckets"), "pyflare.bindings.r2"),
+    (_uses("d1_databases"), "pyflare.bindings.d1"),
+    (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
+    (_uses("triggers.crons"), "pyflare.cron"),
+]
+
+
+def create_plugins(services: Services) -> list[Plugin]:
+    plugins: list[Plugin] = []
+    for used, module_name in REGISTRY:
+        if not used(services.config.worker):
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            services.log.warning("%s is not available in this pyflare build; its bindings are absent", module_name)
+            continue
+        plugin = module.create(services)
+        if plugin is not None:
+            plugins.append(plugin)
+    return plugins

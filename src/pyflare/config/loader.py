@@ -1,0 +1,217 @@
+"""Finding, parsing and resolving a wrangler configuration into one :class:`ResolvedConfig`."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import json5
+from dotenv import dotenv_values
+from pydantic import BaseModel, ValidationError
+
+from pyflare.config.models import KNOWN_IGNORED, NON_INHERITABLE, WorkerConfig
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CONFIG_NAMES = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
+
+
+class ConfigError(Exception):
+    """A configuration problem, with one message naming the file and the key."""
+
+    exit_code = 2
+
+
+@dataclass
+class ResolvedConfig:
+    """A worker's configuration with its environment applied and its secrets loaded."""
+
+    path: Path
+    worker: WorkerConfig
+    environment: str | None = None
+    bindings_vars: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        """The folder that holds the config file; relative paths in the config start here."""
+        return self.path.parent
+
+    @property
+    def main_path(self) -> Path:
+        return (self.root / (self.worker.main or "")).resolve()
+
+    @property
+    def name(self) -> str:
+        return self.worker.name or "worker"
+
+
+def find_config(path: str | Path | None = None) -> Path:
+    """The config file at ``path``, or the one inside the folder ``path`` (default: the current folder)."""
+    candidate = Path(path or ".").resolve()
+    if candidate.is_dir():
+        for name in CONFIG_NAMES:
+            if (candidate / name).is_file():
+                return candidate / name
+        raise ConfigError(f"{candidate}: no wrangler.toml, wrangler.jsonc or wrangler.json in this folder")
+    if not candidate.is_file():
+        raise ConfigError(f"{candidate}: no such config file")
+    return candidate
+
+
+def parse_file(path: Path) -> dict[str, Any]:
+    """The raw contents of a config file as a dict; syntax errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    if path.suffix == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+            where = f"{path}:{line}" if line else str(path)
+            raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
+    else:
+        try:
+            data = json5.loads(text)
+        except ValueError as exc:
+            message = str(exc).replace("<string>:", "line ")
+            raise ConfigError(f"{path}: JSON syntax error: {message}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a table/object")
+    return data
+
+
+def _line_from_message(message: str) -> int | None:
+    marker = "at line "
+    if marker in message:
+        digits = message.split(marker, 1)[1].split(",", 1)[0].split(")", 1)[0]
+        if digits.strip().isdigit():
+            return int(digits)
+    return None
+
+
+def merge_environment(raw: dict[str, Any], environment: str | None, path: Path) -> dict[str, Any]:
+    """Apply wrangler's inheritance rules: most keys inherit, bindings and vars never do."""
+    top = {k: v for k, v in raw.items() if k != "env"}
+    if environment is None:
+        return top
+    envs = raw.get("env") or {}
+    if not isinstance(envs, dict) or environment not in envs:
+        known = ", ".join(sorted(envs)) if isinstance(envs, dict) and envs else "none"
+        raise ConfigError(f'{path}: env.{environment}: no such environment (defined: {known})')
+    block = envs[environment]
+    if not isinstance(block, dict):
+        raise ConfigError(f"{path}: env.{environment}: must be a table/object")
+    merged = {k: v for k, v in top.items() if k not in NON_INHERITABLE}
+    merged.update(block)
+    if "name" not in block and top.get("name"):
+        merged["name"] = f"{top['name']}-{environment}"
+    return merged
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def unknown_keys(model: BaseModel, prefix: str = "") -> list[str]:
+    """Dotted paths of keys the models do not know (pydantic keeps them as extras)."""
+    found: list[str] = []
+    for key in model.model_extra or {}:
+        if prefix or key not in KNOWN_IGNORED:
+            found.append(f"{prefix}{key}")
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            if isinstance(item, BaseModel):
+                where = f"{prefix}{name}[{index}]." if isinstance(value, list) else f"{prefix}{name}."
+                found.extend(unknown_keys(item, where))
+    return found
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    environment: str | None = None,
+    vars: dict[str, Any] | None = None,
+    require_main: bool = True,
+) -> ResolvedConfig:
+    """Find, parse, validate and resolve a config; raises :class:`ConfigError` on any problem."""
+    config_path = find_config(path)
+    raw = parse_file(config_path)
+    merged = merge_environment(raw, environment, config_path)
+    prefix = f"env.{environment}." if environment else ""
+    try:
+        worker = WorkerConfig.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = prefix + _location(first["loc"])
+        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{config_path}: {where}: {first['msg']}{more}") from None
+    warnings = [
+        f'{config_path}: unexpected field "{key}" (ignored)' for key in unknown_keys(worker, prefix="")
+    ]
+    _check(worker, config_path, prefix, require_main)
+    resolved = ResolvedConfig(path=config_path, worker=worker, environment=environment, warnings=warnings)
+    resolved.bindings_vars = {**worker.vars, **load_secrets(config_path.parent, environment)}
+    for key, value in (vars or {}).items():
+        resolved.bindings_vars[key] = value
+    return resolved
+
+
+def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) -> None:
+    if require_main:
+        if not worker.main:
+            raise ConfigError(f'{path}: {prefix}main: missing; set main = "src/entry.py" (the worker module)')
+        main = (path.parent / worker.main).resolve()
+        if not main.is_file():
+            raise ConfigError(f"{path}: {prefix}main: {worker.main} does not exist ({main})")
+    names: dict[str, str] = {}
+    groups = {
+        "kv_namespaces": [b.binding for b in worker.kv_namespaces],
+        "r2_buckets": [b.binding for b in worker.r2_buckets],
+        "d1_databases": [b.binding for b in worker.d1_databases],
+        "queues.producers": [b.binding for b in worker.queues.producers],
+        "durable_objects.bindings": [b.name for b in worker.durable_objects.bindings],
+        "workflows": [b.binding for b in worker.workflows],
+        "services": [b.binding for b in worker.services],
+    }
+    for group, bindings in groups.items():
+        for name in bindings:
+            if name in names:
+                raise ConfigError(f'{path}: {prefix}{group}: binding "{name}" is already used by {names[name]}')
+            names[name] = group
+    for index, consumer in enumerate(worker.queues.consumers):
+        if consumer.dead_letter_queue and consumer.dead_letter_queue == consumer.queue:
+            raise ConfigError(
+                f"{path}: {prefix}queues.consumers[{index}].dead_letter_queue: "
+                f'queue "{consumer.queue}" cannot be its own dead letter queue'
+            )
+    from croniter import croniter  # imported here: only configs with crons pay for it
+
+    for index, cron in enumerate(worker.triggers.crons):
+        if not croniter.is_valid(cron):
+            raise ConfigError(f'{path}: {prefix}triggers.crons[{index}]: invalid cron expression "{cron}"')
+
+
+def load_secrets(folder: Path, environment: str | None) -> dict[str, str]:
+    """Secrets from ``.dev.vars.<env>`` or ``.dev.vars``, falling back to ``.env.<env>`` or ``.env``."""
+    for base in (".dev.vars", ".env"):
+        names = ([f"{base}.{environment}"] if environment else []) + [base]
+        for name in names:
+            candidate = folder / name
+            if candidate.is_file():
+                return {k: v or "" for k, v in dotenv_values(candidate).items()}
+    return {}
+
+

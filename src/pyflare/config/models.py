@@ -1,0 +1,229 @@
+"""Typed models of wrangler's configuration keys (the subset pyflare emulates, plus known keys it ignores)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    # Unknown keys are kept (extra="allow") so the loader can warn about them as wrangler does.
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class KVNamespace(_Model):
+    binding: str
+    id: str | None = None
+    preview_id: str | None = None
+
+    @property
+    def storage_name(self) -> str:
+        return self.id or self.binding
+
+
+class R2Bucket(_Model):
+    binding: str
+    bucket_name: str | None = None
+    preview_bucket_name: str | None = None
+    jurisdiction: str | None = None
+
+    @property
+    def storage_name(self) -> str:
+        return self.bucket_name or self.binding
+
+
+class D1Database(_Model):
+    binding: str
+    database_name: str | None = None
+    database_id: str | None = None
+    preview_database_id: str | None = None
+    migrations_dir: str = "migrations"
+    migrations_table: str = "d1_migrations"
+
+    @property
+    def storage_name(self) -> str:
+        return self.database_name or self.database_id or self.binding
+
+
+class QueueProducer(_Model):
+    binding: str
+    queue: str
+    delivery_delay: int = Field(default=0, ge=0, le=43200)
+
+
+class QueueConsumer(_Model):
+    queue: str
+    max_batch_size: int = Field(default=10, ge=1, le=100)
+    max_batch_timeout: float = Field(default=5, ge=0, le=60)
+    max_retries: int = Field(default=3, ge=0, le=100)
+    dead_letter_queue: str | None = None
+    max_concurrency: int | None = Field(default=None, ge=1, le=250)
+    retry_delay: int = Field(default=0, ge=0, le=43200)
+    type: str | None = None
+    visibility_timeout_ms: int | None = None
+
+
+class Queues(_Model):
+    producers: list[QueueProducer] = []
+    consumers: list[QueueConsumer] = []
+
+
+class DurableObjectBinding(_Model):
+    name: str
+    class_name: str
+    script_name: str | None = None
+    environment: str | None = None
+
+
+class DurableObjects(_Model):
+    bindings: list[DurableObjectBinding] = []
+
+
+class Migration(_Model):
+    tag: str
+    new_classes: list[str] = []
+    new_sqlite_classes: list[str] = []
+    renamed_classes: list[dict[str, str]] = []
+    deleted_classes: list[str] = []
+    transferred_classes: list[dict[str, str]] = []
+
+
+class Triggers(_Model):
+    crons: list[str] = []
+
+
+class Workflow(_Model):
+    binding: str
+    name: str
+    class_name: str
+    script_name: str | None = None
+
+
+class Service(_Model):
+    binding: str
+    service: str
+    environment: str | None = None
+    entrypoint: str | None = None
+
+
+class Assets(_Model):
+    directory: str | None = None
+    binding: str | None = None
+    html_handling: str | None = None
+    not_found_handling: str | None = None
+    run_worker_first: bool | list[str] | None = None
+
+
+class Dev(_Model):
+    port: int | None = Field(default=None, ge=0, le=65535)
+    ip: str | None = None
+    local_protocol: str | None = None
+    host: str | None = None
+    upstream_protocol: str | None = None
+    inspector_port: int | None = None
+
+
+class PyflareSettings(_Model):
+    """The ``[pyflare]`` table: settings only pyflare reads (wrangler ignores it)."""
+
+    kv_propagation_delay: float = Field(default=0, ge=0)
+    crons: bool = True
+
+
+# Keys that only configure an environment and are never inherited from the top level.
+NON_INHERITABLE = (
+    "vars",
+    "define",
+    "kv_namespaces",
+    "r2_buckets",
+    "d1_databases",
+    "queues",
+    "durable_objects",
+    "services",
+    "workflows",
+    "analytics_engine_datasets",
+    "hyperdrive",
+    "vectorize",
+    "ai",
+    "browser",
+    "send_email",
+    "version_metadata",
+    "dispatch_namespaces",
+    "mtls_certificates",
+    "tail_consumers",
+    "unsafe",
+    "pipelines",
+)
+
+# Wrangler keys pyflare accepts without emulating; they never warn.
+KNOWN_IGNORED = (
+    "account_id",
+    "workers_dev",
+    "preview_urls",
+    "route",
+    "routes",
+    "usage_model",
+    "observability",
+    "placement",
+    "limits",
+    "build",
+    "rules",
+    "find_additional_modules",
+    "base_dir",
+    "preserve_file_names",
+    "no_bundle",
+    "minify",
+    "keep_names",
+    "logpush",
+    "upload_source_maps",
+    "keep_vars",
+    "tsconfig",
+    "jsx_factory",
+    "jsx_fragment",
+    "node_compat",
+    "legacy_env",
+    "send_metrics",
+    "site",
+    "wasm_modules",
+    "text_blobs",
+    "data_blobs",
+    "alias",
+    "python_modules",
+    "$schema",
+    "first_party_worker",
+    "zone_id",
+    "compliance_region",
+    "containers",
+    "cloudchamber",
+    "secrets_store_secrets",
+    "unsafe_hello_world",
+    "workflows_bindings",
+    "logfwdr",
+    "keep_vars",
+    "exports",
+    "assets_ignore",
+) + NON_INHERITABLE[9:]
+
+
+class WorkerConfig(_Model):
+    """One resolved worker configuration (top level merged with the chosen ``[env.NAME]``)."""
+
+    name: str | None = None
+    main: str | None = None
+    compatibility_date: str | None = None
+    compatibility_flags: list[str] = []
+    vars: dict[str, Any] = {}
+    kv_namespaces: list[KVNamespace] = []
+    r2_buckets: list[R2Bucket] = []
+    d1_databases: list[D1Database] = []
+    queues: Queues = Queues()
+    durable_objects: DurableObjects = DurableObjects()
+    migrations: list[Migration] = []
+    triggers: Triggers = Triggers()
+    workflows: list[Workflow] = []
+    services: list[Service] = []
+    assets: Assets | None = None
+    dev: Dev = Dev()
+    pyflare: PyflareSettings = PyflareSettings()
+    env: dict[str, dict[str, Any]] = {}

@@ -1,0 +1,95 @@
+"""The runtime: the currently loaded worker, reloading it, and dispatching events to it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from pyflare.clock import Clock
+from pyflare.runtime.background import Background
+from pyflare.runtime.worker import Worker, WorkerLoadError
+from pyflare.workers._jsdict import JsDict
+from pyflare.workers._response import Response
+
+log = logging.getLogger("pyflare")
+
+
+class ScheduledController:
+    """The ``controller`` a scheduled handler receives."""
+
+    type = "scheduled"
+
+    def __init__(self, cron: str, scheduled_time_ms: int) -> None:
+        self.cron = cron
+        self.scheduledTime = scheduled_time_ms
+        self.no_retry_requested = False
+
+    @property
+    def scheduled_time(self) -> int:
+        return self.scheduledTime
+
+    def noRetry(self) -> None:  # noqa: N802 - Cloudflare's name
+        """Ask the platform not to retry this run if it fails."""
+        self.no_retry_requested = True
+
+    no_retry = noRetry
+
+
+class Runtime:
+    """Owns the live :class:`Worker` (or the error that stopped it loading) and hands it events."""
+
+    def __init__(self, main: Any, env: Any, clock: Clock, background: Background) -> None:
+        self.main = main
+        self.env = env
+        self.clock = clock
+        self.background = background
+        self.worker: Worker | None = None
+        self.load_error: WorkerLoadError | None = None
+        self.generation = 0
+
+    def load(self) -> Worker:
+        """Import (or re-import) the worker; on failure keep the previous state and raise."""
+        try:
+            worker = Worker(self.main, self.env, self.background.spawn, self.clock)
+        except WorkerLoadError as exc:
+            self.load_error = exc
+            raise
+        if self.worker is not None:
+            self.worker.unload()
+        self.worker, self.load_error = worker, None
+        self.generation += 1
+        return worker
+
+    def current(self) -> Worker:
+        if self.worker is None or self.load_error is not None:
+            raise self.load_error or WorkerLoadError("the worker is not loaded", "")
+        return self.worker
+
+    async def fetch(self, request: Any) -> Response:
+        return await self.current().fetch(request)
+
+    async def scheduled(self, cron: str = "", scheduled_time: float | None = None) -> JsDict:
+        """Run the scheduled handler once; returns ``{"outcome": "ok"|"exception", "noRetry": bool}``."""
+        when_ms = int((scheduled_time if scheduled_time is not None else self.clock.time()) * 1000)
+        controller = ScheduledController(cron, when_ms)
+        started = time.perf_counter()
+        outcome, error = "ok", None
+        try:
+            await self.current().scheduled(controller)
+        except Exception as exc:  # the outcome reports it; the caller decides how to surface it
+            outcome, error = "exception", exc
+            log.error("scheduled handler (cron %r) failed: %s: %s", cron, type(exc).__name__, exc, exc_info=exc)
+        result = JsDict(outcome=outcome, noRetry=controller.no_retry_requested, cron=cron,
+                        scheduledTime=when_ms, duration_ms=round((time.perf_counter() - started) * 1000, 2))
+        if error is not None:
+            result["error"] = f"{type(error).__name__}: {error}"
+        return result
+
+    async def queue(self, batch: Any) -> None:
+        await self.current().queue(batch)
+
+    def unload(self) -> None:
+        if self.worker is not None:
+            self.worker.unload()
+            self.worker = None

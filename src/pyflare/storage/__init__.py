@@ -1,0 +1,12 @@
+"""The one storage layer every binding uses: where state lives, SQLite access and blob files.
+
+A :class:`Storage` is rooted either in a persist folder (``.pyflare/state`` by default, readable files
+that survive restarts) or in a fresh temporary folder that is removed on close. Bindings ask it for a
+SQLite database or a blob store by plugin and name; they never build file paths themselves.
+"""
+
+from pyflare.storage.blobs import BlobStore
+from pyflare.storage.root import Storage, safe_name
+from pyflare.storage.sqlite import Database
+
+__all__ = ["BlobStore", "Database", "Storage", "safe_name"]

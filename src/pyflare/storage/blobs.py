@@ -1,0 +1,108 @@
+"""Blob files: immutable bodies named by random ids, never by user keys.
+
+A blob is written to a temporary file, flushed to disk and renamed into place, so a crash leaves either
+no blob or a whole one. Whoever records the blob id (a metadata row) commits that row after the blob is
+in place; blobs no row points to are removed by :meth:`BlobStore.collect_garbage` at the next start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 16
+_BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class BlobStore:
+    """A folder of immutable blob files."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, blob_id: str) -> Path:
+        if not _BLOB_ID.match(blob_id):
+            raise ValueError(f"invalid blob id {blob_id!r}")
+        return self.folder / blob_id
+
+    def _new(self) -> tuple[str, Path, BinaryIO]:
+        blob_id = secrets.token_hex(16)
+        tmp = self.folder / f".tmp-{blob_id}"
+        return blob_id, tmp, open(tmp, "wb")  # noqa: SIM115 - closed by the caller
+
+    def _seal(self, blob_id: str, tmp: Path, handle: BinaryIO) -> str:
+        handle.flush()
+        os.fsync(handle.fileno())
+        handle.close()
+        os.replace(tmp, self.path(blob_id))
+        return blob_id
+
+    def put_bytes(self, data: bytes) -> str:
+        blob_id, tmp, handle = self._new()
+        try:
+            handle.write(data)
+            return self._seal(blob_id, tmp, handle)
+        except BaseException:
+            handle.close()
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def put_chunks(self, chunks: Iterable[bytes]) -> str:
+        blob_id, tmp, handle = self._new()
+        try:
+            for chunk in chunks:
+                handle.write(chunk)
+            return self._seal(blob_id, tmp, handle)
+        except BaseException:
+            handle.close()
+            tmp.unlink(missing_ok=True)
+            raise
+
+    async def put_stream(self, chunks: AsyncIterable[bytes]) -> str:
+        """Write an async stream to a new blob without holding it whole in memory."""
+        blob_id, tmp, handle = self._new()
+        try:
+            async for chunk in chunks:
+                handle.write(chunk)
+            return self._seal(blob_id, tmp, handle)
+        except BaseException:
+            handle.close()
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def read(self, blob_id: str, offset: int = 0, length: int | None = None) -> bytes:
+        with open(self.path(blob_id), "rb") as handle:
+            handle.seek(offset)
+            return handle.read() if length is None else handle.read(length)
+
+    async def stream(self, blob_id: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        """Yield a blob's bytes (or a range of them) in chunks."""
+        with open(self.path(blob_id), "rb") as handle:
+            handle.seek(offset)
+            remaining = length
+            while remaining is None or remaining > 0:
+                chunk = handle.read(CHUNK if remaining is None else min(CHUNK, remaining))
+                if not chunk:
+                    break
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    def size(self, blob_id: str) -> int:
+        return self.path(blob_id).stat().st_size
+
+    def delete(self, blob_id: str) -> None:
+        self.path(blob_id).unlink(missing_ok=True)
+
+    def collect_garbage(self, referenced: set[str]) -> int:
+        """Remove temporary files and blobs nothing refers to; returns how many were removed."""
+        removed = 0
+        for entry in self.folder.iterdir():
+            if entry.name.startswith(".tmp-") or (_BLOB_ID.match(entry.name) and entry.name not in referenced):
+                entry.unlink(missing_ok=True)
+                removed += 1
+        return removed

@@ -1,0 +1,72 @@
+"""Storage roots: a persist folder or a temporary one, and safe file names inside them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from pyflare.storage.blobs import BlobStore
+from pyflare.storage.sqlite import Database
+
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def safe_name(name: str) -> str:
+    """A file-name-safe form of a configured name (namespace id, bucket, database name).
+
+    Ordinary names stay as they are, so a D1 database ``my-db`` is ``my-db.sqlite``; anything that could
+    escape the folder or is not portable becomes a readable prefix plus a hash.
+    """
+    if _SAFE.match(name) and ".." not in name:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:40]
+    return f"{readable}-{digest}" if readable else digest
+
+
+class Storage:
+    """Where one pyflare instance keeps its state."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        if root is None:
+            self.root = Path(tempfile.mkdtemp(prefix="pyflare-"))
+            self.persistent = False
+        else:
+            self.root = Path(root).resolve()
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.persistent = True
+        self._databases: dict[Path, Database] = {}
+        self._blob_stores: dict[Path, BlobStore] = {}
+
+    def folder(self, plugin: str, *names: str) -> Path:
+        """A folder under the root for ``plugin`` (e.g. ``kv``), created on demand."""
+        path = self.root.joinpath(safe_name(plugin), *(safe_name(n) for n in names))
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def database(self, plugin: str, name: str, *, file_name: str | None = None) -> Database:
+        """The SQLite database ``<root>/<plugin>/<name>.sqlite`` (one connection per file, reused)."""
+        path = self.folder(plugin) / f"{safe_name(file_name or name)}.sqlite"
+        db = self._databases.get(path)
+        if db is None:
+            db = self._databases[path] = Database(path)
+        return db
+
+    def blobs(self, plugin: str, name: str) -> BlobStore:
+        """The blob store ``<root>/<plugin>/<name>/blobs``."""
+        path = self.folder(plugin, name, "blobs")
+        store = self._blob_stores.get(path)
+        if store is None:
+            store = self._blob_stores[path] = BlobStore(path)
+        return store
+
+    def close(self) -> None:
+        for db in self._databases.values():
+            db.close()
+        self._databases.clear()
+        self._blob_stores.clear()
+        if not self.persistent:
+            shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,57 @@
+"""pyflare's CPython implementation of Cloudflare's Python Workers API (the ``workers`` module).
+
+Worker code imports it as ``workers``: pyflare's loader maps that name here for each worker's modules,
+without installing a top-level ``workers`` package. Where this differs from Cloudflare's SDK it says so
+in docs/python-api.md.
+"""
+
+from pyflare.workers._context import ExecutionContext, env, wait_until, waitUntil
+from pyflare.workers._entrypoints import DurableObject, WorkerEntrypoint, WorkflowEntrypoint, handler
+from pyflare.workers._fetch import fetch
+from pyflare.workers._formdata import Blob, File, FormData
+from pyflare.workers._headers import Headers
+from pyflare.workers._jsdict import JsDict
+from pyflare.workers._request import Request
+from pyflare.workers._response import FetchResponse, Response
+
+
+def import_from_javascript(name: str) -> object:
+    """Cloudflare's way to reach JS modules; pyflare offers the few shims in ``pyflare.workers.js``."""
+    if name in ("js", "cloudflare:workers"):
+        from pyflare.workers import js
+
+        return js
+    raise ImportError(f"import_from_javascript({name!r}): no JavaScript module of that name in pyflare")
+
+
+def python_to_rpc(value: object) -> object:
+    """Values cross pyflare's RPC as Python objects; kept for API compatibility."""
+    return value
+
+
+def python_from_rpc(value: object) -> object:
+    return value
+
+
+__all__ = [
+    "Blob",
+    "DurableObject",
+    "ExecutionContext",
+    "FetchResponse",
+    "File",
+    "FormData",
+    "Headers",
+    "JsDict",
+    "Request",
+    "Response",
+    "WorkerEntrypoint",
+    "WorkflowEntrypoint",
+    "env",
+    "fetch",
+    "handler",
+    "import_from_javascript",
+    "python_from_rpc",
+    "python_to_rpc",
+    "wait_until",
+    "waitUntil",
+]

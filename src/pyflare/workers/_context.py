@@ -1,0 +1,71 @@
+"""The execution context of a handler, and the module-level ``env`` and ``wait_until``."""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+# The worker (env and spawn function) whose code is running in this task: set by the runtime.
+current_worker: contextvars.ContextVar[Any] = contextvars.ContextVar("pyflare_current_worker", default=None)
+
+
+class ExecutionContext:
+    """``ctx``: keeps work going after the response (``waitUntil``)."""
+
+    def __init__(self, spawn: Callable[[Awaitable[Any], str], Any], props: dict[str, Any] | None = None) -> None:
+        self._spawn = spawn
+        self.props = props or {}
+
+    def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - Cloudflare's name
+        """Run ``awaitable`` to completion even after the response has been sent; failures are logged."""
+        if not inspect.isawaitable(awaitable):
+            raise TypeError(f"waitUntil() takes a coroutine or awaitable, not {type(awaitable).__name__}")
+        self._spawn(awaitable, "waitUntil")
+
+    wait_until = waitUntil
+
+    def passThroughOnException(self) -> None:  # noqa: N802
+        """Accepted for compatibility; locally there is no origin to pass through to."""
+
+    pass_through_on_exception = passThroughOnException
+
+
+class _EnvProxy:
+    """``from workers import env``: the env of whichever worker is running the current code."""
+
+    def _target(self) -> Any:
+        worker = current_worker.get()
+        if worker is None:
+            raise RuntimeError("workers.env is only available inside a worker loaded by pyflare")
+        return worker.env
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target(), name)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._target()[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._target()
+
+    def __repr__(self) -> str:
+        worker = current_worker.get()
+        return repr(worker.env) if worker is not None else "<workers.env (no worker running)>"
+
+
+env = _EnvProxy()
+
+
+def wait_until(awaitable: Awaitable[Any]) -> None:
+    """Module-level ``waitUntil`` for the worker running the current code."""
+    worker = current_worker.get()
+    if worker is None:
+        raise RuntimeError("workers.wait_until is only available inside a worker loaded by pyflare")
+    if not inspect.isawaitable(awaitable):
+        raise TypeError(f"wait_until() takes a coroutine or awaitable, not {type(awaitable).__name__}")
+    worker.spawn(awaitable, "waitUntil")
+
+
+waitUntil = wait_until

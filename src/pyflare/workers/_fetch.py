@@ -1,0 +1,59 @@
+"""``fetch()``: outbound HTTP from a worker, through httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any
+
+import httpx
+
+from pyflare.workers._headers import Headers, HeadersInit
+from pyflare.workers._request import Request
+from pyflare.workers._response import FetchResponse
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+
+
+def _client() -> httpx.AsyncClient:
+    # One pooled client per event loop: pytest gives each test its own loop, and a client must not
+    # outlive the loop its connections belong to.
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = _clients[loop] = httpx.AsyncClient(follow_redirects=False, timeout=None)
+    return client
+
+
+async def fetch(
+    resource: str | Request,
+    *,
+    method: str | None = None,
+    headers: HeadersInit = None,
+    body: Any = None,
+    redirect: str | None = None,
+    **_options: Any,
+) -> FetchResponse:
+    """Send an HTTP request and return the response; the body streams as it is read."""
+    request = Request(resource, method=method, headers=headers, body=body) if (
+        not isinstance(resource, Request) or method or headers is not None or body is not None
+    ) else resource
+    follow = (redirect or request.redirect) == "follow"
+    content = await request.bytes() if request._body is not None else None
+    outgoing = _client().build_request(request.method, request.url, headers=request.headers.entries(), content=content)
+    upstream = await _client().send(outgoing, stream=True, follow_redirects=follow)
+
+    async def stream() -> Any:
+        try:
+            async for chunk in upstream.aiter_raw():
+                yield chunk
+        finally:
+            await upstream.aclose()
+
+    response_headers = Headers(list(upstream.headers.multi_items()))
+    # httpx hands back the body as sent (aiter_raw), so the encoding headers stay truthful.
+    response = FetchResponse(stream(), status=upstream.status_code, status_text=upstream.reason_phrase,
+                             headers=response_headers)
+    response.url = str(upstream.url)
+    response.redirected = bool(upstream.history)
+    return response

@@ -1,0 +1,71 @@
+"""A small stand-in for Pyodide's ``js`` module, for workers that import a few JavaScript globals.
+
+Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date`` and
+``Response``/``Request``/``Headers`` (pyflare's Python classes). Anything else raises ImportError naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pyflare.workers._headers import Headers
+from pyflare.workers._jsdict import JsDict, to_jsdict
+from pyflare.workers._request import Request
+from pyflare.workers._response import Response
+
+_log = logging.getLogger("pyflare.worker")
+
+
+class console:  # noqa: N801 - JavaScript's name
+    @staticmethod
+    def log(*args: Any) -> None:
+        _log.info(" ".join(str(a) for a in args))
+
+    info = log
+    debug = log
+
+    @staticmethod
+    def warn(*args: Any) -> None:
+        _log.warning(" ".join(str(a) for a in args))
+
+    @staticmethod
+    def error(*args: Any) -> None:
+        _log.error(" ".join(str(a) for a in args))
+
+
+class JSON:
+    @staticmethod
+    def stringify(value: Any, *_: Any) -> str:
+        return json.dumps(value, separators=(",", ":"))
+
+    @staticmethod
+    def parse(text: str) -> Any:
+        return to_jsdict(json.loads(text))
+
+
+class Object:
+    @staticmethod
+    def fromEntries(entries: Any) -> JsDict:  # noqa: N802
+        return JsDict(dict(entries.items() if hasattr(entries, "items") else entries))
+
+    @staticmethod
+    def new() -> JsDict:
+        return JsDict()
+
+
+class Date:
+    @staticmethod
+    def now() -> int:
+        from pyflare.workers._context import current_worker
+
+        worker = current_worker.get()
+        if worker is not None:
+            return worker.clock.time_ms()
+        import time
+
+        return int(time.time() * 1000)
+
+
+__all__ = ["JSON", "Date", "Headers", "Object", "Request", "Response", "console"]
