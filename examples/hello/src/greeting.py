@@ -1,0 +1,2 @@
+def greet(greeting: str, name: str) -> str:
+    return f"{greeting}, {name}!"

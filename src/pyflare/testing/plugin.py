@@ -1,0 +1,104 @@
+"""The pytest plugin, registered through the ``pytest11`` entry point.
+
+Fixtures:
+- ``pyflare``: a started :class:`pyflare.Pyflare` for the project's config with fresh, isolated, temporary
+  storage and a manual clock (time moves only when the test advances it).
+- ``pyflare_client``: an ``httpx.AsyncClient`` bound to that worker, base URL ``http://localhost``.
+
+The fixtures work in async tests under pytest-asyncio and under anyio's plugin: the public fixtures are
+synchronous and pick, per test, an async fixture that the test's own async framework runs, so the worker
+lives on the same event loop as the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pyflare.config import find_config
+from pyflare.instance import Pyflare
+
+MARKER_HELP = (
+    "pyflare(config=None, environment=None, vars=None, clock='manual', **options): "
+    "configure the pyflare fixture for this test"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("pyflare_config", "path of the wrangler config the pyflare fixture loads (default: rootdir)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+
+
+def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker("pyflare")
+    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    if marker and marker.args:
+        options.setdefault("config", marker.args[0])
+    config = options.pop("config", None) or request.config.getini("pyflare_config") or None
+    rootdir = Path(str(request.config.rootpath))
+    if config is None:
+        config = find_config(rootdir)
+    elif not Path(config).is_absolute():
+        config = rootdir / config
+    options["config"] = config
+    options.setdefault("clock", "manual")
+    return options
+
+
+async def _started(request: pytest.FixtureRequest) -> AsyncIterator[Pyflare]:
+    options = _options(request)
+    mf = Pyflare(options.pop("config"), persist_to=None, **options)
+    await mf.start()
+    try:
+        yield mf
+    finally:
+        await mf.close()
+
+
+@pytest.fixture
+async def _pyflare_anyio(request: pytest.FixtureRequest) -> AsyncIterator[Pyflare]:
+    async for mf in _started(request):
+        yield mf
+
+
+try:
+    import pytest_asyncio
+
+    @pytest_asyncio.fixture
+    async def _pyflare_asyncio(request: pytest.FixtureRequest) -> AsyncIterator[Pyflare]:
+        async for mf in _started(request):
+            yield mf
+
+except ImportError:  # pragma: no cover - anyio-only projects
+    pass
+
+
+def _is_anyio_test(request: pytest.FixtureRequest) -> bool:
+    return "anyio_backend" in request.fixturenames or request.node.get_closest_marker("anyio") is not None
+
+
+@pytest.fixture
+def pyflare(request: pytest.FixtureRequest) -> Pyflare:
+    """A started worker for this test, with fresh isolated storage."""
+    if _is_anyio_test(request):
+        return request.getfixturevalue("_pyflare_anyio")
+    try:
+        return request.getfixturevalue("_pyflare_asyncio")
+    except pytest.FixtureLookupError:
+        raise pytest.UsageError(
+            "the pyflare fixture needs an async test framework: install pytest-asyncio, "
+            "or mark the test with @pytest.mark.anyio"
+        ) from None
+
+
+@pytest.fixture
+def pyflare_client(pyflare: Pyflare) -> httpx.AsyncClient:
+    """An httpx.AsyncClient talking to the ``pyflare`` worker in-process (base URL http://localhost)."""
+    return pyflare.client
