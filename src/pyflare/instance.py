@@ -32,7 +32,8 @@ class Pyflare:
     """A worker under emulation.
 
     ``persist_to=None`` gives fresh, isolated, temporary storage (removed on close); a path keeps state
-    there. ``clock`` is a :class:`Clock`, or ``"manual"`` for one that moves only when advanced.
+    there. ``dev=True`` (the default) puts the traceback of an uncaught exception in the 500 response;
+    ``dev=False`` answers as production does ("Error 1101: Worker threw exception"). ``clock`` is a :class:`Clock`, or ``"manual"`` for one that moves only when advanced.
     """
 
     def __init__(
@@ -45,7 +46,7 @@ class Pyflare:
         clock: Clock | str | None = None,
         kv_propagation_delay: float | None = None,
         crons: bool | None = None,
-        dev: bool = False,
+        dev: bool = True,
         access_log: AccessLog | None = None,
     ) -> None:
         self.config = config if isinstance(config, ResolvedConfig) else load_config(

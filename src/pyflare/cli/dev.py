@@ -8,6 +8,7 @@ import contextlib
 import errno
 import json
 import logging
+import signal
 import socket
 import sys
 import time
@@ -80,8 +81,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (pytest's capture swaps it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def setup_logging(fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("[pyflare] %(levelname)s %(message)s"))
     root = logging.getLogger("pyflare")
     root.handlers[:] = [handler]
@@ -172,19 +185,32 @@ class DevServer:
     async def serve(self, sock: socket.socket, ip: str, port: int) -> None:
         import uvicorn
 
+        class Server(uvicorn.Server):
+            # uvicorn re-raises SIGINT/SIGTERM after shutdown (exit status -15); a clean stop exits 0.
+            @contextlib.contextmanager
+            def capture_signals(self) -> Any:
+                yield
+
         await self.start_instance(self.config)
-        server = uvicorn.Server(uvicorn.Config(
+        server = Server(uvicorn.Config(
             self.app, interface="asgi3", proxy_headers=False, lifespan="off", access_log=False, log_level="warning", server_header=False,
             date_header=False, timeout_graceful_shutdown=10,
         ))
         stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
+        # The watcher starts first: awatch() sets up its file watches when first iterated, so a save
+        # made right after the Ready line is seen.
+        watcher = None if self.args.no_reload else asyncio.create_task(self.watch(stop))
+        for _ in range(3):
+            await asyncio.sleep(0)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not serving.done():
             await asyncio.sleep(0.005)
         if server.started:
             shown_ip = f"[{ip}]" if ":" in ip else ip
             print(f"Ready on http://{shown_ip}:{port}", flush=True)
-        watcher = None if self.args.no_reload else asyncio.create_task(self.watch(stop))
         try:
             await serving
         finally:

@@ -51,7 +51,6 @@ class AccessLog:
 
     def __init__(self, fmt: str | None) -> None:
         self.fmt = fmt
-        self.stream = sys.stderr
 
     def __call__(self, method: str, path: str, status: int, started: float) -> None:
         ms = (time.perf_counter() - started) * 1000
@@ -60,7 +59,7 @@ class AccessLog:
                                "duration_ms": round(ms, 2)})
         else:
             line = f"[pyflare] {method} {path} {status} ({ms:.1f}ms)"
-        self.stream.write(line + "\n")
+        sys.stderr.write(line + "\n")
 
 
 class WorkerApp:

@@ -12,6 +12,13 @@ class Env(JsDict):
 
     __slots__ = ()
 
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            known = ", ".join(sorted(self)) or "none"
+            raise AttributeError(f"env has no binding, var or secret named {name!r} (defined: {known})") from None
+
     def __repr__(self) -> str:
         # Secrets must not end up in logs: show names only.
         return f"Env({', '.join(sorted(self))})"

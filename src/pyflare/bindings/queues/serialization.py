@@ -1,0 +1,149 @@
+"""Message bodies: turning a Python value into stored bytes for each content type, and back.
+
+Content types (what ``contentType=`` accepts) and what the consumer's ``message.body`` is:
+
+- ``text``: a ``str``; delivered as the same ``str``.
+- ``json``: anything ``json.dumps`` takes (tuples become lists); delivered parsed, objects as ``JsDict``.
+- ``bytes``: ``bytes``/``bytearray``/``memoryview``; delivered as ``bytes``.
+- ``v8``: what the structured clone algorithm copies, in Python terms: ``None``, ``bool``, ``int``,
+  ``float``, ``str``, ``bytes`` (``bytearray``/``memoryview`` become ``bytes``), ``list`` (``tuple``
+  becomes ``list``), ``dict`` (any keys of these types), ``set`` (``frozenset`` becomes ``set``),
+  ``datetime``/``date``/``time``/``timedelta`` and ``Decimal``, nested and even cyclic. Anything else
+  (class instances, functions, generators...) is refused with ``DataCloneError`` at send time, as V8
+  refuses to clone it; so what a consumer gets is always an independent copy of what was sent.
+  The copy is stored with pickle and read back with an unpickler that only rebuilds those types, so a
+  stored message can never run code when it is read.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import io
+import json
+import pickle
+from typing import Any
+
+from pyflare.bindings.queues.constants import BYTES, JSON, TEXT, V8
+from pyflare.bindings.queues.errors import DataCloneError
+from pyflare.workers._jsdict import to_jsdict
+
+_SCALARS = (type(None), bool, int, float, str, bytes, _dt.datetime, _dt.date, _dt.time, _dt.timedelta,
+            decimal.Decimal)
+
+# What the restricted unpickler may rebuild (pickle refers to these by module and name).
+_ALLOWED_GLOBALS = {
+    ("datetime", "datetime"), ("datetime", "date"), ("datetime", "time"), ("datetime", "timedelta"),
+    ("datetime", "timezone"), ("decimal", "Decimal"), ("builtins", "set"), ("builtins", "frozenset"),
+    ("builtins", "bytearray"),
+}
+
+
+def js_typeof(value: Any) -> str:
+    """The JavaScript ``typeof`` of the value a Python value becomes (for Cloudflare's error texts)."""
+    if value is None:
+        return "undefined"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if callable(value):
+        return "function"
+    return "object"
+
+
+# -- v8: structured clone ------------------------------------------------------------------------------
+def structured_clone(value: Any) -> Any:
+    """Copy ``value`` as the structured clone algorithm would, or raise :class:`DataCloneError`."""
+    memo: dict[int, Any] = {}
+
+    def clone(item: Any) -> Any:
+        kind = type(item)
+        if kind is _dt.datetime and item.tzinfo is not None and type(item.tzinfo) is not _dt.timezone:
+            return item.astimezone(_dt.timezone.utc)  # a Date holds an instant, not a zone
+        if kind in _SCALARS:
+            return item
+        if kind in (bytearray, memoryview):
+            return bytes(item)
+        key = id(item)
+        if key in memo:
+            return memo[key]
+        if kind in (list, tuple):
+            out: list[Any] = []
+            memo[key] = out
+            out.extend(clone(v) for v in item)
+            return out
+        if kind is dict or isinstance(item, dict) and kind.__module__.startswith("pyflare."):
+            mapping: dict[Any, Any] = {}
+            memo[key] = mapping
+            for k, v in item.items():
+                mapping[clone_key(k)] = clone(v)
+            return mapping
+        if kind in (set, frozenset):
+            members: set[Any] = set()
+            memo[key] = members
+            members.update(clone_key(v) for v in item)
+            return members
+        raise DataCloneError(f"{_describe(item)} could not be cloned.")
+
+    def clone_key(item: Any) -> Any:
+        result = clone(item)
+        try:
+            hash(result)
+        except TypeError:
+            raise DataCloneError(f"{_describe(item)} could not be cloned as a key.") from None
+        return result
+
+    return clone(value)
+
+
+def _describe(value: Any) -> str:
+    if callable(value) and hasattr(value, "__name__"):
+        return f"{type(value).__name__} {value.__name__}"
+    return f"#<{type(value).__name__}>"
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"a v8 queue message may not contain {module}.{name}")
+
+
+# -- encode / decode -------------------------------------------------------------------------------------
+def encode(body: Any, content_type: str) -> bytes:
+    """The stored bytes of ``body`` as ``content_type``; raises TypeError/DataCloneError as Cloudflare does."""
+    if content_type == TEXT:
+        if not isinstance(body, str):
+            raise TypeError(f'Content Type "text" requires a value of type string, but received: {js_typeof(body)}')
+        return body.encode("utf-8", "surrogatepass")
+    if content_type == BYTES:
+        if not isinstance(body, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                f'Content Type "bytes" requires a value of type ArrayBufferView, but received: {js_typeof(body)}'
+            )
+        return bytes(body)
+    if content_type == JSON:
+        try:
+            text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"Failed to serialize the message body as JSON: {exc}") from None
+        return text.encode("utf-8", "surrogatepass")
+    if content_type == V8:
+        return pickle.dumps(structured_clone(body), protocol=5)
+    raise TypeError(f"Unsupported queue message content type: {content_type}")
+
+
+def decode(data: bytes, content_type: str) -> Any:
+    """The ``message.body`` a consumer sees for stored bytes."""
+    if content_type == TEXT:
+        return data.decode("utf-8", "surrogatepass")
+    if content_type == BYTES:
+        return bytes(data)
+    if content_type == JSON:
+        return to_jsdict(json.loads(data.decode("utf-8", "surrogatepass")))
+    if content_type == V8:
+        return _RestrictedUnpickler(io.BytesIO(data)).load()
+    raise TypeError(f"Unsupported queue message content type: {content_type}")

@@ -1,0 +1,159 @@
+"""Where queue messages live: one SQLite table shared by every queue of this state folder.
+
+A message row is written (and committed) before ``send()`` returns, so it survives a crash. A consumer
+*leases* the rows of a batch before handing it to the worker (``lease`` is set), which keeps them from being
+delivered twice at once; settling the batch deletes acked rows, puts retried ones back with a later
+``available_at`` and moves exhausted ones to the dead letter queue, in one transaction. Leases left behind by
+a crash are released when the queue's consumer starts again, so every stored message is delivered at least
+once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pyflare.storage import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    id TEXT NOT NULL,
+    timestamp_ms INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    body BLOB NOT NULL,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    available_at REAL NOT NULL,
+    lease INTEGER
+);
+CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, lease, available_at, seq);
+"""
+
+
+@dataclass
+class StoredMessage:
+    seq: int
+    queue: str
+    id: str
+    timestamp_ms: int
+    content_type: str
+    body: bytes
+    failed_attempts: int
+    available_at: float
+
+
+@dataclass
+class NewMessage:
+    id: str
+    timestamp_ms: int
+    content_type: str
+    body: bytes
+    available_at: float
+
+
+_COLUMNS = "seq, queue, id, timestamp_ms, content_type, body, failed_attempts, available_at"
+
+
+class MessageStore:
+    """The ``messages`` table: append, lease, settle, inspect."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.db.executescript(SCHEMA)
+
+    # -- producing ---------------------------------------------------------------------------------
+    def append(self, queue: str, messages: Sequence[NewMessage]) -> None:
+        """Store messages atomically (all of a sendBatch, or none)."""
+        with self.db.transaction():
+            self.db.executemany(
+                "INSERT INTO messages (queue, id, timestamp_ms, content_type, body, available_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(queue, m.id, m.timestamp_ms, m.content_type, m.body, m.available_at) for m in messages],
+            )
+
+    # -- consuming ---------------------------------------------------------------------------------
+    def release_leases(self, queue: str) -> int:
+        """Make messages leased by a previous run (that crashed mid-batch) deliverable again."""
+        with self.db.transaction():
+            return self.db.execute("UPDATE messages SET lease = NULL WHERE queue = ? AND lease IS NOT NULL",
+                                   (queue,)).rowcount
+
+    def count_ready(self, queue: str, now: float, limit: int) -> int:
+        row = self.db.one(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE queue = ? AND lease IS NULL AND available_at <= ? "
+            "LIMIT ?)",
+            (queue, now, limit),
+        )
+        return row[0] if row else 0
+
+    def earliest_ready(self, queue: str, now: float) -> float | None:
+        """When the oldest deliverable message became deliverable (the start of the batch window)."""
+        row = self.db.one(
+            "SELECT MIN(available_at) FROM messages WHERE queue = ? AND lease IS NULL AND available_at <= ?",
+            (queue, now),
+        )
+        return row[0] if row else None
+
+    def next_available(self, queue: str, now: float) -> float | None:
+        """When the next delayed message becomes deliverable."""
+        row = self.db.one(
+            "SELECT MIN(available_at) FROM messages WHERE queue = ? AND lease IS NULL AND available_at > ?",
+            (queue, now),
+        )
+        return row[0] if row else None
+
+    def lease(self, queue: str, now: float, limit: int, lease: int) -> list[StoredMessage]:
+        """Take up to ``limit`` deliverable messages, oldest first, and mark them in flight."""
+        with self.db.transaction():
+            rows = self.db.all(
+                f"SELECT {_COLUMNS} FROM messages WHERE queue = ? AND lease IS NULL AND available_at <= ? "
+                "ORDER BY available_at, seq LIMIT ?",
+                (queue, now, limit),
+            )
+            self.db.executemany("UPDATE messages SET lease = ? WHERE seq = ?", [(lease, r[0]) for r in rows])
+        return [StoredMessage(*r) for r in rows]
+
+    def settle(
+        self,
+        *,
+        acked: Iterable[int],
+        retried: Iterable[tuple[int, float]],
+        dead: Iterable[tuple[int, str, float]],
+        released: Iterable[tuple[int, float]] = (),
+    ) -> None:
+        """Apply a batch's outcome in one transaction.
+
+        ``acked``: seqs to delete. ``retried``: (seq, available_at), one more failed attempt.
+        ``dead``: (seq, dead letter queue or "" to drop, now). ``released``: (seq, available_at) handed back
+        without counting an attempt (the worker could not be loaded).
+        """
+        with self.db.transaction():
+            self.db.executemany("DELETE FROM messages WHERE seq = ?", [(s,) for s in acked])
+            self.db.executemany(
+                "UPDATE messages SET lease = NULL, failed_attempts = failed_attempts + 1, available_at = ? "
+                "WHERE seq = ?",
+                [(at, s) for s, at in retried],
+            )
+            self.db.executemany(
+                "UPDATE messages SET lease = NULL, available_at = ? WHERE seq = ?", [(at, s) for s, at in released]
+            )
+            for seq, dlq, now in dead:
+                if dlq:
+                    self.db.execute(
+                        "UPDATE messages SET queue = ?, lease = NULL, failed_attempts = 0, available_at = ? "
+                        "WHERE seq = ?",
+                        (dlq, now, seq),
+                    )
+                else:
+                    self.db.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+
+    # -- inspecting --------------------------------------------------------------------------------
+    def messages(self, queue: str) -> list[StoredMessage]:
+        """Every stored message of a queue (waiting, delayed or in flight), oldest first."""
+        rows = self.db.all(f"SELECT {_COLUMNS} FROM messages WHERE queue = ? ORDER BY seq", (queue,))
+        return [StoredMessage(*r) for r in rows]
+
+    def in_flight(self, queue: str) -> int:
+        row = self.db.one("SELECT COUNT(*) FROM messages WHERE queue = ? AND lease IS NOT NULL", (queue,))
+        return row[0] if row else 0

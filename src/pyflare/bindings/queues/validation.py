@@ -1,0 +1,89 @@
+"""Every check on what producers and consumers pass in, with Cloudflare's (and Miniflare's) error texts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyflare.bindings.queues.constants import (
+    CONTENT_TYPES,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_MESSAGES,
+    MAX_DELAY_SECONDS,
+    MAX_MESSAGE_BYTES,
+)
+from pyflare.bindings.queues.errors import QueueSendError
+
+
+def content_type(value: Any) -> str:
+    """A valid content type, lower-cased (Cloudflare accepts any case)."""
+    if isinstance(value, str) and value.lower() in CONTENT_TYPES:
+        return value.lower()
+    raise TypeError(f"Unsupported queue message content type: {value}")
+
+
+def body_present(body: Any) -> None:
+    # Python's None reaches JavaScript as undefined on Cloudflare's Python Workers.
+    if body is None:
+        raise TypeError("Message body cannot be undefined")
+
+
+def delay(value: Any, method: str) -> int | None:
+    """``delaySeconds``: None (not given) or an integer number of seconds in 0..12 hours."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not (
+        0 <= value <= MAX_DELAY_SECONDS
+    ):
+        raise QueueSendError(f"Queue {method} failed: message delay {value} is invalid")
+    return int(value)
+
+
+def retry_delay(value: Any) -> int | None:
+    """``retry(delaySeconds=)`` / ``retryAll(delaySeconds=)``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not (
+        0 <= value <= MAX_DELAY_SECONDS
+    ):
+        raise RangeError(f"delaySeconds must be an integer between 0 and {MAX_DELAY_SECONDS}, got {value!r}")
+    return int(value)
+
+
+class RangeError(ValueError):
+    """JavaScript's RangeError."""
+
+
+def message_size(size: int) -> None:
+    if size > MAX_MESSAGE_BYTES:
+        raise QueueSendError(f"Queue send failed: message length of {size} bytes exceeds limit of {MAX_MESSAGE_BYTES}")
+
+
+def batch_not_empty(count: int) -> None:
+    if count == 0:
+        raise TypeError("sendBatch() requires at least one message")
+
+
+def batch_sizes(count: int, largest: int, total: int) -> None:
+    """The checks Cloudflare makes on a whole batch, in its order."""
+    if count > MAX_BATCH_MESSAGES:
+        raise QueueSendError(f"Queue sendBatch failed: batch message count of {count} exceeds limit of {MAX_BATCH_MESSAGES}")
+    if largest > MAX_MESSAGE_BYTES:
+        raise QueueSendError(
+            f"Queue sendBatch failed: message in batch has length {largest} bytes which exceeds single message "
+            f"size limit of {MAX_MESSAGE_BYTES}"
+        )
+    if total > MAX_BATCH_BYTES:
+        raise QueueSendError(f"Queue sendBatch failed: batch size of {total} bytes exceeds limit of {MAX_BATCH_BYTES}")
+
+
+def batch_item(item: Any, index: int) -> dict[str, Any]:
+    """One entry of ``sendBatch([...])``: a dict with ``body`` and optional ``contentType``/``delaySeconds``."""
+    if not isinstance(item, dict):
+        raise TypeError(
+            f"sendBatch() message {index} must be a dict like {{'body': ..., 'contentType': 'json'}}, "
+            f"not {type(item).__name__}"
+        )
+    unknown = set(item) - {"body", "contentType", "delaySeconds"}
+    if unknown:
+        raise TypeError(f"sendBatch() message {index} has unknown keys: {', '.join(sorted(unknown))}")
+    return item

@@ -1,0 +1,65 @@
+"""The shared storage layer: safe names, transactions, blobs."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyflare.storage import Storage, safe_name
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "a/b", "..", ".hidden", "x\x00y", "é", ""])
+def test_unsafe_names_become_plain_file_names(name):
+    safe = safe_name(name)
+    assert "/" not in safe and "\x00" not in safe and not safe.startswith(".") and safe
+
+
+def test_ordinary_names_stay_readable():
+    assert safe_name("my-db") == "my-db"
+
+
+def test_temporary_storage_is_removed_on_close():
+    storage = Storage()
+    root = storage.root
+    storage.database("kv", "ns").execute("CREATE TABLE t (x)")
+    storage.close()
+    assert not root.exists()
+
+
+def test_persistent_storage_survives_close(tmp_path):
+    storage = Storage(tmp_path / "state")
+    db = storage.database("d1", "main")
+    db.execute("CREATE TABLE t (x)")
+    with db.transaction():
+        db.execute("INSERT INTO t VALUES (1)")
+    storage.close()
+    again = Storage(tmp_path / "state")
+    assert again.database("d1", "main").one("SELECT x FROM t") == (1,)
+    assert (tmp_path / "state" / "d1" / "main.sqlite").is_file()
+
+
+def test_transaction_rolls_back_on_error_including_nested():
+    storage = Storage()
+    db = storage.database("x", "y")
+    db.execute("CREATE TABLE t (x)")
+    with pytest.raises(RuntimeError):
+        with db.transaction():
+            db.execute("INSERT INTO t VALUES (1)")
+            with db.transaction():
+                db.execute("INSERT INTO t VALUES (2)")
+            raise RuntimeError
+    assert db.all("SELECT x FROM t") == []
+    storage.close()
+
+
+async def test_blob_store_writes_reads_ranges_and_collects_orphans():
+    storage = Storage()
+    blobs = storage.blobs("r2", "bucket")
+    keep = blobs.put_bytes(b"0123456789")
+    orphan = blobs.put_chunks([b"a", b"b"])
+    assert blobs.read(keep, 2, 3) == b"234"
+    assert b"".join([c async for c in blobs.stream(keep, 8)]) == b"89"
+    assert blobs.collect_garbage({keep}) == 1
+    assert blobs.size(keep) == 10 and not blobs.path(orphan).exists()
+    with pytest.raises(ValueError):
+        blobs.path("../escape")
+    storage.close()

@@ -1,0 +1,102 @@
+"""The ``workers`` module types behave as Cloudflare's Python SDK documents them."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyflare.workers import Blob, File, FormData, Headers, JsDict, Request, Response
+
+
+async def test_str_body_defaults_to_text_plain_utf8():
+    response = Response("hi")
+    assert response.headers.get("content-type") == "text/plain;charset=UTF-8"
+    assert await response.text() == "hi"
+
+
+async def test_response_json_serializes_with_json_content_type():
+    response = Response.json({"a": [1, 2]}, status=201, headers={"x-a": "b"})
+    assert response.status == 201
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["X-A"] == "b"
+    assert await response.json() == {"a": [1, 2]}
+
+
+async def test_response_redirect_sets_location_and_rejects_bad_status():
+    assert Response.redirect("https://e.com/", 307).headers["location"] == "https://e.com/"
+    assert Response.redirect("/x").status == 302
+    with pytest.raises(ValueError):
+        Response.redirect("/x", 200)
+
+
+def test_response_status_out_of_range_is_rejected():
+    with pytest.raises(ValueError, match="200 to 599"):
+        Response("x", status=99)
+
+
+async def test_body_can_be_read_only_once():
+    response = Response("once")
+    await response.text()
+    assert response.bodyUsed
+    with pytest.raises(TypeError, match="already been used"):
+        await response.text()
+
+
+async def test_streamed_body_is_joined():
+    async def chunks():
+        yield b"a"
+        yield "b"
+
+    assert await Response(chunks()).text() == "ab"
+
+
+def test_headers_are_case_insensitive_and_join_repeats():
+    headers = Headers([("Accept", "a"), ("accept", "b")])
+    assert headers.get("ACCEPT") == "a, b"
+    assert headers.get_all("accept") == ["a", "b"]
+    headers.set("Accept", "c")
+    assert headers["accept"] == "c" and "Accept" in headers
+    headers.delete("accept")
+    assert headers.get("accept") is None
+
+
+async def test_form_data_round_trips_through_multipart():
+    form = FormData()
+    form.append("name", "Ada")
+    form.append("file", File(b"\x00\x01", "a.bin", "application/octet-stream"))
+    request = Request("http://x/", method="POST", body=form)
+    parsed = await request.form_data()
+    assert parsed["name"] == "Ada"
+    upload = parsed["file"]
+    assert isinstance(upload, File) and upload.name == "a.bin" and await upload.bytes() == b"\x00\x01"
+
+
+async def test_urlencoded_form_is_parsed():
+    request = Request("http://x/", method="POST", body="a=1&b=two",
+                      headers={"content-type": "application/x-www-form-urlencoded"})
+    form = await request.form_data()
+    assert form.get("a") == "1" and form.get("b") == "two"
+
+
+def test_get_request_cannot_have_a_body():
+    with pytest.raises(TypeError, match="GET or HEAD"):
+        Request("http://x/", body="no")
+
+
+async def test_request_clone_keeps_the_body_for_both():
+    request = Request("http://x/", method="PUT", body=b"data")
+    copy = request.clone()
+    assert await request.bytes() == b"data" and await copy.bytes() == b"data"
+
+
+def test_jsdict_allows_attribute_and_item_access():
+    value = JsDict(results=[1], meta=JsDict(changes=0))
+    assert value.results == value["results"] == [1]
+    assert value.meta.changes == 0
+    with pytest.raises(AttributeError):
+        _ = value.missing
+
+
+async def test_blob_slices_and_reads():
+    blob = Blob([b"hello ", "world"], "text/plain")
+    assert blob.size == 11
+    assert await blob.slice(6).text() == "world"
