@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.conftest import write_worker
 
 ENTRY = "from workers import Response\nimport helper\ndef on_fetch(request):\n    return Response(helper.TEXT)\n"
@@ -132,3 +131,14 @@ async def on_fetch(request, env):
     assert again.get().text == "kept"
     assert (config.parent / ".pyflare" / "state").is_dir()
     again.stop()
+
+
+def test_listening_socket_is_tcp_so_responses_are_not_delayed_by_nagle():
+    from pyflare.cli.dev import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        # asyncio turns on TCP_NODELAY only for IPPROTO_TCP sockets; without it keep-alive requests take 40 ms.
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()

@@ -55,7 +55,8 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 def bind_socket(ip: str, port: int) -> socket.socket:
     """Bind the listening socket ourselves, so a port in use is a clear error before anything starts."""
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must be IPPROTO_TCP: asyncio only sets TCP_NODELAY on such sockets (else Nagle adds 40 ms)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((ip, port))

@@ -1,0 +1,99 @@
+"""Shared benchmark plumbing: start a server, wait for its first 200, drive it with wrk, read peak RSS."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    url: str
+    startup_s: float
+
+    def peak_rss_mb(self) -> float:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start(cmd: list[str], port: int, path: str = "/", cwd: Path | None = None, timeout: float = 30) -> Server:
+    """Start ``cmd`` and poll until ``path`` answers 200; the time taken is start-to-first-200."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    with httpx.Client() as client:
+        while time.perf_counter() - started < timeout:
+            try:
+                if client.get(url + path, timeout=1).status_code == 200:
+                    return Server(proc, url, time.perf_counter() - started)
+            except httpx.TransportError:
+                pass
+            time.sleep(0.002)
+    proc.kill()
+    raise RuntimeError(f"{cmd} did not answer 200 within {timeout}s")
+
+
+def pyflare_dev(config: Path, port: int, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "pyflare.cli", "dev", str(config), "--port", str(port), "--no-reload", *extra]
+
+
+def uvicorn_app(app: str, port: int, app_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--app-dir", str(app_dir), "--log-level", "warning"]
+
+
+@dataclass
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, seconds: int = 5, threads: int = 2, connections: int = 32, script: Path | None = None) -> Load:
+    """Run wrk against ``url`` (bounded in time, loopback only) and parse its figures."""
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed for this benchmark: apt-get install -y wrk")
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"wrk saw {errors.group(1)} error responses from {url}:\n{out}")
+    return Load(rps, p50, p99)
+
+
+def env_without_pythonpath() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -1,0 +1,195 @@
+"""``KVNamespace``: the object a worker finds in ``env`` for each ``[[kv_namespaces]]`` entry.
+
+It keeps Cloudflare's method names and calling conventions (``get(key, "json")``,
+``put(key, value, expirationTtl=60, metadata={...})``, ``list(prefix=..., cursor=...)``): it checks the
+arguments (validation.py), asks the namespace's :class:`~pyflare.bindings.kv.store.KVStore`, and shapes
+the results as Cloudflare's Python Workers see them (``str``, parsed JSON, ``bytes``, an async byte
+stream, ``JsDict`` results, a ``dict``-like Map for bulk gets).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any
+
+from pyflare.bindings.kv import validation as v
+from pyflare.bindings.kv.constants import MAX_BULK_SIZE, MAX_VALUE_SIZE, STREAM_CHUNK
+from pyflare.bindings.kv.errors import KVError, KVTypeError
+from pyflare.bindings.kv.store import Entry, KVStore
+from pyflare.workers._jsdict import JsDict
+
+
+class KVMap(dict):
+    """The result of a bulk get: JavaScript returns a ``Map``; here a ``dict`` with its ``has``/``size`` too."""
+
+    def has(self, key: str) -> bool:
+        return key in self
+
+    @property
+    def size(self) -> int:
+        return len(self)
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), STREAM_CHUNK):
+        yield data[start : start + STREAM_CHUNK]
+
+
+def _decode(entry: Entry, kind: str) -> Any:
+    if kind == "text":
+        return entry.value.decode("utf-8", "replace")
+    if kind == "json":
+        return json.loads(entry.value.decode("utf-8", "replace"))
+    if kind == "arrayBuffer":
+        return entry.value
+    if kind == "stream":
+        return _chunks(entry.value)
+    raise KVTypeError(v.UNKNOWN_TYPE)
+
+
+def _metadata(entry: Entry | None) -> Any:
+    return None if entry is None or entry.metadata is None else json.loads(entry.metadata)
+
+
+async def _read_stream(stream: AsyncIterable[Any]) -> tuple[bytes, int]:
+    """Read a stream whole; past the value limit keep only counting, so the error names the real length."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        data = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        size += len(data)
+        if size <= MAX_VALUE_SIZE:
+            parts.append(data)
+    return b"".join(parts), size
+
+
+def _utf16_length(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+class KVNamespace:
+    """A KV namespace binding (``env.KV``)."""
+
+    def __init__(self, store: KVStore, binding: str) -> None:
+        self._store = store
+        self.binding = binding
+
+    def __repr__(self) -> str:
+        return f"KVNamespace({self.binding!r})"
+
+    # -- get -------------------------------------------------------------------------------------
+    async def get(
+        self, key: str | list[str], options: str | dict[str, Any] | None = None, *,
+        type: str | None = None, cacheTtl: int | None = None,  # Cloudflare's names
+    ) -> Any:
+        """The value of ``key`` (None if missing) as "text" (default), "json", "arrayBuffer" or "stream".
+
+        With a list of keys (1..100, type "text" or "json"), a Map of key -> value or None.
+        """
+        kind, cache_ttl = v.get_options(options, type, cacheTtl)
+        if isinstance(key, (list, tuple)):
+            return self._get_bulk(list(key), kind, cache_ttl, with_metadata=False)
+        entry = self._get_one(key, cache_ttl)
+        return None if entry is None else _decode(entry, kind)
+
+    async def getWithMetadata(  # Cloudflare's name
+        self, key: str | list[str], options: str | dict[str, Any] | None = None, *,
+        type: str | None = None, cacheTtl: int | None = None,
+    ) -> Any:
+        """``{value, metadata, cacheStatus}`` for ``key``; with a list of keys, a Map of key -> {value, metadata}."""
+        kind, cache_ttl = v.get_options(options, type, cacheTtl)
+        if isinstance(key, (list, tuple)):
+            return self._get_bulk(list(key), kind, cache_ttl, with_metadata=True)
+        entry = self._get_one(key, cache_ttl)
+        value = None if entry is None else _decode(entry, kind)
+        return JsDict(value=value, metadata=_metadata(entry), cacheStatus=None)
+
+    def _get_one(self, key: Any, cache_ttl: int | None) -> Entry | None:
+        key = v.validate_key("GET", key)
+        v.validate_cache_ttl("GET", cache_ttl)
+        return self._store.get(key)
+
+    def _get_bulk(self, keys: list[Any], kind: str, cache_ttl: int | None, *, with_metadata: bool) -> KVMap:
+        v.validate_bulk_request(keys, kind)
+        result = KVMap()
+        total = 0
+        for key in keys:
+            key = v.validate_bulk_key(key)
+            v.validate_cache_ttl("GET_BULK", cache_ttl)
+            entry = self._store.get(key)
+            if entry is None:
+                result[key] = None
+                continue
+            text = entry.value.decode("utf-8", "replace")
+            total += _utf16_length(text)
+            if kind == "json":
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    raise KVError(
+                        "GET_BULK", 400, "At least one of the requested keys corresponds to a non-json value"
+                    ) from None
+            else:
+                value = text
+            result[key] = JsDict(value=value, metadata=_metadata(entry)) if with_metadata else value
+        if total > MAX_BULK_SIZE:
+            raise KVError("GET_BULK", 413, f"Total size of request exceeds the limit of {MAX_BULK_SIZE // 1024 // 1024}MB")
+        return result
+
+    # -- put / delete ----------------------------------------------------------------------------
+    async def put(
+        self, key: str, value: Any, options: dict[str, Any] | None = None, *,
+        expiration: int | None = None, expirationTtl: int | None = None,  # Cloudflare's names
+        metadata: Any = None,
+    ) -> None:
+        """Store ``value`` (str, bytes or an async stream of bytes) under ``key``; ``expirationTtl`` wins."""
+        if options is not None:
+            if not isinstance(options, dict):
+                raise KVTypeError(f"KV put() options must be a dict, not {type(options).__name__}")
+            expiration = options.get("expiration") if expiration is None else expiration
+            expirationTtl = options.get("expirationTtl") if expirationTtl is None else expirationTtl
+            metadata = options.get("metadata") if metadata is None else metadata
+        key = v.validate_key("PUT", key)
+        metadata_json = v.encode_metadata(metadata)
+        data = v.primitive_value(value)
+        if data is None and not hasattr(value, "__aiter__"):
+            raise KVTypeError(v.BAD_VALUE)
+        expires = v.resolve_expiration(self._store.clock.time(), expiration, expirationTtl)
+        v.validate_metadata_size(metadata_json)
+        if data is None:
+            data, size = await _read_stream(value)
+        else:
+            size = len(data)
+        v.validate_value_size(size)
+        self._store.put(key, data, expires, metadata_json)
+
+    async def delete(self, key: str) -> None:
+        """Delete ``key``; deleting a missing key is not an error."""
+        key = v.validate_key("DELETE", key)
+        self._store.delete(key)
+
+    # -- list ------------------------------------------------------------------------------------
+    async def list(
+        self, options: dict[str, Any] | None = None, *,
+        prefix: str | None = None, limit: int | None = None, cursor: str | None = None,
+    ) -> JsDict:
+        """Keys in order: ``{keys: [{name, expiration?, metadata?}], list_complete, cursor?, cacheStatus}``."""
+        prefix_, count, after = v.list_options(options, prefix, limit, cursor)
+        infos, more = self._store.list(prefix_, after, count)
+        keys = []
+        for info in infos:
+            item = JsDict(name=info.name)
+            if info.expiration is not None:
+                item["expiration"] = info.expiration
+            if info.metadata is not None:
+                item["metadata"] = json.loads(info.metadata)
+            keys.append(item)
+        result = JsDict(keys=keys, list_complete=not more)
+        if more:
+            result["cursor"] = v.encode_cursor(infos[-1].name)
+        result["cacheStatus"] = None
+        return result
+
+
+__all__ = ["KVMap", "KVNamespace"]

@@ -1,0 +1,99 @@
+"""The producer binding (``env.MY_QUEUE``): ``send`` and ``sendBatch``, validated and stored before returning."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pyflare.bindings.queues import serialization, validation
+from pyflare.bindings.queues.store import MessageStore, NewMessage
+from pyflare.clock import Clock
+
+
+def new_message_id() -> str:
+    """A message id as Cloudflare makes them: 32 hex digits."""
+    return secrets.token_hex(16)
+
+
+class Queue:
+    """A queue producer binding. Awaiting ``send``/``sendBatch`` means the messages are durably stored."""
+
+    def __init__(
+        self,
+        queue_name: str,
+        store: MessageStore,
+        clock: Clock,
+        notify: Callable[[str], None],
+        *,
+        delivery_delay: int = 0,
+        default_content_type: str = "json",
+    ) -> None:
+        self.queue_name = queue_name
+        self._store = store
+        self._clock = clock
+        self._notify = notify
+        self._delivery_delay = delivery_delay
+        self._default_content_type = default_content_type
+
+    async def send(
+        self,
+        body: Any,
+        options: dict[str, Any] | None = None,
+        *,
+        contentType: str | None = None,  # noqa: N803 - Cloudflare's names
+        delaySeconds: int | None = None,  # noqa: N803
+    ) -> None:
+        """Send one message; ``contentType`` text|json|bytes|v8, ``delaySeconds`` 0..43200."""
+        if options:
+            contentType = options.get("contentType", contentType)
+            delaySeconds = options.get("delaySeconds", delaySeconds)
+        validation.body_present(body)
+        kind = validation.content_type(contentType) if contentType is not None else self._default_content_type
+        delay = validation.delay(delaySeconds, "send")
+        data = serialization.encode(body, kind)
+        validation.message_size(len(data))
+        now = self._clock.time()
+        message = NewMessage(new_message_id(), int(now * 1000), kind, data,
+                             now + (delay if delay is not None else self._delivery_delay))
+        self._store.append(self.queue_name, [message])
+        self._notify(self.queue_name)
+        return None
+
+    async def sendBatch(  # noqa: N802 - Cloudflare's name
+        self,
+        messages: Sequence[dict[str, Any]],
+        options: dict[str, Any] | None = None,
+        *,
+        delaySeconds: int | None = None,  # noqa: N803
+    ) -> None:
+        """Send up to 100 messages (256 KB in all) atomically; each is ``{"body", "contentType"?, "delaySeconds"?}``."""
+        if options:
+            delaySeconds = options.get("delaySeconds", delaySeconds)
+        items = list(messages)
+        validation.batch_not_empty(len(items))
+        batch_delay = validation.delay(delaySeconds, "sendBatch")
+        now = self._clock.time()
+        stored: list[NewMessage] = []
+        largest = total = 0
+        for index, raw in enumerate(items):
+            item = validation.batch_item(raw, index)
+            body = item.get("body")
+            validation.body_present(body)
+            kind = (validation.content_type(item["contentType"]) if item.get("contentType") is not None
+                    else self._default_content_type)
+            delay = validation.delay(item.get("delaySeconds"), "sendBatch")
+            data = serialization.encode(body, kind)
+            largest, total = max(largest, len(data)), total + len(data)
+            if delay is None:
+                delay = batch_delay if batch_delay is not None else self._delivery_delay
+            stored.append(NewMessage(new_message_id(), int(now * 1000), kind, data, now + delay))
+        validation.batch_sizes(len(items), largest, total)
+        self._store.append(self.queue_name, stored)
+        self._notify(self.queue_name)
+        return None
+
+    send_batch = sendBatch
+
+    def __repr__(self) -> str:
+        return f"<Queue {self.queue_name!r}>"

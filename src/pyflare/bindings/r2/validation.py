@@ -1,0 +1,439 @@
+"""Every check R2 makes on its inputs, with Cloudflare's exact error texts.
+
+Argument shape mistakes raise ``TypeError`` / :class:`RangeError` (workerd raises them before any
+request leaves the worker); limit violations raise the :mod:`errors` R2 reports, prefixed with the method.
+Also here: parsing of ranges and conditionals (``onlyIf`` dicts or ``Headers``) and the RFC 7232 test.
+"""
+
+from __future__ import annotations
+
+import binascii
+import email.utils
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from pyflare.bindings.r2 import constants as C
+from pyflare.bindings.r2 import errors
+from pyflare.workers._headers import Headers
+
+# -- keys and metadata ---------------------------------------------------------------------------
+
+
+def encode_key(key: str) -> bytes:
+    """A key as stored: its UTF-8 bytes (lone surrogates kept, as JS strings may hold them)."""
+    return key.encode("utf-8", "surrogatepass")
+
+
+def decode_key(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogatepass")
+
+
+def key(method: str, value: Any) -> bytes:
+    """Check an object key; returns its stored (UTF-8) form. Keys are data: any characters are allowed."""
+    if not isinstance(value, str):
+        raise TypeError(f"{method}: the key must be a string, not {type(value).__name__}")
+    raw = encode_key(value)
+    if len(raw) > C.MAX_KEY_SIZE:
+        raise errors.InvalidObjectName(method)
+    return raw
+
+
+def _serialised_length(text: str) -> int:
+    # R2 counts UTF-16 code units, doubled when any of them is outside Latin-1.
+    units = len(text.encode("utf-16-le", "surrogatepass")) // 2
+    return units * 2 if any(ord(ch) >= 256 for ch in text) else units
+
+
+def custom_metadata(method: str, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{method}: customMetadata must be a dict of strings")
+    result: dict[str, str] = {}
+    size = 0
+    for name, item in value.items():
+        if not isinstance(name, str) or not isinstance(item, str):
+            raise TypeError(f"{method}: customMetadata keys and values must be strings")
+        result[name] = item
+        size += _serialised_length(name) + _serialised_length(item)
+    if size > C.MAX_METADATA_SIZE:
+        raise errors.MetadataTooLarge(method)
+    return result
+
+
+def http_metadata(method: str, value: Any) -> dict[str, Any]:
+    """``httpMetadata`` as a dict (camelCase fields) or Headers; stored with cacheExpiry in epoch ms."""
+    if value is None:
+        return {}
+    result: dict[str, Any] = {}
+    if isinstance(value, Headers):
+        pairs = {
+            "contentType": value.get("content-type"),
+            "contentEncoding": value.get("content-encoding"),
+            "contentDisposition": value.get("content-disposition"),
+            "contentLanguage": value.get("content-language"),
+            "cacheControl": value.get("cache-control"),
+            "cacheExpiry": value.get("expires"),
+        }
+    elif isinstance(value, Mapping):
+        pairs = {name: value.get(name) for name in C.HTTP_METADATA_FIELDS}  # other keys are ignored, as in JS
+    else:
+        raise TypeError(f"{method}: httpMetadata must be a dict or a Headers object")
+    for name, item in pairs.items():
+        if item is None:
+            continue
+        if name == "cacheExpiry":
+            result[name] = date_ms(item, f"{method}: httpMetadata.cacheExpiry")
+        elif isinstance(item, str):
+            result[name] = item
+        else:
+            raise TypeError(f"{method}: httpMetadata.{name} must be a string")
+    return result
+
+
+def date_ms(value: Any, what: str) -> int:
+    """A date given as datetime, epoch milliseconds, or an ISO-8601 / HTTP date string -> epoch ms."""
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be a date")
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return int(value.timestamp() * 1000)
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return date_ms(datetime.fromisoformat(value.replace("Z", "+00:00")), what)
+        except ValueError:
+            pass
+        try:
+            return date_ms(email.utils.parsedate_to_datetime(value), what)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"{what} must be a date (datetime, epoch milliseconds or a date string), got {value!r}")
+
+
+# -- checksums -----------------------------------------------------------------------------------
+
+
+def checksum(options: Mapping[str, Any]) -> tuple[str, str, str, bytes] | None:
+    """The one checksum a put() may carry: (field, hashlib name, display name, expected digest)."""
+    found: tuple[str, str, str, bytes] | None = None
+    for field, algorithm, display, size in C.HASHES:
+        value = options.get(field)
+        if value is None:
+            continue
+        if found is not None:
+            raise TypeError("You cannot specify multiple hashing algorithms.")
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            digest = bytes(value)
+            if len(digest) != size:
+                raise TypeError(f"{display} is {size} bytes, not {len(digest)}")
+        elif isinstance(value, str):
+            if len(value) != size * 2:
+                raise TypeError(f"{display} is {size * 2} hex characters, not {len(value)}")
+            try:
+                digest = binascii.unhexlify(value)
+            except (binascii.Error, ValueError):
+                raise TypeError(f"Provided {display} wasn't a valid hex string") from None
+        else:
+            raise TypeError(f"{field} must be a hex string or bytes")
+        found = (field, algorithm, display, digest)
+    return found
+
+
+# -- list ----------------------------------------------------------------------------------------
+
+
+def limit(value: Any) -> int:
+    if value is None:
+        return C.MAX_LIST_KEYS
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise TypeError("list: limit must be an integer")
+    if value < 1 or value > C.MAX_LIST_KEYS:
+        raise errors.InvalidMaxKeys("list")
+    return int(value)
+
+
+def include(value: Any) -> tuple[bool, bool]:
+    """``include=[...]`` -> (with httpMetadata, with customMetadata)."""
+    if value is None:
+        return False, False
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise TypeError("list: include must be a list of strings")
+    names = list(value)
+    for name in names:
+        if name not in ("httpMetadata", "customMetadata"):
+            raise errors.RangeError(f"Unsupported include value {name}")
+    return "httpMetadata" in names, "customMetadata" in names
+
+
+def optional_str(method: str, name: str, value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"{method}: {name} must be a string")
+
+
+def delete_keys(value: Any) -> list[bytes]:
+    keys = [value] if isinstance(value, str) else value
+    if isinstance(keys, (bytes, bytearray, Mapping)) or not hasattr(keys, "__iter__"):
+        raise TypeError("delete: keys must be a string or a list of strings")
+    keys = list(keys)
+    if len(keys) > C.MAX_DELETE_KEYS:
+        raise errors.InvalidArgument(
+            "delete", f"You can delete at most {C.MAX_DELETE_KEYS} keys in one call, not {len(keys)}."
+        )
+    return [key("delete", k) for k in keys]
+
+
+def part_number(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not C.MIN_PART_NUMBER <= value <= C.MAX_PART_NUMBER:
+        raise TypeError(
+            f"Part number must be between {C.MIN_PART_NUMBER} and {C.MAX_PART_NUMBER} (inclusive). "
+            f"Actual value was: {value}"
+        )
+    return value
+
+
+def storage_class(method: str, value: Any) -> str:
+    if value is None:
+        return C.STORAGE_CLASS
+    if value not in C.STORAGE_CLASSES:
+        raise errors.InvalidArgument(method, f"Unsupported storage class {value!r}.")
+    return value
+
+
+# -- ranges --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RangeRequest:
+    """A requested range before the object's size is known."""
+
+    offset: int | None = None
+    length: int | None = None
+    suffix: int | None = None
+    header: str | None = None
+
+
+def _whole(name: str, value: Any, message: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"range.{name} must be a number")
+    if value < 0:
+        raise errors.RangeError(message.format(value=value, rule="must be greater than or equal to 0."))
+    if value != int(value):
+        raise errors.RangeError(message.format(value=value, rule="must be an integer, not floating point."))
+    return int(value)
+
+
+def range_request(value: Any) -> RangeRequest | None:
+    """``range=`` as {offset, length} / {suffix} / a Headers object / a Range header string."""
+    if value is None:
+        return None
+    if isinstance(value, Headers):
+        header = value.get("range")
+        return RangeRequest(header=header) if header is not None else None
+    if isinstance(value, str):
+        return RangeRequest(header=value)
+    if not isinstance(value, Mapping):
+        raise TypeError("range must be a dict with offset/length or suffix, a Headers object or a Range header")
+    offset, length, suffix = value.get("offset"), value.get("length"), value.get("suffix")
+    if offset is not None:
+        offset = _whole("offset", offset, "Invalid range. Starting offset ({value}) {rule}")
+    if length is not None:
+        length = _whole("length", length, "Invalid range. Length ({value}) {rule}")
+    if suffix is not None:
+        if value.get("offset") is not None:
+            raise TypeError("Suffix is incompatible with offset.")
+        if value.get("length") is not None:
+            raise TypeError("Suffix is incompatible with length.")
+        if isinstance(suffix, (int, float)) and not isinstance(suffix, bool) and suffix < 0:
+            raise errors.RangeError(f"Invalid suffix. Suffix ({suffix}) must be greater than or equal to 0.")
+        suffix = _whole("suffix", suffix, "Invalid range. Suffix ({value}) {rule}")
+    return RangeRequest(offset=offset, length=length, suffix=suffix)
+
+
+_RANGE_HEADER = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+
+
+def resolve_range(request: RangeRequest | None, size: int) -> tuple[int, int] | None:
+    """(offset, length) of the bytes to return, None for the whole object; InvalidRange if unsatisfiable."""
+    if request is None:
+        return None
+    if request.header is not None:
+        # One well-formed range is honoured; a malformed header or several ranges give the whole object.
+        match = _RANGE_HEADER.match(request.header)
+        if not match or (not match.group(1) and not match.group(2)):
+            return None
+        first, last = match.group(1), match.group(2)
+        if not first:
+            suffix = int(last)
+            if suffix == 0:
+                raise errors.InvalidRange("get")
+            suffix = min(suffix, size)
+            return size - suffix, suffix
+        start = int(first)
+        end = int(last) if last else size - 1
+        if end < start:
+            return None
+        if start >= size:
+            raise errors.InvalidRange("get")
+        end = min(end, size - 1)
+        return start, end - start + 1
+    offset, length = request.offset, request.length
+    if request.suffix is not None:
+        if request.suffix <= 0:
+            raise errors.InvalidRange("get")
+        suffix = min(request.suffix, size)
+        offset, length = size - suffix, suffix
+    if offset is None:
+        offset = 0
+    if length is None:
+        length = size - offset
+    if offset > size or length <= 0:
+        raise errors.InvalidRange("get")
+    return offset, min(length, size - offset)
+
+
+# -- conditionals --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Etag:
+    value: str
+    kind: str = "strong"  # "strong", "weak" or "wildcard"
+
+
+@dataclass(frozen=True)
+class Conditional:
+    etag_matches: tuple[Etag, ...] | None = None
+    etag_does_not_match: tuple[Etag, ...] | None = None
+    uploaded_before: int | None = None  # epoch ms
+    uploaded_after: int | None = None
+    seconds_granularity: bool = False
+
+
+def _etag_list(header: str, name: str) -> tuple[Etag, ...]:
+    """Parse an If-Match / If-None-Match header value (RFC 7232 list of entity tags)."""
+    tags: list[Etag] = []
+    rest = header
+    need_comma = False
+    while True:
+        rest = rest.lstrip(" \t")
+        if not rest:
+            break
+        ch = rest[0]
+        if ch == ",":
+            rest, need_comma = rest[1:], False
+            continue
+        if ch == "*":
+            if need_comma:
+                raise Exception("Comma was expected to separate etags. Encountered a wildcard character '*' instead.")
+            return (Etag("*", "wildcard"),)
+        if ch == "W":
+            if need_comma:
+                raise Exception(
+                    "Comma was expected to separate etags. Encountered a weak quotation character 'W' instead. "
+                    "This would otherwise indicate the start of a new weak etag."
+                )
+            if not rest.startswith('W/"'):
+                raise Exception("Weak etags must start with W/ and their value must be quoted")
+            end = rest.find('"', 3)
+            if end < 0:
+                raise Exception("Unclosed double quote for Etag")
+            tags.append(Etag(rest[3:end], "weak"))
+            rest, need_comma = rest[end + 1 :], True
+            continue
+        if ch == '"':
+            if need_comma:
+                raise Exception(
+                    "Comma was expected to separate etags. Encountered a double quote character '\"' instead. "
+                    "This would otherwise indicate the start of a new strong etag."
+                )
+            end = rest.find('"', 1)
+            if end < 0:
+                raise Exception("Unclosed double quote for Etag")
+            tags.append(Etag(rest[1:end]))
+            rest, need_comma = rest[end + 1 :], True
+            continue
+        break
+    if not tags:
+        raise Exception(f"Invalid ETag in {name} header")
+    return tuple(tags)
+
+
+def _single_etag(value: Any, name: str) -> tuple[Etag, ...]:
+    if isinstance(value, (list, tuple)):
+        return tuple(t for item in value for t in _single_etag(item, name))
+    if not isinstance(value, str):
+        raise TypeError(f"onlyIf.{name} must be a string")
+    if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
+        raise TypeError(f"Conditional ETag should not be wrapped in quotes ({value}).")
+    return (Etag("*", "wildcard"),) if value == "*" else (Etag(value),)
+
+
+def conditional(value: Any) -> Conditional | None:
+    """``onlyIf=`` as a dict (etagMatches, etagDoesNotMatch, uploadedBefore, uploadedAfter,
+    secondsGranularity) or request headers (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since)."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping) and not isinstance(value, Headers):
+        if any(isinstance(k, str) and k.lower().startswith("if-") for k in value):
+            value = Headers(value)
+    if isinstance(value, Headers):
+        if_match, if_none = value.get("if-match"), value.get("if-none-match")
+        modified, unmodified = value.get("if-modified-since"), value.get("if-unmodified-since")
+        return Conditional(
+            etag_matches=_etag_list(if_match, "if-match") if if_match is not None else None,
+            etag_does_not_match=_etag_list(if_none, "if-none-match") if if_none is not None else None,
+            uploaded_after=date_ms(modified, "If-Modified-Since") if modified is not None else None,
+            uploaded_before=date_ms(unmodified, "If-Unmodified-Since") if unmodified is not None else None,
+            seconds_granularity=True,
+        )
+    if not isinstance(value, Mapping):
+        raise TypeError("onlyIf must be a dict or a Headers object")
+    matches, not_match = value.get("etagMatches"), value.get("etagDoesNotMatch")
+    before, after = value.get("uploadedBefore"), value.get("uploadedAfter")
+    return Conditional(
+        etag_matches=_single_etag(matches, "etagMatches") if matches is not None else None,
+        etag_does_not_match=_single_etag(not_match, "etagDoesNotMatch") if not_match is not None else None,
+        uploaded_before=date_ms(before, "onlyIf.uploadedBefore") if before is not None else None,
+        uploaded_after=date_ms(after, "onlyIf.uploadedAfter") if after is not None else None,
+        seconds_granularity=bool(value.get("secondsGranularity", False)),
+    )
+
+
+def _includes(tags: tuple[Etag, ...], etag: str, weak_ok: bool) -> bool:
+    for tag in tags:
+        if tag.kind == "wildcard":
+            return True
+        if tag.value == etag and (tag.kind == "strong" or weak_ok):
+            return True
+    return False
+
+
+def condition_holds(cond: Conditional, etag: str | None, uploaded_ms: int | None) -> bool:
+    """RFC 7232 evaluation as R2 does it; ``etag=None`` means the object does not exist."""
+    if etag is None or uploaded_ms is None:
+        return cond.etag_matches is None and cond.uploaded_after is None
+    if_match = cond.etag_matches is None or _includes(cond.etag_matches, etag, weak_ok=False)
+    if_none_match = cond.etag_does_not_match is None or not _includes(cond.etag_does_not_match, etag, weak_ok=True)
+
+    def cut(ms: int) -> int:
+        return (ms // 1000) * 1000 if cond.seconds_granularity else ms
+
+    last_modified = cut(uploaded_ms)
+    modified_since = (
+        cond.uploaded_after is None
+        or cut(cond.uploaded_after) < last_modified
+        or (cond.etag_does_not_match is not None and if_none_match)
+    )
+    unmodified_since = (
+        cond.uploaded_before is None
+        or last_modified < cut(cond.uploaded_before)
+        or (cond.etag_matches is not None and if_match)
+    )
+    return if_match and if_none_match and modified_since and unmodified_since
