@@ -226,8 +226,6 @@ class DevServer:
 def run(args: argparse.Namespace) -> int:
     setup_logging(args.log_format)
     server = DevServer(args)
-    for warning in server.config.warnings:
-        log.warning(warning)
     dev = server.config.worker.dev
     ip = args.ip or dev.ip or "127.0.0.1"
     port = args.port if args.port is not None else (dev.port if dev.port is not None else 8787)

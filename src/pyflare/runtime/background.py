@@ -52,6 +52,7 @@ class Background:
         if self._tasks:
             done, pending = await asyncio.wait(list(self._tasks), timeout=timeout)
             for task in pending:
+                log.warning("cancelling background work still running after %.0fs at shutdown: %r", timeout, task)
                 task.cancel()
             if pending:
                 await asyncio.wait(pending)

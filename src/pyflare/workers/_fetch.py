@@ -45,13 +45,15 @@ async def fetch(
 
     async def stream() -> Any:
         try:
-            async for chunk in upstream.aiter_raw():
+            async for chunk in upstream.aiter_bytes():
                 yield chunk
         finally:
             await upstream.aclose()
 
-    response_headers = Headers(list(upstream.headers.multi_items()))
-    # httpx hands back the body as sent (aiter_raw), so the encoding headers stay truthful.
+    # The body arrives decoded (as a worker's fetch gives it), so the headers that described the encoded
+    # bytes would now lie; drop them rather than pass them on to a client.
+    response_headers = Headers([(k, v) for k, v in upstream.headers.multi_items()
+                                if k.lower() not in ("content-encoding", "content-length")])
     response = FetchResponse(stream(), status=upstream.status_code, status_text=upstream.reason_phrase,
                              headers=response_headers)
     response.url = str(upstream.url)
