@@ -100,3 +100,9 @@ async def test_blob_slices_and_reads():
     blob = Blob([b"hello ", "world"], "text/plain")
     assert blob.size == 11
     assert await blob.slice(6).text() == "world"
+
+
+def test_jsdict_key_wins_over_a_dict_method_of_the_same_name():
+    value = JsDict(keys=["a"], items=3)
+    assert value.keys == ["a"] and value.items == 3
+    assert JsDict(a=1).keys() == {"a": 1}.keys()

@@ -224,8 +224,8 @@ class DevServer:
 
 
 def run(args: argparse.Namespace) -> int:
+    server = DevServer(args)  # a bad config fails here, before logging is set up for serving
     setup_logging(args.log_format)
-    server = DevServer(args)
     dev = server.config.worker.dev
     ip = args.ip or dev.ip or "127.0.0.1"
     port = args.port if args.port is not None else (dev.port if dev.port is not None else 8787)

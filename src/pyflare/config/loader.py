@@ -197,11 +197,15 @@ def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) ->
                 f"{path}: {prefix}queues.consumers[{index}].dead_letter_queue: "
                 f'queue "{consumer.queue}" cannot be its own dead letter queue'
             )
-    from croniter import croniter  # imported here: only configs with crons pay for it
+    if not worker.triggers.crons:
+        return
+    from pyflare.cron.syntax import CronSyntaxError, parse_cron  # only configs with crons pay for it
 
     for index, cron in enumerate(worker.triggers.crons):
-        if not croniter.is_valid(cron):
-            raise ConfigError(f'{path}: {prefix}triggers.crons[{index}]: invalid cron expression "{cron}"')
+        try:
+            parse_cron(cron)
+        except CronSyntaxError as exc:
+            raise ConfigError(f"{path}: {prefix}triggers.crons[{index}]: {exc}") from None
 
 
 def load_secrets(folder: Path, environment: str | None) -> dict[str, str]:

@@ -10,6 +10,12 @@ class JsDict(dict):
 
     __slots__ = ()
 
+    def __getattribute__(self, name: str) -> Any:
+        # A key wins over a dict method of the same name (``result.keys``, ``meta.values``), as on a JS object.
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        return object.__getattribute__(self, name)
+
     def __getattr__(self, name: str) -> Any:
         try:
             return self[name]

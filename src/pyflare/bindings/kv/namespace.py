@@ -17,7 +17,7 @@ from pyflare.bindings.kv import validation as v
 from pyflare.bindings.kv.constants import MAX_BULK_SIZE, MAX_VALUE_SIZE, STREAM_CHUNK
 from pyflare.bindings.kv.errors import KVError, KVTypeError
 from pyflare.bindings.kv.store import Entry, KVStore
-from pyflare.workers._jsdict import JsDict
+from pyflare.workers._jsdict import JsDict, to_jsdict
 
 
 class KVMap(dict):
@@ -31,6 +31,16 @@ class KVMap(dict):
         return len(self)
 
 
+class KVListResult(JsDict):
+    """A ``list()`` result. ``result.keys`` is the list of keys, as on Cloudflare (not ``dict.keys``)."""
+
+    __slots__ = ()
+
+    @property
+    def keys(self) -> Any:  # type: ignore[override]
+        return self["keys"]
+
+
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:
     for start in range(0, len(data), STREAM_CHUNK):
         yield data[start : start + STREAM_CHUNK]
@@ -40,7 +50,7 @@ def _decode(entry: Entry, kind: str) -> Any:
     if kind == "text":
         return entry.value.decode("utf-8", "replace")
     if kind == "json":
-        return json.loads(entry.value.decode("utf-8", "replace"))
+        return to_jsdict(json.loads(entry.value.decode("utf-8", "replace")))
     if kind == "arrayBuffer":
         return entry.value
     if kind == "stream":
@@ -49,7 +59,7 @@ def _decode(entry: Entry, kind: str) -> Any:
 
 
 def _metadata(entry: Entry | None) -> Any:
-    return None if entry is None or entry.metadata is None else json.loads(entry.metadata)
+    return None if entry is None or entry.metadata is None else to_jsdict(json.loads(entry.metadata))
 
 
 async def _read_stream(stream: AsyncIterable[Any]) -> tuple[bytes, int]:
@@ -65,7 +75,8 @@ async def _read_stream(stream: AsyncIterable[Any]) -> tuple[bytes, int]:
 
 
 def _utf16_length(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    """Length as JavaScript counts it (UTF-16 code units), which is what the bulk size limit measures."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 class KVNamespace:
@@ -80,8 +91,12 @@ class KVNamespace:
 
     # -- get -------------------------------------------------------------------------------------
     async def get(
-        self, key: str | list[str], options: str | dict[str, Any] | None = None, *,
-        type: str | None = None, cacheTtl: int | None = None,  # Cloudflare's names
+        self,
+        key: str | list[str],
+        options: str | dict[str, Any] | None = None,
+        *,
+        type: str | None = None,
+        cacheTtl: int | None = None,  # Cloudflare's names
     ) -> Any:
         """The value of ``key`` (None if missing) as "text" (default), "json", "arrayBuffer" or "stream".
 
@@ -94,8 +109,12 @@ class KVNamespace:
         return None if entry is None else _decode(entry, kind)
 
     async def getWithMetadata(  # Cloudflare's name
-        self, key: str | list[str], options: str | dict[str, Any] | None = None, *,
-        type: str | None = None, cacheTtl: int | None = None,
+        self,
+        key: str | list[str],
+        options: str | dict[str, Any] | None = None,
+        *,
+        type: str | None = None,
+        cacheTtl: int | None = None,
     ) -> Any:
         """``{value, metadata, cacheStatus}`` for ``key``; with a list of keys, a Map of key -> {value, metadata}."""
         kind, cache_ttl = v.get_options(options, type, cacheTtl)
@@ -125,7 +144,7 @@ class KVNamespace:
             total += _utf16_length(text)
             if kind == "json":
                 try:
-                    value = json.loads(text)
+                    value = to_jsdict(json.loads(text))
                 except ValueError:
                     raise KVError(
                         "GET_BULK", 400, "At least one of the requested keys corresponds to a non-json value"
@@ -134,13 +153,22 @@ class KVNamespace:
                 value = text
             result[key] = JsDict(value=value, metadata=_metadata(entry)) if with_metadata else value
         if total > MAX_BULK_SIZE:
-            raise KVError("GET_BULK", 413, f"Total size of request exceeds the limit of {MAX_BULK_SIZE // 1024 // 1024}MB")
+            raise KVError(
+                "GET_BULK",
+                413,
+                f"Total size of request exceeds the limit of {MAX_BULK_SIZE // 1024 // 1024}MB",
+            )
         return result
 
     # -- put / delete ----------------------------------------------------------------------------
     async def put(
-        self, key: str, value: Any, options: dict[str, Any] | None = None, *,
-        expiration: int | None = None, expirationTtl: int | None = None,  # Cloudflare's names
+        self,
+        key: str,
+        value: Any,
+        options: dict[str, Any] | None = None,
+        *,
+        expiration: int | None = None,
+        expirationTtl: int | None = None,  # Cloudflare's names
         metadata: Any = None,
     ) -> None:
         """Store ``value`` (str, bytes or an async stream of bytes) under ``key``; ``expirationTtl`` wins."""
@@ -171,9 +199,13 @@ class KVNamespace:
 
     # -- list ------------------------------------------------------------------------------------
     async def list(
-        self, options: dict[str, Any] | None = None, *,
-        prefix: str | None = None, limit: int | None = None, cursor: str | None = None,
-    ) -> JsDict:
+        self,
+        options: dict[str, Any] | None = None,
+        *,
+        prefix: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> KVListResult:
         """Keys in order: ``{keys: [{name, expiration?, metadata?}], list_complete, cursor?, cacheStatus}``."""
         prefix_, count, after = v.list_options(options, prefix, limit, cursor)
         infos, more = self._store.list(prefix_, after, count)
@@ -183,13 +215,13 @@ class KVNamespace:
             if info.expiration is not None:
                 item["expiration"] = info.expiration
             if info.metadata is not None:
-                item["metadata"] = json.loads(info.metadata)
+                item["metadata"] = to_jsdict(json.loads(info.metadata))
             keys.append(item)
-        result = JsDict(keys=keys, list_complete=not more)
+        result = KVListResult(keys=keys, list_complete=not more)
         if more:
             result["cursor"] = v.encode_cursor(infos[-1].name)
         result["cacheStatus"] = None
         return result
 
 
-__all__ = ["KVMap", "KVNamespace"]
+__all__ = ["KVListResult", "KVMap", "KVNamespace"]

@@ -109,7 +109,13 @@ class KVStore:
         self.purge_expired(now)
         rows = self.db.all(
             _LIST,
-            {"after": after, "low": prefix, "high": prefix_upper_bound(prefix), "now": now, "limit": limit + 1},
+            {
+                "after": after,
+                "low": prefix,
+                "high": prefix_upper_bound(prefix),
+                "now": now,
+                "limit": limit + 1,
+            },
         )
         more = len(rows) > limit
         return [KeyInfo(name, expiration, metadata) for name, expiration, metadata in rows[:limit]], more

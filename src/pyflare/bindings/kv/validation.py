@@ -97,7 +97,9 @@ def get_options(options: Any, kind: Any, cache_ttl: Any) -> tuple[str, int | Non
 
 def validate_cache_ttl(op: str, cache_ttl: int | None) -> None:
     if cache_ttl is not None and cache_ttl < MIN_CACHE_TTL:
-        raise KVError(op, 400, f"Invalid cache_ttl of {cache_ttl}. Cache TTL must be at least {MIN_CACHE_TTL}.")
+        raise KVError(
+            op, 400, f"Invalid cache_ttl of {cache_ttl}. Cache TTL must be at least {MIN_CACHE_TTL}."
+        )
 
 
 def validate_bulk_request(keys: list[Any], kind: str) -> None:
@@ -126,10 +128,14 @@ def resolve_expiration(now: float, expiration: Any, expiration_ttl: Any) -> int 
     if expiration_ttl is not None:
         ttl = _int_option("expirationTtl", expiration_ttl)
         if ttl <= 0:
-            raise KVError("PUT", 400, f"Invalid expiration_ttl of {ttl}. Please specify integer greater than 0.")
+            raise KVError(
+                "PUT", 400, f"Invalid expiration_ttl of {ttl}. Please specify integer greater than 0."
+            )
         if ttl < MIN_EXPIRATION_TTL:
             raise KVError(
-                "PUT", 400, f"Invalid expiration_ttl of {ttl}. Expiration TTL must be at least {MIN_EXPIRATION_TTL}."
+                "PUT",
+                400,
+                f"Invalid expiration_ttl of {ttl}. Expiration TTL must be at least {MIN_EXPIRATION_TTL}.",
             )
         return current + ttl
     if expiration is not None:
@@ -196,7 +202,9 @@ def list_options(options: Any, prefix: Any, limit: Any, cursor: Any) -> tuple[st
         requested = _int_option("limit", limit)
         if requested > MAX_LIST_KEYS:
             raise KVError(
-                "GET", 400, f"Invalid key_count_limit of {requested}. Please specify an integer less than {MAX_LIST_KEYS}."
+                "GET",
+                400,
+                f"Invalid key_count_limit of {requested}. Please specify an integer less than {MAX_LIST_KEYS}.",
             )
         if requested > 0:
             count = requested

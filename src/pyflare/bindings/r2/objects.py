@@ -124,23 +124,22 @@ class R2ObjectBody(R2Object):
     def __init__(self, record: ObjectRecord, stream: BodyStream, *, range: dict[str, int]) -> None:
         super().__init__(record, range=range)
         self._stream = stream
-        self._used = False
 
     @property
     def body(self) -> AsyncIterator[bytes]:
-        if self._used:
-            raise TypeError(BODY_USED)
-        self._used = True
+        """The body stream (the same object each time); reading it marks the body used."""
         return self._stream
 
     @property
     def bodyUsed(self) -> bool:  # noqa: N802 - Cloudflare's name
-        return self._used
+        return self._stream.disturbed
 
     body_used = bodyUsed
 
     async def bytes(self) -> bytes:
-        return b"".join([chunk async for chunk in self.body])
+        if self._stream.disturbed:
+            raise TypeError(BODY_USED)
+        return b"".join([chunk async for chunk in self._stream])
 
     async def arrayBuffer(self) -> bytes:  # noqa: N802 - Cloudflare's name
         return await self.bytes()

@@ -35,7 +35,7 @@ from pyflare.bindings.r2.validation import Conditional, condition_holds, decode_
 from pyflare.clock import Clock
 from pyflare.storage import BlobStore, Database
 
-READ_CHUNK = 1 << 18  # 256 KiB per read when streaming a body
+READ_CHUNK = 1 << 20  # 1 MiB per read when streaming a body
 WRITE_CHUNK = 1 << 20  # bytes values are written in 1 MiB slices
 
 SCHEMA = """
@@ -191,6 +191,7 @@ class BodyStream:
         self._handle: Any = None
         self._remaining = 0
         self._released = False
+        self.disturbed = False  # set once reading starts, as a ReadableStream's "disturbed" flag
         for segment in segments:
             store._lease(segment.blob_id)
 
@@ -198,6 +199,7 @@ class BodyStream:
         return self
 
     async def __anext__(self) -> bytes:
+        self.disturbed = True
         while True:
             if self._handle is None:
                 if self._index >= len(self._segments):
@@ -217,6 +219,7 @@ class BodyStream:
             self._index += 1
 
     async def aclose(self) -> None:
+        self.disturbed = True
         self._release()
 
     def _release(self) -> None:

@@ -277,8 +277,8 @@ def resolve_range(request: RangeRequest | None, size: int) -> tuple[int, int] | 
             return size - suffix, suffix
         start = int(first)
         end = int(last) if last else size - 1
-        if end < start:
-            return None
+        if last and end < start:
+            return None  # malformed: the whole object
         if start >= size:
             raise errors.InvalidRange("get")
         end = min(end, size - 1)

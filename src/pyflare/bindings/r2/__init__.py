@@ -1,0 +1,73 @@
+"""R2: ``[[r2_buckets]]`` become :class:`R2Bucket` objects in the worker's env.
+
+Module map: ``constants`` (limits), ``validation`` (input checks, exact texts; ranges, conditionals),
+``errors`` (R2's error codes), ``store`` (one bucket's rows and blobs: the semantics), ``objects``
+(R2Object / R2ObjectBody), ``bucket`` (the binding objects). Each bucket is stored under
+``<state>/r2/``: ``<bucket>.sqlite`` for metadata and ``<bucket>/blobs/`` for bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyflare.bindings import Plugin, Services
+from pyflare.bindings.r2.bucket import R2Bucket, R2MultipartUpload
+from pyflare.bindings.r2.errors import R2Error
+from pyflare.bindings.r2.objects import R2Checksums, R2Object, R2ObjectBody
+from pyflare.bindings.r2.store import BucketStore
+
+PLUGIN = "r2"
+
+
+class R2Plugin(Plugin):
+    """All R2 buckets of one worker; collects orphaned blobs when it starts."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.buckets: dict[str, R2Bucket] = {}  # by binding name
+        self.stores: dict[str, BucketStore] = {}  # by bucket (storage) name
+        for config in services.config.worker.r2_buckets:
+            name = config.storage_name
+            store = self.stores.get(name)
+            if store is None:
+                store = self.stores[name] = BucketStore(
+                    services.storage.database(PLUGIN, name), services.storage.blobs(PLUGIN, name), services.clock
+                )
+            self.buckets[config.binding] = R2Bucket(store, binding=config.binding, bucket_name=name)
+
+    def bindings(self) -> dict[str, Any]:
+        return dict(self.buckets)
+
+    def bucket(self, name: str) -> R2Bucket:
+        """A bucket by its bucket_name (or binding name); LookupError if the config has none."""
+        for bucket in self.buckets.values():
+            if bucket.bucket_name == name:
+                return bucket
+        if name in self.buckets:
+            return self.buckets[name]
+        known = ", ".join(sorted({b.bucket_name for b in self.buckets.values()})) or "none"
+        raise LookupError(f"no R2 bucket named {name!r} in the config (buckets: {known})")
+
+    async def start(self) -> None:
+        for name, store in self.stores.items():
+            removed = store.collect_garbage()
+            if removed:
+                self.services.log.info("r2 %s: removed %d orphaned blob(s) left by an interrupted write", name, removed)
+
+
+def create(services: Services) -> R2Plugin | None:
+    if not services.config.worker.r2_buckets:
+        return None
+    return R2Plugin(services)
+
+
+__all__ = [
+    "R2Bucket",
+    "R2Checksums",
+    "R2Error",
+    "R2MultipartUpload",
+    "R2Object",
+    "R2ObjectBody",
+    "R2Plugin",
+    "create",
+]

@@ -1,0 +1,244 @@
+"""The R2 binding objects a worker sees: ``env.BUCKET`` (R2Bucket) and multipart uploads.
+
+Thin adapters: they check arguments (validation), call the bucket's semantics (store) and wrap the
+results (objects). Options are keyword arguments; a trailing options dict (the JS calling style) is
+accepted too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from pyflare.bindings.r2 import validation as V
+from pyflare.bindings.r2.objects import BODY_USED, R2Object, R2ObjectBody
+from pyflare.bindings.r2.store import WRITE_CHUNK, BucketStore, decode_cursor
+from pyflare.workers._body import BodyMixin
+from pyflare.workers._formdata import Blob
+from pyflare.workers._jsdict import JsDict
+
+
+def _options(method: str, options: Mapping[str, Any] | None, kwargs: dict[str, Any], allowed: tuple[str, ...]) -> dict:
+    merged: dict[str, Any] = {}
+    if options is not None:
+        if not isinstance(options, Mapping):
+            raise TypeError(f"{method}: options must be a dict")
+        merged.update(options)
+    merged.update(kwargs)
+    unknown = sorted(set(merged) - set(allowed))
+    if unknown:
+        raise TypeError(f"{method}() got unexpected option(s): {', '.join(unknown)}")
+    return merged
+
+
+async def _sliced(data: bytes) -> AsyncIterator[bytes]:
+    view = memoryview(data)
+    for start in range(0, len(view), WRITE_CHUNK):
+        yield bytes(view[start : start + WRITE_CHUNK])
+
+
+async def _from_async(chunks: Any) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        yield _chunk(chunk)
+
+
+async def _from_sync(chunks: Any) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield _chunk(chunk)
+
+
+def _chunk(chunk: Any) -> bytes:
+    if isinstance(chunk, (bytes, bytearray, memoryview)):
+        return bytes(chunk)
+    if isinstance(chunk, str):
+        return chunk.encode("utf-8")
+    raise TypeError(f"a stream given to R2 must yield bytes, not {type(chunk).__name__}")
+
+
+def value_chunks(value: Any) -> AsyncIterator[bytes]:
+    """Any value put() accepts as an async stream of bytes: str, bytes, Blob, None, a body or stream."""
+    if value is None:
+        return _sliced(b"")
+    if isinstance(value, str):
+        return _sliced(value.encode("utf-8"))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _sliced(bytes(value))
+    if isinstance(value, Blob):
+        return _sliced(value._data)
+    if isinstance(value, R2ObjectBody):
+        if value.bodyUsed:
+            raise TypeError(BODY_USED)
+        return _from_async(value.body)
+    if isinstance(value, BodyMixin):
+        return _from_async(value._take_stream())
+    if hasattr(value, "__aiter__"):
+        return _from_async(value)
+    if hasattr(value, "__iter__") and not isinstance(value, Mapping):
+        return _from_sync(value)
+    raise TypeError(
+        "put: the value must be str, bytes, a Blob, None, or a (async) iterable of bytes, "
+        f"not {type(value).__name__}"
+    )
+
+
+class R2MultipartUpload:
+    """An in-progress multipart upload: ``uploadPart``, ``complete``, ``abort``."""
+
+    def __init__(self, store: BucketStore, key: str, upload_id: str) -> None:
+        self._store = store
+        self.key = key
+        self.uploadId = upload_id
+
+    @property
+    def upload_id(self) -> str:
+        return self.uploadId
+
+    async def uploadPart(  # noqa: N802 - Cloudflare's name
+        self, partNumber: int, value: Any, options: Mapping[str, Any] | None = None, **kwargs: Any  # noqa: N803
+    ) -> JsDict:
+        """Upload one part; returns ``{partNumber, etag}`` to pass to ``complete``."""
+        _options("uploadPart", options, kwargs, ("ssecKey",))
+        number = V.part_number(partNumber)
+        raw = V.key("uploadPart", self.key)
+        chunks = value_chunks(value)
+        etag = await self._store.upload_part(raw, self.uploadId, number, chunks)
+        return JsDict(partNumber=number, etag=etag)
+
+    upload_part = uploadPart
+
+    async def complete(self, uploadedParts: Any) -> R2Object:  # noqa: N803
+        """Assemble the listed parts (``[{partNumber, etag}, ...]``) into the object."""
+        selected: list[tuple[int, str]] = []
+        for part in uploadedParts:
+            if not isinstance(part, Mapping):
+                raise TypeError("complete: each part must be a dict with partNumber and etag")
+            number = part.get("partNumber", part.get("part_number"))
+            etag = part.get("etag")
+            selected.append((V.part_number(number), str(etag)))
+        raw = V.key("completeMultipartUpload", self.key)
+        record = self._store.complete_upload(raw, self.uploadId, selected)
+        return R2Object(record)
+
+    async def abort(self) -> None:
+        """Abort the upload and drop its parts; aborting twice, or after completion, does nothing."""
+        raw = V.key("abortMultipartUpload", self.key)
+        self._store.abort_upload(raw, self.uploadId)
+
+    def __repr__(self) -> str:
+        return f"R2MultipartUpload(key={self.key!r}, uploadId={self.uploadId[:12]!r}...)"
+
+
+class R2Bucket:
+    """``env.BUCKET``: head, get, put, delete, list, createMultipartUpload, resumeMultipartUpload."""
+
+    def __init__(self, store: BucketStore, *, binding: str = "", bucket_name: str = "") -> None:
+        self._store = store
+        self.binding = binding
+        self.bucket_name = bucket_name
+
+    async def head(self, key: str) -> R2Object | None:
+        record = self._store.head(V.key("head", key))
+        return R2Object(record, range={"offset": 0, "length": record.size}) if record else None
+
+    async def get(
+        self, key: str, options: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> R2ObjectBody | R2Object | None:
+        """The object with its body; None if missing; the object without a body if ``onlyIf`` fails."""
+        opts = _options("get", options, kwargs, ("onlyIf", "range", "ssecKey"))
+        raw = V.key("get", key)
+        only_if = V.conditional(opts.get("onlyIf"))
+        requested = V.range_request(opts.get("range"))
+        record = self._store.head(raw)
+        if record is None:
+            return None
+        whole = {"offset": 0, "length": record.size}
+        if only_if is not None and not V.condition_holds(only_if, record.etag, record.uploaded):
+            return R2Object(record, range=whole)
+        resolved = V.resolve_range(requested, record.size)
+        offset, length = resolved if resolved is not None else (0, record.size)
+        stream = self._store.open_body(record, offset, length)
+        return R2ObjectBody(record, stream, range={"offset": offset, "length": length})
+
+    async def put(
+        self, key: str, value: Any, options: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> R2Object | None:
+        """Store ``value``; returns the new object, or None when ``onlyIf`` does not hold."""
+        opts = _options(
+            "put",
+            options,
+            kwargs,
+            ("onlyIf", "httpMetadata", "customMetadata", "md5", "sha1", "sha256", "sha384", "sha512",
+             "storageClass", "ssecKey"),
+        )
+        raw = V.key("put", key)
+        only_if = V.conditional(opts.get("onlyIf"))
+        checksum = V.checksum(opts)
+        http = V.http_metadata("put", opts.get("httpMetadata"))
+        custom = V.custom_metadata("put", opts.get("customMetadata"))
+        storage_class = V.storage_class("put", opts.get("storageClass"))
+        chunks = value_chunks(value)
+        record = await self._store.put(
+            raw,
+            chunks,
+            http_metadata=http,
+            custom_metadata=custom,
+            checksum=checksum,
+            only_if=only_if,
+            storage_class=storage_class,
+        )
+        return R2Object(record) if record is not None else None
+
+    async def delete(self, keys: str | list[str]) -> None:
+        """Delete one key or a list of up to 1000; missing keys are ignored."""
+        self._store.delete(V.delete_keys(keys))
+
+    async def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> JsDict:
+        """``{objects, truncated, cursor (when truncated), delimitedPrefixes}`` in key order."""
+        opts = _options("list", options, kwargs, ("limit", "prefix", "cursor", "delimiter", "startAfter", "include"))
+        limit = V.limit(opts.get("limit"))
+        prefix = V.optional_str("list", "prefix", opts.get("prefix")) or ""
+        delimiter = V.optional_str("list", "delimiter", opts.get("delimiter")) or None
+        start_after_text = V.optional_str("list", "startAfter", opts.get("startAfter"))
+        cursor = V.optional_str("list", "cursor", opts.get("cursor"))
+        with_http, with_custom = V.include(opts.get("include"))
+        start_after = V.encode_key(start_after_text) if start_after_text else None
+        if cursor:
+            after_cursor = decode_cursor(cursor)
+            if start_after is None or after_cursor > start_after:
+                start_after = after_cursor
+        page = self._store.list(
+            prefix=V.encode_key(prefix),
+            delimiter=V.encode_key(delimiter) if delimiter else None,
+            start_after=start_after,
+            limit=limit,
+        )
+        result = JsDict(
+            objects=[R2Object(r, with_http=with_http, with_custom=with_custom) for r in page.objects],
+            truncated=page.cursor is not None,
+        )
+        if page.cursor is not None:
+            result["cursor"] = page.cursor
+        result["delimitedPrefixes"] = page.prefixes
+        return result
+
+    async def createMultipartUpload(  # noqa: N802 - Cloudflare's name
+        self, key: str, options: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> R2MultipartUpload:
+        opts = _options("createMultipartUpload", options, kwargs,
+                        ("httpMetadata", "customMetadata", "storageClass", "ssecKey"))
+        raw = V.key("createMultipartUpload", key)
+        http = V.http_metadata("createMultipartUpload", opts.get("httpMetadata"))
+        custom = V.custom_metadata("createMultipartUpload", opts.get("customMetadata"))
+        storage_class = V.storage_class("createMultipartUpload", opts.get("storageClass"))
+        upload_id = self._store.create_upload(raw, http, custom, storage_class)
+        return R2MultipartUpload(self._store, key, upload_id)
+
+    def resumeMultipartUpload(self, key: str, uploadId: str) -> R2MultipartUpload:  # noqa: N802,N803
+        """An upload handle for an id from createMultipartUpload (not checked until it is used)."""
+        return R2MultipartUpload(self._store, key, uploadId)
+
+    create_multipart_upload = createMultipartUpload
+    resume_multipart_upload = resumeMultipartUpload
+
+    def __repr__(self) -> str:
+        return f"R2Bucket({self.bucket_name!r})"

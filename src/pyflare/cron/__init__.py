@@ -1,0 +1,31 @@
+"""Cron triggers: Cloudflare's cron syntax (``syntax``) and firing ``scheduled()`` on schedule (``scheduler``).
+
+``pyflare dev`` fires crons on schedule (wrangler dev does not); ``crons=False`` / ``--no-crons`` /
+``[pyflare] crons = false`` turns that off, leaving the on-demand endpoints and ``Pyflare.scheduled()``.
+"""
+
+from __future__ import annotations
+
+from pyflare.bindings import Services
+from pyflare.config import ConfigError
+from pyflare.cron.scheduler import CronPlugin
+from pyflare.cron.syntax import CronSchedule, CronSyntaxError, parse_cron
+
+__all__ = ["CronPlugin", "CronSchedule", "CronSyntaxError", "create", "parse_cron", "schedules"]
+
+
+def schedules(services: Services) -> list[CronSchedule]:
+    """The worker's crons, checked against Cloudflare's syntax (ConfigError naming the key otherwise)."""
+    result: list[CronSchedule] = []
+    for index, expression in enumerate(services.config.worker.triggers.crons):
+        try:
+            result.append(parse_cron(expression))
+        except CronSyntaxError as exc:
+            raise ConfigError(f"{services.config.path}: triggers.crons[{index}]: {exc}") from None
+    return result
+
+
+def create(services: Services) -> CronPlugin | None:
+    if not services.options.crons or not services.config.worker.triggers.crons:
+        return None
+    return CronPlugin(services, schedules(services))

@@ -1,0 +1,23 @@
+"""examples/r2 runs: upload, ranged download, list with a delimiter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyflare import Pyflare
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "r2" / "wrangler.toml"
+
+
+async def test_example_upload_range_and_list():
+    async with Pyflare(EXAMPLE) as mf:
+        put = await mf.dispatch_fetch("/files/docs/a.txt", method="PUT", content=b"hello range world",
+                                      headers={"content-type": "text/plain"})
+        assert put.status_code == 201
+        got = await mf.dispatch_fetch("/files/docs/a.txt", headers={"range": "bytes=6-10"})
+        assert got.status_code == 206 and got.text == "range"
+        assert got.headers["content-range"] == "bytes 6-10/17"
+        listed = (await mf.dispatch_fetch("/list")).json()
+        assert listed["folders"] == ["docs/"] and listed["objects"] == []
+        etag = put.json()["etag"]
+        assert (await mf.dispatch_fetch("/files/docs/a.txt", headers={"if-none-match": f'"{etag}"'})).status_code == 304
