@@ -149,16 +149,31 @@ async def test_request_body_streams_to_the_worker(start_worker):
     assert (await mf.dispatch_fetch("/", method="POST", content=body())).text == "1000000"
 
 
-async def test_response_body_streams_from_the_worker(start_worker):
+async def test_request_body_streams_back_out_as_the_response_body(start_worker):
+    mf = await start_worker(CONFIG, {"src/entry.py": """
+        from workers import Response
+        def on_fetch(request):
+            return Response(request.body, headers={"content-type": "application/octet-stream"})
+    """})
+
+    async def body():
+        for i in range(3):
+            yield f"{i};".encode()
+
+    assert (await mf.dispatch_fetch("/", method="POST", content=body())).text == "0;1;2;"
+
+
+async def test_python_generator_body_is_refused_as_on_cloudflare(start_worker):
     mf = await start_worker(CONFIG, {"src/entry.py": """
         from workers import Response
         async def gen():
-            for i in range(3):
-                yield f"{i};"
+            yield b"x"
         def on_fetch(request):
-            return Response(gen(), headers={"content-type": "text/plain"})
+            return Response(gen())
     """})
-    assert (await mf.dispatch_fetch("/")).text == "0;1;2;"
+    response = await mf.dispatch_fetch("/")
+    assert response.status_code == 500
+    assert "TypeError: Unsupported type in Response: async_generator" in response.text
 
 
 async def test_body_over_100mb_is_rejected_with_413_before_reading(start_worker):
@@ -230,3 +245,16 @@ async def test_production_mode_hides_the_traceback(worker_dir):
         response = await mf.dispatch_fetch("/")
     assert response.status_code == 500
     assert response.text == "Error 1101: Worker threw exception"
+
+
+async def test_default_class_and_top_level_handler_together_is_an_error(worker_dir):
+    path = worker_dir(CONFIG, {"src/entry.py": """
+        from workers import WorkerEntrypoint, Response
+        class Default(WorkerEntrypoint):
+            async def fetch(self, request):
+                return Response("class")
+        def on_fetch(request):
+            return Response("function")
+    """})
+    with pytest.raises(WorkerLoadError, match="Cannot define multiple default entrypoints"):
+        await Pyflare(path).start()

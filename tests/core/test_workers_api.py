@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyflare.workers import Blob, File, FormData, Headers, JsDict, Request, Response
+from pyflare.workers import Blob, File, FormData, Headers, JsDict, ReadableStream, Request, Response
 
 
 async def test_str_body_defaults_to_text_plain_utf8():
@@ -36,17 +36,38 @@ def test_response_status_out_of_range_is_rejected():
 async def test_body_can_be_read_only_once():
     response = Response("once")
     await response.text()
-    assert response.bodyUsed
-    with pytest.raises(TypeError, match="already been used"):
+    assert response.body_used
+    with pytest.raises(OSError, match="Response body is already used"):
         await response.text()
+    request = Request("http://x/", method="POST", body="once")
+    await request.text()
+    with pytest.raises(OSError, match="Body already used"):
+        await request.text()
 
 
-async def test_streamed_body_is_joined():
+async def test_stream_body_is_read_through():
     async def chunks():
         yield b"a"
-        yield "b"
+        yield b"b"
 
-    assert await Response(chunks()).text() == "ab"
+    assert await Response(ReadableStream(chunks())).text() == "ab"
+
+
+@pytest.mark.parametrize("body", [bytearray(b"x"), memoryview(b"x"), Blob(b"x"), 5, ["x"]])
+def test_body_types_cloudflare_refuses_are_refused(body):
+    with pytest.raises(TypeError, match=f"Unsupported type in Response: {type(body).__name__}"):
+        Response(body)
+
+
+def test_status_text_defaults_to_the_reason_phrase():
+    assert Response("x", status=404).status_text == "Not Found"
+    assert Response("x", status=404, status_text="Gone fishing").status_text == "Gone fishing"
+
+
+def test_raise_for_status_raises_for_errors_only():
+    Response("ok").raise_for_status()
+    with pytest.raises(OSError, match="503 Server Error: Service Unavailable"):
+        Response("x", status=503).raise_for_status()
 
 
 def test_headers_are_case_insensitive_and_join_repeats():
@@ -56,7 +77,8 @@ def test_headers_are_case_insensitive_and_join_repeats():
     headers.set("Accept", "c")
     assert headers["accept"] == "c" and "Accept" in headers
     headers.delete("accept")
-    assert headers.get("accept") is None
+    assert headers.get("accept") is None and headers["accept"] is None and headers.get_all("accept") is None
+    assert list(Headers({"B": "1", "a": "2"})) == ["b", "a"]
 
 
 async def test_form_data_round_trips_through_multipart():

@@ -21,6 +21,7 @@ from pyflare.workers._headers import Headers
 from pyflare.workers._jsdict import JsDict
 from pyflare.workers._request import Request
 from pyflare.workers._response import Response
+from pyflare.workers._streams import ReadableStream
 
 log = logging.getLogger("pyflare")
 
@@ -121,7 +122,7 @@ class WorkerApp:
         if length is not None and length.isdigit() and int(length) > MAX_REQUEST_BODY:
             return await self._send_plain(send, *_plain(413, "413 Payload Too Large: the request body exceeds "
                                                                  "Cloudflare's 100 MB limit"))
-        body: bytes | AsyncIterator[bytes] | None = None
+        body: bytes | ReadableStream | None = None
         if (length is not None and length != "0") or headers.has("transfer-encoding"):
             body = await self._read_body(receive)
         request = Request._incoming(self._url(scope, headers), method, headers, body, JsDict(LOCAL_CF))
@@ -139,7 +140,7 @@ class WorkerApp:
             return await self._send_plain(send, *_plain(500, text))
         return await self._send_response(send, response, method)
 
-    async def _read_body(self, receive: Any) -> bytes | AsyncIterator[bytes]:
+    async def _read_body(self, receive: Any) -> bytes | ReadableStream:
         message = await receive()
         first = message.get("body", b"")
         if not message.get("more_body", False):
@@ -162,7 +163,7 @@ class WorkerApp:
                 more = message.get("more_body", False)
                 yield chunk
 
-        return stream()
+        return ReadableStream(stream())
 
     @staticmethod
     def _url(scope: dict[str, Any], headers: Headers) -> str:
@@ -186,7 +187,7 @@ class WorkerApp:
     async def _send_response(self, send: Any, response: Response, method: str) -> int:
         status = response.status
         raw = response.headers.raw()
-        body = response._body
+        body = response._take()
         if isinstance(body, bytes) or body is None:
             data = body or b""
             if not response.headers.has("content-length"):
@@ -196,7 +197,7 @@ class WorkerApp:
             return status
         await send({"type": "http.response.start", "status": status, "headers": raw})
         try:
-            async for chunk in response._take_stream():
+            async for chunk in body:
                 if chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except Exception as exc:  # headers are gone already: log and end the body

@@ -13,6 +13,8 @@ from pyflare.workers import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
 from pyflare.workers._context import ExecutionContext, current_worker
 from pyflare.workers._response import Response
 
+LEGACY_HANDLERS = ("on_fetch", "on_scheduled", "on_queue")
+
 
 class WorkerLoadError(Exception):
     """The worker's module failed to import; ``details`` holds the traceback to show."""
@@ -60,6 +62,11 @@ class Worker:
         finally:
             current_worker.reset(token)
         self.exports = self._find_exports()
+        legacy = [name for name in LEGACY_HANDLERS if callable(getattr(self.module, name, None))]
+        if self.default is not None and legacy:
+            self.modules.unload()
+            message = f"{main.name} failed to import: TypeError: Cannot define multiple default entrypoints"
+            raise WorkerLoadError(message, f"{message} (class Default and top-level {', '.join(legacy)})")
         self._arity_cache: dict[Any, int | None] = {}
 
     def _find_exports(self) -> dict[str, type]:

@@ -13,6 +13,7 @@ from pyflare.workers._headers import Headers
 from pyflare.workers._jsdict import JsDict
 from pyflare.workers._request import Request
 from pyflare.workers._response import FetchResponse, Response
+from pyflare.workers._streams import ReadableStream
 
 
 def import_from_javascript(name: str) -> object:
@@ -42,6 +43,7 @@ __all__ = [
     "FormData",
     "Headers",
     "JsDict",
+    "ReadableStream",
     "Request",
     "Response",
     "WorkerEntrypoint",

@@ -24,12 +24,8 @@ class ExecutionContext:
             raise TypeError(f"waitUntil() takes a coroutine or awaitable, not {type(awaitable).__name__}")
         self._spawn(awaitable, "waitUntil")
 
-    wait_until = waitUntil
-
     def passThroughOnException(self) -> None:  # noqa: N802
         """Accepted for compatibility; locally there is no origin to pass through to."""
-
-    pass_through_on_exception = passThroughOnException
 
 
 class _EnvProxy:

@@ -11,6 +11,8 @@ import httpx
 from pyflare.workers._headers import Headers, HeadersInit
 from pyflare.workers._request import Request
 from pyflare.workers._response import FetchResponse
+from pyflare.workers._streams import ReadableStream
+from pyflare.workers.pyodide.http import AbortError
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
@@ -41,7 +43,10 @@ async def fetch(
     follow = (redirect or request.redirect) == "follow"
     content = await request.bytes() if request._body is not None else None
     outgoing = _client().build_request(request.method, request.url, headers=request.headers.entries(), content=content)
-    upstream = await _client().send(outgoing, stream=True, follow_redirects=follow)
+    try:
+        upstream = await _client().send(outgoing, stream=True, follow_redirects=follow)
+    except httpx.TransportError as exc:
+        raise AbortError(f"fetch to {request.url} failed: {exc}") from exc
 
     async def stream() -> Any:
         try:
@@ -54,7 +59,7 @@ async def fetch(
     # bytes would now lie; drop them rather than pass them on to a client.
     response_headers = Headers([(k, v) for k, v in upstream.headers.multi_items()
                                 if k.lower() not in ("content-encoding", "content-length")])
-    response = FetchResponse(stream(), status=upstream.status_code, status_text=upstream.reason_phrase,
+    response = FetchResponse(ReadableStream(stream()), status=upstream.status_code, status_text=upstream.reason_phrase,
                              headers=response_headers)
     response.url = str(upstream.url)
     response.redirected = bool(upstream.history)

@@ -9,8 +9,9 @@ HeadersInit = Union["Headers", Mapping[str, str], Iterable[tuple[str, str]], Non
 
 
 class Headers:
-    """Case-insensitive headers. ``get`` joins repeated headers with ", " as the Fetch API does;
-    ``get_all`` returns them separately. Iteration yields ``(name, value)`` pairs with lower-case names."""
+    """Case-insensitive headers, read as the SDK's ``HTTPMessage`` mapping: ``h["x"]`` and ``h.get("x")``
+    give None when missing, repeated headers join with ", ", iteration yields lower-case names, and
+    ``get_all`` returns the values separately (None when missing)."""
 
     __slots__ = ("_items",)
 
@@ -44,12 +45,13 @@ class Headers:
             return values[0]
         return ", ".join(values)
 
-    def get_all(self, name: str) -> list[str]:
+    def get_all(self, name: str, failobj: Any = None) -> list[str] | Any:
         name = name.lower()
-        return [v for k, v in self._items if k == name]
+        return [v for k, v in self._items if k == name] or failobj
 
     getAll = get_all  # noqa: N815 - Cloudflare's name
-    getSetCookie = lambda self: self.get_all("set-cookie")  # noqa: E731,N815
+    def getSetCookie(self) -> list[str]:  # noqa: N802 - JS name
+        return self.get_all("set-cookie", [])
 
     def has(self, name: str) -> bool:
         name = name.lower()
@@ -79,11 +81,8 @@ class Headers:
     def entries(self) -> list[tuple[str, str]]:
         return list(self._items)
 
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
+    def __getitem__(self, name: str) -> str | None:
+        return self.get(name)
 
     def __setitem__(self, name: str, value: str) -> None:
         self.set(name, value)
@@ -94,8 +93,8 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.has(name)
 
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self.entries())
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
 
     def __len__(self) -> int:
         return len(self.keys())

@@ -8,8 +8,10 @@ from typing import Any
 
 from pyflare.workers._body import BodyMixin, prepare_body
 from pyflare.workers._headers import Headers, HeadersInit
+from pyflare.workers.pyodide.http import HttpStatusError
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+NULL_BODY_STATUSES = (101, 204, 205, 304)
 
 
 class _ClassOrInstanceMethod:
@@ -25,7 +27,7 @@ class _ClassOrInstanceMethod:
 
 
 class Response(BodyMixin):
-    """An HTTP response. ``body`` may be str, bytes, FormData, Blob, a (async) iterable of chunks, or None."""
+    """An HTTP response. ``body``: str, bytes, FormData, None, or a ReadableStream (e.g. another body)."""
 
     def __init__(
         self,
@@ -34,36 +36,44 @@ class Response(BodyMixin):
         status_text: str = "",
         headers: HeadersInit = None,
         web_socket: Any = None,
-        *,
-        statusText: str | None = None,  # noqa: N803 - JS spelling also accepted
     ) -> None:
-        status = 200 if status is None else int(status)
+        status = int(status) if status else 200
         if not (200 <= status <= 599) and not (status == 101 and web_socket is not None):
-            raise ValueError(f'Response status must be in the range 200 to 599, inclusive (got {status}).')
+            raise ValueError(f"Response status must be in the range 200 to 599, inclusive (got {status}).")
+        if headers is not None and not isinstance(headers, (dict, list, tuple, Headers)):
+            raise TypeError("Received unexpected type for headers argument")
         self.status = status
-        self.status_text = statusText if statusText is not None else status_text
+        self._status_text = status_text
         self.headers = Headers(headers)
         self.web_socket = web_socket
         self._body = prepare_body(body, self.headers)
+        if status in NULL_BODY_STATUSES and self._body not in (None, b""):
+            raise TypeError(f"Response with null body status ({status}) cannot have a body.")
         self._used = False
         self.url = ""
         self.redirected = False
+        self.type = "default"
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status <= 299
 
     @property
-    def statusText(self) -> str:  # noqa: N802
-        return self.status_text or _reason(self.status)
+    def status_text(self) -> str:
+        """The reason phrase: the one given, else the standard one ("OK", "Not Found", ...)."""
+        return self._status_text or _reason(self.status)
+
+    statusText = status_text  # noqa: N815 - JS spelling
 
     @property
     def webSocket(self) -> Any:  # noqa: N802
         return self.web_socket
 
     @classmethod
-    def _json_response(cls, data: Any, status: int = 200, status_text: str = "", headers: HeadersInit = None) -> Response:
-        """A response whose body is ``data`` as JSON, with content-type application/json."""
+    def _json_response(
+        cls, data: Any, status: int = 200, status_text: str = "", headers: HeadersInit = None
+    ) -> Response:
+        """A response whose body is ``json.dumps(data)``, with content-type application/json."""
         merged = Headers(headers)
         if not merged.has("content-type"):
             merged.set("content-type", "application/json")
@@ -77,17 +87,36 @@ class Response(BodyMixin):
             raise ValueError(f"Invalid redirect status code {status}: must be one of {REDIRECT_STATUSES}")
         return cls(None, status=status, headers={"location": str(url)})
 
+    async def formData(self):  # noqa: N802 - the SDK has this alias on Response only
+        return await self.form_data()
+
+    async def string(self) -> str:
+        """Deprecated alias of text(), kept by the SDK."""
+        return await self.text()
+
+    async def memoryview(self) -> memoryview:
+        return memoryview(await self.bytes())
+
+    def raise_for_status(self) -> None:
+        if 400 <= self.status < 600:
+            raise HttpStatusError(self.status, self.status_text, self.url)
+
     def clone(self) -> Response:
-        if self._used:
-            raise TypeError("Body has already been used. It can only be used once.")
-        if self._body is not None and not isinstance(self._body, bytes):
-            raise TypeError("clone() of a streamed body: await response.bytes() first, or build a new Response")
-        copy = Response(self._body, self.status, self.status_text, self.headers, self.web_socket)
+        body = self._take()
+        if isinstance(body, bytes) or body is None:
+            self._used = False
+            copy = Response(body, self.status, self._status_text, self.headers, self.web_socket)
+        else:
+            raise TypeError("clone() of a streamed body: await response.bytes() first, then build new Responses")
         copy.url = self.url
         return copy
 
+    def replace_body(self, body: Any) -> Response:
+        """A new Response with the same status and headers and another body."""
+        return Response(body, self.status, self._status_text, self.headers)
+
     def __repr__(self) -> str:
-        return f"<Response [{self.status}]>"
+        return f"Response(status={self.status}, content_type={self.headers.get('content-type')!r})"
 
 
 def _reason(status: int) -> str:
@@ -99,7 +128,3 @@ def _reason(status: int) -> str:
 
 class FetchResponse(Response):
     """The response of ``fetch()``: a Response with the final URL."""
-
-
-def is_response(value: Any) -> bool:
-    return isinstance(value, Response)

@@ -68,11 +68,21 @@ def sqlite_message(exc: sqlite3.Error) -> str:
     """SQLite's error as workerd words it: ``<message>: SQLITE_<CODE>[ (extended: SQLITE_<CODE>_<X>)]``."""
     code = getattr(exc, "sqlite_errorcode", None)
     extended_name = getattr(exc, "sqlite_errorname", None)
-    if code is None:
-        code = next((c for cls, c in _CLASS_CODES if isinstance(exc, cls)), 1)
+    if code is None:  # Python 3.10
+        text = str(exc)
+        if text.startswith("not authorized") or (text.startswith("access to ") and text.endswith("prohibited")):
+            code = 23
+        else:
+            code = next((c for cls, c in _CLASS_CODES if isinstance(exc, cls)), 1)
     primary = code & 0xFF
     primary_name = _PRIMARY_NAMES.get(primary, f"SQLITE_UNKNOWN_{primary}")
     message = f"{exc}: {primary_name}"
     if extended_name and code != primary and extended_name != primary_name:
         message += f" (extended: {extended_name})"
     return message
+
+
+class D1DumpError(D1Error):
+    """``D1_DUMP_ERROR: ...``: the deprecated dump() (no longer callable on Cloudflare)."""
+
+    prefix = "D1_DUMP_ERROR"

@@ -18,6 +18,7 @@ from pyflare.bindings.kv.constants import MAX_BULK_SIZE, MAX_VALUE_SIZE, STREAM_
 from pyflare.bindings.kv.errors import KVError, KVTypeError
 from pyflare.bindings.kv.store import Entry, KVStore
 from pyflare.workers._jsdict import JsDict, to_jsdict
+from pyflare.workers._streams import ReadableStream
 
 
 class KVMap(dict):
@@ -54,7 +55,7 @@ def _decode(entry: Entry, kind: str) -> Any:
     if kind == "arrayBuffer":
         return entry.value
     if kind == "stream":
-        return _chunks(entry.value)
+        return ReadableStream(_chunks(entry.value))
     raise KVTypeError(v.UNKNOWN_TYPE)
 
 

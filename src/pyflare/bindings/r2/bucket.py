@@ -70,7 +70,12 @@ def value_chunks(value: Any) -> AsyncIterator[bytes]:
             raise TypeError(BODY_USED)
         return _from_async(value.body)
     if isinstance(value, BodyMixin):
-        return _from_async(value._take_stream())
+        stream = value.body
+        if stream is None:
+            return _from_sync([])
+        if stream.disturbed:
+            raise TypeError(BODY_USED)
+        return _from_async(stream)
     if hasattr(value, "__aiter__"):
         return _from_async(value)
     if hasattr(value, "__iter__") and not isinstance(value, Mapping):

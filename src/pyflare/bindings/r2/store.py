@@ -34,6 +34,7 @@ from pyflare.bindings.r2 import errors
 from pyflare.bindings.r2.validation import Conditional, condition_holds, decode_key
 from pyflare.clock import Clock
 from pyflare.storage import BlobStore, Database
+from pyflare.workers._streams import ReadableStream
 
 READ_CHUNK = 1 << 20  # 1 MiB per read when streaming a body
 WRITE_CHUNK = 1 << 20  # bytes values are written in 1 MiB slices
@@ -177,7 +178,7 @@ class _Hashing:
         return self.hashes[name].digest()
 
 
-class BodyStream:
+class BodyStream(ReadableStream):
     """An object's bytes (or a range of them) read lazily from its blobs, chunk by chunk.
 
     The blobs are leased from the store when the stream is made and released once it is exhausted,

@@ -1,0 +1,352 @@
+"""One D1 database: a plain SQLite file run with D1's semantics (limits, authorizer, results, meta).
+
+The file is ``<persist>/d1/<database_name>.sqlite`` (from the shared :class:`~pyflare.storage.Storage`),
+in WAL mode, readable by the ``sqlite3`` shell. Queries run synchronously on the event loop: a whole
+``prepare()`` query, ``batch()`` or ``exec()`` executes without yielding, inside one SQLite
+transaction, so concurrent requests never see half of it, and it is committed before the call returns
+(so it survives a kill -9).
+
+User SQL goes through an authorizer modelled on workerd's: no ATTACH, no temporary objects, no
+``BEGIN``/``SAVEPOINT`` (use ``batch()``), no access to reserved ``_cf_`` tables, only D1's pragmas and
+virtual table modules (FTS5, R*Tree). pyflare's own statements (transactions, size) run *trusted*.
+
+``meta.duration`` is measured with ``time.perf_counter`` (a measurement, not a point in time, so it does
+not come from the emulated clock). ``rows_read``/``rows_written`` are approximations: Python's sqlite3
+does not expose SQLite's per-statement row counters (see docs/d1.md).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pyflare.bindings.d1 import constants
+from pyflare.bindings.d1.errors import D1Error, D1ExecError, sqlite_message
+from pyflare.bindings.d1.sql import (
+    READ_KEYWORDS,
+    TRANSACTION_KEYWORDS,
+    first_keyword,
+    is_blank,
+    split_statements,
+)
+from pyflare.bindings.d1.validation import (
+    MULTI_STATEMENT_PARAMS,
+    NO_STATEMENTS,
+    TOO_MANY_COLUMNS,
+    TRANSACTIONS_REFUSED,
+    WRONG_BINDINGS,
+    check_parameters,
+    check_query_text,
+)
+
+if TYPE_CHECKING:
+    from pyflare.clock import Clock
+    from pyflare.storage import Database
+
+_HAS_SETLIMIT = hasattr(sqlite3.Connection, "setlimit")
+
+_OK = sqlite3.SQLITE_OK
+_DENY = sqlite3.SQLITE_DENY
+
+# Authorizer action codes (the sqlite3 module names them; numbers are SQLite's stable ABI).
+_TEMP_ACTIONS = frozenset({3, 4, 5, 6, 12, 13, 14, 15})  # CREATE/DROP TEMP INDEX/TABLE/TRIGGER/VIEW
+_NAMED_ACTIONS = frozenset({2, 8, 9, 11, 17, 18, 20, 23, 27})  # arg1 names a table/view/index
+_PAIR_ACTIONS = frozenset({1, 7, 10, 16})  # CREATE/DROP INDEX/TRIGGER: arg1 and arg2 are names
+_ALTER_TABLE, _ATTACH, _DETACH, _PRAGMA, _TRANSACTION, _SAVEPOINT = 26, 24, 25, 19, 22, 32
+_CREATE_VTABLE, _DROP_VTABLE, _FUNCTION = 29, 30, 31
+
+_SIZE_SQL = (
+    "SELECT /* pyflare d1 size */ (SELECT page_count FROM pragma_page_count())"
+    " - (SELECT freelist_count FROM pragma_freelist_count()),"
+    " (SELECT page_size FROM pragma_page_size())"
+)
+
+
+def _reserved(name: str | None) -> bool:
+    return name is not None and name[:4].lower() == constants.RESERVED_PREFIX
+
+
+def _to_d1_value(value: Any) -> Any:
+    return list(value) if type(value) is bytes else value
+
+
+@dataclass
+class StatementResult:
+    """What one query (one ``prepare()``, one ``batch()`` entry, one ``exec()`` line) produced."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class D1Store:
+    """The SQLite file behind one D1 database, queried with D1's rules."""
+
+    def __init__(self, db: Database, clock: Clock, *, name: str = "") -> None:
+        self.name = name
+        self.path = db.path
+        self._db = db
+        self.connection = db.connection
+        self._trusted = 0
+        self._denied_transaction = False
+        self._commits = 0
+        self._last_row_id = 0
+        self._bookmark_base = clock.time_ms()
+        self.connection.execute("PRAGMA foreign_keys = ON")  # D1 enforces foreign keys
+        if hasattr(self.connection, "setconfig") and hasattr(sqlite3, "SQLITE_DBCONFIG_DEFENSIVE"):
+            self.connection.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)
+        if _HAS_SETLIMIT:
+            for limit, value in constants.SQLITE_LIMITS.items():
+                category = getattr(sqlite3, limit, None)
+                if category is not None:
+                    self.connection.setlimit(category, value)
+        self.connection.set_authorizer(self._authorize)
+        self._size = self._read_size()
+
+    # -- the authorizer --------------------------------------------------------------------------
+    def _authorize(self, action: int, arg1: str | None, arg2: str | None, db_name: str | None,
+                   trigger: str | None) -> int:
+        if self._trusted:
+            return _OK
+        if action == _ALTER_TABLE or action == _DETACH:  # SQLite passes the database name first here
+            arg1, arg2, db_name = arg2, None, arg1
+        if db_name is not None and db_name != "main":
+            return _DENY
+        if action in _NAMED_ACTIONS:
+            return _DENY if _reserved(arg1) else _OK
+        if action in _PAIR_ACTIONS:
+            return _DENY if _reserved(arg1) or _reserved(arg2) else _OK
+        if action == _FUNCTION:
+            name = (arg2 or "").lower()
+            if name in constants.DENIED_FUNCTIONS or name.startswith(constants.DENIED_FUNCTION_PREFIXES):
+                return _DENY
+            return _OK
+        if action == _PRAGMA:
+            return _OK if self._pragma_allowed((arg1 or "").lower(), arg2) else _DENY
+        if action == _TRANSACTION or action == _SAVEPOINT:
+            self._denied_transaction = True
+            return _DENY
+        if action == _ALTER_TABLE:
+            return _DENY if _reserved(arg1) else _OK
+        if action in _TEMP_ACTIONS or action == _ATTACH or action == _DETACH:
+            return _DENY
+        if action == _CREATE_VTABLE or action == _DROP_VTABLE:
+            allowed = (arg2 or "").lower() in constants.ALLOWED_VTABLE_MODULES
+            return _OK if allowed and not _reserved(arg1) else _DENY
+        return _OK  # SELECT, RECURSIVE, ANALYZE
+
+    @staticmethod
+    def _pragma_allowed(pragma: str, arg: str | None) -> bool:
+        if pragma == "table_list":
+            return True
+        if pragma in constants.PRAGMAS_ON_TABLE:
+            return arg is not None and not _reserved(arg)
+        signature = constants.ALLOWED_PRAGMAS.get(pragma)
+        if signature is None:
+            return False
+        if signature == constants.PRAGMA_NO_ARG:
+            return arg is None
+        if arg is None:
+            return signature != constants.PRAGMA_OBJECT_NAME
+        if signature == constants.PRAGMA_BOOLEAN:
+            value = arg.strip("'\"").lower()
+            return value in constants.BOOLEAN_WORDS
+        if signature == constants.PRAGMA_NULL_OR_NUMBER:
+            return _is_int(arg)
+        if signature == constants.PRAGMA_NULL_NUMBER_OR_OBJECT_NAME and _is_int(arg):
+            return True
+        return not _reserved(arg)
+
+    @contextmanager
+    def trusted(self) -> Iterator[sqlite3.Connection]:
+        """Run pyflare's own statements (not user SQL) past the authorizer."""
+        self._trusted += 1
+        try:
+            yield self.connection
+        finally:
+            self._trusted -= 1
+
+    # -- queries ---------------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] = ()) -> StatementResult:
+        """Run one ``prepare()``d query (several statements allowed; only the last may take params)."""
+        return self.transaction([(sql, params)])[0]
+
+    def transaction(self, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[StatementResult]:
+        """Run queries atomically: all of them are committed, or (on the first error) none.
+
+        A failing query's :class:`D1Error` carries ``index``, its position in ``queries``.
+        """
+        if not queries:
+            raise D1Error(NO_STATEMENTS)
+        if len(queries) == 1:
+            plan = self._indexed(0, self._plan, *queries[0])
+            if len(plan[0]) == 1:  # one statement: SQLite's autocommit is already atomic
+                results = [self._indexed(0, self._run_planned, *plan)]
+                if results[0].meta["changed_db"]:
+                    self._commits += 1
+                return results
+        results = []
+        with self.trusted() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            for index, (sql, params) in enumerate(queries):
+                plan = self._indexed(index, self._plan, sql, params)
+                results.append(self._indexed(index, self._run_planned, *plan))
+        except BaseException:
+            with self.trusted() as conn:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            self._size = self._read_size()
+            raise
+        with self.trusted() as conn:
+            conn.execute("COMMIT")
+        if any(r.meta["changed_db"] for r in results):
+            self._commits += 1
+        return results
+
+    @staticmethod
+    def _indexed(index: int, action: Any, *args: Any) -> Any:
+        try:
+            return action(*args)
+        except D1Error as exc:
+            exc.index = index  # type: ignore[attr-defined]
+            raise
+
+    def _plan(self, sql: str, params: Sequence[Any]) -> tuple[tuple[str, ...], Sequence[Any]]:
+        check_query_text(sql)
+        statements = split_statements(sql)
+        if not statements:
+            raise D1Error(NO_STATEMENTS)
+        for statement in statements:
+            if first_keyword(statement) in TRANSACTION_KEYWORDS:
+                raise D1Error(TRANSACTIONS_REFUSED)
+        if not _HAS_SETLIMIT:
+            check_parameters(list(params))
+        return statements, params
+
+    def _run_planned(self, statements: tuple[str, ...], params: Sequence[Any]) -> StatementResult:
+        conn = self.connection
+        started = time.perf_counter()
+        changes_before = conn.total_changes
+        last = len(statements) - 1
+        rows_read = 0
+        size_may_change = False
+        columns: list[str] = []
+        rows: list[list[Any]] = []
+        cursor: sqlite3.Cursor | None = None
+        for index, statement in enumerate(statements):
+            keyword = first_keyword(statement)
+            if keyword not in READ_KEYWORDS:
+                size_may_change = True
+            cursor = self._execute(statement, params if index == last else (), index < last)
+            description = cursor.description
+            if index == last and description is not None:
+                if not _HAS_SETLIMIT and len(description) > constants.MAX_COLUMNS:
+                    raise D1Error(TOO_MANY_COLUMNS)
+                columns = [d[0] for d in description]
+                rows = self._fetch(cursor)
+                rows_read += len(rows)
+            elif description is not None:
+                rows_read += len(cursor.fetchall())
+            if keyword in ("UPDATE", "DELETE"):
+                rows_read += max(cursor.rowcount, 0)
+        changes = conn.total_changes - changes_before
+        if changes or size_may_change:
+            size_after = self._read_size()
+        else:
+            size_after = self._size
+        last_row_id = cursor.lastrowid if cursor is not None and cursor.lastrowid is not None else 0
+        changed_db = bool(changes) or size_after != self._size or last_row_id != self._last_row_id
+        self._size = size_after
+        self._last_row_id = last_row_id
+        meta = {
+            "served_by": constants.SERVED_BY,
+            "duration": (time.perf_counter() - started) * 1000.0,
+            "changes": changes,
+            "last_row_id": last_row_id,
+            "changed_db": changed_db,
+            "size_after": size_after,
+            "rows_read": rows_read,
+            "rows_written": changes,
+        }
+        return StatementResult(columns, rows, meta)
+
+    def _execute(self, statement: str, params: Sequence[Any], more_follow: bool) -> sqlite3.Cursor:
+        self._denied_transaction = False
+        try:
+            return self.connection.execute(statement, params)
+        except sqlite3.ProgrammingError as exc:
+            text = str(exc)
+            if text.startswith("Incorrect number of bindings"):
+                raise D1Error(MULTI_STATEMENT_PARAMS if more_follow else WRONG_BINDINGS) from None
+            if "too large" in text:
+                raise D1Error("statement too long: SQLITE_TOOBIG") from None
+            raise D1Error(text) from None
+        except sqlite3.Error as exc:
+            if self._denied_transaction:
+                raise D1Error(TRANSACTIONS_REFUSED) from None
+            raise D1Error(sqlite_message(exc)) from None
+        except (OverflowError, UnicodeError, ValueError) as exc:
+            raise D1Error(str(exc)) from None
+
+    @staticmethod
+    def _fetch(cursor: sqlite3.Cursor) -> list[list[Any]]:
+        try:
+            raw = cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise D1Error(sqlite_message(exc)) from None
+        rows: list[list[Any]] = []
+        for row in raw:
+            converted = list(row)
+            if bytes in map(type, row):
+                converted = [_to_d1_value(v) for v in row]
+            rows.append(converted)
+        return rows
+
+    def exec_lines(self, query: str) -> tuple[int, float]:
+        """``exec()``: every non-blank line is one query, all in one transaction -> (count, duration ms)."""
+        lines = query.strip().split("\n")
+        numbered = [(n, line) for n, line in enumerate(lines, 1) if not is_blank(line)]
+        if not numbered:
+            raise D1ExecError(f"Error in line 1: {lines[0]}: {NO_STATEMENTS}")
+        try:
+            results = self.transaction([(line, ()) for _, line in numbered])
+        except D1Error as exc:
+            number, line = numbered[getattr(exc, "index", 0)]
+            raise D1ExecError(f"Error in line {number}: {line}: {exc.cause_message}") from None
+        return len(results), sum(r.meta["duration"] for r in results)
+
+    # -- state -----------------------------------------------------------------------------------
+    def _read_size(self) -> int:
+        with self.trusted() as conn:
+            pages, page_size = conn.execute(_SIZE_SQL).fetchone()
+        return int(pages) * int(page_size)
+
+    def bookmark(self) -> str:
+        """A session bookmark: later writes give lexically greater bookmarks (see docs/d1.md)."""
+        return f"{self._bookmark_base:012x}-{self._commits:08x}"
+
+    def restore_from(self, source: sqlite3.Connection) -> None:
+        """Replace the whole database with a copy of ``source`` (SQLite's online backup)."""
+        with self.trusted():
+            source.backup(self.connection)
+            self.connection.execute("PRAGMA foreign_keys = ON")
+        self._size = self._read_size()
+        self._commits += 1
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """pyflare's own reads (export, migrations listing), past the authorizer."""
+        with self.trusted() as conn:
+            return conn.execute(sql, params).fetchall()
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text, 0)
+    except ValueError:
+        return False
+    return True

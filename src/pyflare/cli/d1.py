@@ -1,0 +1,289 @@
+"""``pyflare d1``: run SQL, migrations and exports on a worker's local D1 databases (as ``wrangler d1 ... --local``).
+
+    pyflare d1 execute DATABASE (--command SQL | --file FILE) [--json]
+    pyflare d1 migrations create DATABASE MESSAGE
+    pyflare d1 migrations list DATABASE
+    pyflare d1 migrations apply DATABASE
+    pyflare d1 export DATABASE --output FILE [--no-schema] [--no-data] [--table NAME]
+
+DATABASE is a database_name or a binding name from the config. The commands work on the same files
+``pyflare dev`` uses (``.pyflare/state/d1/<database_name>.sqlite`` unless ``--persist-to`` says otherwise),
+and they may run while ``pyflare dev`` is serving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pyflare.cli.common import add_state_options, run_on_local_state
+from pyflare.config import load_config
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("d1", help="work with local D1 databases", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="d1_command", metavar="COMMAND")
+    parser.set_defaults(handler=lambda args: _usage(parser))
+
+    execute = commands.add_parser("execute", help="run SQL against a local D1 database")
+    execute.add_argument("database", help="database_name or binding")
+    source = execute.add_mutually_exclusive_group(required=True)
+    source.add_argument("--command", help="SQL to run")
+    source.add_argument("--file", help="file of SQL to run")
+    execute.add_argument("--json", action="store_true", help="print the results as JSON")
+    _add_common(execute)
+    execute.set_defaults(handler=run_execute)
+
+    migrations = commands.add_parser("migrations", help="create, list and apply D1 migrations")
+    actions = migrations.add_subparsers(dest="migrations_command", metavar="ACTION")
+    migrations.set_defaults(handler=lambda args: _usage(migrations))
+
+    create = actions.add_parser("create", help="create a new migration file")
+    create.add_argument("database")
+    create.add_argument("message", help="what the migration does (becomes the file name)")
+    _add_common(create)
+    create.set_defaults(handler=run_migrations_create)
+
+    listing = actions.add_parser("list", help="list unapplied migrations")
+    listing.add_argument("database")
+    _add_common(listing)
+    listing.set_defaults(handler=run_migrations_list)
+
+    apply = actions.add_parser("apply", help="apply unapplied migrations")
+    apply.add_argument("database")
+    _add_common(apply)
+    apply.set_defaults(handler=run_migrations_apply)
+
+    export = commands.add_parser("export", help="write a database's schema and data as SQL")
+    export.add_argument("database")
+    export.add_argument("--output", "-o", required=True, help="file to write")
+    export.add_argument("--no-schema", action="store_true", help="only the data")
+    export.add_argument("--no-data", action="store_true", help="only the schema")
+    export.add_argument("--table", action="append", default=[], help="only this table (repeatable)")
+    _add_common(export)
+    export.set_defaults(handler=run_export)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    add_state_options(parser)
+    parser.add_argument("--local", action="store_true", help="accepted for wrangler compatibility (always local)")
+    parser.add_argument("--remote", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--force", "-y", action="store_true", help="accepted for wrangler compatibility")
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _error(message: str) -> int:
+    print(f"✘ {message}", file=sys.stderr)
+    return 1
+
+
+def _remote(args: argparse.Namespace) -> int | None:
+    if getattr(args, "remote", False):
+        return _error("pyflare only works on local databases; --remote is not supported")
+    return None
+
+
+def _with_store(args: argparse.Namespace, action: Any) -> int:
+    """Open the local state, find the database, and run ``action(plugin, store) -> exit code``."""
+    from pyflare.bindings.d1 import D1Plugin
+
+    async def go(mf: Any) -> int:
+        try:
+            plugin = mf.plugin(D1Plugin)
+            store = plugin.store(args.database)
+        except LookupError:
+            return _error(f"Couldn't find a D1 DB with the name or binding '{args.database}' in your "
+                          f"{mf.config.path.name} file.")
+        return action(mf, plugin, store)
+
+    return run_on_local_state(args, go)
+
+
+# -- execute -------------------------------------------------------------------------------------
+def run_execute(args: argparse.Namespace) -> int:
+    from pyflare.bindings.d1.errors import D1Error
+    from pyflare.bindings.d1.sql import split_statements
+
+    if (code := _remote(args)) is not None:
+        return code
+    if args.file:
+        try:
+            sql = Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            return _error(f"Unable to read SQL text file \"{args.file}\": {exc.strerror}")
+    else:
+        sql = args.command
+
+    def action(mf: Any, plugin: Any, store: Any) -> int:
+        statements = split_statements(sql)
+        if not statements:
+            return _error("No SQL statements detected.")
+        try:
+            results = store.transaction([(s, ()) for s in statements])
+        except D1Error as exc:
+            if args.json:
+                print(json.dumps({"error": {"text": str(exc)}}, indent=2))
+            return _error(str(exc))
+        payload = [
+            {"results": [dict(zip(r.columns, row, strict=False)) for row in r.rows], "success": True, "meta": r.meta}
+            for r in results
+        ]
+        if args.json:
+            print(json.dumps(payload, indent=2, default=str))
+            return 0
+        print(f"🌀 Executing on local database {store.name} from {store.path}:", file=sys.stderr)
+        duration = sum(r.meta["duration"] for r in results)
+        count = len(results)
+        print(f"🚣 {count} command{'s' if count != 1 else ''} executed successfully in "
+              f"{duration:.2f}ms.", file=sys.stderr)
+        for result in results:
+            if result.columns:
+                print(format_table(result.columns, result.rows))
+        return 0
+
+    return _with_store(args, action)
+
+
+def format_table(columns: list[str], rows: list[list[Any]]) -> str:
+    """A readable box table, as wrangler prints query results."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(left: str, mid: str, right: str) -> str:
+        return left + mid.join("─" * (w + 2) for w in widths) + right
+
+    def row_text(values: list[str]) -> str:
+        return "│" + "│".join(f" {v}{' ' * (w - _width(v))} " for v, w in zip(values, widths, strict=False)) + "│"
+
+    out = [line("┌", "┬", "┐"), row_text(columns), line("├", "┼", "┤")]
+    out += [row_text(r) for r in cells]
+    out.append(line("└", "┴", "┘"))
+    return "\n".join(out)
+
+
+def _width(text: str) -> int:
+    """Terminal columns taken by ``text`` (wide characters such as emoji take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
+               for ch in text)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return json.dumps(value)
+    return str(value)
+
+
+# -- migrations ----------------------------------------------------------------------------------
+def _migrations(config: Any, database: Any) -> Any:
+    from pyflare.bindings.d1.migrations import Migrations
+
+    return Migrations.for_database(config, database)
+
+
+def run_migrations_create(args: argparse.Namespace) -> int:
+    from pyflare.bindings.d1.validation import migration_file_name
+
+    config = load_config(args.config, environment=args.env, require_main=False)
+    database = next((d for d in config.worker.d1_databases if args.database in (d.binding, d.database_name)), None)
+    if database is None:
+        return _error(f"Couldn't find a D1 DB with the name or binding '{args.database}' in your "
+                      f"{config.path.name} file.")
+    migrations = _migrations(config, database)
+    try:
+        migration_file_name(0, args.message)
+    except ValueError as exc:
+        return _error(str(exc))
+    path = migrations.create(args.message, datetime.now(timezone.utc))
+    print(f"✅ Successfully created Migration '{path.name}'!\n")
+    print("The migration is available for editing here")
+    print(path)
+    return 0
+
+
+def run_migrations_list(args: argparse.Namespace) -> int:
+    if (code := _remote(args)) is not None:
+        return code
+
+    def action(mf: Any, plugin: Any, store: Any) -> int:
+        migrations = _migrations(mf.config, plugin.config(args.database))
+        if not migrations.folder.is_dir():
+            return _error(f"No migrations present at {migrations.folder}.")
+        pending = migrations.unapplied(store)
+        if not pending:
+            print("✅ No migrations to apply!")
+            return 0
+        print("Migrations to be applied:")
+        print(format_table(["Name"], [[name] for name in pending]))
+        return 0
+
+    return _with_store(args, action)
+
+
+def run_migrations_apply(args: argparse.Namespace) -> int:
+    from pyflare.bindings.d1.migrations import MigrationError
+
+    if (code := _remote(args)) is not None:
+        return code
+
+    def action(mf: Any, plugin: Any, store: Any) -> int:
+        migrations = _migrations(mf.config, plugin.config(args.database))
+        if not migrations.folder.is_dir():
+            return _error(f"No migrations present at {migrations.folder}.")
+        migrations.ensure_table(store)
+        pending = migrations.unapplied(store)
+        if not pending:
+            print("✅ No migrations to apply!")
+            return 0
+        print("Migrations to be applied:")
+        print(format_table(["Name"], [[name] for name in pending]))
+        status = {name: "🕒️" for name in pending}
+
+        def progress(name: str, ok: bool) -> None:
+            status[name] = "✅" if ok else "❌"
+
+        try:
+            migrations.apply(store, progress=progress)
+        except MigrationError as exc:
+            print(format_table(["Name", "Status"], [[n, s] for n, s in status.items()]))
+            print(f"Migration {exc.name} failed with the following errors:", file=sys.stderr)
+            return _error(str(exc.error))
+        print(format_table(["Name", "Status"], [[n, s] for n, s in status.items()]))
+        return 0
+
+    return _with_store(args, action)
+
+
+# -- export --------------------------------------------------------------------------------------
+def run_export(args: argparse.Namespace) -> int:
+    from pyflare.bindings.d1.errors import D1Error
+    from pyflare.bindings.d1.export import dump_sql
+
+    if (code := _remote(args)) is not None:
+        return code
+    if args.no_schema and args.no_data:
+        return _error("You cannot specify both --no-schema and --no-data")
+
+    def action(mf: Any, plugin: Any, store: Any) -> int:
+        output = Path(args.output)
+        try:
+            lines = list(dump_sql(store, schema=not args.no_schema, data=not args.no_data, tables=args.table))
+        except D1Error as exc:
+            return _error(str(exc))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"🌀 Exported {store.name} to {output}")
+        return 0
+
+    return _with_store(args, action)
