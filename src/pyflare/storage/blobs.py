@@ -42,14 +42,7 @@ class BlobStore:
         return blob_id
 
     def put_bytes(self, data: bytes) -> str:
-        blob_id, tmp, handle = self._new()
-        try:
-            handle.write(data)
-            return self._seal(blob_id, tmp, handle)
-        except BaseException:
-            handle.close()
-            tmp.unlink(missing_ok=True)
-            raise
+        return self.put_chunks((data,))
 
     def put_chunks(self, chunks: Iterable[bytes]) -> str:
         blob_id, tmp, handle = self._new()
