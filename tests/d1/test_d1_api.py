@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from pyflare.bindings.d1 import D1ColumnNotFoundError, D1Error, D1ExecError, D1TypeError
@@ -146,11 +148,18 @@ async def test_batch_rolls_back_every_statement_when_one_fails(users):
             users.prepare("UPDATE users SET name = 'changed'"),
             users.prepare("INSERT INTO users (id, name) VALUES (1, 'dup')"),
         ])
+    assert str(info.value).startswith("D1_ERROR: UNIQUE constraint failed: users.id: SQLITE_CONSTRAINT")
+    rows = await users.prepare("SELECT id, name FROM users ORDER BY id").raw()
+    assert rows == [[1, "ada"], [2, "bob"]]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="Python 3.10's sqlite3 does not expose extended error codes")
+async def test_constraint_error_names_the_extended_code(users):
+    with pytest.raises(D1Error) as info:
+        await users.prepare("INSERT INTO users (id, name) VALUES (1, 'dup')").run()
     assert str(info.value) == (
         "D1_ERROR: UNIQUE constraint failed: users.id: SQLITE_CONSTRAINT (extended: SQLITE_CONSTRAINT_PRIMARYKEY)"
     )
-    rows = await users.prepare("SELECT id, name FROM users ORDER BY id").raw()
-    assert rows == [[1, "ada"], [2, "bob"]]
 
 
 async def test_batch_after_a_failed_batch_still_works(users):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 import pytest
 
@@ -17,6 +18,9 @@ TRANSACTION_TEXT = (
 
 # Python 3.10's sqlite3 has no Connection.setlimit: pyflare checks parameters, statement length, value
 # size and result columns itself there, but cannot apply SQLite's other limits.
+needs_error_codes = pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="Python 3.10's sqlite3 does not expose SQLite's error codes"
+)
 needs_setlimit = pytest.mark.skipif(not hasattr(sqlite3.Connection, "setlimit"), reason="Python < 3.11")
 
 
@@ -34,6 +38,7 @@ async def test_missing_table_is_d1_error(db):
     assert await error_of(db, "SELECT * FROM nope") == "D1_ERROR: no such table: nope: SQLITE_ERROR"
 
 
+@needs_error_codes
 async def test_datatype_mismatch_names_its_code(db):
     await db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)")
     assert await error_of(db, "INSERT INTO t (id) VALUES ('x')") == "D1_ERROR: datatype mismatch: SQLITE_MISMATCH"
@@ -160,6 +165,7 @@ async def test_sqlite_internal_functions_are_not_authorized(db):
     assert "not authorized to use function: sqlite_version" in await error_of(db, "SELECT sqlite_version()")
 
 
+@needs_error_codes
 async def test_foreign_keys_are_enforced(db):
     await db.exec("CREATE TABLE a (id INTEGER PRIMARY KEY);\nCREATE TABLE b (a_id INTEGER REFERENCES a(id));")
     assert await error_of(db, "INSERT INTO b VALUES (42)") == (
