@@ -63,3 +63,21 @@ async def test_blob_store_writes_reads_ranges_and_collects_orphans():
     with pytest.raises(ValueError):
         blobs.path("../escape")
     storage.close()
+
+
+def test_garbage_is_not_collected_while_another_process_has_the_store_open(tmp_path):
+    import subprocess
+    import sys
+
+    first = Storage(tmp_path / "state")
+    blobs = first.blobs("r2", "bucket")
+    in_flight = blobs.put_bytes(b"another process is about to record this")
+    script = (
+        "import sys; from pyflare.storage import Storage; "
+        f"s = Storage({str(tmp_path / 'state')!r}); print(s.blobs('r2', 'bucket').collect_garbage(set()))"
+    )
+    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == "0" and blobs.path(in_flight).exists()
+    first.close()
+    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == "1" and not blobs.path(in_flight).exists()

@@ -51,9 +51,10 @@ async def test_traversal_keys_only_create_blob_files(bucket, store, mf, tmp_path
     assert all(len(name) == 32 and all(c in "0123456789abcdef" for c in name) for name in blob_names)
     # Nothing appeared outside the state folder (the worker folder lives under tmp_path)...
     assert all_files(tmp_path) == before
-    # ...and inside it, only the bucket's database files and blobs.
+    # ...and inside it, only the bucket's database files, blobs and the blob folder's lock file.
     for path in state_root.rglob("*"):
-        assert path.is_dir() or path.parent == store.blobs.folder or path.name.startswith("my-bucket.sqlite")
+        assert (path.is_dir() or path.parent == store.blobs.folder or path.name.startswith("my-bucket.sqlite")
+                or path.name == "blobs.lock")
     assert not os.path.exists("/tmp/escape")
 
 

@@ -3,6 +3,10 @@
 A blob is written to a temporary file, flushed to disk and renamed into place, so a crash leaves either
 no blob or a whole one. Whoever records the blob id (a metadata row) commits that row after the blob is
 in place; blobs no row points to are removed by :meth:`BlobStore.collect_garbage` at the next start.
+
+Every process with a store open holds a shared lock on the folder, and garbage is collected only by a
+process that can take the lock alone: a ``pyflare r2 object put`` run beside ``pyflare dev`` never deletes
+the half-written blob of the other.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +28,12 @@ class BlobStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._lock = open(folder.parent / f"{folder.name}.lock", "a+b")  # noqa: SIM115 - held until close()
+        _flock(self._lock, shared=True)
+
+    def close(self) -> None:
+        if not self._lock.closed:
+            self._lock.close()  # releases the lock
 
     def path(self, blob_id: str) -> Path:
         if not _BLOB_ID.match(blob_id):
@@ -92,10 +103,31 @@ class BlobStore:
         self.path(blob_id).unlink(missing_ok=True)
 
     def collect_garbage(self, referenced: set[str]) -> int:
-        """Remove temporary files and blobs nothing refers to; returns how many were removed."""
-        removed = 0
-        for entry in self.folder.iterdir():
-            if entry.name.startswith(".tmp-") or (_BLOB_ID.match(entry.name) and entry.name not in referenced):
-                entry.unlink(missing_ok=True)
-                removed += 1
-        return removed
+        """Remove temporary files and blobs nothing refers to; returns how many were removed.
+
+        Skipped (returns 0) while another process has this store open: its writes may be in flight."""
+        if not _flock(self._lock, shared=False, wait=False):
+            return 0
+        try:
+            removed = 0
+            for entry in self.folder.iterdir():
+                if entry.name.startswith(".tmp-") or (_BLOB_ID.match(entry.name) and entry.name not in referenced):
+                    entry.unlink(missing_ok=True)
+                    removed += 1
+            return removed
+        finally:
+            _flock(self._lock, shared=True)
+
+
+def _flock(handle: BinaryIO, *, shared: bool, wait: bool = True) -> bool:
+    """Take (or convert) an advisory lock on ``handle``; False if ``wait`` is off and it is held elsewhere."""
+    if sys.platform == "win32":  # pragma: no cover - no flock; single-process use only
+        return True
+    import fcntl
+
+    flags = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
+    try:
+        fcntl.flock(handle.fileno(), flags)
+    except BlockingIOError:
+        return False
+    return True

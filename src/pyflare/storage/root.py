@@ -66,6 +66,8 @@ class Storage:
     def close(self) -> None:
         for db in self._databases.values():
             db.close()
+        for store in self._blob_stores.values():
+            store.close()
         self._databases.clear()
         self._blob_stores.clear()
         if not self.persistent:
