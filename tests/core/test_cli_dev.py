@@ -121,9 +121,6 @@ async def on_fetch(request, env):
 """,
     })
     proc = DevProcess(config, "--no-reload")
-    if proc.get().status_code != 200:
-        proc.stop()
-        pytest.skip("KV binding not available in this build")
     httpx.post(proc.url + "/", content="kept", timeout=5)
     os.kill(proc.proc.pid, signal.SIGKILL)
     proc.proc.wait()
@@ -142,3 +139,45 @@ def test_listening_socket_is_tcp_so_responses_are_not_delayed_by_nagle():
         assert sock.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_ctrl_c_stops_cleanly_after_wait_until_work_finishes(tmp_path):
+    config = write_worker(tmp_path / "w", 'main = "src/entry.py"\n[[kv_namespaces]]\nbinding = "KV"\nid = "kv"\n', {
+        "src/entry.py": """
+import asyncio
+from workers import Response
+async def later(env):
+    await asyncio.sleep(0.3)  # still running when the signal arrives
+    await env.KV.put("after", "done")
+async def on_fetch(request, env, ctx):
+    if request.method == "POST":
+        ctx.waitUntil(later(env))
+        return Response("accepted")
+    return Response(await env.KV.get("after") or "missing")
+""",
+    })
+    proc = DevProcess(config, "--no-reload")
+    assert httpx.post(proc.url + "/", timeout=5).text == "accepted"
+    proc.proc.send_signal(signal.SIGINT)
+    _, err = proc.proc.communicate(timeout=15)
+    assert proc.proc.returncode == 0, err
+    again = DevProcess(config, "--no-reload")
+    assert again.get().text == "done"
+    again.stop()
+
+
+def test_kv_propagation_delay_flag_makes_writes_invisible_at_first(tmp_path):
+    config = write_worker(tmp_path / "w", 'main = "src/entry.py"\n[[kv_namespaces]]\nbinding = "KV"\nid = "kv"\n', {
+        "src/entry.py": """
+from workers import Response
+async def on_fetch(request, env):
+    if request.method == "POST":
+        await env.KV.put("k", "new")
+        return Response("written")
+    return Response(await env.KV.get("k") or "not yet")
+""",
+    })
+    proc = DevProcess(config, "--no-reload", "--no-persist", "--kv-propagation-delay", "600")
+    assert httpx.post(proc.url + "/", timeout=5).text == "written"
+    assert proc.get().text == "not yet"
+    proc.stop()

@@ -54,7 +54,6 @@ def test_fixtures_work_under_anyio(project: pytest.Pytester):
 
 
 def test_each_test_gets_fresh_storage_and_a_manual_clock(project: pytest.Pytester):
-    pytest.importorskip("pyflare.bindings.kv")
     project.makefile(".toml", wrangler='main = "src/entry.py"\n[vars]\nGREETING = "hi"\n'
                      '[[kv_namespaces]]\nbinding = "KV"\nid = "k"\n')
     project.makepyfile(test_app=textwrap.dedent("""

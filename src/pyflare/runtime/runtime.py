@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pyflare.clock import Clock
 from pyflare.runtime.background import Background
 from pyflare.runtime.worker import Worker, WorkerLoadError
+from pyflare.workers._context import current_worker
 from pyflare.workers._jsdict import JsDict
 from pyflare.workers._response import Response
 
@@ -47,6 +49,8 @@ class Runtime:
         self.worker: Worker | None = None
         self.load_error: WorkerLoadError | None = None
         self.generation = 0
+        # Live instances of exported classes by (class name, id): Durable Objects keep one per id.
+        self._instances: dict[tuple[str, str], Any] = {}
 
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
@@ -59,12 +63,35 @@ class Runtime:
             self.worker.unload()
         self.worker, self.load_error = worker, None
         self.generation += 1
+        self._instances.clear()  # instances of the old code must not outlive it
         return worker
 
     def current(self) -> Worker:
         if self.worker is None or self.load_error is not None:
             raise self.load_error or WorkerLoadError("the worker is not loaded", "")
         return self.worker
+
+    def instance(self, class_name: str, object_id: str, make_ctx: Callable[[], Any]) -> Any:
+        """The one live instance of exported class ``class_name`` for ``object_id``, created on first use
+        with ``(make_ctx(), env)`` and kept until the worker reloads or :meth:`evict` drops it."""
+        key = (class_name, object_id)
+        existing = self._instances.get(key)
+        if existing is not None:
+            return existing
+        worker = self.current()
+        cls = worker.exports.get(class_name)
+        if cls is None:
+            exported = ", ".join(sorted(worker.exports)) or "none"
+            raise LookupError(f"{self.main.name} exports no class {class_name!r} (exported: {exported})")
+        token = current_worker.set(worker)
+        try:
+            created = self._instances[key] = cls(make_ctx(), self.env)
+        finally:
+            current_worker.reset(token)
+        return created
+
+    def evict(self, class_name: str, object_id: str) -> None:
+        self._instances.pop((class_name, object_id), None)
 
     async def fetch(self, request: Any) -> Response:
         return await self.current().fetch(request)
