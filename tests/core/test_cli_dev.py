@@ -181,3 +181,19 @@ async def on_fetch(request, env):
     assert httpx.post(proc.url + "/", timeout=5).text == "written"
     assert proc.get().text == "not yet"
     proc.stop()
+
+
+def test_config_change_rebuilds_the_worker_with_new_vars(tmp_path):
+    config = write_worker(tmp_path / "w", 'main = "src/entry.py"\n[vars]\nMODE = "first"\n', {
+        "src/entry.py": "from workers import Response\ndef on_fetch(request, env):\n    return Response(env.MODE)\n",
+    })
+    proc = DevProcess(config)
+    assert proc.get().text == "first"
+    config.write_text('main = "src/entry.py"\n[vars]\nMODE = "second"\n')
+    proc.wait_for_text("second")
+    config.write_text('main = "src/entry.py"\n[vars\n')  # a broken config keeps the running bindings
+    (config.parent / "src" / "entry.py").write_text(
+        "from workers import Response\ndef on_fetch(request, env):\n    return Response(env.MODE + '!')\n")
+    proc.wait_for_text("second!")
+    _, err = proc.stop()
+    assert "config not reloaded" in err and "TOML syntax error" in err

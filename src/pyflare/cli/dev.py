@@ -154,14 +154,15 @@ class DevServer:
                 try:
                     config = self.load_config()
                 except ConfigError as exc:
+                    # Keep the running bindings; code saved in the same batch still reloads below.
                     log.error("config not reloaded: %s", exc)
+                else:
+                    old = self.mf
+                    if old is not None:
+                        await old.close()
+                    await self.start_instance(config)
+                    log.info("Config changed: reloaded worker and bindings")
                     return
-                old = self.mf
-                if old is not None:
-                    await old.close()
-                await self.start_instance(config)
-                log.info("Config changed: reloaded worker and bindings")
-                return
             started = time.perf_counter()
             if self.load_worker():
                 log.info("Reloaded worker in %.0fms", (time.perf_counter() - started) * 1000)
