@@ -281,3 +281,27 @@ async def test_exported_classes_get_one_live_instance_per_id(start_worker):
         runtime.instance("Nope", "a", dict)
     mf.reload()
     assert runtime.instance("Counter", "a", dict).count == 0
+
+
+async def test_fetch_may_declare_no_request_parameter(start_worker):
+    # Cloudflare calls fetch "relaxed": arguments the method does not declare are dropped.
+    mf = await start_worker(CONFIG, {"src/entry.py": """
+        from workers import WorkerEntrypoint, Response
+        class Default(WorkerEntrypoint):
+            async def fetch(self):
+                return Response("no request needed")
+    """})
+    assert (await mf.dispatch_fetch("/")).text == "no request needed"
+
+
+async def test_kv_id_placeholder_from_a_template_config_still_works(start_worker):
+    mf = await start_worker('main = "src/entry.py"\n[[kv_namespaces]]\nbinding = "FOO"\nid = "<YOUR_KV_NAMESPACE_ID>"\n', {
+        "src/entry.py": """
+        from workers import WorkerEntrypoint, Response
+        class Default(WorkerEntrypoint):
+            async def fetch(self, request):
+                await self.env.FOO.put("bar", "baz")
+                return Response(await self.env.FOO.get("bar"))
+    """})
+    assert (await mf.dispatch_fetch("/")).text == "baz"
+    assert all("<" not in p.name for p in mf.storage.root.rglob("*"))
