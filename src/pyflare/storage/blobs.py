@@ -15,7 +15,8 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,43 +41,38 @@ class BlobStore:
             raise ValueError(f"invalid blob id {blob_id!r}")
         return self.folder / blob_id
 
-    def _new(self) -> tuple[str, Path, BinaryIO]:
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[str, BinaryIO]]:
+        """A new blob's id and a file to write it to; sealed (fsynced, renamed) on success, removed on error."""
         blob_id = secrets.token_hex(16)
         tmp = self.folder / f".tmp-{blob_id}"
-        return blob_id, tmp, open(tmp, "wb")  # noqa: SIM115 - closed by the caller
-
-    def _seal(self, blob_id: str, tmp: Path, handle: BinaryIO) -> str:
-        handle.flush()
-        os.fsync(handle.fileno())
-        handle.close()
-        os.replace(tmp, self.path(blob_id))
-        return blob_id
+        handle = open(tmp, "wb")  # noqa: SIM115 - closed below
+        try:
+            yield blob_id, handle
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            os.replace(tmp, self.path(blob_id))
+        except BaseException:
+            handle.close()
+            tmp.unlink(missing_ok=True)
+            raise
 
     def put_bytes(self, data: bytes) -> str:
         return self.put_chunks((data,))
 
     def put_chunks(self, chunks: Iterable[bytes]) -> str:
-        blob_id, tmp, handle = self._new()
-        try:
+        with self._writing() as (blob_id, handle):
             for chunk in chunks:
                 handle.write(chunk)
-            return self._seal(blob_id, tmp, handle)
-        except BaseException:
-            handle.close()
-            tmp.unlink(missing_ok=True)
-            raise
+        return blob_id
 
     async def put_stream(self, chunks: AsyncIterable[bytes]) -> str:
         """Write an async stream to a new blob without holding it whole in memory."""
-        blob_id, tmp, handle = self._new()
-        try:
+        with self._writing() as (blob_id, handle):
             async for chunk in chunks:
                 handle.write(chunk)
-            return self._seal(blob_id, tmp, handle)
-        except BaseException:
-            handle.close()
-            tmp.unlink(missing_ok=True)
-            raise
+        return blob_id
 
     def read(self, blob_id: str, offset: int = 0, length: int | None = None) -> bytes:
         with open(self.path(blob_id), "rb") as handle:
