@@ -299,3 +299,17 @@ async def test_type_error_is_a_d1_error_not_a_python_type_error(db):
 async def test_dump_is_no_longer_supported(db):
     with pytest.raises(D1Error, match="D1_DUMP_ERROR"):
         await db.dump()
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT ?2 AS b, ?1 AS a", {"b": "y", "a": "x"}),
+    ("SELECT :first AS a, :second AS b, :first AS c", {"a": "x", "b": "y", "c": "x"}),
+    ("SELECT @one AS a, $two AS b", {"a": "x", "b": "y"}),
+    ("SELECT '?9 :not_a_param' AS a, ?1 AS b, ?2 AS c", {"a": "?9 :not_a_param", "b": "x", "c": "y"}),
+])
+async def test_named_and_numbered_placeholders_bind_by_position_without_deprecated_sqlite_use(db, sql, expected):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Python 3.12+ warns (3.14 fails) when a sequence meets named placeholders
+        assert await db.prepare(sql).bind("x", "y").first() == expected

@@ -31,6 +31,7 @@ from pyflare.bindings.d1.sql import (
     TRANSACTION_KEYWORDS,
     first_keyword,
     is_blank,
+    parameter_names,
     split_statements,
 )
 from pyflare.bindings.d1.validation import (
@@ -277,8 +278,12 @@ class D1Store:
 
     def _execute(self, statement: str, params: Sequence[Any], more_follow: bool) -> sqlite3.Cursor:
         self._denied_transaction = False
+        names = parameter_names(statement)
+        bound: Sequence[Any] | dict[str, Any] = params
+        if names is not None and len(names) == len(params):
+            bound = {name[1:]: value for name, value in zip(names, params, strict=True)}
         try:
-            return self.connection.execute(statement, params)
+            return self.connection.execute(statement, bound)
         except sqlite3.ProgrammingError as exc:
             text = str(exc)
             if text.startswith("Incorrect number of bindings"):

@@ -71,3 +71,43 @@ def first_keyword(statement: str) -> str:
     """The statement's first keyword in upper case (``SELECT``, ``INSERT``...), or ``""``."""
     match = _FIRST_WORD.match(statement)
     return match.group(1).upper() if match else ""
+
+
+_PLACEHOLDER = re.compile(
+    r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*.*?(?:\*/|\Z)"""
+    r"""|(\?\d*|[:@$][A-Za-z_][A-Za-z0-9_]*)""",
+    re.DOTALL,
+)
+
+
+@lru_cache(maxsize=1024)
+def parameter_names(statement: str) -> tuple[str, ...] | None:
+    """The names of a statement's parameters by index (``?1``, ``:name``...), numbered as SQLite numbers
+    them, or None when it uses plain ``?`` (bind a sequence) or mixes kinds in a way names cannot express.
+
+    D1 binds values by position whatever the placeholders look like; Python's sqlite3 binds a sequence
+    only to plain ``?`` (other placeholders with a sequence are deprecated, an error from Python 3.14),
+    so positional values for named placeholders are handed over as a mapping built from these names.
+    """
+    by_index: dict[int, str | None] = {}
+    seen: set[str] = set()
+    highest = 0
+    for match in _PLACEHOLDER.finditer(statement):
+        token = match.group(1)
+        if token is None:
+            continue
+        if token == "?":
+            highest += 1
+            by_index[highest] = None
+        elif token[0] == "?":
+            index = int(token[1:])
+            by_index[index] = token
+            highest = max(highest, index)
+        elif token not in seen:
+            seen.add(token)
+            highest += 1
+            by_index[highest] = token
+    names = [by_index.get(i) for i in range(1, highest + 1)]
+    if not names or any(name is None for name in names):
+        return None
+    return tuple(names)  # type: ignore[arg-type]
