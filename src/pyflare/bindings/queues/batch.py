@@ -24,6 +24,14 @@ from pyflare.bindings.queues import validation
 log = logging.getLogger("pyflare")
 
 
+def _ignored(call: str, earlier: str, message_id: str | None = None) -> None:
+    """workerd's warning for an ack/retry call that an earlier call already decided (first call wins)."""
+    on = f" on message {message_id}" if message_id is not None else ""
+    on_a = " on a message" if message_id is not None else ""
+    log.warning(f"Received a call to {call}(){on} after {earlier}() was already called. "
+                f"Calling {call}(){on_a} after calling {earlier}() has no effect.")
+
+
 @dataclass
 class BatchOutcome:
     """What the handler decided about a batch (filled in by the calls below)."""
@@ -53,12 +61,10 @@ class Message:
         if outcome.ack_all:
             return
         if outcome.retry_all:
-            log.warning("Received a call to ack() on message %s after retryAll() was already called. "
-                        "Calling ack() on a message after calling retryAll() has no effect.", self.id)
+            _ignored("ack", "retryAll", self.id)
             return
         if self.id in outcome.retries:
-            log.warning("Received a call to ack() on message %s after retry() was already called. "
-                        "Calling ack() on a message after calling retry() has no effect.", self.id)
+            _ignored("ack", "retry", self.id)
             return
         outcome.acks.add(self.id)
 
@@ -69,12 +75,10 @@ class Message:
         delay = validation.retry_delay(delaySeconds)
         outcome = self._outcome
         if outcome.ack_all:
-            log.warning("Received a call to retry() on message %s after ackAll() was already called. "
-                        "Calling retry() on a message after calling ackAll() has no effect.", self.id)
+            _ignored("retry", "ackAll", self.id)
             return
         if self.id in outcome.acks:
-            log.warning("Received a call to retry() on message %s after ack() was already called. "
-                        "Calling retry() on a message after calling ack() has no effect.", self.id)
+            _ignored("retry", "ack", self.id)
             return
         if delay is not None or self.id not in outcome.retries:
             outcome.retries[self.id] = delay
@@ -94,8 +98,7 @@ class MessageBatch:
     def ackAll(self) -> None:  # noqa: N802 - Cloudflare's name
         """Acknowledge every message not already retried explicitly."""
         if self._outcome.retry_all:
-            log.warning("Received a call to ackAll() after retryAll() was already called. "
-                        "Calling ackAll() after calling retryAll() has no effect.")
+            _ignored("ackAll", "retryAll")
             return
         self._outcome.ack_all = True
 
@@ -105,8 +108,7 @@ class MessageBatch:
             delaySeconds = options.get("delaySeconds")
         delay = validation.retry_delay(delaySeconds)
         if self._outcome.ack_all:
-            log.warning("Received a call to retryAll() after ackAll() was already called. "
-                        "Calling retryAll() after calling ackAll() has no effect.")
+            _ignored("retryAll", "ackAll")
             return
         self._outcome.retry_all = True
         if delay is not None:
