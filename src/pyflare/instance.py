@@ -16,6 +16,7 @@ import httpx
 from pyflare.bindings import Options, Plugin, Services, create_plugins
 from pyflare.clock import Clock
 from pyflare.config import ResolvedConfig, load_config
+from pyflare.objects import ObjectLayer
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.background import Background
 from pyflare.runtime.env import Env, build_env
@@ -69,6 +70,8 @@ class Pyflare:
         self._env = Env()
         self.runtime = Runtime(self.config.main_path, self._env, self.clock, self.background)
         self.services = Services(self.config, self.storage, self.clock, self.background, self.runtime, self.options)
+        self.services.objects = ObjectLayer(self.storage, self.clock, self.background.spawn)
+        self.runtime.reload_hooks.append(lambda: self.services.objects.drop_instances())
         self.plugins: list[Plugin] = []
         self.asgi_app = WorkerApp(self.runtime, dev=dev, access_log=access_log,
                                   lifespan=(self.start, self.close))
@@ -92,6 +95,7 @@ class Pyflare:
                 self.runtime.load()
             for plugin in self.plugins:
                 await plugin.start()
+            await self.services.objects.start()  # re-arm persisted alarms once every class is registered
         except BaseException:
             await self.close()
             raise
@@ -111,6 +115,7 @@ class Pyflare:
         await self.background.close()
         if self._client is not None:
             await self._client.aclose()
+        self.services.objects.close()
         self.runtime.unload()
         self.storage.close()
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pyflare.clock import Clock
     from pyflare.config import ResolvedConfig
+    from pyflare.objects import ObjectLayer
     from pyflare.runtime.background import Background
     from pyflare.runtime.runtime import Runtime
     from pyflare.storage import Storage
@@ -43,6 +44,15 @@ class Services:
     runtime: Runtime
     options: Options
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("pyflare"))
+    objects: ObjectLayer | None = None  # Durable Objects and anything else durable (pyflare.objects)
+
+    def resolve_worker(self, script_name: str | None) -> Services:
+        """The services of the worker named ``script_name`` (None: this one), for bindings that reach into
+        another worker (Durable Objects with ``script_name``). Only this worker is known here."""
+        if script_name is None or script_name == self.config.name:
+            return self
+        raise LookupError(f'no worker named "{script_name}" is running in this pyflare (this worker is '
+                          f'"{self.config.name}"); start it too: pyflare dev -c this/wrangler.toml -c other/wrangler.toml')
 
     def spawn(self, awaitable: Awaitable[Any], what: str) -> Any:
         return self.background.spawn(awaitable, what)
@@ -81,6 +91,7 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("d1_databases"), "pyflare.bindings.d1"),
     (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
     (_uses("triggers.crons"), "pyflare.cron"),
+    (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
 ]
 
 
