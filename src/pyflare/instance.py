@@ -20,6 +20,7 @@ import httpx
 from pyflare.bindings import Options, Plugin, Services, create_plugins
 from pyflare.clock import Clock
 from pyflare.config import ConfigError, ResolvedConfig, load_config
+from pyflare.local import LocalEndpoints
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.background import Background
 from pyflare.runtime.env import Env, build_env
@@ -190,6 +191,7 @@ class Pyflare:
         try:
             for worker in self.workers.values():
                 worker.build_bindings()
+            self.main.asgi_app.local = LocalEndpoints(self)
             if load_worker:
                 for worker in self.workers.values():
                     worker.runtime.load()

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import errno
-import json
 import logging
 import signal
 import socket
@@ -16,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from pyflare.cli.common import persist_folder
+from pyflare.cli.logs import console_out, setup_logging
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
 from pyflare.runtime.app import AccessLog
+from pyflare.runtime.errors import set_verbose
 from pyflare.runtime.worker import WorkerLoadError
 
 log = logging.getLogger("pyflare")
@@ -41,6 +42,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--kv-propagation-delay", type=float, default=None, metavar="SECONDS",
                         help="simulate KV's eventual consistency: writes become visible after this delay")
     parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show pyflare's own frames in tracebacks of errors in the worker")
     parser.add_argument("--ready-file", default=None, metavar="PATH",
                         help="write the URL to PATH once requests are accepted (for CI scripts to wait on)")
     parser.set_defaults(handler=run)
@@ -76,35 +79,6 @@ def bind_socket(ip: str, port: int) -> socket.socket:
 
 class PortInUse(Exception):
     pass
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"type": "log", "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
-        if record.exc_info:
-            entry["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-class StderrHandler(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the time (pytest's capture swaps it)."""
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        pass
-
-
-def setup_logging(fmt: str) -> None:
-    handler = StderrHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("[pyflare] %(levelname)s %(message)s"))
-    root = logging.getLogger("pyflare")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    root.propagate = False
 
 
 class DevServer:
@@ -252,7 +226,7 @@ class DevServer:
             await asyncio.sleep(0.005)
         if server.started:
             shown_ip = f"[{ip}]" if ":" in ip else ip
-            print(f"Ready on http://{shown_ip}:{port}", flush=True)
+            print(f"Ready on http://{shown_ip}:{port}", file=console_out(), flush=True)
             if self.args.ready_file:
                 write_ready_file(Path(self.args.ready_file), f"http://{shown_ip}:{port}")
         try:
@@ -275,6 +249,7 @@ def write_ready_file(path: Path, url: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    set_verbose(args.verbose)
     server = DevServer(args)  # a bad config fails here, before logging is set up for serving
     setup_logging(args.log_format)
     dev = server.config.worker.dev
