@@ -175,6 +175,13 @@ class Pyflare:
         worker = self.workers.get(name)
         return worker.services if worker is not None else None
 
+    def check_bindings(self) -> None:
+        """Check the bindings that point at other workers (service targets and their entrypoints) against
+        the loaded workers; raises ConfigError with wrangler's text for a missing target."""
+        for worker in self.workers.values():
+            for plugin in worker.plugins:
+                plugin.check()
+
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self, *, load_worker: bool = True) -> Pyflare:
         """Build every worker's bindings, load the workers and start background machinery (queues, crons)."""
@@ -188,6 +195,7 @@ class Pyflare:
             if load_worker:
                 for worker in self.workers.values():
                     worker.runtime.load()
+                self.check_bindings()
             for worker in self.workers.values():
                 for plugin in worker.plugins:
                     await plugin.start()
