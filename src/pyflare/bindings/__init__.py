@@ -43,19 +43,31 @@ class Services:
     background: Background
     runtime: Runtime
     options: Options
+    # The other workers of the same pyflare, by name (``Pyflare.peer_services``), and a dict where plugins
+    # of different workers meet (one queue consumer registry, one rate-limit namespace table...).
+    peers: Callable[[str], Services | None] | None = None
+    shared: dict[str, Any] = field(default_factory=dict)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("pyflare"))
     objects: ObjectLayer | None = None  # Durable Objects and anything else durable (pyflare.objects)
 
-    def resolve_worker(self, script_name: str | None) -> Services:
-        """The services of the worker named ``script_name`` (None: this one), for bindings that reach into
-        another worker (Durable Objects with ``script_name``). Only this worker is known here."""
-        if script_name is None or script_name == self.config.name:
-            return self
-        raise LookupError(f'no worker named "{script_name}" is running in this pyflare (this worker is '
-                          f'"{self.config.name}"); start it too: pyflare dev -c this/wrangler.toml -c other/wrangler.toml')
-
     def spawn(self, awaitable: Awaitable[Any], what: str) -> Any:
         return self.background.spawn(awaitable, what)
+
+    @property
+    def worker_name(self) -> str:
+        return self.config.name
+
+    def resolve_worker(self, script_name: str | None) -> Services:
+        """The services of the worker a binding's ``script_name``/``service`` names: this worker when the name
+        is empty or its own, else another worker of the same pyflare; LookupError when none runs here."""
+        if not script_name or script_name == self.config.name:
+            return self
+        found = self.peers(script_name) if self.peers is not None else None
+        if found is None:
+            raise LookupError(f'no worker named "{script_name}" is running in this pyflare (this worker is '
+                              f'"{self.config.name}"); start it too: pyflare dev -c this/wrangler.toml '
+                              "-c other/wrangler.toml")
+        return found
 
 
 class Plugin:
@@ -66,6 +78,10 @@ class Plugin:
 
     async def start(self) -> None:
         """Start any background machinery (called once the worker is loaded)."""
+
+    def check(self) -> None:
+        """Check bindings that point at other workers (called once every worker of the pyflare has loaded);
+        raises ConfigError with the text wrangler gives for a missing target."""
 
     async def close(self) -> None:
         """Stop background machinery; storage is closed after this."""

@@ -124,7 +124,7 @@ class ObjectLayer:
         self._alarm_retries: dict[ObjectAddress, int] = {}
         self._running_alarms: dict[ObjectAddress, int] = {}
         self._index: Database | None = None
-        # Per-kind adapters built over the layer, by kind (e.g. "durable_objects": {class name: ClassHost}).
+        # Adapters built over the layer, by kind (e.g. "durable_objects": {"<worker>-<Class>": ClassHost}).
         self.adapters: dict[str, dict[str, Any]] = {}
         self._started = False
         self._closed = False

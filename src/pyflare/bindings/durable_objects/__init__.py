@@ -45,30 +45,46 @@ class DurableObjectsPlugin(Plugin):
         # must fire and other workers may bind them.
         self.hosted = [ClassHost.of(services, name) for name in class_backends(worker.migrations)]
         self.namespaces: dict[str, DurableObjectNamespace] = {}
-        self._own: list[tuple[str, str]] = []  # (binding, class) hosted by this worker
+        self._targets: list[tuple[str, ClassHost]] = []
+        self._missing_workers: list[tuple[str, str]] = []
         for binding in worker.durable_objects.bindings:
-            target = services.resolve_worker(binding.script_name)
+            try:
+                target = services.resolve_worker(binding.script_name)
+            except LookupError:
+                self._missing_workers.append((binding.name, str(binding.script_name)))
+                continue
             host = ClassHost.of(target, binding.class_name)
             self.namespaces[binding.name] = DurableObjectNamespace(host, binding.name)
-            if target is services:
-                self._own.append((binding.name, binding.class_name))
+            self._targets.append((binding.name, host))
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.namespaces)
 
-    async def start(self) -> None:
-        worker = self.services.runtime.worker
-        if worker is None:  # not loaded (a CLI command, or code that failed to import: reported already)
-            return
-        missing = [(b, c) for b, c in self._own
-                   if not (isinstance(worker.exports.get(c), type) and issubclass(worker.exports[c], DurableObject))]
-        if missing:
-            classes = ", ".join(sorted({c for _, c in missing}))
-            bound = ", ".join(f'{b} (class_name "{c}")' for b, c in missing)
+    def check(self) -> None:
+        """Every bound class must be exported by the worker that defines it (checked once all have loaded)."""
+        path = self.services.config.path
+        for binding, script in self._missing_workers:
             raise ConfigError(
-                f"Your Worker depends on the following Durable Objects, which are not exported in your entrypoint "
-                f"file: {classes}. You should export these objects from your entrypoint, "
-                f"{self.services.config.worker.main} (bindings: {bound})."
+                f'{path}: durable_objects.bindings: binding "{binding}" refers to the worker "{script}" '
+                f"(script_name), which is not running in this pyflare; start it too: "
+                f"pyflare dev -c {path.name} -c ../{script}/wrangler.toml"
+            )
+        missing: dict[str, list[tuple[str, ClassHost]]] = {}
+        for binding, host in self._targets:
+            worker = host.runtime.worker
+            if worker is None:  # its code failed to import: reported already, and reloads fix it
+                continue
+            exported = worker.exports.get(host.class_name)
+            if not (isinstance(exported, type) and issubclass(exported, DurableObject)):
+                missing.setdefault(host.worker, []).append((binding, host))
+        for worker_name, entries in missing.items():
+            host = entries[0][1]
+            classes = ", ".join(sorted({h.class_name for _, h in entries}))
+            bound = ", ".join(f'{b} (class_name "{h.class_name}")' for b, h in entries)
+            raise ConfigError(
+                f"{path}: durable_objects.bindings: Your Worker depends on the following Durable Objects, which are "
+                f"not exported in your entrypoint file: {classes}. You should export these objects from your "
+                f"entrypoint, {host.services.config.worker.main} (worker \"{worker_name}\"; bindings: {bound})."
             )
 
 

@@ -60,9 +60,10 @@ class ClassHost:
         """The host of ``class_name`` in the worker ``services`` belongs to (created once per layer)."""
         assert services.objects is not None
         hosts = services.objects.adapters.setdefault("durable_objects", {})
-        host = hosts.get(class_name)
+        key = f"{services.config.name}-{class_name}"
+        host = hosts.get(key)
         if host is None:
-            host = hosts[class_name] = cls(services, class_name)
+            host = hosts[key] = cls(services, class_name)
         return host
 
     def spawn(self, awaitable: Any, what: str) -> Any:
