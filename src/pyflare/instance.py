@@ -20,6 +20,7 @@ import httpx
 from pyflare.bindings import Options, Plugin, Services, create_plugins
 from pyflare.clock import Clock
 from pyflare.config import ConfigError, ResolvedConfig, load_config
+from pyflare.local import LocalEndpoints
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.background import Background
 from pyflare.runtime.env import Env, build_env
@@ -174,6 +175,13 @@ class Pyflare:
         worker = self.workers.get(name)
         return worker.services if worker is not None else None
 
+    def check_bindings(self) -> None:
+        """Check the bindings that point at other workers (service targets and their entrypoints) against
+        the loaded workers; raises ConfigError with wrangler's text for a missing target."""
+        for worker in self.workers.values():
+            for plugin in worker.plugins:
+                plugin.check()
+
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self, *, load_worker: bool = True) -> Pyflare:
         """Build every worker's bindings, load the workers and start background machinery (queues, crons)."""
@@ -183,9 +191,11 @@ class Pyflare:
         try:
             for worker in self.workers.values():
                 worker.build_bindings()
+            self.main.asgi_app.local = LocalEndpoints(self)
             if load_worker:
                 for worker in self.workers.values():
                     worker.runtime.load()
+                self.check_bindings()
             for worker in self.workers.values():
                 for plugin in worker.plugins:
                     await plugin.start()

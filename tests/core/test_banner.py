@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+from tests.conftest import write_worker
+from tests.core.test_cli_dev import DevProcess
+
 from pyflare.cli.banner import banner_json, banner_lines
 from pyflare.config import load_config
 from pyflare.config.bindings import describe_bindings
-from tests.conftest import write_worker
-from tests.core.test_cli_dev import DevProcess
 
 CONFIG = """
 name = "shop"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.conftest import write_worker
+
 from pyflare.config import load_config
 from pyflare.config.diagnostics import dev_warnings
-from tests.conftest import write_worker
 
 ENTRY = {"src/entry.py": "from workers import Response\ndef on_fetch(request):\n    return Response('x')\n"}
 GOOD = 'main = "src/entry.py"\ncompatibility_date = "2025-11-01"\ncompatibility_flags = ["python_workers"]\n'

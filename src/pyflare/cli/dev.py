@@ -110,7 +110,9 @@ class DevServer:
         assert self.mf is not None
         await self.mf.asgi_app(scope, receive, send)
 
-    async def start_instance(self, configs: list[ResolvedConfig]) -> None:
+    async def start_instance(self, configs: list[ResolvedConfig], *, strict: bool = True) -> None:
+        """Start the workers; a binding whose target is missing stops the first start (``strict``) as wrangler
+        does, and is only logged when a saved config is reloaded under a running server."""
         mf = Pyflare(
             configs,
             persist_to=self.persist_to,
@@ -122,6 +124,13 @@ class DevServer:
         await mf.start(load_worker=False)
         self.mf = mf
         self.load_worker()
+        try:
+            mf.check_bindings()
+        except ConfigError as exc:
+            if strict:
+                await mf.close()
+                raise
+            log.error("%s", exc)
         self.print_banner()
         # Plugins that need the worker (consumers, crons) were started; they find it through the runtime.
 
@@ -163,12 +172,16 @@ class DevServer:
                     if old is not None:
                         await old.close()
                     self.configs = configs
-                    await self.start_instance(configs)
+                    await self.start_instance(configs, strict=False)
                     log.info("Config changed: reloaded worker and bindings")
                     return
             started = time.perf_counter()
             if self.load_worker(self.roots_of(paths)):
                 log.info("Reloaded worker in %.0fms", (time.perf_counter() - started) * 1000)
+                try:
+                    self.mf.check_bindings()  # a named entrypoint another worker binds may have gone
+                except ConfigError as exc:
+                    log.error("%s", exc)
 
     async def watch(self, stop: asyncio.Event) -> None:
         from watchfiles import DefaultFilter, awatch
