@@ -215,6 +215,8 @@ KNOWN_IGNORED = (
     "keep_vars",
     "exports",
     "assets_ignore",
+    "ratelimits",
+    "images",
 ) + NON_INHERITABLE[9:]
 
 
