@@ -45,7 +45,8 @@ simple = { limit = 10, period = 60 }
 binding = "CERT"
 certificate_id = "cert-1"
 """
-ENTRY = {"src/entry.py": "from workers import DurableObject, Response\nclass Counter(DurableObject):\n    pass\n"
+ENTRY = {"src/entry.py": "from workers import DurableObject, Response\n"
+                         "class Counter(DurableObject):\n    pass\n"
                          "def on_fetch(request):\n    return Response('x')\n"}
 
 
