@@ -161,12 +161,21 @@ def load_config(
     warnings = [
         f'{config_path}: unexpected field "{key}" (ignored)' for key in unknown_keys(worker, prefix="")
     ]
+    if worker.workflows:
+        from pyflare.config.workflows import check_workflows  # only configs with workflows pay for it
+
+        warnings.extend(check_workflows(raw_list(merged, "workflows"), config_path, prefix))
     _check(worker, config_path, prefix, require_main)
     resolved = ResolvedConfig(path=config_path, worker=worker, environment=environment, warnings=warnings)
     resolved.bindings_vars = {**worker.vars, **load_secrets(config_path.parent, environment)}
     for key, value in (vars or {}).items():
         resolved.bindings_vars[key] = value
     return resolved
+
+
+def raw_list(merged: dict[str, Any], key: str) -> list[Any]:
+    value = merged.get(key)
+    return value if isinstance(value, list) else []
 
 
 def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) -> None:
