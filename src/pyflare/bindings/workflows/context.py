@@ -9,6 +9,7 @@ deadlines are stored as they start, so they carry on from where they were, by py
 from __future__ import annotations
 
 import asyncio
+import builtins
 import datetime as _dt
 import inspect
 import json
@@ -63,8 +64,13 @@ def rebuild_error(stored: str | None) -> Exception:
     if name == "NonRetryableError":
         return NonRetryableError(message)
     known = {"WorkflowTimeoutError": WorkflowTimeoutError, "WorkflowFatalError": WorkflowFatalError}
-    cls = known.get(name) or type(name, (Exception,), {"__module__": "workflows"})
-    return cls(message)
+    cls = known.get(name) or getattr(builtins, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        cls = type(name, (Exception,), {"__module__": "workflows"})
+    try:
+        return cls(message)
+    except Exception:  # a builtin with another constructor (UnicodeDecodeError...)
+        return type(name, (Exception,), {"__module__": "workflows"})(message)
 
 
 def resolve_config(config: dict[str, Any]) -> dict[str, Any]:
