@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import settle, status_of, workflow_config
-
-from pyflare import Pyflare
 from tests.conftest import write_worker
+
+from conftest import settle, status_of, workflow_config
+from pyflare import Pyflare
 
 JOURNALED = """
 import asyncio, os
