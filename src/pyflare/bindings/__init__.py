@@ -107,11 +107,8 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("d1_databases"), "pyflare.bindings.d1"),
     (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
     (_uses("triggers.crons"), "pyflare.cron"),
-<<<<<<< HEAD
-    (_uses("workflows"), "pyflare.bindings.workflows"),
-=======
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
->>>>>>> main
+    (_uses("workflows"), "pyflare.bindings.workflows"),
 ]
 
 
