@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from workflow_helpers import settle, status_of
 
-from conftest import settle, status_of
 from pyflare.testing import introspect_workflow_instance
 
 LEGACY = """

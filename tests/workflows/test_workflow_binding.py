@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from workflow_helpers import settle, status_of
 
-from conftest import settle, status_of
 from pyflare.bindings.workflows import WorkflowError
 
 ECHO = """
@@ -148,7 +148,8 @@ async def test_a_missing_workflow_class_errors_the_instance(start_flow):
 
 
 async def test_a_class_from_another_worker_is_a_config_error(start_worker):
-    from conftest import workflow_config
+    from workflow_helpers import workflow_config
+
     from pyflare.config import ConfigError
 
     with pytest.raises(ConfigError, match='script_name: "billing" is not this worker'):

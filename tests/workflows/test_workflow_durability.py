@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 from tests.conftest import write_worker
+from workflow_helpers import settle, status_of, workflow_config
 
-from conftest import settle, status_of, workflow_config
 from pyflare import Pyflare
 
 JOURNALED = """

@@ -6,10 +6,10 @@ import asyncio
 import json
 import time
 
-from test_durability import Dev, wait_for
+from test_workflow_durability import Dev, wait_for
 from tests.conftest import write_worker
+from workflow_helpers import workflow_config
 
-from conftest import workflow_config
 from pyflare import Pyflare
 from pyflare.cli import main
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
-from conftest import settle, status_of
+from workflow_helpers import settle, status_of
 
 SLEEPER = """
 import datetime

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from workflow_helpers import settle
 
-from conftest import settle
 from pyflare.testing import introspect_workflow, introspect_workflow_instance
 
 PIPELINE = """
