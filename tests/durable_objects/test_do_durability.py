@@ -7,7 +7,6 @@ import signal
 import threading
 
 import httpx
-
 from tests.conftest import write_worker
 from tests.core.test_cli_dev import DevProcess
 
