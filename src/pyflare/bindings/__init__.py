@@ -81,6 +81,7 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("d1_databases"), "pyflare.bindings.d1"),
     (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
     (_uses("triggers.crons"), "pyflare.cron"),
+    (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
 ]
 
 
