@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import traceback
 from collections import deque
 from typing import Any
@@ -22,6 +23,9 @@ from pyflare.websockets.socket import WebSocket, protocol_error
 log = logging.getLogger("pyflare")
 
 # Response headers that belong to the handshake itself, which the ASGI server writes.
+# How the websockets library (under uvicorn) words a frame over max_size in the 1009 it sends.
+_OVERSIZED = re.compile(r"exceeds limit of (\d+)")
+
 _HANDSHAKE_HEADERS = {b"upgrade", b"connection", b"sec-websocket-accept", b"sec-websocket-protocol",
                       b"sec-websocket-extensions", b"content-length", b"transfer-encoding"}
 
@@ -139,11 +143,9 @@ class Connection:
         if self._close_sent is not None:
             # The client answered our Close (servers do not always report the code it echoed).
             self._notify("_receive_close", *self._close_sent)
-        elif code == c.MESSAGE_TOO_BIG and "reason" in message and "too large" not in str(message.get("reason")):
-            self._notify("_receive_close", code, message.get("reason") or "")
-        elif code == c.MESSAGE_TOO_BIG:
+        elif code == c.MESSAGE_TOO_BIG and (oversized := _OVERSIZED.search(str(message.get("reason") or ""))):
             # The ASGI server refused a frame over its size limit (set to Cloudflare's 32 MiB) and sent 1009.
-            self._notify("_receive_error", protocol_error(f"Message is too large: > {c.MAX_MESSAGE_SIZE}"))
+            self._notify("_receive_error", protocol_error(f"Message is too large: over {oversized[1]} bytes"))
         elif code is None or code == c.ABNORMAL_CLOSURE or (code == c.NO_STATUS_RECEIVED and "reason" not in message):
             # The TCP connection ended without a Close frame (uvicorn reports 1005 without a reason then).
             self._notify("_receive_abort")
