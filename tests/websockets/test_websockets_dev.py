@@ -10,12 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
-
 from tests.conftest import write_worker
 from tests.core.test_cli_dev import DevProcess
 from tests.websockets.conftest import ECHO_CONFIG, ECHO_WORKER
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 
 @pytest.fixture

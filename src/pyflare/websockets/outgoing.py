@@ -112,7 +112,7 @@ class RemoteConnection:
 
     def _ended(self) -> None:
         peer = self._peer
-        received, sent = self.conn.close_rcvd, self.conn.close_sent
+        received, sent = self.conn.protocol.close_rcvd, self.conn.protocol.close_sent
         if peer is not None:
             if sent is not None and sent.code == c.MESSAGE_TOO_BIG and not self._closing:
                 # the library refused a frame over the 32 MiB limit and closed with 1009
@@ -164,7 +164,7 @@ async def connect(request: Any) -> Any:
         conn = await _open(request.url, headers, protocols)
     except InvalidStatus as exc:  # the server answered without upgrading: that response is the result
         upstream = exc.response
-        response = FetchResponse(upstream.body or None, status=upstream.status_code,
+        response = FetchResponse(bytes(upstream.body or b"") or None, status=upstream.status_code,
                                  headers=list(upstream.headers.raw_items()))
         response.url = request.url
         return response

@@ -247,7 +247,9 @@ class WebSocket(metaclass=_JsClass):
         if self._error is not None:
             raise self._error
         self._closed_outgoing = True
-        self._peer._receive_close(c.NO_STATUS_RECEIVED if code is None else code, reason or "")
+        # The Close frame travels like any frame: the peer sees it on a later turn of the loop.
+        asyncio.get_running_loop().call_soon(self._peer._receive_close,
+                                             c.NO_STATUS_RECEIVED if code is None else code, reason or "")
 
     def addEventListener(self, type: str, listener: Callable[..., Any], options: Any = None) -> None:  # noqa: N802
         listeners = self._listeners.setdefault(str(type), [])
@@ -327,7 +329,7 @@ class WebSocket(metaclass=_JsClass):
             # workerd (from 2026-04-07) answers a received Close with the same code, so readyState is
             # CLOSED when the close event fires.
             self._closed_outgoing = True
-            self._peer._receive_close(code, reason)
+            asyncio.get_running_loop().call_soon(self._peer._receive_close, code, reason)
         self._dispatch_soon(CloseEvent(code, reason, True))
 
     def _receive_abort(self) -> None:
