@@ -48,6 +48,8 @@ class WebSocketPlugin(Plugin):
     async def close(self) -> None:
         """Close every connection with 1012 (Service Restart), as uvicorn does when ``pyflare dev`` stops."""
         self.closing = True
+        for _ in range(3):  # frames already on their way (close() delivers on a later turn) go first
+            await asyncio.sleep(0)
         connections = list(self.connections)
         for connection in connections:
             connection.shutdown(c.SERVICE_RESTART, "")
