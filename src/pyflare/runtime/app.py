@@ -10,11 +10,11 @@ import json
 import logging
 import sys
 import time
-import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from pyflare.runtime.errors import format_user_traceback
 from pyflare.runtime.runtime import Runtime
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.workers._headers import Headers
@@ -78,6 +78,8 @@ class WorkerApp:
         self.dev = dev
         self.access_log = access_log
         self.lifespan = lifespan
+        # pyflare's own endpoints under /cdn-cgi/local/ (S3, public buckets, explorer); set by Pyflare.
+        self.local: Callable[[dict[str, Any], Any, Any], Awaitable[None]] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -116,10 +118,25 @@ class WorkerApp:
         path: str = scope["path"]
         if path.startswith("/cdn-cgi/handler/") or path == "/__scheduled":
             status = await self._internal(scope, send)
+        elif self.local is not None and path.startswith("/cdn-cgi/local/"):
+            status = await self._local(scope, receive, send)
         else:
             status = await self._dispatch(scope, receive, send, method)
         if self.access_log is not None:
             self.access_log(method, path, status, started)
+
+    async def _local(self, scope: dict[str, Any], receive: Any, send: Any) -> int:
+        assert self.local is not None
+        status = 500
+
+        async def sending(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.local(scope, receive, sending)
+        return status
 
     async def _dispatch(self, scope: dict[str, Any], receive: Any, send: Any, method: str) -> int:
         headers = Headers.from_raw(scope["headers"])
@@ -140,7 +157,7 @@ class WorkerApp:
             return await self._send_plain(send, *_plain(500, f"The worker failed to load.\n\n{exc.details or exc}"))
         except Exception as exc:
             log.error("Uncaught exception in fetch handler for %s %s", method, scope["path"], exc_info=exc)
-            text = ("Worker threw exception\n\n" + traceback.format_exc()) if self.dev else (
+            text = ("Worker threw exception\n\n" + format_user_traceback(exc)) if self.dev else (
                 "Error 1101: Worker threw exception")
             return await self._send_plain(send, *_plain(500, text))
         return await self._send_response(send, response, method)
