@@ -288,6 +288,11 @@ class Pyflare:
         """Send one request to the worker; keyword arguments are httpx's (json=, content=, headers=...)."""
         return await self.main.dispatch_fetch(url, method=method, **kwargs)
 
+    def websocket(self, url: str = "/", **kwargs: Any) -> Any:
+        """``async with mf.websocket("/room") as ws``: a WebSocket to the served worker in-process (an httpx-ws
+        session; keyword arguments: headers=, subprotocols=). See pyflare.websockets.client."""
+        return self.main.websocket(url, **kwargs)
+
     async def scheduled(self, cron: str = "", scheduled_time: float | None = None) -> JsDict:
         """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``."""
         return await self.main.scheduled(cron=cron, scheduled_time=scheduled_time)

@@ -51,3 +51,68 @@ class Default(WorkerEntrypoint):
         server.send("hello")  # sent before the response: delivered right after the handshake
         return Response(None, status=101, web_socket=client)
 """
+
+ROOM_CONFIG = """
+name = "rooms"
+main = "src/entry.py"
+compatibility_date = "2026-05-01"
+
+[[durable_objects.bindings]]
+name = "ROOM"
+class_name = "Room"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["Room"]
+"""
+
+# A Durable Object using the hibernation API: tags, attachments, auto-response, broadcast.
+ROOM_WORKER = """
+import json
+from urllib.parse import parse_qs, urlparse
+
+from js import WebSocketPair, WebSocketRequestResponsePair
+from workers import DurableObject, Response, WorkerEntrypoint
+
+LOG = []
+
+
+class Room(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        LOG.append("constructed")
+
+    async def fetch(self, request):
+        if request.headers.get("Upgrade") != "websocket":
+            return Response.json(LOG)
+        name = parse_qs(urlparse(request.url).query).get("name", ["anon"])[0]
+        client, server = WebSocketPair.new().object_values()
+        self.ctx.acceptWebSocket(server, [name, "everyone"])
+        server.serializeAttachment({"name": name})
+        self.ctx.setWebSocketAutoResponse(WebSocketRequestResponsePair.new("ping", "pong"))
+        server.send(f"welcome {name}")
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        me = ws.deserializeAttachment()["name"]
+        if message == "who":
+            ws.send(json.dumps([w.deserializeAttachment()["name"] for w in self.ctx.getWebSockets()]))
+        elif message == "tags":
+            ws.send(json.dumps(self.ctx.getTags(ws)))
+        elif message == "pinged":
+            ws.send(str(self.ctx.getWebSocketAutoResponseTimestamp(ws) is not None))
+        elif not isinstance(message, str):
+            ws.send(b"got " + message.to_bytes())
+        else:
+            for other in self.ctx.getWebSockets("everyone"):
+                other.send(f"{me}: {message}")
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        LOG.append(f"close {ws.deserializeAttachment()['name']} {code} {reason} {wasClean}")
+        ws.close(code, reason)
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return await self.env.ROOM.getByName("lobby").fetch(request)
+"""

@@ -45,6 +45,11 @@ class WebSocketPlugin(Plugin):
         _by_env[id(env)] = self
         _by_runtime[services.runtime] = self
 
+    async def start(self) -> None:
+        from pyflare.websockets.hibernation import install
+
+        install(self.services.objects)
+
     async def close(self) -> None:
         """Close every connection with 1012 (Service Restart), as uvicorn does when ``pyflare dev`` stops."""
         self.closing = True

@@ -219,6 +219,9 @@ class WebSocket(metaclass=_JsClass):
         self._allow_half_open = bool(half_open)
         self._mode = ACCEPTED
         self._context = contextvars.copy_context()
+        from pyflare.websockets.hibernation import track_accepted
+
+        track_accepted(self)  # inside a Durable Object, an open socket keeps the object alive
         self._flush_inbox()
 
     def send(self, message: Any) -> None:

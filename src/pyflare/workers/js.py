@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+from pyflare.websockets.hibernation import WebSocketRequestResponsePair
 from pyflare.websockets.socket import ArrayBuffer, WebSocket, WebSocketPair
 from pyflare.workers._headers import Headers
 from pyflare.workers._jsdict import JsDict, to_jsdict
@@ -87,4 +88,4 @@ class Date:
 
 
 __all__ = ["JSON", "ArrayBuffer", "Date", "Headers", "Object", "Request", "Response", "WebSocket", "WebSocketPair",
-           "console"]
+           "WebSocketRequestResponsePair", "console"]
