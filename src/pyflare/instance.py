@@ -142,6 +142,7 @@ class Pyflare:
         crons: bool | None = None,
         dev: bool = True,
         access_log: AccessLog | None = None,
+        explorer: bool = True,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -179,6 +180,8 @@ class Pyflare:
             )
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
         self.main = next(iter(self.workers.values()))
+        self.explorer = explorer
+        self.local: LocalEndpoints | None = None
         self._started = False
         self._closed = False
 
@@ -203,7 +206,7 @@ class Pyflare:
         try:
             for worker in self.workers.values():
                 worker.build_bindings()
-            self.main.asgi_app.local = LocalEndpoints(self)
+            self.local = self.main.asgi_app.local = LocalEndpoints(self, explorer=self.explorer)
             if load_worker:
                 for worker in self.workers.values():
                     worker.runtime.load()
@@ -222,6 +225,8 @@ class Pyflare:
         if self._closed:
             return
         self._closed = True
+        if self.local is not None:
+            self.local.close()
         await self.background.close()
         for worker in reversed(self.workers.values()):
             await worker.close()
