@@ -97,3 +97,39 @@ def wrk(url: str, seconds: int = 5, threads: int = 2, connections: int = 32, scr
 
 def env_without_pythonpath() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+# -- Miniflare, measured in the same run ------------------------------------------------------------
+MINIFLARE_VERSION = "4"
+MINIFLARE_DIR = Path(os.environ.get("PYFLARE_BENCH_MINIFLARE", Path("/tmp") / "pyflare-bench-miniflare"))
+
+MINIFLARE_RUNNER = """
+import { Miniflare } from "miniflare";
+import { readFileSync } from "node:fs";
+const [script, options, port] = process.argv.slice(2);
+const mf = new Miniflare({
+  modules: true, script: readFileSync(script, "utf8"), host: "127.0.0.1", port: Number(port),
+  ...JSON.parse(readFileSync(options, "utf8")),
+});
+await mf.ready;
+const stop = async () => { await mf.dispose(); process.exit(0); };
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+"""
+
+
+def install_miniflare(folder: Path = MINIFLARE_DIR) -> Path:
+    """Miniflare from npm in ``folder`` (installed once, reused by later runs); returns the folder."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        sys.exit("node and npm are needed to measure Miniflare in the same run")
+    if not (folder / "node_modules" / "miniflare").is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", f"miniflare@{MINIFLARE_VERSION}"],
+                       cwd=folder, check=True, stdout=subprocess.DEVNULL)
+    (folder / "run-miniflare.mjs").write_text(MINIFLARE_RUNNER)
+    return folder
+
+
+def miniflare(script: Path, options: Path, port: int, folder: Path = MINIFLARE_DIR) -> list[str]:
+    """The command serving the JavaScript worker ``script`` with Miniflare options (a JSON file)."""
+    return ["node", str(folder / "run-miniflare.mjs"), str(script), str(options), str(port)]
