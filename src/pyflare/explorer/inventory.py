@@ -210,14 +210,14 @@ class Inventory:
 
     def workflows(self) -> list[dict[str, Any]]:
         return [{"name": name, "class_name": engine.class_name, "script_name": script,
-                 "instances": engine.store.status_counts()}
+                 "instances": engine.index.status_counts()}
                 for name, (script, engine) in sorted(self._workflow_engines().items())]
 
     def workflow_instances(self, name: str, status: str | None) -> list[dict[str, Any]]:
         engine = self.workflow_engine(name)
         return [{"id": row.id, "status": row.status, "created_on": _iso(row.created_ms),
                  "modified_on": _iso(row.modified_ms), "ended_on": _iso(row.ended_ms)}
-                for row in engine.store.instances(status=status or None, limit=1000)]
+                for row in engine.index.instances(status=status or None, limit=1000)]
 
     def workflow_instance(self, name: str, instance_id: str) -> dict[str, Any]:
         engine = self.workflow_engine(name)
