@@ -29,6 +29,7 @@ class Options:
     kv_propagation_delay: float = 0.0
     crons: bool = True
     dev: bool = False
+    cache: bool = True  # the Cache API stores responses (False: Miniflare's no-op cache)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -105,6 +106,8 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("d1_databases"), "pyflare.bindings.d1"),
     (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
     (_uses("triggers.crons"), "pyflare.cron"),
+    (_uses("services"), "pyflare.bindings.services"),
+    (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
 ]
 
 

@@ -1,7 +1,7 @@
 """A small stand-in for Pyodide's ``js`` module, for workers that import a few JavaScript globals.
 
-Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date`` and
-``Response``/``Request``/``Headers`` (pyflare's Python classes). Anything else raises ImportError naming it.
+Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date``,
+``caches`` (the Cache API) and ``Response``/``Request``/``Headers`` (pyflare's Python classes). Anything else raises ImportError naming it.
 """
 
 from __future__ import annotations
@@ -84,4 +84,26 @@ class Date:
         return int(time.time() * 1000)
 
 
-__all__ = ["JSON", "Date", "Headers", "Object", "Request", "Response", "console"]
+class _CacheStorage:
+    """``caches``: the Cache API (pyflare.bindings.cache) of the worker whose code is running."""
+
+    def _target(self) -> Any:
+        from pyflare.workers._context import current_worker
+
+        worker = current_worker.get()
+        factory = worker.globals.get("caches") if worker is not None else None
+        if factory is None:
+            raise RuntimeError("caches is only available inside a worker loaded by pyflare")
+        return factory()
+
+    @property
+    def default(self) -> Any:
+        return self._target().default
+
+    async def open(self, name: str) -> Any:
+        return await self._target().open(name)
+
+
+caches = _CacheStorage()
+
+__all__ = ["JSON", "Date", "Headers", "Object", "Request", "Response", "caches", "console"]
