@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pyflare.cli.banner import banner_json, banner_lines
 from pyflare.cli.common import persist_folder
 from pyflare.cli.logs import console_out, setup_logging
 from pyflare.config import ConfigError, ResolvedConfig, load_config
@@ -91,6 +92,7 @@ class DevServer:
         self.config = self.configs[0]
         self.persist_to = None if args.no_persist else persist_folder(self.config, args.persist_to)
         self.access_log = AccessLog(args.log_format)
+        self.url: str | None = None
         self.mf: Pyflare | None = None
         self.lock = asyncio.Lock()
 
@@ -129,6 +131,7 @@ class DevServer:
                 await mf.close()
                 raise
             log.error("%s", exc)
+        self.print_banner()
         # Plugins that need the worker (consumers, crons) were started; they find it through the runtime.
 
     def load_worker(self, roots: set[Path] | None = None) -> bool:
@@ -198,8 +201,22 @@ class DevServer:
         async for changes in awatch(*roots, stop_event=stop, watch_filter=Filter(), debounce=100, step=20):
             await self.on_change({path for _, path in changes})
 
+    def print_banner(self) -> None:
+        """What the workers have access to (stderr, before the Ready line; again after a config change)."""
+        assert self.mf is not None
+        workers = list(self.mf.workers.values())
+        for worker in workers:
+            if self.args.log_format == "json":
+                text = banner_json(worker.config, worker.env, persist_to=self.persist_to)
+            else:
+                text = "\n".join(banner_lines(worker.config, worker.env, persist_to=self.persist_to, url=self.url,
+                                              worker_count=len(workers)))
+            print(text, file=sys.stderr, flush=True)
+
     async def serve(self, sock: socket.socket, ip: str, port: int) -> None:
         import uvicorn
+
+        self.url = f"http://{f'[{ip}]' if ':' in ip else ip}:{port}"
 
         class Server(uvicorn.Server):
             # uvicorn re-raises SIGINT/SIGTERM after shutdown (exit status -15); a clean stop exits 0.

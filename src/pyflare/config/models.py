@@ -218,6 +218,8 @@ KNOWN_IGNORED = (
     "keep_vars",
     "exports",
     "assets_ignore",
+    "ratelimits",
+    "images",
 ) + NON_INHERITABLE[9:]
 
 

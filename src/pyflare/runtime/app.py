@@ -80,6 +80,7 @@ class WorkerApp:
         self.lifespan = lifespan
         # pyflare's own endpoints under /cdn-cgi/local/ (S3, public buckets, explorer); set by Pyflare.
         self.local: Callable[[dict[str, Any], Any, Any], Awaitable[None]] | None = None
+        self.observer: Callable[[str, str, int, float], None] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -119,6 +120,8 @@ class WorkerApp:
             status = await self._dispatch(scope, receive, send, method)
         if self.access_log is not None:
             self.access_log(method, path, status, started)
+        if self.observer is not None:  # the explorer's live request view
+            self.observer(method, path, status, started)
 
     async def _local(self, scope: dict[str, Any], receive: Any, send: Any) -> int:
         assert self.local is not None
