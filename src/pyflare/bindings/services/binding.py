@@ -119,7 +119,7 @@ def stubs(value: Any, worker: Any) -> Any:
     if callable(value) and not isinstance(value, (type, RpcFunction, Request, Response)):
         return RpcFunction(value, worker)
     if isinstance(value, JsDict):
-        for key, item in value.items():
+        for key, item in dict.items(value):
             if not (type(item) in (str, int, float, bool) or item is None):
                 value[key] = stubs(item, worker)
         return value
