@@ -109,6 +109,7 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
     (_uses("triggers.crons"), "pyflare.cron"),
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
+    (_uses("workflows"), "pyflare.bindings.workflows"),
     (_uses("services"), "pyflare.bindings.services"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
 ]
