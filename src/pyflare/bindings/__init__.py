@@ -110,6 +110,7 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("triggers.crons"), "pyflare.cron"),
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
     (_uses("workflows"), "pyflare.bindings.workflows"),
+    (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
     (_uses("services"), "pyflare.bindings.services"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
 ]
