@@ -59,8 +59,8 @@ database_id = "00000000-0000-0000-0000-00000000bec1"
 
 SEED_SQL = (
     "INSERT OR IGNORE INTO users (id, name, email, score) "
-    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < %d) "
-    "SELECT x, 'user' || x, 'user' || x || '@example.com', x * 7 %% 100 FROM n" % ROWS
+    f"WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {ROWS}) "
+    "SELECT x, 'user' || x, 'user' || x || '@example.com', x * 7 % 100 FROM n"
 )
 CREATE_SQL = "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, score INTEGER NOT NULL)"
 
