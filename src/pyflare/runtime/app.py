@@ -84,6 +84,8 @@ class WorkerApp:
         self.test_scheduled = False
         # pyflare's endpoints under /cdn-cgi/local/ (explorer, R2 S3 API, public buckets); set by Pyflare.
         self.local: ASGIApp | None = None
+        # Called like the access log after every request (the explorer's live request view).
+        self.observer: Callable[[str, str, int, float], None] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -113,7 +115,7 @@ class WorkerApp:
 
     async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         access_log = self.access_log
-        started = time.perf_counter() if access_log is not None else 0.0
+        started = time.perf_counter() if access_log is not None or self.observer is not None else 0.0
         path: str = scope["path"]
         if path.startswith("/cdn-cgi/") or (self.test_scheduled and path == endpoints.TEST_SCHEDULED_PATH):
             status = await self._owned(scope, receive, send, path)
@@ -121,6 +123,8 @@ class WorkerApp:
             status = await self._dispatch(scope, receive, send)
         if access_log is not None:
             access_log(scope["method"], path, status, started)
+        if self.observer is not None:  # the explorer's live request view
+            self.observer(scope["method"], path, status, started)
 
     async def _owned(self, scope: dict[str, Any], receive: Any, send: Any, path: str) -> int:
         """pyflare's own endpoints: local requests only, then the scheduled paths or the ``local`` router."""
