@@ -25,6 +25,7 @@ from pyflare.runtime.errors import set_verbose
 from pyflare.runtime.incoming import MAX_HEADERS_TOTAL
 from pyflare.runtime.local import local_hostnames
 from pyflare.runtime.worker import WorkerLoadError
+from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 
 log = logging.getLogger("pyflare")
 
@@ -238,6 +239,7 @@ class DevServer:
             date_header=False, timeout_graceful_shutdown=10,
             # h11 (used when httptools is missing) would refuse large headers before the app can answer 431
             h11_max_incomplete_event_size=2 * MAX_HEADERS_TOTAL,
+            ws_max_size=MAX_MESSAGE_SIZE,  # Cloudflare's 32 MiB: a bigger message closes with 1009
         ))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
