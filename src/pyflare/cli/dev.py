@@ -46,6 +46,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--no-crons", action="store_true", help="do not fire cron triggers on schedule")
     parser.add_argument("--test-scheduled", action="store_true",
                         help="serve /__scheduled?cron=... to run the scheduled handler (as wrangler dev does)")
+    parser.add_argument("--no-explorer", action="store_true",
+                        help="do not serve the local explorer at /cdn-cgi/local/explorer")
     parser.add_argument("--kv-propagation-delay", type=float, default=None, metavar="SECONDS",
                         help="simulate KV's eventual consistency: writes become visible after this delay")
     parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty")
@@ -126,6 +128,7 @@ class DevServer:
             crons=False if self.args.no_crons else None,
             dev=True,
             access_log=self.access_log,
+            explorer=not self.args.no_explorer,
         )
         await mf.start(load_worker=False)
         served = mf.asgi_app
@@ -256,6 +259,8 @@ class DevServer:
         if server.started:
             shown_ip = f"[{ip}]" if ":" in ip else ip
             print(f"Ready on http://{shown_ip}:{port}", file=console_out(), flush=True)
+            if not self.args.no_explorer:
+                print(f"Explorer at http://{shown_ip}:{port}/cdn-cgi/local/explorer", file=console_out(), flush=True)
             if self.args.ready_file:
                 write_ready_file(Path(self.args.ready_file), f"http://{shown_ip}:{port}")
         try:
