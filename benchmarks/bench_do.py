@@ -5,7 +5,7 @@ In one run, with ``wrk -t2 -c32 -d<seconds>s`` over loopback:
   ``await env.COUNTER.getByName("bench").increment()`` (an RPC call into one object, which reads and writes
   its SQLite storage) and returns the count;
 - Miniflare 4 (installed from npm into a temp folder on first use): the same counter in JavaScript, also
-  persisting to disk, also SQLite-backed.
+  persisting to disk, also SQLite-backed; and once more with Miniflare's in-memory storage.
 Then, in-process, the cost of one RPC call through a stub against a plain Python method call on the same
 instance. Run: ``python benchmarks/bench_do.py [--seconds 5]``.
 """
@@ -138,7 +138,7 @@ def main() -> None:
         (db_file,) = state.glob("*.sqlite")
         stored = json.loads(sqlite3.connect(db_file).execute("SELECT value FROM _cf_KV").fetchone()[0])
 
-        mf_baseline = mf_counter = None
+        mf_baseline = mf_counter = mf_memory = None
         if mf_folder is not None:
             (root / "worker.mjs").write_text(MINIFLARE_WORKER)
             options = {"compatibilityDate": "2025-01-01", "durableObjectsPersist": "<persist>",
@@ -149,6 +149,15 @@ def main() -> None:
                 wrk(server.url + "/", seconds=1)  # warm-up
                 mf_baseline = wrk(server.url + "/plain", seconds=args.seconds)
                 mf_counter = wrk(server.url + "/", seconds=args.seconds)
+            finally:
+                server.stop()
+            # The same without persistence (Miniflare's in-memory default): what a test run would see.
+            del options["durableObjectsPersist"]
+            port = free_port()
+            server = start(miniflare(mf_folder, root / "worker.mjs", port, options), port, path="/plain", timeout=60)
+            try:
+                wrk(server.url + "/", seconds=1)  # warm-up
+                mf_memory = wrk(server.url + "/", seconds=args.seconds)
             finally:
                 server.stop()
 
@@ -164,10 +173,13 @@ def main() -> None:
               f"p99 {mf_baseline.p99_ms:6.2f} ms")
         print(f"  Miniflare counter  GET /      {mf_counter.rps:9.0f} req/s  p50 {mf_counter.p50_ms:6.2f} ms  "
               f"p99 {mf_counter.p99_ms:6.2f} ms")
+        print(f"  Miniflare counter, in-memory  {mf_memory.rps:9.0f} req/s  p50 {mf_memory.p50_ms:6.2f} ms  "
+              f"p99 {mf_memory.p99_ms:6.2f} ms")
     print(f"  pyflare count after the run: {final} (stored: {stored}; no increment lost)")
     print("Ratios")
     if mf_baseline is not None and mf_counter is not None:
         print(f"  counter: pyflare / Miniflare = {ratio(counter.rps, mf_counter.rps)}  (target {TARGET:.0f}x)")
+        print(f"  counter: pyflare / Miniflare in-memory = {ratio(counter.rps, mf_memory.rps)}")
         print(f"  counter / baseline: Miniflare {ratio(mf_counter.rps, mf_baseline.rps)}")
     print(f"  counter / baseline: pyflare {ratio(counter.rps, baseline.rps)}")
     print("In-process call cost (20k calls)")
