@@ -22,6 +22,7 @@ from pyflare.instance import Pyflare
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
 from pyflare.runtime.worker import WorkerLoadError
+from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 
 log = logging.getLogger("pyflare")
 
@@ -40,6 +41,8 @@ def register(subparsers: Any) -> None:
     group.add_argument("--no-persist", action="store_true", help="temporary state, removed on exit")
     parser.add_argument("--no-reload", action="store_true", help="do not reload on code changes")
     parser.add_argument("--no-crons", action="store_true", help="do not fire cron triggers on schedule")
+    parser.add_argument("--no-explorer", action="store_true",
+                        help="do not serve the local explorer at /cdn-cgi/local/explorer")
     parser.add_argument("--kv-propagation-delay", type=float, default=None, metavar="SECONDS",
                         help="simulate KV's eventual consistency: writes become visible after this delay")
     parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty")
@@ -120,6 +123,7 @@ class DevServer:
             crons=False if self.args.no_crons else None,
             dev=True,
             access_log=self.access_log,
+            explorer=not self.args.no_explorer,
         )
         await mf.start(load_worker=False)
         self.mf = mf
@@ -228,6 +232,7 @@ class DevServer:
         server = Server(uvicorn.Config(
             self.app, interface="asgi3", proxy_headers=False, lifespan="off", access_log=False, log_level="warning", server_header=False,
             date_header=False, timeout_graceful_shutdown=10,
+            ws_max_size=MAX_MESSAGE_SIZE,  # Cloudflare's 32 MiB: a bigger message closes with 1009
         ))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -244,6 +249,8 @@ class DevServer:
         if server.started:
             shown_ip = f"[{ip}]" if ":" in ip else ip
             print(f"Ready on http://{shown_ip}:{port}", file=console_out(), flush=True)
+            if not self.args.no_explorer:
+                print(f"Explorer at http://{shown_ip}:{port}/cdn-cgi/local/explorer", file=console_out(), flush=True)
             if self.args.ready_file:
                 write_ready_file(Path(self.args.ready_file), f"http://{shown_ip}:{port}")
         try:
