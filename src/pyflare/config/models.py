@@ -124,6 +124,8 @@ class Service(_Model):
     service: str
     environment: str | None = None
     entrypoint: str | None = None
+    props: dict[str, Any] | None = None
+    remote: bool | None = None
 
 
 class Assets(_Model):
@@ -151,6 +153,7 @@ class PyflareSettings(_Model):
     # SQLite's synchronous mode for every state file: "normal" survives kill -9, "full" also an OS crash
     # or power loss (docs/durability.md).
     synchronous: Literal["normal", "full"] = "normal"
+    cache: bool = True
 
 
 # Keys that only configure an environment and are never inherited from the top level.
