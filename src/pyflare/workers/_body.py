@@ -8,6 +8,7 @@ from typing import Any
 from pyflare.workers._formdata import Blob, FormData
 from pyflare.workers._headers import Headers
 from pyflare.workers._streams import ReadableStream
+from pyflare.workers.pyodide.ffi import buffer_bytes
 from pyflare.workers.pyodide.http import BodyUsedError
 
 TEXT_PLAIN = "text/plain;charset=UTF-8"
@@ -33,6 +34,9 @@ def prepare_body(body: Any, headers: Headers, kind: str = "Response") -> Body:
         return data
     if isinstance(body, ReadableStream):
         return body
+    data = buffer_bytes(body)  # a Uint8Array/ArrayBuffer (to_js(b).buffer), bytearray or memoryview
+    if data is not None:
+        return data
     raise TypeError(f"Unsupported type in {kind}: {type(body).__name__}")
 
 
@@ -88,6 +92,11 @@ class BodyMixin:
 
     async def blob(self) -> Blob:
         return Blob(await self.bytes(), self.headers.get("content-type") or "")
+
+    @property
+    def js_object(self) -> Any:
+        """The underlying JS object on Cloudflare; pyflare's Request and Response are their own."""
+        return self
 
     def _take(self) -> Body:
         """Hand the body over to a new owner (a clone source, the ASGI sender); marks it used."""
