@@ -1,12 +1,16 @@
-"""``Pyflare``: one emulated worker with its bindings, storage and clock; the public Python API.
+"""``Pyflare``: emulated workers with their bindings, over one storage layer and one clock; the public Python API.
 
-The pytest fixtures, ``pyflare dev`` and scripts all go through this class: it loads the config, builds
-the bindings over one storage layer and one clock, loads the worker, and exposes the ASGI app.
+The pytest fixtures, ``pyflare dev`` and scripts all go through this class: it loads the configs, builds
+each worker's bindings over one storage layer and one clock, loads the workers, and exposes the ASGI app
+of the first one (the one served). ``Pyflare("wrangler.toml")`` is one worker;
+``Pyflare(["gateway/wrangler.toml", "users/wrangler.toml"])`` runs several in one process, reachable from
+each other through their bindings (service bindings, Durable Objects in another script, shared queues).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,7 +19,7 @@ import httpx
 
 from pyflare.bindings import Options, Plugin, Services, create_plugins
 from pyflare.clock import Clock
-from pyflare.config import ResolvedConfig, load_config
+from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.background import Background
 from pyflare.runtime.env import Env, build_env
@@ -27,100 +31,44 @@ log = logging.getLogger("pyflare")
 
 DEFAULT_PERSIST = Path(".pyflare") / "state"
 
+ConfigSource = str | Path | ResolvedConfig
 
-class Pyflare:
-    """A worker under emulation.
 
-    ``persist_to=None`` gives fresh, isolated, temporary storage (removed on close); a path keeps state
-    there. ``dev=True`` (the default) puts the traceback of an uncaught exception in the 500 response;
-    ``dev=False`` answers as production does ("Error 1101: Worker threw exception"). ``clock`` is a :class:`Clock`, or ``"manual"`` for one that moves only when advanced.
-    """
+class PyflareWorker:
+    """One worker of a :class:`Pyflare`: its config, env, runtime, bindings and in-process client."""
 
-    def __init__(
-        self,
-        config: str | Path | ResolvedConfig | None = None,
-        *,
-        environment: str | None = None,
-        vars: dict[str, Any] | None = None,
-        persist_to: str | Path | None = None,
-        clock: Clock | str | None = None,
-        kv_propagation_delay: float | None = None,
-        crons: bool | None = None,
-        dev: bool = True,
-        access_log: AccessLog | None = None,
-    ) -> None:
-        self.config = config if isinstance(config, ResolvedConfig) else load_config(
-            config, environment=environment, vars=vars
-        )
-        for warning in self.config.warnings:
-            log.warning(warning)
-        if isinstance(clock, Clock):
-            self.clock = clock
-        else:
-            self.clock = Clock(manual=(clock == "manual"))
-        settings = self.config.worker.pyflare
-        self.options = Options(
-            kv_propagation_delay=settings.kv_propagation_delay if kv_propagation_delay is None else kv_propagation_delay,
-            crons=settings.crons if crons is None else crons,
-            dev=dev,
-        )
-        self.storage = Storage(persist_to)
-        self.background = Background()
+    def __init__(self, owner: Pyflare, config: ResolvedConfig, options: Options,
+                 access_log: AccessLog | None) -> None:
+        self.owner = owner
+        self.config = config
+        self.options = options
         self._env = Env()
-        self.runtime = Runtime(self.config.main_path, self._env, self.clock, self.background)
-        self.services = Services(self.config, self.storage, self.clock, self.background, self.runtime, self.options)
+        self.runtime = Runtime(config.main_path, self._env, owner.clock, owner.background)
+        self.services = Services(config, owner.storage, owner.clock, owner.background, self.runtime, options,
+                                 peers=owner.peer_services, shared=owner.shared)
         self.plugins: list[Plugin] = []
-        self.asgi_app = WorkerApp(self.runtime, dev=dev, access_log=access_log,
-                                  lifespan=(self.start, self.close))
+        self.asgi_app = WorkerApp(self.runtime, dev=options.dev, access_log=access_log,
+                                  lifespan=(owner.start, owner.close))
         self._client: httpx.AsyncClient | None = None
-        self._started = False
-        self._closed = False
 
-    # -- lifecycle -------------------------------------------------------------------------------
-    async def start(self, *, load_worker: bool = True) -> Pyflare:
-        """Build the bindings, load the worker and start background machinery (queues, crons)."""
-        if self._started:
-            return self
-        self._started = True
-        try:
-            self.plugins = create_plugins(self.services)
-            bindings: dict[str, Any] = {}
-            for plugin in self.plugins:
-                bindings.update(plugin.bindings())
-            self._env.update(build_env(self.config.bindings_vars, bindings))
-            if load_worker:
-                self.runtime.load()
-            for plugin in self.plugins:
-                await plugin.start()
-        except BaseException:
-            await self.close()
-            raise
-        return self
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def build_bindings(self) -> None:
+        """Create the plugins and fill the env (called for every worker before any plugin starts)."""
+        self.plugins = create_plugins(self.services)
+        bindings: dict[str, Any] = {}
+        for plugin in self.plugins:
+            bindings.update(plugin.bindings())
+        self._env.update(build_env(self.config.bindings_vars, bindings))
 
     async def close(self) -> None:
-        """Finish background work, stop plugins and release storage (temporary storage is deleted)."""
-        if self._closed:
-            return
-        self._closed = True
-        await self.background.close()
         for plugin in reversed(self.plugins):
             try:
                 await plugin.close()
             except Exception as exc:  # keep closing the rest
                 log.error("closing %s failed: %s", type(plugin).__name__, exc, exc_info=exc)
-        await self.background.close()
-        if self._client is not None:
-            await self._client.aclose()
-        self.runtime.unload()
-        self.storage.close()
-
-    async def __aenter__(self) -> Pyflare:
-        return await self.start()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     # -- the public surface ----------------------------------------------------------------------
     @property
@@ -145,10 +93,6 @@ class Pyflare:
         """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``."""
         return await self.runtime.scheduled(cron=cron, scheduled_time=scheduled_time)
 
-    async def idle(self) -> None:
-        """Wait until background work (waitUntil tasks, consumers, timers that are due) has finished."""
-        await self.background.idle()
-
     def reload(self) -> None:
         """Re-import the worker's code (stored data is kept); raises WorkerLoadError if it fails."""
         self.runtime.load()
@@ -158,4 +102,180 @@ class Pyflare:
         for plugin in self.plugins:
             if isinstance(plugin, kind):
                 return plugin
-        raise LookupError(f"no {kind.__name__} in this worker's config")
+        raise LookupError(f"no {kind.__name__} in the config of worker {self.name!r}")
+
+    def __repr__(self) -> str:
+        return f"<PyflareWorker {self.name!r} ({self.config.path})>"
+
+
+class Pyflare:
+    """Workers under emulation: one config, or a list of configs whose first is the one served.
+
+    ``persist_to=None`` gives fresh, isolated, temporary storage (removed on close); a path keeps state
+    there. ``dev=True`` (the default) puts the traceback of an uncaught exception in the 500 response;
+    ``dev=False`` answers as production does ("Error 1101: Worker threw exception"). ``clock`` is a
+    :class:`Clock`, or ``"manual"`` for one that moves only when advanced. ``environment`` applies to every
+    config; ``vars`` to the first worker only. All workers share the storage root, the clock and the
+    background work; each has its own env, vars, bindings and code.
+    """
+
+    def __init__(
+        self,
+        config: ConfigSource | Sequence[ConfigSource] | None = None,
+        *,
+        environment: str | None = None,
+        vars: dict[str, Any] | None = None,
+        persist_to: str | Path | None = None,
+        clock: Clock | str | None = None,
+        kv_propagation_delay: float | None = None,
+        crons: bool | None = None,
+        dev: bool = True,
+        access_log: AccessLog | None = None,
+    ) -> None:
+        sources = list(config) if isinstance(config, (list, tuple)) else [config]
+        if not sources:
+            raise ConfigError("Pyflare([...]): give at least one config")
+        configs = [
+            source if isinstance(source, ResolvedConfig)
+            else load_config(source, environment=environment, vars=vars if index == 0 else None)
+            for index, source in enumerate(sources)
+        ]
+        for resolved in configs:
+            for warning in resolved.warnings:
+                log.warning(warning)
+        if isinstance(clock, Clock):
+            self.clock = clock
+        else:
+            self.clock = Clock(manual=(clock == "manual"))
+        self.storage = Storage(persist_to)
+        self.background = Background()
+        # Plugins of different workers meet here (e.g. a queue produced in one worker, consumed in another).
+        self.shared: dict[str, Any] = {}
+        self.workers: dict[str, PyflareWorker] = {}
+        for resolved in configs:
+            if resolved.name in self.workers:
+                other = self.workers[resolved.name].config.path
+                raise ConfigError(f'{resolved.path}: name: worker "{resolved.name}" is already defined by {other}; '
+                                  "every worker in one pyflare needs its own name")
+            settings = resolved.worker.pyflare
+            options = Options(
+                kv_propagation_delay=(settings.kv_propagation_delay if kv_propagation_delay is None
+                                      else kv_propagation_delay),
+                crons=settings.crons if crons is None else crons,
+                dev=dev,
+            )
+            self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
+        self.main = next(iter(self.workers.values()))
+        self._started = False
+        self._closed = False
+
+    def peer_services(self, name: str) -> Services | None:
+        """The :class:`Services` of the worker called ``name`` in this pyflare (None if there is none)."""
+        worker = self.workers.get(name)
+        return worker.services if worker is not None else None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self, *, load_worker: bool = True) -> Pyflare:
+        """Build every worker's bindings, load the workers and start background machinery (queues, crons)."""
+        if self._started:
+            return self
+        self._started = True
+        try:
+            for worker in self.workers.values():
+                worker.build_bindings()
+            if load_worker:
+                for worker in self.workers.values():
+                    worker.runtime.load()
+            for worker in self.workers.values():
+                for plugin in worker.plugins:
+                    await plugin.start()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def close(self) -> None:
+        """Finish background work, stop plugins and release storage (temporary storage is deleted)."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.background.close()
+        for worker in reversed(self.workers.values()):
+            await worker.close()
+        await self.background.close()
+        for worker in self.workers.values():
+            if worker._client is not None:
+                await worker._client.aclose()
+            worker.runtime.unload()
+        self.storage.close()
+
+    async def __aenter__(self) -> Pyflare:
+        return await self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # -- the public surface (of the first worker, the one served) ------------------------------------
+    def worker(self, name: str) -> PyflareWorker:
+        """Another worker of this pyflare by its config's ``name``."""
+        try:
+            return self.workers[name]
+        except KeyError:
+            known = ", ".join(repr(n) for n in self.workers)
+            raise LookupError(f"no worker named {name!r} in this pyflare (workers: {known})") from None
+
+    @property
+    def config(self) -> ResolvedConfig:
+        return self.main.config
+
+    @property
+    def options(self) -> Options:
+        return self.main.options
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.main.runtime
+
+    @property
+    def services(self) -> Services:
+        return self.main.services
+
+    @property
+    def plugins(self) -> list[Plugin]:
+        return self.main.plugins
+
+    @property
+    def asgi_app(self) -> WorkerApp:
+        return self.main.asgi_app
+
+    @property
+    def env(self) -> Env:
+        """The same bindings, vars and secrets the (first) worker sees."""
+        return self.main.env
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """An httpx client talking to the worker in-process (base URL ``http://localhost``)."""
+        return self.main.client
+
+    async def dispatch_fetch(self, url: str = "/", *, method: str = "GET", **kwargs: Any) -> httpx.Response:
+        """Send one request to the worker; keyword arguments are httpx's (json=, content=, headers=...)."""
+        return await self.main.dispatch_fetch(url, method=method, **kwargs)
+
+    async def scheduled(self, cron: str = "", scheduled_time: float | None = None) -> JsDict:
+        """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``."""
+        return await self.main.scheduled(cron=cron, scheduled_time=scheduled_time)
+
+    async def idle(self) -> None:
+        """Wait until background work (waitUntil tasks, consumers, timers that are due) has finished."""
+        await self.background.idle()
+
+    def reload(self) -> None:
+        """Re-import the worker's code (stored data is kept); raises WorkerLoadError if it fails."""
+        self.main.reload()
+
+    def plugin(self, kind: type) -> Any:
+        """The running plugin of a given class (used by binding helpers and the CLI)."""
+        return self.main.plugin(kind)

@@ -150,6 +150,17 @@ async def test_exhausted_message_without_dead_letter_queue_is_dropped_with_a_war
     assert re.search(r'Dropped message "[0-9a-f]{32}" on queue "jobs" after 1 failed attempt!', pyflare_log.text)
 
 
+async def test_dead_letter_warning_follows_the_batch_line_that_caused_it(start_queues, pyflare_log):
+    mf = await start_queues(consumer=consumer_block(max_retries=0, dead_letter_queue="dlq"))
+    await mf.env.Q.send({"calls": ["retry"]})
+    await drain(mf)
+    lines = pyflare_log.lines
+    batch = next(i for i, line in enumerate(lines) if line.startswith("QUEUE jobs 0/1"))
+    moved = next(i for i, line in enumerate(lines) if line.startswith("Moving message"))
+    assert batch < moved
+    assert 'to dead letter queue "dlq" after 1 failed attempt...' in lines[moved]
+
+
 async def test_dead_letter_queue_consumed_by_the_same_worker_gets_the_message(start_queues):
     mf = await start_queues(consumer=consumer_block(max_retries=0, dead_letter_queue="dlq") + consumer_block("dlq", max_retries=0))
     await mf.env.Q.send({"calls": ["retry"]})

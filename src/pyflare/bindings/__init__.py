@@ -42,10 +42,25 @@ class Services:
     background: Background
     runtime: Runtime
     options: Options
+    # The other workers of the same pyflare, by name (``Pyflare.peer_services``), and a dict where plugins
+    # of different workers meet (one queue consumer registry, one rate-limit namespace table...).
+    peers: Callable[[str], Services | None] | None = None
+    shared: dict[str, Any] = field(default_factory=dict)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("pyflare"))
 
     def spawn(self, awaitable: Awaitable[Any], what: str) -> Any:
         return self.background.spawn(awaitable, what)
+
+    @property
+    def worker_name(self) -> str:
+        return self.config.name
+
+    def resolve_worker(self, script_name: str | None) -> Services | None:
+        """The services of the worker a binding's ``script_name``/``service`` names: this worker when the name
+        is empty or its own, another worker of the same pyflare, or None when no such worker runs here."""
+        if not script_name or script_name == self.config.name:
+            return self
+        return self.peers(script_name) if self.peers is not None else None
 
 
 class Plugin:

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import errno
-import json
 import logging
 import signal
 import socket
@@ -16,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from pyflare.cli.common import persist_folder
+from pyflare.cli.logs import console_out, setup_logging
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
 from pyflare.runtime.app import AccessLog
+from pyflare.runtime.errors import set_verbose
 from pyflare.runtime.worker import WorkerLoadError
 
 log = logging.getLogger("pyflare")
@@ -27,6 +28,8 @@ log = logging.getLogger("pyflare")
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("dev", help="serve a worker locally", description=__doc__)
     parser.add_argument("path", nargs="?", default=None, help="config file or a folder holding one (default: .)")
+    parser.add_argument("-c", "--config", action="append", default=[], metavar="FILE",
+                        help="config file; repeat to run several workers in one process (the first is served)")
     parser.add_argument("--port", type=int, default=None, help="port (default: [dev] port, else 8787)")
     parser.add_argument("--ip", default=None, help="address to listen on (default: [dev] ip, else 127.0.0.1)")
     parser.add_argument("--env", "-e", default=None, help="environment from [env.NAME]")
@@ -39,6 +42,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--kv-propagation-delay", type=float, default=None, metavar="SECONDS",
                         help="simulate KV's eventual consistency: writes become visible after this delay")
     parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show pyflare's own frames in tracebacks of errors in the worker")
+    parser.add_argument("--ready-file", default=None, metavar="PATH",
+                        help="write the URL to PATH once requests are accepted (for CI scripts to wait on)")
     parser.set_defaults(handler=run)
 
 
@@ -74,58 +81,36 @@ class PortInUse(Exception):
     pass
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"type": "log", "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
-        if record.exc_info:
-            entry["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-class StderrHandler(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the time (pytest's capture swaps it)."""
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        pass
-
-
-def setup_logging(fmt: str) -> None:
-    handler = StderrHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("[pyflare] %(levelname)s %(message)s"))
-    root = logging.getLogger("pyflare")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    root.propagate = False
-
-
 class DevServer:
     """Owns the running Pyflare, swaps it on reload, and serves it through one stable ASGI app."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.vars = parse_vars(args.var)
-        self.config = self.load_config()
+        self.configs = self.load_configs()
+        self.config = self.configs[0]
         self.persist_to = None if args.no_persist else persist_folder(self.config, args.persist_to)
         self.access_log = AccessLog(args.log_format)
         self.mf: Pyflare | None = None
         self.lock = asyncio.Lock()
 
-    def load_config(self) -> ResolvedConfig:
-        return load_config(self.args.path, environment=self.args.env, vars=self.vars)
+    def config_paths(self) -> list[str | None]:
+        paths: list[str | None] = ([self.args.path] if self.args.path else []) + list(self.args.config)
+        return paths or [None]
+
+    def load_configs(self) -> list[ResolvedConfig]:
+        """Every worker's config; ``--var`` applies to the first (the served one)."""
+        return [load_config(path, environment=self.args.env, vars=self.vars if index == 0 else None)
+                for index, path in enumerate(self.config_paths())]
 
     async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         # One level of indirection so a config change can replace the whole Pyflare under a live server.
         assert self.mf is not None
         await self.mf.asgi_app(scope, receive, send)
 
-    async def start_instance(self, config: ResolvedConfig) -> None:
+    async def start_instance(self, configs: list[ResolvedConfig]) -> None:
         mf = Pyflare(
-            config,
+            configs,
             persist_to=self.persist_to,
             kv_propagation_delay=self.args.kv_propagation_delay,
             crons=False if self.args.no_crons else None,
@@ -137,22 +122,36 @@ class DevServer:
         self.load_worker()
         # Plugins that need the worker (consumers, crons) were started; they find it through the runtime.
 
-    def load_worker(self) -> bool:
+    def load_worker(self, roots: set[Path] | None = None) -> bool:
+        """(Re)load every worker, or those whose folder is in ``roots``; False if any failed."""
         assert self.mf is not None
-        try:
-            self.mf.runtime.load()
-        except WorkerLoadError as exc:
-            log.error("%s\n%s", exc, exc.details)
-            log.error("The server keeps running; fix the error and save to reload.")
-            return False
-        return True
+        ok = True
+        for worker in self.mf.workers.values():
+            if roots is not None and worker.config.root not in roots:
+                continue
+            try:
+                worker.runtime.load()
+            except WorkerLoadError as exc:
+                log.error("%s\n%s", exc, exc.details)
+                log.error("The server keeps running; fix the error and save to reload.")
+                ok = False
+        return ok
+
+    def roots_of(self, paths: set[str]) -> set[Path]:
+        """The config folders of the workers whose files changed (a shared parent counts for all)."""
+        roots = {c.root for c in self.configs}
+        hit: set[Path] = set()
+        for path in paths:
+            resolved = Path(path).resolve()
+            hit.update(root for root in roots if resolved.is_relative_to(root))
+        return hit
 
     async def on_change(self, paths: set[str]) -> None:
         async with self.lock:
             config_names = {"wrangler.toml", "wrangler.json", "wrangler.jsonc"}
             if any(Path(p).name in config_names or Path(p).name.startswith((".dev.vars", ".env")) for p in paths):
                 try:
-                    config = self.load_config()
+                    configs = self.load_configs()
                 except ConfigError as exc:
                     # Keep the running bindings; code saved in the same batch still reloads below.
                     log.error("config not reloaded: %s", exc)
@@ -160,11 +159,12 @@ class DevServer:
                     old = self.mf
                     if old is not None:
                         await old.close()
-                    await self.start_instance(config)
+                    self.configs = configs
+                    await self.start_instance(configs)
                     log.info("Config changed: reloaded worker and bindings")
                     return
             started = time.perf_counter()
-            if self.load_worker():
+            if self.load_worker(self.roots_of(paths)):
                 log.info("Reloaded worker in %.0fms", (time.perf_counter() - started) * 1000)
 
     async def watch(self, stop: asyncio.Event) -> None:
@@ -181,7 +181,8 @@ class DevServer:
                     name.endswith(".py") or name.startswith((".dev.vars", ".env", "wrangler.")) or name.endswith(".sql")
                 )
 
-        async for changes in awatch(self.config.root, stop_event=stop, watch_filter=Filter(), debounce=100, step=20):
+        roots = sorted({str(c.root) for c in self.configs})
+        async for changes in awatch(*roots, stop_event=stop, watch_filter=Filter(), debounce=100, step=20):
             await self.on_change({path for _, path in changes})
 
     async def serve(self, sock: socket.socket, ip: str, port: int) -> None:
@@ -193,7 +194,7 @@ class DevServer:
             def capture_signals(self) -> Any:
                 yield
 
-        await self.start_instance(self.config)
+        await self.start_instance(self.configs)
         server = Server(uvicorn.Config(
             self.app, interface="asgi3", proxy_headers=False, lifespan="off", access_log=False, log_level="warning", server_header=False,
             date_header=False, timeout_graceful_shutdown=10,
@@ -212,7 +213,9 @@ class DevServer:
             await asyncio.sleep(0.005)
         if server.started:
             shown_ip = f"[{ip}]" if ":" in ip else ip
-            print(f"Ready on http://{shown_ip}:{port}", flush=True)
+            print(f"Ready on http://{shown_ip}:{port}", file=console_out(), flush=True)
+            if self.args.ready_file:
+                write_ready_file(Path(self.args.ready_file), f"http://{shown_ip}:{port}")
         try:
             await serving
         finally:
@@ -224,7 +227,16 @@ class DevServer:
                 await self.mf.close()
 
 
+def write_ready_file(path: Path, url: str) -> None:
+    """Write the URL atomically, so a script polling for the file never reads half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(url + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
 def run(args: argparse.Namespace) -> int:
+    set_verbose(args.verbose)
     server = DevServer(args)  # a bad config fails here, before logging is set up for serving
     setup_logging(args.log_format)
     dev = server.config.worker.dev
@@ -236,10 +248,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"pyflare: {exc}", file=sys.stderr)
         return 1
     port = sock.getsockname()[1]
+    ready_file = Path(args.ready_file) if args.ready_file else None
+    if ready_file is not None:
+        ready_file.unlink(missing_ok=True)  # a file left by an earlier run must not look like "ready"
     try:
         asyncio.run(server.serve(sock, ip, port))
     except KeyboardInterrupt:
         pass
     finally:
         sock.close()
+        if ready_file is not None:
+            ready_file.unlink(missing_ok=True)
     return 0

@@ -10,11 +10,11 @@ import json
 import logging
 import sys
 import time
-import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from pyflare.runtime.errors import format_user_traceback
 from pyflare.runtime.runtime import Runtime
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.workers._headers import Headers
@@ -135,7 +135,7 @@ class WorkerApp:
             return await self._send_plain(send, *_plain(500, f"The worker failed to load.\n\n{exc.details or exc}"))
         except Exception as exc:
             log.error("Uncaught exception in fetch handler for %s %s", method, scope["path"], exc_info=exc)
-            text = ("Worker threw exception\n\n" + traceback.format_exc()) if self.dev else (
+            text = ("Worker threw exception\n\n" + format_user_traceback(exc)) if self.dev else (
                 "Error 1101: Worker threw exception")
             return await self._send_plain(send, *_plain(500, text))
         return await self._send_response(send, response, method)

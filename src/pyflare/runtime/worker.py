@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import inspect
-import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from pyflare.runtime.errors import format_user_traceback
 from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
 from pyflare.workers._context import ExecutionContext, current_worker
@@ -57,7 +57,7 @@ class Worker:
             self.module = self.modules.import_main(main)
         except BaseException as exc:
             self.modules.unload()
-            details = traceback.format_exc()
+            details = format_user_traceback(exc)
             raise WorkerLoadError(f"{main.name} failed to import: {type(exc).__name__}: {exc}", details) from exc
         finally:
             current_worker.reset(token)

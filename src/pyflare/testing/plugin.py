@@ -23,7 +23,7 @@ from pyflare.config import find_config
 from pyflare.instance import Pyflare
 
 MARKER_HELP = (
-    "pyflare(config=None, environment=None, vars=None, clock='manual', **options): "
+    "pyflare(config=None (a path, or a list of paths for several workers), environment=None, vars=None, clock='manual', **options): "
     "configure the pyflare fixture for this test"
 )
 
@@ -45,7 +45,9 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     rootdir = Path(str(request.config.rootpath))
     if config is None:
         config = find_config(rootdir)
-    elif not Path(config).is_absolute():
+    elif isinstance(config, (list, tuple)):  # several workers: the first is the one served
+        config = [c if not isinstance(c, (str, Path)) or Path(c).is_absolute() else rootdir / c for c in config]
+    elif isinstance(config, (str, Path)) and not Path(config).is_absolute():
         config = rootdir / config
     options["config"] = config
     options.setdefault("clock", "manual")

@@ -23,16 +23,37 @@ from pyflare.workers._jsdict import JsDict
 __all__ = ["dead_letters", "drain", "messages", "queues_plugin"]
 
 
+def _plugins(mf: Any) -> list[QueuesPlugin]:
+    """The queues plugins of every worker of a Pyflare (several workers may share queues)."""
+    found = []
+    for worker in getattr(mf, "workers", {}).values() or [mf]:
+        try:
+            found.append(worker.plugin(QueuesPlugin))
+        except LookupError:
+            pass
+    return found
+
+
 def queues_plugin(mf: Any) -> QueuesPlugin:
-    """The running queues plugin of a Pyflare (LookupError if the config has no queues)."""
-    return mf.plugin(QueuesPlugin)
+    """The running queues plugin of a Pyflare (LookupError if no worker's config has queues)."""
+    plugins = _plugins(mf)
+    if not plugins:
+        return mf.plugin(QueuesPlugin)  # raises the LookupError naming the config
+    return plugins[0]
 
 
 async def drain(mf: Any) -> None:
     """Deliver every deliverable message now (partial batches too) and wait until no batch is in flight
-    and nothing more is due; retries with no delay are delivered in the same call."""
-    await queues_plugin(mf).drain()
-    await mf.idle()
+    and nothing more is due; retries with no delay are delivered in the same call. With several workers,
+    every worker's consumers are drained, until none has work (a consumer may send to another's queue)."""
+    plugins = _plugins(mf) or [queues_plugin(mf)]
+    for _ in range(1000):
+        for plugin in plugins:
+            await plugin.drain()
+        await mf.idle()
+        if not any(plugin.busy() for plugin in plugins):
+            return
+    raise RuntimeError("queues did not drain in 1000 rounds (workers keep sending to each other?)")
 
 
 def messages(mf: Any, queue: str) -> list[JsDict]:

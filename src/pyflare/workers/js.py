@@ -18,21 +18,37 @@ from pyflare.workers._response import Response
 _log = logging.getLogger("pyflare.worker")
 
 
+def _text(value: Any) -> str:
+    """One console argument as a JS developer reads it: objects and arrays as JSON, null, true/false."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list, tuple)):
+        try:
+            return json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):  # a cycle: fall back to Python's own rendering
+            return repr(value)
+    return str(value)
+
+
 class console:  # noqa: N801 - JavaScript's name
     @staticmethod
     def log(*args: Any) -> None:
-        _log.info(" ".join(str(a) for a in args))
+        _log.info(" ".join(_text(a) for a in args))
 
     info = log
     debug = log
 
     @staticmethod
     def warn(*args: Any) -> None:
-        _log.warning(" ".join(str(a) for a in args))
+        _log.warning(" ".join(_text(a) for a in args))
 
     @staticmethod
     def error(*args: Any) -> None:
-        _log.error(" ".join(str(a) for a in args))
+        _log.error(" ".join(_text(a) for a in args))
 
 
 class JSON:

@@ -169,6 +169,7 @@ class Consumer:
         dead: list[tuple[int, str, float]] = []
         max_attempts = self.max_retries + 1
         plural = "" if max_attempts == 1 else "s"
+        gave_up: list[str] = []  # warnings logged after the batch's own line, which they follow from
         for row in rows:
             retry, own_delay = decisions[row.id]
             if not retry:
@@ -178,15 +179,17 @@ class Consumer:
                 delay = next(d for d in (own_delay, batch_delay, self.retry_delay, 0) if d is not None)
                 retried.append((row.seq, now + delay))
             elif self.dead_letter_queue:
-                log.warning('Moving message "%s" on queue "%s" to dead letter queue "%s" after %d failed attempt%s...',
-                            row.id, self.queue, self.dead_letter_queue, max_attempts, plural)
+                gave_up.append(f'Moving message "{row.id}" on queue "{self.queue}" to dead letter queue '
+                               f'"{self.dead_letter_queue}" after {max_attempts} failed attempt{plural}...')
                 dead.append((row.seq, self.dead_letter_queue, now))
             else:
-                log.warning('Dropped message "%s" on queue "%s" after %d failed attempt%s!',
-                            row.id, self.queue, max_attempts, plural)
+                gave_up.append(f'Dropped message "{row.id}" on queue "{self.queue}" after {max_attempts} '
+                               f'failed attempt{plural}!')
                 dead.append((row.seq, "", now))
         self._store.settle(acked=acked, retried=retried, dead=dead)
         self.batches_delivered += 1
         log.info("QUEUE %s %d/%d (%.0fms)", self.queue, len(acked), len(rows), elapsed_ms)
+        for warning in gave_up:
+            log.warning(warning)
         if self.dead_letter_queue and any(d for _, d, _ in dead):
             self._notify(self.dead_letter_queue)

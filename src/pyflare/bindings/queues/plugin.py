@@ -42,14 +42,21 @@ class QueuesPlugin(Plugin):
             for p in worker.queues.producers
         }
         self.consumers: dict[str, Consumer] = {}
+        # Every worker of one pyflare registers its consumers here, so a queue produced in one worker
+        # wakes the consumer in another.
+        self.all_consumers: dict[str, tuple[str, Consumer]] = services.shared.setdefault("queues.consumers", {})
         for index, config in enumerate(worker.queues.consumers):
             if config.type == "http_pull":  # pulled over HTTP, never pushed to this worker
                 continue
+            where = f'{services.config.path}: queues.consumers[{index}].queue: queue "{config.queue}"'
             if config.queue in self.consumers:
-                raise ConfigError(f'{services.config.path}: queues.consumers[{index}].queue: queue "{config.queue}" '
-                                  "already has a consumer in this worker (a queue has one consumer)")
-            self.consumers[config.queue] = Consumer(config, self.store, services.clock, services.runtime,
-                                                    services.spawn, self.notify)
+                raise ConfigError(f"{where} already has a consumer in this worker (a queue has one consumer)")
+            if config.queue in self.all_consumers:
+                raise ConfigError(f'{where} already has a consumer in worker "{self.all_consumers[config.queue][0]}" '
+                                  "(a queue has one consumer)")
+            consumer = Consumer(config, self.store, services.clock, services.runtime, services.spawn, self.notify)
+            self.consumers[config.queue] = consumer
+            self.all_consumers[config.queue] = (services.worker_name, consumer)
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.producers)
@@ -82,10 +89,10 @@ class QueuesPlugin(Plugin):
             consumer.close()
 
     def notify(self, queue: str) -> None:
-        """New messages for ``queue`` are stored: let its consumer (if it is in this worker) look."""
-        consumer = self.consumers.get(queue)
-        if consumer is not None:
-            consumer.poke()
+        """New messages for ``queue`` are stored: let its consumer (in whichever worker it is) look."""
+        entry = self.all_consumers.get(queue)
+        if entry is not None:
+            entry[1].poke()
 
     # -- for tests and tools -------------------------------------------------------------------------
     def messages(self, queue: str) -> list[JsDict]:
