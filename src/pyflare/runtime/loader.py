@@ -28,6 +28,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import itertools
+import os
 import sys
 import types
 from pathlib import Path
@@ -242,22 +243,33 @@ class WorkerModules:
     def unload(self) -> None:
         """Forget every module of this load (a reload then imports them afresh)."""
         owned = [top for top, owner in _registry.owners.items() if owner is self]
+        shared = {f for m in _registry.live if m is not self for f in m.vendor}
+        vendor = [f for f in self.vendor if f not in shared]
         for name in list(sys.modules):
             module = sys.modules[name]
             if name == self.package or name.startswith(self.package + "."):
                 del sys.modules[name]
             elif name.partition(".")[0] in owned and _is_under(module, self.folder):
                 del sys.modules[name]
+            elif vendor and any(_is_under(module, folder) for folder in vendor):
+                del sys.modules[name]
         self._stash.clear()
         _registry.remove(self)
 
 
 def _is_under(module: Any, folder: Path) -> bool:
-    loader = getattr(getattr(module, "__spec__", None), "loader", None)
-    if isinstance(loader, _Loader):
-        return Path(loader.path).resolve().is_relative_to(folder)
+    """Whether ``module`` was loaded from a file (or is a package) inside ``folder``."""
+    # Both finders build paths from the resolved folder, so a prefix test is enough (and fast: unload
+    # looks at every module in the process).
+    prefix = str(folder) + os.sep
+    file = getattr(module, "__file__", None)
+    if file:
+        return str(file).startswith(prefix)
     locations = getattr(module, "__path__", None) or []
-    return any(Path(str(loc)).resolve().is_relative_to(folder) for loc in locations)
+    try:
+        return any(str(loc).startswith(prefix) for loc in locations)
+    except TypeError:  # an exotic __path__
+        return False
 
 
 class _Loader(importlib.machinery.SourceFileLoader):

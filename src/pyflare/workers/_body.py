@@ -8,7 +8,7 @@ from typing import Any
 from pyflare.workers._formdata import Blob, FormData
 from pyflare.workers._headers import Headers
 from pyflare.workers._streams import ReadableStream
-from pyflare.workers.pyodide.ffi import buffer_bytes
+from pyflare.workers.pyodide.ffi import JsBuffer
 from pyflare.workers.pyodide.http import BodyUsedError
 
 TEXT_PLAIN = "text/plain;charset=UTF-8"
@@ -34,9 +34,8 @@ def prepare_body(body: Any, headers: Headers, kind: str = "Response") -> Body:
         return data
     if isinstance(body, ReadableStream):
         return body
-    data = buffer_bytes(body)  # a Uint8Array/ArrayBuffer (to_js(b).buffer), bytearray or memoryview
-    if data is not None:
-        return data
+    if isinstance(body, JsBuffer):  # a Uint8Array or ArrayBuffer, e.g. to_js(data).buffer
+        return body.to_bytes()
     raise TypeError(f"Unsupported type in {kind}: {type(body).__name__}")
 
 

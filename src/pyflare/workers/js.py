@@ -1,7 +1,9 @@
 """A small stand-in for Pyodide's ``js`` module, for workers that import a few JavaScript globals.
 
-Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date`` and
-``Response``/``Request``/``Headers`` (pyflare's Python classes). Anything else raises ImportError naming it.
+Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date``,
+``Response``/``Request``/``Headers`` (pyflare's Python classes, with Pyodide's ``.new(...)`` constructors),
+``fetch``, ``Uint8Array``/``ArrayBuffer``, ``ReadableStream`` and ``HTMLRewriter``. Anything else raises
+ImportError naming it.
 """
 
 from __future__ import annotations
@@ -10,10 +12,18 @@ import json
 import logging
 from typing import Any
 
-from pyflare.workers._headers import Headers
-from pyflare.workers._jsdict import JsDict, to_jsdict
-from pyflare.workers._request import Request
-from pyflare.workers._response import Response
+from pyflare.workers._htmlrewriter import HTMLRewriter
+from pyflare.workers._jsapi import (
+    ArrayBuffer,
+    Headers,
+    Object,
+    ReadableStream,
+    Request,
+    Response,
+    Uint8Array,
+    fetch,
+)
+from pyflare.workers._jsdict import to_jsdict
 
 _log = logging.getLogger("pyflare.worker")
 
@@ -61,16 +71,6 @@ class JSON:
         return to_jsdict(json.loads(text))
 
 
-class Object:
-    @staticmethod
-    def fromEntries(entries: Any) -> JsDict:  # noqa: N802
-        return JsDict(dict(entries.items() if hasattr(entries, "items") else entries))
-
-    @staticmethod
-    def new() -> JsDict:
-        return JsDict()
-
-
 class Date:
     @staticmethod
     def now() -> int:
@@ -84,4 +84,7 @@ class Date:
         return int(time.time() * 1000)
 
 
-__all__ = ["JSON", "Date", "Headers", "Object", "Request", "Response", "console"]
+__all__ = [
+    "JSON", "ArrayBuffer", "Date", "HTMLRewriter", "Headers", "Object", "ReadableStream", "Request", "Response",
+    "Uint8Array", "console", "fetch",
+]

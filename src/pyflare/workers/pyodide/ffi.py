@@ -13,7 +13,7 @@ import asyncio
 import contextvars
 import inspect
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from pyflare.workers._jsdict import JsDict
@@ -114,15 +114,6 @@ class ArrayBuffer(JsBuffer):
     js_type = "ArrayBuffer"
 
 
-def buffer_bytes(value: Any) -> bytes | None:
-    """The bytes of a buffer-like body (typed array, ArrayBuffer, bytearray, memoryview), else None."""
-    if isinstance(value, JsBuffer):
-        return value._data
-    if isinstance(value, (bytearray, memoryview)):
-        return bytes(value)
-    return None
-
-
 class JsProxyCallable(JsProxy):
     """What ``create_proxy`` returns: forwards calls and attributes to the Python object until destroyed."""
 
@@ -207,6 +198,11 @@ def run_sync(awaitable: Awaitable[T]) -> T:
             "run_sync() cannot block pyflare's event loop: await the value instead. run_sync works in "
             "synchronous code that pyflare runs off the loop (a WSGI app under workers.wsgi.fetch)."
         )
+    return schedule_on_loop(awaitable).result()
+
+
+def schedule_on_loop(awaitable: Awaitable[T]) -> Future[T]:
+    """From a helper thread: run ``awaitable`` on the worker's event loop, with this thread's context."""
     loop = bridge_loop.get()
     if loop is None or loop.is_closed():
         if inspect.iscoroutine(awaitable):
@@ -232,7 +228,27 @@ def run_sync(awaitable: Awaitable[T]) -> T:
         task.add_done_callback(finish)
 
     loop.call_soon_threadsafe(start)
-    return done.result()
+    return done
+
+
+class HelperThread:
+    """One dedicated thread for synchronous code that must stay on one thread (lol-html's rewriter),
+    with ``run_sync`` reaching the worker's event loop from it."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyflare-sync")
+
+    async def run(self, func: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        token = bridge_loop.set(loop)
+        try:
+            context = contextvars.copy_context()
+        finally:
+            bridge_loop.reset(token)
+        return await loop.run_in_executor(self._executor, context.run, func, *args)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)
 
 
 async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
