@@ -96,6 +96,7 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("d1_databases"), "pyflare.bindings.d1"),
     (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
     (_uses("triggers.crons"), "pyflare.cron"),
+    (_uses("assets"), "pyflare.assets"),
 ]
 
 

@@ -78,6 +78,8 @@ class WorkerApp:
         self.dev = dev
         self.access_log = access_log
         self.lifespan = lifespan
+        # Answers a request before the worker (static assets), or returns None to let the worker have it.
+        self.front: Callable[[Request], Awaitable[Response | None]] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -127,7 +129,8 @@ class WorkerApp:
             body = await self._read_body(receive)
         request = Request._incoming(self._url(scope, headers), method, headers, body, JsDict(LOCAL_CF))
         try:
-            response = await self.runtime.fetch(request)
+            response = (await self.front(request) if self.front is not None else None) or (
+                await self.runtime.fetch(request))
         except BodyTooLarge:
             return await self._send_plain(send, *_plain(413, "413 Payload Too Large: the request body exceeds "
                                                                  "Cloudflare's 100 MB limit"))
