@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import textwrap
 from collections.abc import AsyncIterator, Callable
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 
 from pyflare import Pyflare
 
@@ -24,6 +26,25 @@ def write_worker(folder: Path, config: str, files: dict[str, str], *, config_nam
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(source))
     return folder / config_name
+
+
+@contextlib.asynccontextmanager
+async def serve_on_loopback(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port, on the test's own loop; yields its URL.
+
+    For clients that need a socket (botocore, a browser) while the test keeps in-process access to
+    the Pyflare behind the app. startup()/shutdown() skip serve()'s 0.1 s polling loop."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    config.load()
+    server = uvicorn.Server(config)
+    server.lifespan = config.lifespan_class(config)
+    await server.startup()
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.force_exit = True
+        await server.shutdown()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pyflare.clock import Clock
     from pyflare.config import ResolvedConfig
+    from pyflare.objects import ObjectLayer
     from pyflare.runtime.background import Background
     from pyflare.runtime.runtime import Runtime
     from pyflare.storage import Storage
@@ -47,6 +48,7 @@ class Services:
     peers: Callable[[str], Services | None] | None = None
     shared: dict[str, Any] = field(default_factory=dict)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("pyflare"))
+    objects: ObjectLayer | None = None  # Durable Objects and anything else durable (pyflare.objects)
 
     def spawn(self, awaitable: Awaitable[Any], what: str) -> Any:
         return self.background.spawn(awaitable, what)
@@ -55,12 +57,17 @@ class Services:
     def worker_name(self) -> str:
         return self.config.name
 
-    def resolve_worker(self, script_name: str | None) -> Services | None:
+    def resolve_worker(self, script_name: str | None) -> Services:
         """The services of the worker a binding's ``script_name``/``service`` names: this worker when the name
-        is empty or its own, another worker of the same pyflare, or None when no such worker runs here."""
+        is empty or its own, else another worker of the same pyflare; LookupError when none runs here."""
         if not script_name or script_name == self.config.name:
             return self
-        return self.peers(script_name) if self.peers is not None else None
+        found = self.peers(script_name) if self.peers is not None else None
+        if found is None:
+            raise LookupError(f'no worker named "{script_name}" is running in this pyflare (this worker is '
+                              f'"{self.config.name}"); start it too: pyflare dev -c this/wrangler.toml '
+                              "-c other/wrangler.toml")
+        return found
 
 
 class Plugin:
@@ -71,6 +78,10 @@ class Plugin:
 
     async def start(self) -> None:
         """Start any background machinery (called once the worker is loaded)."""
+
+    def check(self) -> None:
+        """Check bindings that point at other workers (called once every worker of the pyflare has loaded);
+        raises ConfigError with the text wrangler gives for a missing target."""
 
     async def close(self) -> None:
         """Stop background machinery; storage is closed after this."""
@@ -96,6 +107,7 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("d1_databases"), "pyflare.bindings.d1"),
     (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
     (_uses("triggers.crons"), "pyflare.cron"),
+    (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
     (_uses("assets"), "pyflare.assets"),
 ]
 

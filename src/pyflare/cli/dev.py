@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pyflare.cli.banner import banner_json, banner_lines
 from pyflare.cli.common import persist_folder
 from pyflare.cli.logs import console_out, setup_logging
 from pyflare.config import ConfigError, ResolvedConfig, load_config
@@ -91,6 +92,7 @@ class DevServer:
         self.config = self.configs[0]
         self.persist_to = None if args.no_persist else persist_folder(self.config, args.persist_to)
         self.access_log = AccessLog(args.log_format)
+        self.url: str | None = None
         self.mf: Pyflare | None = None
         self.lock = asyncio.Lock()
 
@@ -108,7 +110,9 @@ class DevServer:
         assert self.mf is not None
         await self.mf.asgi_app(scope, receive, send)
 
-    async def start_instance(self, configs: list[ResolvedConfig]) -> None:
+    async def start_instance(self, configs: list[ResolvedConfig], *, strict: bool = True) -> None:
+        """Start the workers; a binding whose target is missing stops the first start (``strict``) as wrangler
+        does, and is only logged when a saved config is reloaded under a running server."""
         mf = Pyflare(
             configs,
             persist_to=self.persist_to,
@@ -120,6 +124,14 @@ class DevServer:
         await mf.start(load_worker=False)
         self.mf = mf
         self.load_worker()
+        try:
+            mf.check_bindings()
+        except ConfigError as exc:
+            if strict:
+                await mf.close()
+                raise
+            log.error("%s", exc)
+        self.print_banner()
         # Plugins that need the worker (consumers, crons) were started; they find it through the runtime.
 
     def load_worker(self, roots: set[Path] | None = None) -> bool:
@@ -160,12 +172,16 @@ class DevServer:
                     if old is not None:
                         await old.close()
                     self.configs = configs
-                    await self.start_instance(configs)
+                    await self.start_instance(configs, strict=False)
                     log.info("Config changed: reloaded worker and bindings")
                     return
             started = time.perf_counter()
             if self.load_worker(self.roots_of(paths)):
                 log.info("Reloaded worker in %.0fms", (time.perf_counter() - started) * 1000)
+                try:
+                    self.mf.check_bindings()  # a named entrypoint another worker binds may have gone
+                except ConfigError as exc:
+                    log.error("%s", exc)
 
     async def watch(self, stop: asyncio.Event) -> None:
         from watchfiles import DefaultFilter, awatch
@@ -185,8 +201,22 @@ class DevServer:
         async for changes in awatch(*roots, stop_event=stop, watch_filter=Filter(), debounce=100, step=20):
             await self.on_change({path for _, path in changes})
 
+    def print_banner(self) -> None:
+        """What the workers have access to (stderr, before the Ready line; again after a config change)."""
+        assert self.mf is not None
+        workers = list(self.mf.workers.values())
+        for worker in workers:
+            if self.args.log_format == "json":
+                text = banner_json(worker.config, worker.env, persist_to=self.persist_to)
+            else:
+                text = "\n".join(banner_lines(worker.config, worker.env, persist_to=self.persist_to, url=self.url,
+                                              worker_count=len(workers)))
+            print(text, file=sys.stderr, flush=True)
+
     async def serve(self, sock: socket.socket, ip: str, port: int) -> None:
         import uvicorn
+
+        self.url = f"http://{f'[{ip}]' if ':' in ip else ip}:{port}"
 
         class Server(uvicorn.Server):
             # uvicorn re-raises SIGINT/SIGTERM after shutdown (exit status -15); a clean stop exits 0.

@@ -11,6 +11,7 @@ import json5
 from dotenv import dotenv_values
 from pydantic import BaseModel, ValidationError
 
+from pyflare.config.diagnostics import binding_warnings, environment_warnings, sibling_config_warning
 from pyflare.config.models import KNOWN_IGNORED, NON_INHERITABLE, WorkerConfig
 
 if sys.version_info >= (3, 11):
@@ -18,7 +19,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-CONFIG_NAMES = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
+# wrangler looks for wrangler.json, then wrangler.jsonc, then wrangler.toml.
+CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 
 
 class ConfigError(Exception):
@@ -36,6 +38,11 @@ class ResolvedConfig:
     environment: str | None = None
     bindings_vars: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Where the secrets came from (``.dev.vars`` etc., None if no file) and which names are secrets or
+    # --var overrides: the dev banner shows vars' values but hides secrets'.
+    secrets_path: Path | None = None
+    secret_names: list[str] = field(default_factory=list)
+    override_names: list[str] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
@@ -162,10 +169,17 @@ def load_config(
         f'{config_path}: unexpected field "{key}" (ignored)' for key in unknown_keys(worker, prefix="")
     ]
     _check(worker, config_path, prefix, require_main)
+    sibling = sibling_config_warning(config_path)
+    warnings += ([sibling] if sibling else []) + [f"{config_path}: {w}" for w in environment_warnings(raw, environment)]
+    warnings += [f"{config_path}: {w}" for w in binding_warnings(worker, prefix)]
     resolved = ResolvedConfig(path=config_path, worker=worker, environment=environment, warnings=warnings)
-    resolved.bindings_vars = {**worker.vars, **load_secrets(config_path.parent, environment)}
+    resolved.secrets_path = secrets_file(config_path.parent, environment)
+    secrets = load_secrets(config_path.parent, environment)
+    resolved.secret_names = list(secrets)
+    resolved.bindings_vars = {**worker.vars, **secrets}
     for key, value in (vars or {}).items():
         resolved.bindings_vars[key] = value
+    resolved.override_names = list(vars or {})
     return resolved
 
 
@@ -191,6 +205,13 @@ def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) ->
             if name in names:
                 raise ConfigError(f'{path}: {prefix}{group}: binding "{name}" is already used by {names[name]}')
             names[name] = group
+    if worker.migrations:
+        from pyflare.config.migrations import MigrationError, class_backends
+
+        try:
+            class_backends(worker.migrations)
+        except MigrationError as exc:
+            raise ConfigError(f"{path}: {prefix}migrations: {exc}") from None
     for index, consumer in enumerate(worker.queues.consumers):
         if consumer.dead_letter_queue and consumer.dead_letter_queue == consumer.queue:
             raise ConfigError(
@@ -208,14 +229,20 @@ def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) ->
             raise ConfigError(f"{path}: {prefix}triggers.crons[{index}]: {exc}") from None
 
 
-def load_secrets(folder: Path, environment: str | None) -> dict[str, str]:
-    """Secrets from ``.dev.vars.<env>`` or ``.dev.vars``, falling back to ``.env.<env>`` or ``.env``."""
+def secrets_file(folder: Path, environment: str | None) -> Path | None:
+    """The file secrets come from: ``.dev.vars.<env>`` or ``.dev.vars``, else ``.env.<env>`` or ``.env``."""
     for base in (".dev.vars", ".env"):
         names = ([f"{base}.{environment}"] if environment else []) + [base]
         for name in names:
             candidate = folder / name
             if candidate.is_file():
-                return {k: v or "" for k, v in dotenv_values(candidate).items()}
-    return {}
+                return candidate
+    return None
+
+
+def load_secrets(folder: Path, environment: str | None) -> dict[str, str]:
+    """Secrets from :func:`secrets_file` (none if there is no such file)."""
+    path = secrets_file(folder, environment)
+    return {k: v or "" for k, v in dotenv_values(path).items()} if path is not None else {}
 
 

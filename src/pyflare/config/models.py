@@ -22,11 +22,23 @@ class KVNamespace(_Model):
         return self.id or self.binding
 
 
+class S3Credentials(_Model):
+    """Credentials R2's local S3 endpoint accepts for one bucket (wrangler's camelCase keys)."""
+
+    accessKeyId: str = Field(min_length=1)  # noqa: N815 - wrangler's name
+    secretAccessKey: str = Field(min_length=1)  # noqa: N815 - wrangler's name
+
+
+class R2LocalDev(_Model):
+    experimental_s3_credentials: S3Credentials | None = None
+
+
 class R2Bucket(_Model):
     binding: str
     bucket_name: str | None = None
     preview_bucket_name: str | None = None
     jurisdiction: str | None = None
+    local_dev: R2LocalDev | None = None
 
     @property
     def storage_name(self) -> str:
@@ -203,6 +215,8 @@ KNOWN_IGNORED = (
     "keep_vars",
     "exports",
     "assets_ignore",
+    "ratelimits",
+    "images",
 ) + NON_INHERITABLE[9:]
 
 

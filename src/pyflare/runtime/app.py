@@ -78,6 +78,9 @@ class WorkerApp:
         self.dev = dev
         self.access_log = access_log
         self.lifespan = lifespan
+        # pyflare's own endpoints under /cdn-cgi/local/ (S3, public buckets, explorer); set by Pyflare.
+        self.local: Callable[[dict[str, Any], Any, Any], Awaitable[None]] | None = None
+        self.observer: Callable[[str, str, int, float], None] | None = None
         # Answers a request before the worker (static assets), or returns None to let the worker have it.
         self.front: Callable[[Request], Awaitable[Response | None]] | None = None
 
@@ -113,10 +116,27 @@ class WorkerApp:
         path: str = scope["path"]
         if path.startswith("/cdn-cgi/handler/") or path == "/__scheduled":
             status = await self._internal(scope, send)
+        elif self.local is not None and path.startswith("/cdn-cgi/local/"):
+            status = await self._local(scope, receive, send)
         else:
             status = await self._dispatch(scope, receive, send, method)
         if self.access_log is not None:
             self.access_log(method, path, status, started)
+        if self.observer is not None:  # the explorer's live request view
+            self.observer(method, path, status, started)
+
+    async def _local(self, scope: dict[str, Any], receive: Any, send: Any) -> int:
+        assert self.local is not None
+        status = 500
+
+        async def sending(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.local(scope, receive, sending)
+        return status
 
     async def _dispatch(self, scope: dict[str, Any], receive: Any, send: Any, method: str) -> int:
         headers = Headers.from_raw(scope["headers"])

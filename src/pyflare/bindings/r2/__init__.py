@@ -14,6 +14,7 @@ from pyflare.bindings import Plugin, Services
 from pyflare.bindings.r2.bucket import R2Bucket, R2MultipartUpload
 from pyflare.bindings.r2.errors import R2Error
 from pyflare.bindings.r2.objects import R2Checksums, R2Object, R2ObjectBody
+from pyflare.bindings.r2.s3.auth import Credentials
 from pyflare.bindings.r2.store import BucketStore
 
 PLUGIN = "r2"
@@ -26,6 +27,7 @@ class R2Plugin(Plugin):
         self.services = services
         self.buckets: dict[str, R2Bucket] = {}  # by binding name
         self.stores: dict[str, BucketStore] = {}  # by bucket (storage) name
+        self.s3_credentials: dict[str, Credentials] = {}  # by bucket name, for the local S3 endpoint
         for config in services.config.worker.r2_buckets:
             name = config.storage_name
             store = self.stores.get(name)
@@ -34,9 +36,16 @@ class R2Plugin(Plugin):
                     services.storage.database(PLUGIN, name), services.storage.blobs(PLUGIN, name), services.clock
                 )
             self.buckets[config.binding] = R2Bucket(store, binding=config.binding, bucket_name=name)
+            s3 = config.local_dev.experimental_s3_credentials if config.local_dev else None
+            if s3 is not None:
+                self.s3_credentials[name] = Credentials(s3.accessKeyId, s3.secretAccessKey)
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.buckets)
+
+    def buckets_by_name(self) -> dict[str, R2Bucket]:
+        """Every bucket by its bucket_name (the name the S3 and public endpoints use)."""
+        return {bucket.bucket_name: bucket for bucket in self.buckets.values()}
 
     def bucket(self, name: str) -> R2Bucket:
         """A bucket by its bucket_name (or binding name); LookupError if the config has none."""

@@ -259,6 +259,13 @@ def range_request(value: Any) -> RangeRequest | None:
 _RANGE_HEADER = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 
+def single_byte_range(header: str) -> bool:
+    """Whether a Range header asks for exactly one well-formed byte range (the only kind R2 serves)."""
+    match = _RANGE_HEADER.match(header)
+    return bool(match and (match.group(1) or match.group(2)) and not (
+        match.group(1) and match.group(2) and int(match.group(2)) < int(match.group(1))))
+
+
 def resolve_range(request: RangeRequest | None, size: int) -> tuple[int, int] | None:
     """(offset, length) of the bytes to return, None for the whole object; InvalidRange if unsatisfiable."""
     if request is None:

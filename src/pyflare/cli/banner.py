@@ -1,0 +1,123 @@
+"""The start-up banner of ``pyflare dev``: what the worker has access to, as ``wrangler dev`` prints it.
+
+For each worker: the secrets file that was read, every binding with its kind, resource and local state
+(``local``, or ``not emulated`` for a binding pyflare parses but does not provide), vars with their values
+and secrets hidden, the state folder, the cron triggers, and warnings (a binding that is not emulated, no
+compatibility date, no ``python_workers`` flag).
+
+Nothing here lists binding kinds: bindings come from :func:`pyflare.config.bindings.describe_bindings`
+(derived from the config models), and a binding is ``local`` exactly when the running worker's ``env``
+holds it, so a binding kind that gains a plugin shows up as ``local`` without touching this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+from pyflare.config.bindings import describe_bindings
+from pyflare.config.diagnostics import dev_warnings
+
+LOCAL = "local"
+NOT_EMULATED = "not emulated"
+MAX_VALUE = 40  # wrangler truncates shown values to 40 characters
+
+
+@dataclass(frozen=True)
+class BannerRow:
+    name: str
+    kind: str
+    resource: str | None
+    mode: str
+
+
+def _truncate(text: str) -> str:
+    return text if len(text) < MAX_VALUE else text[: MAX_VALUE - 3] + "..."
+
+
+def _var_value(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{_truncate(value)}"'
+    return _truncate(json.dumps(value, default=str, separators=(",", ":")))
+
+
+def banner_rows(config: Any, env: Any) -> list[BannerRow]:
+    """Every binding, var and secret of a worker, with its local state."""
+    rows = [
+        BannerRow(d.name, d.kind, d.resource, LOCAL if d.name in env else NOT_EMULATED)
+        for d in describe_bindings(config.worker)
+    ]
+    hidden = set(config.secret_names) - set(config.override_names)
+    for name, value in config.bindings_vars.items():
+        shown = '"(hidden)"' if name in hidden else _var_value(value)
+        rows.append(BannerRow(name, "Environment Variable", shown, LOCAL))
+    return rows
+
+
+def _table(rows: list[BannerRow]) -> list[str]:
+    cells = [(f"env.{r.name}" + (f" ({r.resource})" if r.resource else ""), r.kind, r.mode) for r in rows]
+    heads = ("Binding", "Resource", "Mode")
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
+
+    def line(values: Iterable[str]) -> str:
+        return "   ".join(v.ljust(w) for v, w in zip(values, widths, strict=False)).rstrip()
+
+    return [line(heads), *(line(c) for c in cells)]
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def banner_lines(config: Any, env: Any, *, persist_to: Path | None, url: str | None = None,
+                 worker_count: int = 1) -> list[str]:
+    """The banner of one worker as text lines (no trailing newlines)."""
+    lines: list[str] = []
+    for warning in dev_warnings(config.worker, config.path):
+        lines.append(f"▲ [WARNING] {warning}")
+    if config.secrets_path is not None:
+        lines.append(f"Using vars defined in {_relative(config.secrets_path)}")
+    rows = banner_rows(config, env)
+    if rows:
+        title = ("Your Worker has access to the following bindings:" if worker_count == 1
+                 else f"{config.name} has access to the following bindings:")
+        lines += [title, *_table(rows)]
+    else:
+        lines.append("No bindings found." if worker_count == 1 else f"No bindings found for {config.name}")
+    missing = [r for r in rows if r.mode == NOT_EMULATED]
+    if missing:
+        named = ", ".join(f"env.{r.name} ({r.kind})" for r in missing)
+        lines.append(f"▲ [WARNING] Not emulated by pyflare: {named}. The config is accepted, but these names are "
+                     "absent from env and code that uses them fails locally.")
+    crons = list(config.worker.triggers.crons)
+    if crons:
+        example = quote_plus(crons[0], safe="*/")
+        run = f'; run one now: curl "{url}/cdn-cgi/handler/scheduled?cron={example}"' if url else ""
+        lines.append(f"Cron triggers: {', '.join(crons)} (fired on schedule{run})")
+    if persist_to is not None:
+        lines.append(f"Local state: {_relative(persist_to)} (kept across restarts; --no-persist for a "
+                     "temporary one)")
+    else:
+        lines.append("Local state: temporary (--no-persist), deleted on exit")
+    return lines
+
+
+def banner_json(config: Any, env: Any, *, persist_to: Path | None) -> str:
+    """The banner as one JSON object, for ``--log-format json``."""
+    return json.dumps({
+        "type": "bindings",
+        "worker": config.name,
+        "config": str(config.path),
+        "secrets_file": str(config.secrets_path) if config.secrets_path else None,
+        "bindings": [asdict(r) for r in banner_rows(config, env)],
+        "state": str(persist_to) if persist_to is not None else None,
+        "crons": list(config.worker.triggers.crons),
+        "warnings": dev_warnings(config.worker, config.path),
+    }, ensure_ascii=False)
