@@ -49,10 +49,10 @@ class AssetFiles:
     def __init__(self, directory: Path) -> None:
         self.directory = directory.resolve()
         self._ignore_stamp: float | None = -1.0
-        self._ignore: pathspec.PathSpec | None = None
+        self._ignore: pathspec.GitIgnoreSpec | None = None
 
     # -- ignore rules ------------------------------------------------------------------------------
-    def _ignore_spec(self) -> pathspec.PathSpec | None:
+    def _ignore_spec(self) -> pathspec.GitIgnoreSpec | None:
         ignore_file = self.directory / ".assetsignore"
         try:
             stamp: float | None = ignore_file.stat().st_mtime
@@ -61,7 +61,7 @@ class AssetFiles:
         if stamp != self._ignore_stamp:
             self._ignore_stamp = stamp
             lines = ignore_file.read_text(encoding="utf-8").splitlines() if stamp is not None else []
-            self._ignore = pathspec.PathSpec.from_lines("gitwildmatch", lines) if lines else None
+            self._ignore = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
         return self._ignore
 
     def ignored(self, relative: str) -> bool:
