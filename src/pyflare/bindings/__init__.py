@@ -108,6 +108,7 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
     (_uses("triggers.crons"), "pyflare.cron"),
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
+    (_uses("workflows"), "pyflare.bindings.workflows"),
     (_uses("assets"), "pyflare.assets"),
 ]
 

@@ -1,4 +1,4 @@
-"""The ``pyflare`` command: ``dev`` serves a worker; ``kv``, ``r2`` and ``d1`` work on its local state.
+"""The ``pyflare`` command: ``dev`` serves a worker; ``kv``, ``r2``, ``d1`` and ``workflows`` work on its local state.
 
 Each subcommand lives in its own module with ``register(subparsers)``; commands that touch local state
 open the same ``Pyflare`` instance the dev server would (see :func:`pyflare.cli.common.open_local`).
@@ -12,7 +12,7 @@ import sys
 
 from pyflare.config import ConfigError
 
-SUBCOMMANDS = ("dev", "kv", "r2", "d1")
+SUBCOMMANDS = ("dev", "kv", "r2", "d1", "workflows")
 
 
 def build_parser() -> argparse.ArgumentParser:
