@@ -2,8 +2,8 @@
 
 Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date``,
 ``Response``/``Request``/``Headers`` (pyflare's Python classes, with Pyodide's ``.new(...)`` constructors),
-``fetch``, ``Uint8Array``/``ArrayBuffer``, ``ReadableStream`` and ``HTMLRewriter``. Anything else raises
-ImportError naming it.
+``fetch``, ``Uint8Array``/``ArrayBuffer``, ``ReadableStream``, ``HTMLRewriter`` and
+``WebSocketPair``/``WebSocket`` (pyflare.websockets). Anything else raises ImportError naming it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import json
 import logging
 from typing import Any
 
+from pyflare.websockets.hibernation import WebSocketRequestResponsePair
+from pyflare.websockets.socket import WebSocket, WebSocketPair
 from pyflare.workers._htmlrewriter import HTMLRewriter
 from pyflare.workers._jsapi import (
     ArrayBuffer,
@@ -86,5 +88,5 @@ class Date:
 
 __all__ = [
     "JSON", "ArrayBuffer", "Date", "HTMLRewriter", "Headers", "Object", "ReadableStream", "Request", "Response",
-    "Uint8Array", "console", "fetch",
+    "Uint8Array", "WebSocket", "WebSocketPair", "WebSocketRequestResponsePair", "console", "fetch",
 ]
