@@ -87,7 +87,7 @@ class WorkerApp:
         # Called like the access log after every request (the explorer's live request view).
         self.observer: Callable[[str, str, int, float], None] | None = None
         # Answers a request before the worker (static assets), or returns None to let the worker have it.
-        self.front: Callable[[Request], Awaitable[Response | None]] | None = None
+        self.front: Callable[[Any], Awaitable[Any]] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
