@@ -30,6 +30,7 @@ class Options:
     kv_propagation_delay: float = 0.0
     crons: bool = True
     dev: bool = False
+    cache: bool = True  # the Cache API stores responses (False: Miniflare's no-op cache)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -110,6 +111,8 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
     (_uses("workflows"), "pyflare.bindings.workflows"),
     (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
+    (_uses("services"), "pyflare.bindings.services"),
+    (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (_uses("assets"), "pyflare.assets"),
 ]
 
