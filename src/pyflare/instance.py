@@ -50,6 +50,7 @@ class PyflareWorker:
         self.plugins: list[Plugin] = []
         self.asgi_app = WorkerApp(self.runtime, dev=options.dev, access_log=access_log,
                                   lifespan=(owner.start, owner.close))
+        self.asgi_app.test_scheduled = options.test_scheduled
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -117,7 +118,9 @@ class Pyflare:
     ``dev=False`` answers as production does ("Error 1101: Worker threw exception"). ``clock`` is a
     :class:`Clock`, or ``"manual"`` for one that moves only when advanced. ``environment`` applies to every
     config; ``vars`` to the first worker only. All workers share the storage root, the clock and the
-    background work; each has its own env, vars, bindings and code.
+    background work; each has its own env, vars, bindings and code. ``test_scheduled=True`` makes
+    ``/__scheduled?cron=...`` run the scheduled handler (``pyflare dev --test-scheduled``); otherwise that
+    path reaches the worker.
     """
 
     def __init__(
@@ -132,6 +135,7 @@ class Pyflare:
         crons: bool | None = None,
         dev: bool = True,
         access_log: AccessLog | None = None,
+        test_scheduled: bool = False,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -164,6 +168,7 @@ class Pyflare:
                                       else kv_propagation_delay),
                 crons=settings.crons if crons is None else crons,
                 dev=dev,
+                test_scheduled=test_scheduled,
             )
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
         self.main = next(iter(self.workers.values()))

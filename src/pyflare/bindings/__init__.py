@@ -29,6 +29,7 @@ class Options:
     kv_propagation_delay: float = 0.0
     crons: bool = True
     dev: bool = False
+    test_scheduled: bool = False  # serve /__scheduled (pyflare dev --test-scheduled)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -80,6 +80,9 @@ class WorkerApp:
         self.lifespan = lifespan
         # pyflare's own endpoints under /cdn-cgi/local/ (S3, public buckets, explorer); set by Pyflare.
         self.local: Callable[[dict[str, Any], Any, Any], Awaitable[None]] | None = None
+        # /__scheduled runs the scheduled handler only with `pyflare dev --test-scheduled` (set by Pyflare);
+        # otherwise the path belongs to the worker, as on Cloudflare.
+        self.test_scheduled = False
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -111,7 +114,7 @@ class WorkerApp:
         started = time.perf_counter()
         method: str = scope["method"]
         path: str = scope["path"]
-        if path.startswith("/cdn-cgi/handler/") or path == "/__scheduled":
+        if path.startswith("/cdn-cgi/handler/") or (path == "/__scheduled" and self.test_scheduled):
             status = await self._internal(scope, send)
         elif self.local is not None and path.startswith("/cdn-cgi/local/"):
             status = await self._local(scope, receive, send)
