@@ -21,6 +21,7 @@ from pyflare.bindings import Options, Plugin, Services, create_plugins
 from pyflare.clock import Clock
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.local import LocalEndpoints
+from pyflare.objects import ObjectLayer
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.background import Background
 from pyflare.runtime.env import Env, build_env
@@ -46,7 +47,9 @@ class PyflareWorker:
         self._env = Env()
         self.runtime = Runtime(config.main_path, self._env, owner.clock, owner.background)
         self.services = Services(config, owner.storage, owner.clock, owner.background, self.runtime, options,
-                                 peers=owner.peer_services, shared=owner.shared)
+                                 peers=owner.peer_services, shared=owner.shared, objects=owner.objects)
+        # A reload drops this worker's live Durable Object instances (never their storage or alarms).
+        self.runtime.reload_hooks.append(lambda: owner.objects.drop_instances(config.name))
         self.plugins: list[Plugin] = []
         self.asgi_app = WorkerApp(self.runtime, dev=options.dev, access_log=access_log,
                                   lifespan=(owner.start, owner.close))
@@ -136,6 +139,7 @@ class Pyflare:
         dev: bool = True,
         access_log: AccessLog | None = None,
         test_scheduled: bool = False,
+        explorer: bool = True,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -154,6 +158,8 @@ class Pyflare:
             self.clock = Clock(manual=(clock == "manual"))
         self.storage = Storage(persist_to)
         self.background = Background()
+        # Every durable object of every worker: one live instance per address, storage files, alarms.
+        self.objects = ObjectLayer(self.storage, self.clock, self.background.spawn)
         # Plugins of different workers meet here (e.g. a queue produced in one worker, consumed in another).
         self.shared: dict[str, Any] = {}
         self.workers: dict[str, PyflareWorker] = {}
@@ -172,6 +178,8 @@ class Pyflare:
             )
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
         self.main = next(iter(self.workers.values()))
+        self.explorer = explorer
+        self.local: LocalEndpoints | None = None
         self._started = False
         self._closed = False
 
@@ -196,7 +204,7 @@ class Pyflare:
         try:
             for worker in self.workers.values():
                 worker.build_bindings()
-            self.main.asgi_app.local = LocalEndpoints(self)
+            self.local = self.main.asgi_app.local = LocalEndpoints(self, explorer=self.explorer)
             if load_worker:
                 for worker in self.workers.values():
                     worker.runtime.load()
@@ -204,6 +212,7 @@ class Pyflare:
             for worker in self.workers.values():
                 for plugin in worker.plugins:
                     await plugin.start()
+            await self.objects.start()  # re-arm persisted alarms once every class is registered
         except BaseException:
             await self.close()
             raise
@@ -214,10 +223,13 @@ class Pyflare:
         if self._closed:
             return
         self._closed = True
+        if self.local is not None:
+            self.local.close()
         await self.background.close()
         for worker in reversed(self.workers.values()):
             await worker.close()
         await self.background.close()
+        self.objects.close()
         for worker in self.workers.values():
             if worker._client is not None:
                 await worker._client.aclose()

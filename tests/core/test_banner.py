@@ -45,7 +45,9 @@ simple = { limit = 10, period = 60 }
 binding = "CERT"
 certificate_id = "cert-1"
 """
-ENTRY = {"src/entry.py": "from workers import Response\ndef on_fetch(request):\n    return Response('x')\n"}
+ENTRY = {"src/entry.py": "from workers import DurableObject, Response\n"
+                         "class Counter(DurableObject):\n    pass\n"
+                         "def on_fetch(request):\n    return Response('x')\n"}
 
 
 def test_bindings_are_described_from_the_config_without_a_list_of_kinds(tmp_path):

@@ -273,29 +273,6 @@ async def test_default_class_and_top_level_handler_together_is_an_error(worker_d
         await Pyflare(path).start()
 
 
-async def test_exported_classes_get_one_live_instance_per_id(start_worker):
-    mf = await start_worker(CONFIG, {"src/entry.py": """
-        from workers import DurableObject, WorkerEntrypoint, Response
-        class Counter(DurableObject):
-            def __init__(self, ctx, env):
-                super().__init__(ctx, env)
-                self.count = 0
-        class Default(WorkerEntrypoint):
-            async def fetch(self, request):
-                return Response("ok")
-    """})
-    runtime = mf.runtime
-    first = runtime.instance("Counter", "a", dict)
-    first.count += 1
-    assert runtime.instance("Counter", "a", dict) is first
-    assert runtime.instance("Counter", "b", dict) is not first
-    assert first.env.GREETING == "hello"
-    with pytest.raises(LookupError, match="exports no class 'Nope'"):
-        runtime.instance("Nope", "a", dict)
-    mf.reload()
-    assert runtime.instance("Counter", "a", dict).count == 0
-
-
 async def test_fetch_may_declare_no_request_parameter(start_worker):
     # Cloudflare calls fetch "relaxed": arguments the method does not declare are dropped.
     mf = await start_worker(CONFIG, {"src/entry.py": """

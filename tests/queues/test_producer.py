@@ -164,11 +164,32 @@ async def test_send_batch_is_all_or_nothing(start_queues):
     assert messages(mf, "jobs") == []
 
 
-@pytest.mark.parametrize("delay", [-1, 43_201, 1.5, "5"])
+@pytest.mark.parametrize("delay", [-1, 43_201, "5"])
 async def test_invalid_delay_is_refused(start_queues, delay):
     mf = await start_queues()
     with pytest.raises(QueueSendError, match=f"^Queue send failed: message delay {delay} is invalid$"):
         await mf.env.Q.send("x", delaySeconds=delay)
+
+
+@pytest.mark.parametrize(("delay", "seconds"), [(1.5, 1), (float("nan"), 0), (float("inf"), 0)])
+async def test_delay_is_converted_as_workerd_converts_an_int(start_queues, delay, seconds):
+    # SendOptions.delaySeconds is a C++ int: JSG truncates fractions and turns NaN and infinities into 0.
+    mf = await start_queues()
+    await mf.env.Q.send("x", delaySeconds=delay)
+    assert messages(mf, "jobs")[0].availableAt == pytest.approx(mf.clock.time() + seconds)
+
+
+async def test_delay_beyond_32_bits_is_a_type_error(start_queues):
+    mf = await start_queues()
+    with pytest.raises(TypeError, match=r"^Value out of range\. Must be between -2147483648 and 2147483647"):
+        await mf.env.Q.send("x", delaySeconds=2**40)
+    assert messages(mf, "jobs") == []
+
+
+async def test_options_that_are_not_a_dict_are_a_type_error(start_queues):
+    mf = await start_queues()
+    with pytest.raises(TypeError, match="parameter 2 is not of type 'QueueSendOptions'"):
+        await mf.env.Q.send("x", "text")
 
 
 async def test_delay_of_12_hours_is_accepted(start_queues):

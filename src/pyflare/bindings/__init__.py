@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pyflare.clock import Clock
     from pyflare.config import ResolvedConfig
+    from pyflare.objects import ObjectLayer
     from pyflare.runtime.background import Background
     from pyflare.runtime.runtime import Runtime
     from pyflare.storage import Storage
@@ -48,6 +49,7 @@ class Services:
     peers: Callable[[str], Services | None] | None = None
     shared: dict[str, Any] = field(default_factory=dict)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("pyflare"))
+    objects: ObjectLayer | None = None  # Durable Objects and anything else durable (pyflare.objects)
 
     def spawn(self, awaitable: Awaitable[Any], what: str) -> Any:
         return self.background.spawn(awaitable, what)
@@ -106,6 +108,7 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("d1_databases"), "pyflare.bindings.d1"),
     (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
     (_uses("triggers.crons"), "pyflare.cron"),
+    (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
 ]
 
 

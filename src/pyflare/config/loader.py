@@ -205,6 +205,13 @@ def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) ->
             if name in names:
                 raise ConfigError(f'{path}: {prefix}{group}: binding "{name}" is already used by {names[name]}')
             names[name] = group
+    if worker.migrations:
+        from pyflare.config.migrations import MigrationError, class_backends
+
+        try:
+            class_backends(worker.migrations)
+        except MigrationError as exc:
+            raise ConfigError(f"{path}: {prefix}migrations: {exc}") from None
     for index, consumer in enumerate(worker.queues.consumers):
         if consumer.dead_letter_queue and consumer.dead_letter_queue == consumer.queue:
             raise ConfigError(

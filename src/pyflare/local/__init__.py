@@ -22,12 +22,24 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 class LocalEndpoints:
     """Routes ``/cdn-cgi/local/...`` requests to pyflare's endpoints."""
 
-    def __init__(self, pyflare: Pyflare) -> None:
+    def __init__(self, pyflare: Pyflare, *, explorer: bool = True) -> None:
         self.mounts: list[tuple[str, ASGIApp]] = []
+        self._closers: list[Callable[[], None]] = []
         if any(worker.config.worker.r2_buckets for worker in pyflare.workers.values()):
             from pyflare.bindings.r2 import endpoints as r2_endpoints
 
             r2_endpoints.mount(self, pyflare)
+        if explorer:
+            from pyflare.explorer import PATH as EXPLORER_PATH
+            from pyflare.explorer import Explorer
+
+            app = Explorer(pyflare)
+            self.mount(EXPLORER_PATH, app)
+            self._closers.append(app.close)
+
+    def close(self) -> None:
+        for close in self._closers:
+            close()
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
         """Serve ``app`` for paths under ``prefix``."""

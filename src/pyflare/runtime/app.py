@@ -83,6 +83,7 @@ class WorkerApp:
         # /__scheduled runs the scheduled handler only with `pyflare dev --test-scheduled` (set by Pyflare);
         # otherwise the path belongs to the worker, as on Cloudflare.
         self.test_scheduled = False
+        self.observer: Callable[[str, str, int, float], None] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -122,6 +123,8 @@ class WorkerApp:
             status = await self._dispatch(scope, receive, send, method)
         if self.access_log is not None:
             self.access_log(method, path, status, started)
+        if self.observer is not None:  # the explorer's live request view
+            self.observer(method, path, status, started)
 
     async def _local(self, scope: dict[str, Any], receive: Any, send: Any) -> int:
         assert self.local is not None

@@ -49,8 +49,8 @@ class Runtime:
         self.worker: Worker | None = None
         self.load_error: WorkerLoadError | None = None
         self.generation = 0
-        # Live instances of exported classes by (class name, id): Durable Objects keep one per id.
-        self._instances: dict[tuple[str, str], Any] = {}
+        # Called after each (re)load: instances made from the old code must not outlive it (Durable Objects).
+        self.reload_hooks: list[Callable[[], None]] = []
 
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
@@ -63,7 +63,8 @@ class Runtime:
             self.worker.unload()
         self.worker, self.load_error = worker, None
         self.generation += 1
-        self._instances.clear()  # instances of the old code must not outlive it
+        for hook in self.reload_hooks:
+            hook()
         return worker
 
     def current(self) -> Worker:
@@ -71,13 +72,10 @@ class Runtime:
             raise self.load_error or WorkerLoadError("the worker is not loaded", "")
         return self.worker
 
-    def instance(self, class_name: str, object_id: str, make_ctx: Callable[[], Any]) -> Any:
-        """The one live instance of exported class ``class_name`` for ``object_id``, created on first use
-        with ``(make_ctx(), env)`` and kept until the worker reloads or :meth:`evict` drops it."""
-        key = (class_name, object_id)
-        existing = self._instances.get(key)
-        if existing is not None:
-            return existing
+    def construct(self, class_name: str, ctx: Any) -> Any:
+        """A new instance of exported class ``class_name`` built as Cloudflare does, ``cls(ctx, env)``.
+
+        The object layer (pyflare.objects) decides when: it keeps one live instance per object."""
         worker = self.current()
         cls = worker.exports.get(class_name)
         if cls is None:
@@ -85,13 +83,9 @@ class Runtime:
             raise LookupError(f"{self.main.name} exports no class {class_name!r} (exported: {exported})")
         token = current_worker.set(worker)
         try:
-            created = self._instances[key] = cls(make_ctx(), self.env)
+            return cls(ctx, self.env)
         finally:
             current_worker.reset(token)
-        return created
-
-    def evict(self, class_name: str, object_id: str) -> None:
-        self._instances.pop((class_name, object_id), None)
 
     async def fetch(self, request: Any) -> Response:
         return await self.current().fetch(request)

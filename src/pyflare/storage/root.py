@@ -47,13 +47,32 @@ class Storage:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def database(self, plugin: str, name: str, *, file_name: str | None = None) -> Database:
-        """The SQLite database ``<root>/<plugin>/<name>.sqlite`` (one connection per file, reused)."""
-        path = self.folder(plugin) / f"{safe_name(file_name or name)}.sqlite"
+    def database(
+        self, plugin: str, name: str, *, file_name: str | None = None, folder: str | None = None
+    ) -> Database:
+        """The SQLite database ``<root>/<plugin>/[<folder>/]<name>.sqlite`` (one connection per file, reused)."""
+        path = self.database_path(plugin, name, file_name=file_name, folder=folder)
         db = self._databases.get(path)
         if db is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
             db = self._databases[path] = Database(path)
         return db
+
+    def database_path(
+        self, plugin: str, name: str, *, file_name: str | None = None, folder: str | None = None
+    ) -> Path:
+        """Where :meth:`database` keeps that database (nothing is created)."""
+        parts = [safe_name(plugin)] + ([safe_name(folder)] if folder is not None else [])
+        return self.root.joinpath(*parts, f"{safe_name(file_name or name)}.sqlite")
+
+    def release_database(self, db: Database, *, delete: bool = False) -> None:
+        """Close ``db`` (a later :meth:`database` call reopens it); ``delete`` also removes its files."""
+        if self._databases.get(db.path) is db:
+            del self._databases[db.path]
+        db.close()
+        if delete:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                db.path.with_name(db.path.name + suffix).unlink(missing_ok=True)
 
     def blobs(self, plugin: str, name: str) -> BlobStore:
         """The blob store ``<root>/<plugin>/<name>/blobs``."""

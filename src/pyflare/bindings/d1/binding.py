@@ -13,7 +13,7 @@ from typing import Any
 from pyflare.bindings.d1 import constants
 from pyflare.bindings.d1.database import D1Store, StatementResult
 from pyflare.bindings.d1.errors import D1ColumnNotFoundError, D1DumpError, D1SessionError
-from pyflare.bindings.d1.validation import bind_values, raw_column_names
+from pyflare.bindings.d1.validation import bind_values, exec_query, raw_column_names
 from pyflare.workers._jsdict import JsDict
 
 
@@ -150,7 +150,7 @@ class D1Database:
 
     async def exec(self, query: str) -> JsDict:
         """Run SQL without bindings, one query per line -> ``{count, duration}``."""
-        count, duration = self._store.exec_lines(query)
+        count, duration = self._store.exec_lines(exec_query(query))
         return JsDict(count=count, duration=duration)
 
     def withSession(self, constraintOrBookmark: str | None = None) -> D1DatabaseSession:  # noqa: N802,N803

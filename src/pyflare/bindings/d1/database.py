@@ -218,7 +218,7 @@ class D1Store:
             raise
 
     def _plan(self, sql: str, params: Sequence[Any]) -> tuple[tuple[str, ...], Sequence[Any]]:
-        check_query_text(sql)
+        sql = check_query_text(sql)
         statements = split_statements(sql)
         if not statements:
             raise D1Error(NO_STATEMENTS)

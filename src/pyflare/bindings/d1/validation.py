@@ -13,6 +13,7 @@ from typing import Any
 
 from pyflare.bindings.d1 import constants
 from pyflare.bindings.d1.errors import D1Error, D1TypeError
+from pyflare.bindings.jsvalues import shown, usv
 
 _PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -58,7 +59,9 @@ def _is_byte_list(value: Any) -> bool:
 def bind_value(value: Any) -> Any:
     """One ``bind()`` argument as the SQLite value D1 stores, or ``D1_TYPE_ERROR``."""
     kind = type(value)
-    if kind is str or kind is float or value is None:
+    if kind is str:
+        return usv(value)
+    if kind is float or value is None:
         return value
     if kind is bool:
         return 1 if value else 0
@@ -68,12 +71,12 @@ def bind_value(value: Any) -> Any:
     elif isinstance(value, float):
         return float(value)
     elif isinstance(value, str):
-        return str.__str__(value)
+        return usv(str.__str__(value))
     elif isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     elif _is_byte_list(value):
         return bytes(value)
-    raise D1TypeError(f"Type '{js_typeof(value)}' not supported for value '{value}'")
+    raise D1TypeError(f"Type '{js_typeof(value)}' not supported for value '{shown(value)}'")
 
 
 def bind_values(values: tuple[Any, ...]) -> list[Any]:
@@ -83,12 +86,20 @@ def bind_values(values: tuple[Any, ...]) -> list[Any]:
 def check_query_text(sql: Any) -> str:
     """The query text of ``prepare()``/``exec()``; D1 refuses statements longer than 100 000 bytes."""
     if not isinstance(sql, str):
-        raise D1TypeError(f"Type '{js_typeof(sql)}' not supported for value '{sql}'")
-    if len(sql) > constants.MAX_STATEMENT_BYTES // 4 and len(sql.encode("utf-8", "surrogatepass")) > (
-        constants.MAX_STATEMENT_BYTES
-    ):
+        raise D1TypeError(f"Type '{js_typeof(sql)}' not supported for value '{shown(sql)}'")
+    sql = usv(sql)
+    if len(sql) > constants.MAX_STATEMENT_BYTES // 4 and len(sql.encode("utf-8")) > constants.MAX_STATEMENT_BYTES:
         raise D1Error(STATEMENT_TOO_LONG)
     return sql
+
+
+def exec_query(query: Any) -> str:
+    """``exec()``'s argument: D1's binding calls ``query.trim()``, so anything but a string is a TypeError."""
+    if query is None:
+        raise TypeError("Cannot read properties of undefined (reading 'trim')")
+    if not isinstance(query, str):
+        raise TypeError("query.trim is not a function")
+    return usv(query)
 
 
 def check_parameters(params: list[Any]) -> None:
@@ -97,7 +108,7 @@ def check_parameters(params: list[Any]) -> None:
         raise D1Error(TOO_MANY_VARIABLES)
     for value in params:
         if isinstance(value, (str, bytes)) and len(value) > constants.MAX_VALUE_BYTES // 4:
-            size = len(value) if isinstance(value, bytes) else len(value.encode("utf-8", "surrogatepass"))
+            size = len(value) if isinstance(value, bytes) else len(value.encode("utf-8"))
             if size > constants.MAX_VALUE_BYTES:
                 raise D1Error(VALUE_TOO_BIG)
 

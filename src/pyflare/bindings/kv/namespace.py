@@ -9,15 +9,15 @@ stream, ``JsDict`` results, a ``dict``-like Map for bulk gets).
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
+from pyflare.bindings.jsvalues import json_parse, usv
 from pyflare.bindings.kv import validation as v
 from pyflare.bindings.kv.constants import MAX_BULK_SIZE, MAX_VALUE_SIZE, STREAM_CHUNK
 from pyflare.bindings.kv.errors import KVError, KVTypeError
 from pyflare.bindings.kv.store import Entry, KVStore
-from pyflare.workers._jsdict import JsDict, to_jsdict
+from pyflare.workers._jsdict import JsDict
 from pyflare.workers._streams import ReadableStream
 
 
@@ -51,7 +51,7 @@ def _decode(entry: Entry, kind: str) -> Any:
     if kind == "text":
         return entry.value.decode("utf-8", "replace")
     if kind == "json":
-        return to_jsdict(json.loads(entry.value.decode("utf-8", "replace")))
+        return json_parse(entry.value.decode("utf-8", "replace"))
     if kind == "arrayBuffer":
         return entry.value
     if kind == "stream":
@@ -60,7 +60,7 @@ def _decode(entry: Entry, kind: str) -> Any:
 
 
 def _metadata(entry: Entry | None) -> Any:
-    return None if entry is None or entry.metadata is None else to_jsdict(json.loads(entry.metadata))
+    return None if entry is None or entry.metadata is None else json_parse(entry.metadata)
 
 
 async def _read_stream(stream: AsyncIterable[Any]) -> tuple[bytes, int]:
@@ -68,7 +68,7 @@ async def _read_stream(stream: AsyncIterable[Any]) -> tuple[bytes, int]:
     parts: list[bytes] = []
     size = 0
     async for chunk in stream:
-        data = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        data = usv(chunk).encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
         size += len(data)
         if size <= MAX_VALUE_SIZE:
             parts.append(data)
@@ -145,7 +145,7 @@ class KVNamespace:
             total += _utf16_length(text)
             if kind == "json":
                 try:
-                    value = to_jsdict(json.loads(text))
+                    value = json_parse(text)
                 except ValueError:
                     raise KVError(
                         "GET_BULK", 400, "At least one of the requested keys corresponds to a non-json value"
@@ -216,7 +216,7 @@ class KVNamespace:
             if info.expiration is not None:
                 item["expiration"] = info.expiration
             if info.metadata is not None:
-                item["metadata"] = to_jsdict(json.loads(info.metadata))
+                item["metadata"] = json_parse(info.metadata)
             keys.append(item)
         result = KVListResult(keys=keys, list_complete=not more)
         if more:

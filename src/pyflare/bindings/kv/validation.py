@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
+from pyflare.bindings.jsvalues import is_number, json_stringify, usv, webidl_int
 from pyflare.bindings.kv.constants import (
     BULK_GET_TYPES,
     DEFAULT_TYPE,
@@ -34,12 +34,12 @@ BAD_VALUE = "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and 
 # -- keys ------------------------------------------------------------------------------------------
 def _key_string(key: Any) -> str:
     if isinstance(key, str):
-        return key
+        return usv(key)
     raise KVTypeError(f"KV key names must be strings, not {type(key).__name__}")
 
 
 def _check_key_length(op: str, key: str) -> None:
-    size = len(key.encode("utf-8", "surrogatepass"))
+    size = len(key.encode("utf-8"))
     if size > MAX_KEY_SIZE:
         raise KVError(op, 414, f"UTF-8 encoded length of {size} exceeds key length limit of {MAX_KEY_SIZE}.")
 
@@ -68,14 +68,10 @@ def validate_bulk_key(key: Any) -> str:
 
 # -- numbers ---------------------------------------------------------------------------------------
 def _int_option(name: str, value: Any) -> int:
-    """Options Cloudflare declares as ``int``: numbers are truncated, anything else is refused."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """Options workerd declares as ``int``: converted as JSG converts numbers; anything else is refused."""
+    if not is_number(value):
         raise KVTypeError(f"KV option {name} must be a number, not {type(value).__name__}")
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            raise KVTypeError(f"KV option {name} must be a finite number, not {value}")
-        return int(value)
-    return value
+    return webidl_int(value)
 
 
 # -- get -------------------------------------------------------------------------------------------
@@ -117,8 +113,8 @@ def encode_metadata(metadata: Any) -> str | None:
     if metadata is None:
         return None
     try:
-        return json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        return json_stringify(metadata)
+    except TypeError as exc:
         raise KVTypeError(f"KV put() metadata must be serializable to JSON: {exc}") from None
 
 
@@ -161,7 +157,7 @@ def resolve_expiration(now: float, expiration: Any, expiration_ttl: Any) -> int 
 def validate_metadata_size(metadata_json: str | None) -> None:
     if metadata_json is None:
         return
-    size = len(metadata_json.encode("utf-8", "surrogatepass"))
+    size = len(metadata_json.encode("utf-8"))
     if size > MAX_METADATA_SIZE:
         raise KVError("PUT", 413, f"Metadata length of {size} exceeds limit of {MAX_METADATA_SIZE}.")
 
@@ -174,7 +170,7 @@ def validate_value_size(size: int) -> None:
 def primitive_value(value: Any) -> bytes | None:
     """Strings, bytes and numbers as bytes (numbers become text, as JavaScript would make them); else None."""
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass")
+        return usv(value).encode("utf-8")
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, bool):
@@ -212,6 +208,7 @@ def list_options(options: Any, prefix: Any, limit: Any, cursor: Any) -> tuple[st
         prefix = ""
     if not isinstance(prefix, str):
         raise KVTypeError(f"KV list() prefix must be a string, not {type(prefix).__name__}")
+    prefix = usv(prefix)
     _check_key_length("GET", prefix)
     if cursor is None or cursor == "":
         return prefix, count, ""
@@ -222,7 +219,7 @@ def list_options(options: Any, prefix: Any, limit: Any, cursor: Any) -> tuple[st
 
 def encode_cursor(last_key: str) -> str:
     """A list cursor: the base64 of the last key returned (the next page starts after it)."""
-    return base64.b64encode(last_key.encode("utf-8", "surrogatepass")).decode("ascii")
+    return base64.b64encode(last_key.encode("utf-8")).decode("ascii")
 
 
 def decode_cursor(cursor: str) -> str:

@@ -45,9 +45,9 @@ class Queue:
         delaySeconds: int | None = None,  # noqa: N803
     ) -> None:
         """Send one message; ``contentType`` text|json|bytes|v8, ``delaySeconds`` 0..43200."""
-        if options:
-            contentType = options.get("contentType", contentType)
-            delaySeconds = options.get("delaySeconds", delaySeconds)
+        opts = validation.options(options, "send", "QueueSendOptions")
+        contentType = opts.get("contentType", contentType)
+        delaySeconds = opts.get("delaySeconds", delaySeconds)
         validation.body_present(body)
         kind = validation.content_type(contentType) if contentType is not None else self._default_content_type
         delay = validation.delay(delaySeconds, "send")
@@ -68,9 +68,8 @@ class Queue:
         delaySeconds: int | None = None,  # noqa: N803
     ) -> None:
         """Send up to 100 messages (256 KB in all) atomically; each is ``{"body", "contentType"?, "delaySeconds"?}``."""
-        if options:
-            delaySeconds = options.get("delaySeconds", delaySeconds)
-        items = list(messages)
+        delaySeconds = validation.options(options, "sendBatch", "QueueSendBatchOptions").get("delaySeconds", delaySeconds)
+        items = validation.batch_messages(messages)
         validation.batch_not_empty(len(items))
         batch_delay = validation.delay(delaySeconds, "sendBatch")
         now = self._clock.time()

@@ -20,13 +20,12 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import io
-import json
 import pickle
 from typing import Any
 
+from pyflare.bindings.jsvalues import STACK_OVERFLOW, RangeError, json_parse, json_stringify, usv
 from pyflare.bindings.queues.constants import BYTES, JSON, TEXT, V8
 from pyflare.bindings.queues.errors import DataCloneError
-from pyflare.workers._jsdict import to_jsdict
 
 _SCALARS = (type(None), bool, int, float, str, bytes, _dt.datetime, _dt.date, _dt.time, _dt.timedelta,
             decimal.Decimal)
@@ -118,7 +117,7 @@ def encode(body: Any, content_type: str) -> bytes:
     if content_type == TEXT:
         if not isinstance(body, str):
             raise TypeError(f'Content Type "text" requires a value of type string, but received: {js_typeof(body)}')
-        return body.encode("utf-8", "surrogatepass")
+        return usv(body).encode("utf-8")
     if content_type == BYTES:
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise TypeError(
@@ -127,12 +126,15 @@ def encode(body: Any, content_type: str) -> bytes:
         return bytes(body)
     if content_type == JSON:
         try:
-            text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
+            text = json_stringify(body)
+        except TypeError as exc:
             raise TypeError(f"Failed to serialize the message body as JSON: {exc}") from None
-        return text.encode("utf-8", "surrogatepass")
+        return text.encode("utf-8")
     if content_type == V8:
-        return pickle.dumps(structured_clone(body), protocol=5)
+        try:
+            return pickle.dumps(structured_clone(body), protocol=5)
+        except RecursionError:
+            raise RangeError(STACK_OVERFLOW) from None
     raise TypeError(f"Unsupported queue message content type: {content_type}")
 
 
@@ -143,7 +145,7 @@ def decode(data: bytes, content_type: str) -> Any:
     if content_type == BYTES:
         return bytes(data)
     if content_type == JSON:
-        return to_jsdict(json.loads(data.decode("utf-8", "surrogatepass")))
+        return json_parse(data.decode("utf-8", "surrogatepass"))
     if content_type == V8:
         return _RestrictedUnpickler(io.BytesIO(data)).load()
     raise TypeError(f"Unsupported queue message content type: {content_type}")

@@ -154,6 +154,28 @@ class MessageStore:
         rows = self.db.all(f"SELECT {_COLUMNS} FROM messages WHERE queue = ? ORDER BY seq", (queue,))
         return [StoredMessage(*r) for r in rows]
 
+    def is_leased(self, seq: int) -> bool:
+        row = self.db.one("SELECT lease IS NOT NULL FROM messages WHERE seq = ?", (seq,))
+        return bool(row and row[0])
+
+    # -- operating by hand (the explorer) ----------------------------------------------------------
+    def remove(self, queue: str, message_id: str) -> bool:
+        """Delete one message that is not in flight; False if there is no such message."""
+        with self.db.transaction():
+            cursor = self.db.execute("DELETE FROM messages WHERE queue = ? AND id = ? AND lease IS NULL",
+                                     (queue, message_id))
+        return cursor.rowcount > 0
+
+    def move(self, queue: str, message_id: str, destination: str, now: float) -> bool:
+        """Move a message that is not in flight to ``destination`` as a fresh delivery (a redrive)."""
+        with self.db.transaction():
+            cursor = self.db.execute(
+                "UPDATE messages SET queue = ?, failed_attempts = 0, available_at = ? "
+                "WHERE queue = ? AND id = ? AND lease IS NULL",
+                (destination, now, queue, message_id),
+            )
+        return cursor.rowcount > 0
+
     def in_flight(self, queue: str) -> int:
         row = self.db.one("SELECT COUNT(*) FROM messages WHERE queue = ? AND lease IS NOT NULL", (queue,))
         return row[0] if row else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyflare.bindings.jsvalues import is_number, shown, webidl_int
 from pyflare.bindings.queues.constants import (
     CONTENT_TYPES,
     MAX_BATCH_BYTES,
@@ -18,7 +19,7 @@ def content_type(value: Any) -> str:
     """A valid content type, lower-cased (Cloudflare accepts any case)."""
     if isinstance(value, str) and value.lower() in CONTENT_TYPES:
         return value.lower()
-    raise TypeError(f"Unsupported queue message content type: {value}")
+    raise TypeError(f"Unsupported queue message content type: {shown(value)}")
 
 
 def body_present(body: Any) -> None:
@@ -27,15 +28,32 @@ def body_present(body: Any) -> None:
         raise TypeError("Message body cannot be undefined")
 
 
+def options(value: Any, method: str, struct: str) -> dict[str, Any]:
+    """The options dict of ``send``/``sendBatch``; anything but a dict is refused as workerd refuses it."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"Failed to execute '{method}' on 'WorkerQueue': parameter 2 is not of type '{struct}'.")
+    return value
+
+
+def batch_messages(value: Any) -> list[Any]:
+    """The messages of ``sendBatch``: a list (any iterable but a string, bytes or dict)."""
+    if isinstance(value, (str, bytes, bytearray, dict)) or not hasattr(value, "__iter__"):
+        raise TypeError("Failed to execute 'sendBatch' on 'WorkerQueue': parameter 1 is not of type "
+                        "'Iterable<MessageSendRequest>'.")
+    return list(value)
+
+
 def delay(value: Any, method: str) -> int | None:
-    """``delaySeconds``: None (not given) or an integer number of seconds in 0..12 hours."""
+    """``delaySeconds``: None (not given) or seconds in 0..12 hours, converted as workerd converts an ``int``
+    (NaN is 0, fractions are truncated, beyond 32 bits is a TypeError)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not (
-        0 <= value <= MAX_DELAY_SECONDS
-    ):
-        raise QueueSendError(f"Queue {method} failed: message delay {value} is invalid")
-    return int(value)
+    seconds = webidl_int(value) if is_number(value) else None
+    if seconds is None or not 0 <= seconds <= MAX_DELAY_SECONDS:
+        raise QueueSendError(f"Queue {method} failed: message delay {shown(value)} is invalid")
+    return seconds
 
 
 def retry_delay(value: Any) -> int | None:
@@ -45,7 +63,7 @@ def retry_delay(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not (
         0 <= value <= MAX_DELAY_SECONDS
     ):
-        raise RangeError(f"delaySeconds must be an integer between 0 and {MAX_DELAY_SECONDS}, got {value!r}")
+        raise RangeError(f"delaySeconds must be an integer between 0 and {MAX_DELAY_SECONDS}, got {shown(value)}")
     return int(value)
 
 

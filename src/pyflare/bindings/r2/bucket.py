@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from pyflare.bindings.jsvalues import usv
 from pyflare.bindings.r2 import validation as V
 from pyflare.bindings.r2.objects import BODY_USED, R2Object, R2ObjectBody
 from pyflare.bindings.r2.store import WRITE_CHUNK, BucketStore, decode_cursor
@@ -51,7 +52,7 @@ def _chunk(chunk: Any) -> bytes:
     if isinstance(chunk, (bytes, bytearray, memoryview)):
         return bytes(chunk)
     if isinstance(chunk, str):
-        return chunk.encode("utf-8")
+        return usv(chunk).encode("utf-8")
     raise TypeError(f"a stream given to R2 must yield bytes, not {type(chunk).__name__}")
 
 
@@ -60,7 +61,7 @@ def value_chunks(value: Any) -> AsyncIterator[bytes]:
     if value is None:
         return _sliced(b"")
     if isinstance(value, str):
-        return _sliced(value.encode("utf-8"))
+        return _sliced(usv(value).encode("utf-8"))
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _sliced(bytes(value))
     if isinstance(value, Blob):

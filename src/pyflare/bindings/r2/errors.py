@@ -11,6 +11,10 @@ class RangeError(ValueError):
     """JavaScript's RangeError (a number out of its allowed range)."""
 
 
+class ConditionalHeaderError(Exception):
+    """A malformed If-Match / If-None-Match header (a plain JavaScript ``Error`` on Cloudflare)."""
+
+
 class R2Error(Exception):
     """An error R2 reported for one call; ``str(error)`` is Cloudflare's text."""
 
@@ -95,6 +99,7 @@ class BadUpload(R2Error):
 
 __all__ = [
     "BadDigest",
+    "ConditionalHeaderError",
     "BadUpload",
     "EntityTooLarge",
     "EntityTooSmall",

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
+from pyflare.bindings.jsvalues import datetime_from_ms
 from pyflare.bindings.r2.store import BodyStream, ObjectRecord
 from pyflare.workers._formdata import Blob
 from pyflare.workers._jsdict import JsDict
@@ -21,7 +22,7 @@ BODY_USED = "Body has already been used. It can only be used once. Use tee() fir
 
 
 def _datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return datetime_from_ms(ms) or datetime.fromtimestamp(0, tz=timezone.utc)
 
 
 class R2Checksums:
@@ -70,7 +71,11 @@ class R2Object:
         if with_http:
             http = JsDict(record.http_metadata)
             if "cacheExpiry" in http:
-                http["cacheExpiry"] = _datetime(http["cacheExpiry"])
+                # Validation refuses dates Python cannot hold; one stored by an older pyflare is left out
+                # rather than making the object unreadable.
+                expiry = datetime_from_ms(http.pop("cacheExpiry"))
+                if expiry is not None:
+                    http["cacheExpiry"] = expiry
             self.httpMetadata = http
         self.customMetadata: JsDict | None = JsDict(record.custom_metadata) if with_custom else None
 

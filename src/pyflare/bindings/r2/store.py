@@ -103,11 +103,20 @@ class ObjectRecord:
             size=row[3],
             etag=row[4],
             uploaded=row[5],
-            checksums=json.loads(row[6]),
-            http_metadata=json.loads(row[7]),
-            custom_metadata=json.loads(row[8]),
+            checksums=_stored_dict(row[6]),
+            http_metadata=_stored_dict(row[7]),
+            custom_metadata=_stored_dict(row[8]),
             storage_class=row[9],
         )
+
+
+def _stored_dict(text: Any) -> dict[str, Any]:
+    """A JSON column read defensively: whatever is in the file, reading an object never raises."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass
@@ -576,8 +585,8 @@ class BucketStore:
                 etag=multipart_etag(row[3] for row in parts),
                 uploaded=self.clock.time_ms(),
                 checksums={},
-                http_metadata=json.loads(upload[1]),
-                custom_metadata=json.loads(upload[2]),
+                http_metadata=_stored_dict(upload[1]),
+                custom_metadata=_stored_dict(upload[2]),
                 storage_class=upload[3],
             )
             old.extend(self._drop_object(key))

@@ -8,13 +8,13 @@ Also here: parsing of ranges and conditionals (``onlyIf`` dicts or ``Headers``) 
 from __future__ import annotations
 
 import binascii
-import email.utils
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
+from pyflare.bindings.jsvalues import date_ms, is_number, shown, usv
 from pyflare.bindings.r2 import constants as C
 from pyflare.bindings.r2 import errors
 from pyflare.workers._headers import Headers
@@ -57,6 +57,7 @@ def custom_metadata(method: str, value: Any) -> dict[str, str]:
     for name, item in value.items():
         if not isinstance(name, str) or not isinstance(item, str):
             raise TypeError(f"{method}: customMetadata keys and values must be strings")
+        name, item = usv(name), usv(item)
         result[name] = item
         size += _serialised_length(name) + _serialised_length(item)
     if size > C.MAX_METADATA_SIZE:
@@ -88,32 +89,10 @@ def http_metadata(method: str, value: Any) -> dict[str, Any]:
         if name == "cacheExpiry":
             result[name] = date_ms(item, f"{method}: httpMetadata.cacheExpiry")
         elif isinstance(item, str):
-            result[name] = item
+            result[name] = usv(item)
         else:
             raise TypeError(f"{method}: httpMetadata.{name} must be a string")
     return result
-
-
-def date_ms(value: Any, what: str) -> int:
-    """A date given as datetime, epoch milliseconds, or an ISO-8601 / HTTP date string -> epoch ms."""
-    if isinstance(value, bool):
-        raise TypeError(f"{what} must be a date")
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return int(value.timestamp() * 1000)
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return date_ms(datetime.fromisoformat(value.replace("Z", "+00:00")), what)
-        except ValueError:
-            pass
-        try:
-            return date_ms(email.utils.parsedate_to_datetime(value), what)
-        except (TypeError, ValueError):
-            pass
-    raise TypeError(f"{what} must be a date (datetime, epoch milliseconds or a date string), got {value!r}")
 
 
 # -- checksums -----------------------------------------------------------------------------------
@@ -151,7 +130,7 @@ def checksum(options: Mapping[str, Any]) -> tuple[str, str, str, bytes] | None:
 def limit(value: Any) -> int:
     if value is None:
         return C.MAX_LIST_KEYS
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+    if not is_number(value) or not math.isfinite(value) or value != int(value):
         raise TypeError("list: limit must be an integer")
     if value < 1 or value > C.MAX_LIST_KEYS:
         raise errors.InvalidMaxKeys("list")
@@ -167,7 +146,7 @@ def include(value: Any) -> tuple[bool, bool]:
     names = list(value)
     for name in names:
         if name not in ("httpMetadata", "customMetadata"):
-            raise errors.RangeError(f"Unsupported include value {name}")
+            raise errors.RangeError(f"Unsupported include value {shown(name)}")
     return "httpMetadata" in names, "customMetadata" in names
 
 
@@ -193,7 +172,7 @@ def part_number(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not C.MIN_PART_NUMBER <= value <= C.MAX_PART_NUMBER:
         raise TypeError(
             f"Part number must be between {C.MIN_PART_NUMBER} and {C.MAX_PART_NUMBER} (inclusive). "
-            f"Actual value was: {value}"
+            f"Actual value was: {shown(value)}"
         )
     return value
 
@@ -202,7 +181,7 @@ def storage_class(method: str, value: Any) -> str:
     if value is None:
         return C.STORAGE_CLASS
     if value not in C.STORAGE_CLASSES:
-        raise errors.InvalidArgument(method, f"Unsupported storage class {value!r}.")
+        raise errors.InvalidArgument(method, f"Unsupported storage class {shown(value)}.")
     return value
 
 
@@ -220,8 +199,8 @@ class RangeRequest:
 
 
 def _whole(name: str, value: Any, message: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"range.{name} must be a number")
+    if not is_number(value) or not math.isfinite(value):
+        raise TypeError(f"range.{name} must be a finite number")
     if value < 0:
         raise errors.RangeError(message.format(value=value, rule="must be greater than or equal to 0."))
     if value != int(value):
@@ -338,37 +317,37 @@ def _etag_list(header: str, name: str) -> tuple[Etag, ...]:
             continue
         if ch == "*":
             if need_comma:
-                raise Exception("Comma was expected to separate etags. Encountered a wildcard character '*' instead.")
+                raise errors.ConditionalHeaderError("Comma was expected to separate etags. Encountered a wildcard character '*' instead.")
             return (Etag("*", "wildcard"),)
         if ch == "W":
             if need_comma:
-                raise Exception(
+                raise errors.ConditionalHeaderError(
                     "Comma was expected to separate etags. Encountered a weak quotation character 'W' instead. "
                     "This would otherwise indicate the start of a new weak etag."
                 )
             if not rest.startswith('W/"'):
-                raise Exception("Weak etags must start with W/ and their value must be quoted")
+                raise errors.ConditionalHeaderError("Weak etags must start with W/ and their value must be quoted")
             end = rest.find('"', 3)
             if end < 0:
-                raise Exception("Unclosed double quote for Etag")
+                raise errors.ConditionalHeaderError("Unclosed double quote for Etag")
             tags.append(Etag(rest[3:end], "weak"))
             rest, need_comma = rest[end + 1 :], True
             continue
         if ch == '"':
             if need_comma:
-                raise Exception(
+                raise errors.ConditionalHeaderError(
                     "Comma was expected to separate etags. Encountered a double quote character '\"' instead. "
                     "This would otherwise indicate the start of a new strong etag."
                 )
             end = rest.find('"', 1)
             if end < 0:
-                raise Exception("Unclosed double quote for Etag")
+                raise errors.ConditionalHeaderError("Unclosed double quote for Etag")
             tags.append(Etag(rest[1:end]))
             rest, need_comma = rest[end + 1 :], True
             continue
         break
     if not tags:
-        raise Exception(f"Invalid ETag in {name} header")
+        raise errors.ConditionalHeaderError(f"Invalid ETag in {name} header")
     return tuple(tags)
 
 

@@ -1,0 +1,53 @@
+"""Durable Object limits and fixed texts (workerd api/actor-state, api/sql, io/io-context; Cloudflare's docs)."""
+
+from __future__ import annotations
+
+PLUGIN = "do"
+
+# Storage backends: a class from `new_sqlite_classes` is SQLite-backed, one from `new_classes` KV-backed.
+SQLITE = "sqlite"
+KV = "kv"
+
+# KV-backed storage (enforced by production only; local workerd always uses SQLite and never checks).
+MAX_KEY_BYTES = 2048
+MAX_VALUE_BYTES = 128 * 1024  # 131072
+MAX_KEYS_PER_CALL = 128
+
+# SQLite-backed storage.
+MAX_SQLITE_KV_BYTES = 2 * 1000 * 1000  # key + value
+MAX_SQL_STATEMENT_BYTES = 100_000
+MAX_SQL_BOUND_PARAMETERS = 100
+MAX_SQL_COLUMNS = 100
+MAX_SQL_ROW_BYTES = 2 * 1000 * 1000
+MAX_SQL_FUNCTION_ARGS = 32
+MAX_SQL_LIKE_PATTERN_BYTES = 50
+MAX_SQLITE_DATABASE_BYTES = 10 * 1000 * 1000 * 1000
+
+# Concurrency.
+BLOCK_CONCURRENCY_TIMEOUT = 30.0  # seconds
+MAX_BLOCK_CONCURRENCY_DEPTH = 64
+
+# From this compatibility date deleteAll() deletes the alarm too (`delete_all_deletes_alarm`).
+DELETE_ALL_DELETES_ALARM_DATE = "2026-02-24"
+
+SQL_NOT_ENABLED = (
+    "SQL is not enabled for this Durable Object class. To enable it, change `new_classes` to "
+    "`new_sqlite_classes` within the 'migrations' field in your wrangler.jsonc or wrangler.toml file. "
+    "See https://developers.cloudflare.com/durable-objects/api/sql-storage/ for more details."
+)
+NOT_SQL_BACKED = "Durable Object is not backed by SQL."
+SQL_TRANSACTION = (
+    "To execute a transaction, please use the state.storage.transaction() or state.storage.transactionSync() "
+    "APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements. The JavaScript API is safer because it "
+    "will automatically roll back on exceptions, and because it interacts correctly with Durable Objects' "
+    "automatic atomic write coalescing."
+)
+BLOCK_CONCURRENCY_TOO_LONG = (
+    "A call to blockConcurrencyWhile() in a Durable Object waited for too long. The call was canceled and "
+    "the Durable Object was reset."
+)
+BLOCK_CONCURRENCY_TOO_DEEP = "blockConcurrencyWhile() calls are nested too deeply."
+ABORT_DEFAULT = "Application called abort() to reset Durable Object."
+PY_ABORT_DEFAULT = "Durable Object abort requested"
+NO_ALARM_HANDLER = "Your Durable Object class must have an alarm() handler in order to call setAlarm()"
+JURISDICTION = "Jurisdiction restrictions are not implemented in workerd."

@@ -1,0 +1,163 @@
+"""A Durable Object class hosted by a worker: builds instances, delivers fetch / RPC / alarm events to them.
+
+One :class:`ClassHost` per (worker, class), kept on that worker's object layer, so every binding to the
+class (from this worker or another) reaches the same live instances and storage.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from pyflare.bindings.durable_objects import constants as C
+from pyflare.bindings.durable_objects.namespace import DurableObjectId
+from pyflare.bindings.durable_objects.state import DurableObjectAbort, DurableObjectState
+from pyflare.config.migrations import class_backends
+from pyflare.objects import LiveObject, ObjectAddress, ObjectClass
+from pyflare.runtime.rpc import from_rpc, to_rpc
+from pyflare.runtime.worker import _arity
+from pyflare.workers._context import current_worker
+from pyflare.workers._request import Request
+from pyflare.workers._response import Response
+from pyflare.workers.pyodide.ffi import JsException
+
+if TYPE_CHECKING:
+    from pyflare.bindings import Services
+
+
+class DurableObjectError(JsException):
+    """An object was reset (``ctx.abort()``, a failed ``blockConcurrencyWhile``) while serving this call."""
+
+
+class ClassHost:
+    """Objects of one exported class of one worker."""
+
+    def __init__(self, services: Services, class_name: str) -> None:
+        self.services = services
+        self.class_name = class_name
+        self.worker = services.config.name
+        self.namespace_key = f"{self.worker}-{class_name}"
+        assert services.objects is not None
+        self.layer = services.objects
+        self.runtime = services.runtime
+        self.clock = services.clock
+        worker_config = services.config.worker
+        # Classes not named in any migration are treated as KV-backed, as wrangler does (no SQL).
+        uses_sqlite = class_backends(worker_config.migrations).get(class_name, False)
+        self.backend = C.SQLITE if uses_sqlite else C.KV
+        date = worker_config.compatibility_date or "2000-01-01"
+        flags = set(worker_config.compatibility_flags)
+        self.delete_all_deletes_alarm = (
+            "delete_all_deletes_alarm" in flags
+            or (date >= C.DELETE_ALL_DELETES_ALARM_DATE and "delete_all_preserves_alarm" not in flags)
+        )
+        self._names: dict[str, str] = {}
+        self.object_class = ObjectClass(factory=self._construct, on_alarm=self._on_alarm)
+        self.layer.register(self.worker, class_name, self.object_class)
+
+    @classmethod
+    def of(cls, services: Services, class_name: str) -> ClassHost:
+        """The host of ``class_name`` in the worker ``services`` belongs to (created once per layer)."""
+        assert services.objects is not None
+        hosts = services.objects.adapters.setdefault("durable_objects", {})
+        key = f"{services.config.name}-{class_name}"
+        host = hosts.get(key)
+        if host is None:
+            host = hosts[key] = cls(services, class_name)
+        return host
+
+    def spawn(self, awaitable: Any, what: str) -> Any:
+        return self.services.spawn(awaitable, what)
+
+    def address(self, object_id: str, name: str | None = None) -> ObjectAddress:
+        if name is not None:
+            self._names.setdefault(object_id, name)
+        return ObjectAddress(self.worker, self.class_name, object_id)
+
+    def exported_class(self) -> type | None:
+        worker = self.runtime.worker
+        return None if worker is None else worker.exports.get(self.class_name)
+
+    def has_alarm_handler(self) -> bool:
+        cls = self.exported_class()
+        return cls is not None and (callable(getattr(cls, "alarm", None)) or callable(getattr(cls, "on_alarm", None)))
+
+    def reset(self, live: LiveObject, why: str) -> None:
+        self.layer.evict(live.address, f"reset: {why}")
+
+    # -- instances --------------------------------------------------------------------------------
+    def _construct(self, live: LiveObject) -> Any:
+        object_id = DurableObjectId(live.address.id, self._names.get(live.address.id), self.namespace_key)
+        state = DurableObjectState(self, live, object_id)
+        live.extras["state"] = state
+        return self.runtime.construct(self.class_name, state)
+
+    # -- events -----------------------------------------------------------------------------------
+    async def call(self, address: ObjectAddress, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """An RPC call ``stub.name(*args, **kwargs)``: arguments and result cross under the RPC type rules."""
+        if args:
+            args = tuple(from_rpc(to_rpc(a)) for a in args)
+        if kwargs:
+            kwargs = {k: from_rpc(to_rpc(v)) for k, v in kwargs.items()}
+        async with self.layer.enter(address) as live:
+            method = _rpc_method(live.instance, name)
+            token = current_worker.set(self.runtime.worker)
+            try:
+                result = method(*args, **kwargs)
+                if inspect.isawaitable(result):
+                    result = await result
+            except DurableObjectAbort as exc:
+                raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
+            finally:
+                current_worker.reset(token)
+        kind = type(result)
+        if kind is int or kind is str or result is None:
+            return result
+        return from_rpc(to_rpc(result))
+
+    async def fetch(self, address: ObjectAddress, input: Any, init: Any, kwargs: dict[str, Any]) -> Response:  # noqa: A002
+        options = {**(dict(init) if init else {}), **kwargs}
+        request = input if isinstance(input, Request) and not options else Request(input, **options)
+        async with self.layer.enter(address) as live:
+            handler = getattr(live.instance, "fetch", None) or getattr(live.instance, "on_fetch", None)
+            if not callable(handler):
+                raise TypeError("Handler does not export a fetch() function.")
+            token = current_worker.set(self.runtime.worker)
+            try:
+                response = handler(*((request,) if _arity(handler) != 0 else ()))
+                if inspect.isawaitable(response):
+                    response = await response
+            except DurableObjectAbort as exc:
+                raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
+            finally:
+                current_worker.reset(token)
+        if not isinstance(response, Response):
+            raise TypeError(
+                f"The Durable Object's fetch handler returned {type(response).__name__}, not a workers.Response"
+            )
+        return response
+
+    async def _on_alarm(self, address: ObjectAddress, info: Any) -> None:
+        async with self.layer.enter(address) as live:
+            handler = getattr(live.instance, "alarm", None) or getattr(live.instance, "on_alarm", None)
+            if not callable(handler):
+                return
+            token = current_worker.set(self.runtime.worker)
+            try:
+                result = handler(*((info,) if _arity(handler) != 0 else ()))
+                if inspect.isawaitable(result):
+                    await result
+            except DurableObjectAbort as exc:
+                raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
+            finally:
+                current_worker.reset(token)
+
+
+
+
+def _rpc_method(instance: Any, name: str) -> Any:
+    """The bound public method ``name`` of ``instance``, or the TypeError Cloudflare's Python SDK raises."""
+    attr = getattr(type(instance), name, None)
+    if name.startswith("_") or not (inspect.isfunction(attr) or inspect.iscoroutinefunction(attr)):
+        raise TypeError(f"Method {name} does not exist")
+    return getattr(instance, name)

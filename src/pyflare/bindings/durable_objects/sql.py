@@ -1,0 +1,197 @@
+"""``ctx.storage.sql``: SQL on the object's own SQLite file, with workerd's cursor API and refusals.
+
+``exec(query, *bindings)`` runs every statement in ``query``; the cursor reads the last one's rows lazily,
+as workerd does (an unconsumed cursor keeps its statement open). Tables whose names start with ``_cf_`` are
+pyflare's (the key-value rows, the alarm) and refused, as are transaction statements: use
+``storage.transaction()`` / ``transactionSync()``. SQLite's limits are set to Cloudflare's where Python
+allows (3.11+: ``setlimit``); the statement length and bound parameter count are checked on every version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pyflare.bindings.d1.sql import first_keyword, split_statements
+from pyflare.bindings.durable_objects import constants as C
+from pyflare.workers._jsdict import JsDict
+
+if TYPE_CHECKING:
+    from pyflare.bindings.durable_objects.host import ClassHost
+    from pyflare.objects import ObjectAddress
+
+_TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+_LIMITS = (
+    ("SQLITE_LIMIT_SQL_LENGTH", C.MAX_SQL_STATEMENT_BYTES),
+    ("SQLITE_LIMIT_VARIABLE_NUMBER", C.MAX_SQL_BOUND_PARAMETERS),
+    ("SQLITE_LIMIT_COLUMN", C.MAX_SQL_COLUMNS),
+    ("SQLITE_LIMIT_LENGTH", C.MAX_SQL_ROW_BYTES),
+    ("SQLITE_LIMIT_FUNCTION_ARG", C.MAX_SQL_FUNCTION_ARGS),
+    ("SQLITE_LIMIT_LIKE_PATTERN_LENGTH", C.MAX_SQL_LIKE_PATTERN_BYTES),
+)
+
+_DENY_ACTIONS = {getattr(sqlite3, name) for name in ("SQLITE_ATTACH", "SQLITE_DETACH") if hasattr(sqlite3, name)}
+
+
+def _authorize(action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None) -> int:
+    if action in _DENY_ACTIONS:
+        return sqlite3.SQLITE_DENY
+    for name in (arg1, arg2):
+        if name and name[:4].lower() == "_cf_":
+            return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+class SqlError(Exception):
+    """An error from SQLite, worded as workerd words it (``<message>: SQLITE_<CODE>``)."""
+
+
+def _sql_error(exc: sqlite3.Error) -> SqlError:
+    code = getattr(exc, "sqlite_errorname", None)
+    return SqlError(f"{exc}: {code}" if code else str(exc))
+
+
+def _binding(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bytes)):
+        if isinstance(value, bool):
+            return int(value)
+        return value
+    if isinstance(value, (memoryview, bytearray)):
+        return bytes(value)
+    raise TypeError(f"Unsupported type for a SQL binding: {type(value).__name__} (use str, number, bytes or None)")
+
+
+class SqlStorage:
+    """``ctx.storage.sql`` of one SQLite-backed object."""
+
+    def __init__(self, host: ClassHost, address: ObjectAddress) -> None:
+        self._host = host
+        self._address = address
+        self._limited: object | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        db = self._host.layer.storage(self._address).db
+        if self._limited is not db:  # once per opened connection
+            setlimit = getattr(db.connection, "setlimit", None)
+            if setlimit is not None:
+                for name, value in _LIMITS:
+                    if hasattr(sqlite3, name):
+                        setlimit(getattr(sqlite3, name), value)
+            self._limited = db
+        return db.connection
+
+    def exec(self, query: str, *bindings: Any) -> SqlStorageCursor:  # noqa: A003 - Cloudflare's name
+        if not isinstance(query, str):
+            raise TypeError(f"exec() takes the SQL text as a str, not {type(query).__name__}")
+        if len(query.encode("utf-8", "surrogatepass")) > C.MAX_SQL_STATEMENT_BYTES:
+            raise SqlError("statement too long: SQLITE_TOOBIG")
+        if len(bindings) > C.MAX_SQL_BOUND_PARAMETERS:
+            raise SqlError("too many SQL variables: SQLITE_ERROR")
+        params = [_binding(v) for v in bindings]
+        statements = split_statements(query) or (query,)
+        for statement in statements:
+            if first_keyword(statement) in _TRANSACTION_KEYWORDS:
+                raise SqlError(C.SQL_TRANSACTION)
+        connection = self._connection()
+        before = connection.total_changes
+        connection.set_authorizer(_authorize)
+        try:
+            cursor: sqlite3.Cursor | None = None
+            for index, statement in enumerate(statements):
+                last = index == len(statements) - 1
+                # Bindings belong to the last statement (workerd binds them to the single or final one).
+                cursor = connection.execute(statement, params if last else ())
+                if not last:
+                    cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise _sql_error(exc) from None
+        finally:
+            connection.set_authorizer(None)
+        assert cursor is not None
+        return SqlStorageCursor(cursor, connection.total_changes - before)
+
+    @property
+    def databaseSize(self) -> int:  # noqa: N802
+        return self._host.layer.storage(self._address).size()
+
+    database_size = databaseSize
+
+
+class SqlStorageCursor:
+    """Rows of one ``exec()``: iterate (dicts), ``next()``, ``toArray()``, ``one()``, ``raw()``, counters."""
+
+    def __init__(self, cursor: sqlite3.Cursor, rows_written: int) -> None:
+        self._cursor = cursor
+        self.columnNames: list[str] = [d[0] for d in cursor.description] if cursor.description else []
+        self.rowsRead = 0
+        self.rowsWritten = rows_written
+        self._done = cursor.description is None
+        if self._done and rows_written:
+            self.rowsRead = rows_written  # an UPDATE/DELETE reads the rows it changes
+
+    @property
+    def column_names(self) -> list[str]:
+        return self.columnNames
+
+    @property
+    def rows_read(self) -> int:
+        return self.rowsRead
+
+    @property
+    def rows_written(self) -> int:
+        return self.rowsWritten
+
+    def _next_raw(self) -> tuple[Any, ...] | None:
+        if self._done:
+            return None
+        try:
+            row = self._cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise _sql_error(exc) from None
+        if row is None:
+            self._done = True
+            return None
+        self.rowsRead += 1
+        return row
+
+    def _as_dict(self, row: tuple[Any, ...]) -> JsDict:
+        return JsDict(zip(self.columnNames, (_value(v) for v in row), strict=False))
+
+    def __iter__(self) -> Iterator[JsDict]:
+        while (row := self._next_raw()) is not None:
+            yield self._as_dict(row)
+
+    def next(self) -> JsDict:  # noqa: A003 - the JavaScript iterator protocol
+        row = self._next_raw()
+        if row is None:
+            return JsDict(done=True)
+        return JsDict(done=False, value=self._as_dict(row))
+
+    def toArray(self) -> list[JsDict]:  # noqa: N802
+        return list(self)
+
+    to_array = toArray
+
+    def one(self) -> JsDict:
+        first = self._next_raw()
+        if first is None:
+            raise SqlError("Expected exactly one result from SQL query, but got no results.")
+        if self._next_raw() is not None:
+            raise SqlError("Expected exactly one result from SQL query, but got multiple results.")
+        return self._as_dict(first)
+
+    def raw(self) -> Iterator[list[Any]]:
+        while (row := self._next_raw()) is not None:
+            yield [_value(v) for v in row]
+
+
+def _value(value: Any) -> Any:
+    # SQLite integers reach JavaScript as numbers (doubles): Python gets an int while it is exact, else a float.
+    # Blobs arrive as ArrayBuffers, which Python sees as memoryview.
+    if type(value) is int and not -(2**53) <= value <= 2**53:
+        return float(value)
+    if type(value) is bytes:
+        return memoryview(value)
+    return value

@@ -1,0 +1,268 @@
+"""``ctx.storage``: the async key-value API, transactions, alarms, and the ``sql`` / ``kv`` properties.
+
+Each async method does its SQLite work before it first yields, so no other event reaches the object while a
+storage operation is pending (the input gate) and a write is committed before the call returns (the output
+gate: nothing the object sends afterwards can get ahead of it). The options ``allowConcurrency``,
+``allowUnconfirmed`` and ``noCache`` are accepted; they only relax guarantees, so honouring the stricter
+behaviour is always correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from pyflare.bindings.durable_objects import constants as C
+from pyflare.bindings.durable_objects import validation
+from pyflare.objects import MISSING, ObjectAddress
+from pyflare.objects import values as stored_values
+from pyflare.runtime.rpc import from_rpc
+from pyflare.workers._jsdict import JsDict
+
+if TYPE_CHECKING:
+    from pyflare.bindings.durable_objects.host import ClassHost
+    from pyflare.bindings.durable_objects.sql import SqlStorage
+    from pyflare.objects import ObjectStorage
+
+_UNSET: Any = object()
+
+
+def _options(options: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(options) if options else {}
+    merged.update(kwargs)
+    return merged
+
+
+class _Rollback(Exception):
+    """Unwinds a transaction whose callback called ``txn.rollback()``."""
+
+
+class _KVOperations:
+    """The key-value methods shared by ``ctx.storage`` and a transaction's ``txn``."""
+
+    _host: ClassHost
+    _address: ObjectAddress
+    _in_transaction = False
+
+    @property
+    def _store(self) -> ObjectStorage:
+        return self._host.layer.storage(self._address)
+
+    def _check_open(self, op: str) -> None:
+        pass
+
+    async def get(self, keys: Any, options: Any = None, /, **kwargs: Any) -> Any:
+        self._check_open("get()")
+        backend = self._host.backend
+        store = self._store
+        if isinstance(keys, str):
+            validation.check_key(keys, backend)
+            value = store.get(keys)
+            return None if value is MISSING else from_rpc(value)
+        if isinstance(keys, (list, tuple)):
+            found = store.get_many(validation.check_keys(list(keys), backend))
+            return JsDict({k: from_rpc(v) for k, v in found.items()})
+        validation.check_key(keys, backend)
+        return None
+
+    async def put(self, key_or_entries: Any, value: Any = _UNSET, options: Any = None, /, **kwargs: Any) -> None:
+        self._check_open("put()")
+        backend = self._host.backend
+        if isinstance(key_or_entries, dict):
+            entries = key_or_entries
+            validation.check_entries_count(len(entries), backend)
+            encoded = []
+            for key, item in entries.items():
+                validation.check_key(key, backend)
+                data = stored_values.encode(validation.check_put_value(item))
+                validation.check_value_size(key, stored_values.size(data), backend)
+                encoded.append((key, data))
+            self._store.put_encoded(encoded)
+            return
+        key = validation.check_key(key_or_entries, backend)
+        if value is _UNSET:
+            raise TypeError("put() called with undefined value.")
+        data = stored_values.encode(validation.check_put_value(value))
+        validation.check_value_size(key, stored_values.size(data), backend)
+        self._store.put_encoded_one(key, data)
+
+    async def delete(self, keys: Any, options: Any = None, /, **kwargs: Any) -> Any:
+        self._check_open("delete()")
+        backend = self._host.backend
+        if isinstance(keys, (list, tuple)):
+            return self._store.delete_many(validation.check_keys(list(keys), backend))
+        return self._store.delete(validation.check_key(keys, backend))
+
+    async def list(self, options: Any = None, /, **kwargs: Any) -> JsDict:
+        self._check_open("list()")
+        opts = validation.check_list_options(_options(options, kwargs))
+        pairs = self._store.list(
+            start=opts.get("start"), start_after=opts.get("startAfter"), end=opts.get("end"),
+            prefix=opts.get("prefix"), reverse=bool(opts.get("reverse")), limit=opts.get("limit"),
+        )
+        return JsDict({k: from_rpc(v) for k, v in pairs})
+
+    async def getAlarm(self, options: Any = None, /, **kwargs: Any) -> int | None:  # noqa: N802
+        self._check_open("getAlarm()")
+        return self._host.layer.get_alarm(self._address)
+
+    async def setAlarm(self, scheduled_time: Any, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
+        self._check_open("setAlarm()")
+        when = validation.alarm_time_ms(scheduled_time)
+        if not self._host.has_alarm_handler():
+            raise TypeError(C.NO_ALARM_HANDLER)
+        self._host.layer.set_alarm(self._address, max(when, self._host.clock.time_ms()))
+
+    async def deleteAlarm(self, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
+        self._check_open("deleteAlarm()")
+        self._host.layer.set_alarm(self._address, None)
+
+    get_alarm = getAlarm
+    set_alarm = setAlarm
+    delete_alarm = deleteAlarm
+
+
+class DurableObjectTransaction(_KVOperations):
+    """``txn`` inside ``storage.transaction(fn)``: the same API, plus ``rollback()``."""
+
+    _in_transaction = True
+
+    def __init__(self, host: ClassHost, address: ObjectAddress) -> None:
+        self._host = host
+        self._address = address
+        self.rolled_back = False
+
+    def _check_open(self, op: str) -> None:
+        if self.rolled_back:
+            raise RuntimeError(f"Cannot {op} on rolled back transaction")
+
+    def rollback(self) -> None:
+        self._check_open("rollback()")
+        self.rolled_back = True
+
+    async def deleteAll(self, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
+        raise RuntimeError("Cannot call deleteAll() within a transaction")
+
+    delete_all = deleteAll
+
+
+class DurableObjectStorage(_KVOperations):
+    """``ctx.storage`` of one object."""
+
+    def __init__(self, host: ClassHost, address: ObjectAddress) -> None:
+        self._host = host
+        self._address = address
+        self._sql: SqlStorage | None = None
+        self._kv: SyncKvStorage | None = None
+
+    async def deleteAll(self, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
+        """Delete every key (and, for SQLite-backed objects, every table; the alarm too from 2026-02-24)."""
+        host = self._host
+        keep_alarm = None if host.delete_all_deletes_alarm else host.layer.get_alarm(self._address)
+        if host.backend == C.SQLITE:
+            if self._store.exists():
+                host.layer.delete_storage(self._address)
+        else:
+            self._store.delete_all_keys()
+            if not keep_alarm:
+                host.layer.set_alarm(self._address, None)
+        if keep_alarm is not None and host.backend == C.SQLITE:
+            host.layer.set_alarm(self._address, keep_alarm)
+
+    delete_all = deleteAll
+
+    async def transaction(self, callback: Callable[[DurableObjectTransaction], Any], options: Any = None) -> Any:
+        """Run ``await callback(txn)``; its writes commit together when it returns, or none do if it throws
+        or calls ``txn.rollback()``. No other event reaches the object meanwhile."""
+        live = self._host.layer.live(self._address)
+        txn = DurableObjectTransaction(self._host, self._address)
+        store = self._store
+        gate_closed = live is not None and live.gate is None
+        if gate_closed:
+            live.close_gate()  # type: ignore[union-attr]
+        try:
+            try:
+                with store.transaction():
+                    result = callback(txn)
+                    if hasattr(result, "__await__"):
+                        result = await result
+                    if txn.rolled_back:
+                        raise _Rollback()
+                return result
+            except _Rollback:
+                return result
+        finally:
+            if gate_closed:
+                live.open_gate()  # type: ignore[union-attr]
+
+    def transactionSync(self, callback: Callable[[], Any]) -> Any:  # noqa: N802
+        """Run ``callback()`` in one SQL transaction (SQLite-backed objects only)."""
+        if self._host.backend != C.SQLITE:
+            raise RuntimeError(C.NOT_SQL_BACKED)
+        with self._store.transaction():
+            return callback()
+
+    transaction_sync = transactionSync
+
+    async def sync(self) -> None:
+        """Writes are already durable when their call returns; nothing is queued."""
+
+    @property
+    def sql(self) -> SqlStorage:
+        if self._sql is None:
+            if self._host.backend != C.SQLITE:
+                raise RuntimeError(C.SQL_NOT_ENABLED)
+            from pyflare.bindings.durable_objects.sql import SqlStorage
+
+            self._sql = SqlStorage(self._host, self._address)
+        return self._sql
+
+    @property
+    def kv(self) -> SyncKvStorage:
+        if self._kv is None:
+            if self._host.backend != C.SQLITE:
+                raise RuntimeError(C.NOT_SQL_BACKED)
+            self._kv = SyncKvStorage(self)
+        return self._kv
+
+
+class SyncKvStorage:
+    """``ctx.storage.kv``: synchronous get/put/delete/list over the same keys (SQLite-backed objects)."""
+
+    def __init__(self, storage: DurableObjectStorage) -> None:
+        self._storage = storage
+        self._generation = 0
+
+    def get(self, key: str) -> Any:
+        validation.check_key(key, C.SQLITE)
+        value = self._storage._store.get(key)
+        return None if value is MISSING else from_rpc(value)
+
+    def put(self, key: str, value: Any = _UNSET) -> None:
+        validation.check_key(key, C.SQLITE)
+        if value is _UNSET:
+            raise TypeError("put() called with undefined value.")
+        data = stored_values.encode(validation.check_put_value(value))
+        validation.check_value_size(key, stored_values.size(data), C.SQLITE)
+        self._storage._store.put_encoded_one(key, data)
+
+    def delete(self, key: str) -> bool:
+        return self._storage._store.delete(validation.check_key(key, C.SQLITE))
+
+    def list(self, options: Any = None, /, **kwargs: Any) -> Iterator[list[Any]]:
+        """An iterator of ``[key, value]``; starting another list() ends this one, as workerd does."""
+        opts = validation.check_list_options(_options(options, kwargs))
+        pairs = self._storage._store.list(
+            start=opts.get("start"), start_after=opts.get("startAfter"), end=opts.get("end"),
+            prefix=opts.get("prefix"), reverse=bool(opts.get("reverse")), limit=opts.get("limit"),
+        )
+        self._generation += 1
+        generation = self._generation
+
+        def iterate() -> Iterator[list[Any]]:
+            for key, value in pairs:
+                if generation != self._generation:
+                    return
+                yield [key, from_rpc(value)]
+
+        return iterate()

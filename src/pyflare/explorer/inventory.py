@@ -1,0 +1,193 @@
+"""What the explorer can show: every binding of every worker in one Pyflare, found through the plugins
+that serve the workers (never by opening storage files), with namespaces, buckets, databases and queues
+identified as Cloudflare's API identifies them (KV namespace id, bucket name, database name, queue name)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pyflare.explorer.errors import ApiError
+
+if TYPE_CHECKING:
+    from pyflare.instance import Pyflare, PyflareWorker
+
+
+@dataclass
+class KVEntry:
+    id: str
+    namespace: Any
+    bindings: list[str] = field(default_factory=list)
+
+
+def _plugin(worker: PyflareWorker, module: str, cls: str) -> Any:
+    for plugin in worker.plugins:
+        if type(plugin).__module__.startswith(module) and type(plugin).__name__ == cls:
+            return plugin
+    return None
+
+
+class Inventory:
+    def __init__(self, pyflare: Pyflare) -> None:
+        self.pyflare = pyflare
+
+    def _workers(self) -> Iterator[PyflareWorker]:
+        return iter(self.pyflare.workers.values())
+
+    # -- workers ---------------------------------------------------------------------------------
+    def workers(self) -> list[dict[str, Any]]:
+        result = []
+        for worker in self._workers():
+            config = worker.config.worker
+            bindings: list[dict[str, Any]] = []
+            bindings += [{"name": c.binding, "type": "kv_namespace", "id": c.storage_name} for c in config.kv_namespaces]
+            bindings += [{"name": c.binding, "type": "r2_bucket", "bucket_name": c.storage_name}
+                         for c in config.r2_buckets]
+            bindings += [{"name": c.binding, "type": "d1", "database_name": c.storage_name}
+                         for c in config.d1_databases]
+            bindings += [{"name": p.binding, "type": "queue", "queue_name": p.queue} for p in config.queues.producers]
+            bindings += [{"name": b.name, "type": "durable_object_namespace", "class_name": b.class_name,
+                          "script_name": b.script_name or worker.name} for b in config.durable_objects.bindings]
+            for flow in getattr(config, "workflows", None) or []:
+                bindings.append({"name": getattr(flow, "binding", ""), "type": "workflow",
+                                 "workflow_name": getattr(flow, "name", ""),
+                                 "class_name": getattr(flow, "class_name", "")})
+            consumers = [c.queue for c in config.queues.consumers]
+            result.append({"name": worker.name, "main": str(worker.config.main_path), "bindings": bindings,
+                           "queue_consumers": consumers, "crons": list(config.triggers.crons)})
+        return result
+
+    # -- KV --------------------------------------------------------------------------------------
+    def kv_namespaces(self) -> list[KVEntry]:
+        found: dict[str, KVEntry] = {}
+        for worker in self._workers():
+            for config in worker.config.worker.kv_namespaces:
+                entry = found.get(config.storage_name)
+                if entry is None:
+                    entry = found[config.storage_name] = KVEntry(config.storage_name, worker.env[config.binding])
+                entry.bindings.append(f"{worker.name}.{config.binding}")
+        return list(found.values())
+
+    def kv(self, namespace_id: str) -> Any:
+        for entry in self.kv_namespaces():
+            if entry.id == namespace_id:
+                return entry.namespace
+        raise ApiError(404, f"namespace {namespace_id!r} not found", 10013)
+
+    # -- R2 --------------------------------------------------------------------------------------
+    def r2_names(self) -> list[tuple[str, list[str]]]:
+        names: dict[str, list[str]] = {}
+        for worker in self._workers():
+            for config in worker.config.worker.r2_buckets:
+                names.setdefault(config.storage_name, []).append(f"{worker.name}.{config.binding}")
+        return sorted(names.items())
+
+    def r2(self, bucket: str) -> Any:
+        for worker in self._workers():
+            for config in worker.config.worker.r2_buckets:
+                if config.storage_name == bucket:
+                    return worker.env[config.binding]
+        raise ApiError(404, "The specified bucket does not exist.", 10006)
+
+    # -- D1 --------------------------------------------------------------------------------------
+    def d1_names(self) -> list[str]:
+        return sorted({c.storage_name for w in self._workers() for c in w.config.worker.d1_databases})
+
+    def d1(self, name: str) -> Any:
+        for worker in self._workers():
+            plugin = _plugin(worker, "pyflare.bindings.d1", "D1Plugin")
+            if plugin is None:
+                continue
+            for config in worker.config.worker.d1_databases:
+                if name in (config.storage_name, config.database_id, config.binding):
+                    return plugin.store(config.binding)
+        raise ApiError(404, f"database {name!r} not found", 7404)
+
+    def d1_summary(self, name: str, tables: bool = False) -> dict[str, Any]:
+        store = self.d1(name)
+        summary: dict[str, Any] = {"uuid": name, "name": name, "version": "production",
+                                   "file_size": store.path.stat().st_size if store.path.exists() else 0}
+        names = [row[0] for row in store.rows(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE '_cf_%' ORDER BY name")]
+        summary["num_tables"] = len(names)
+        if tables:
+            summary["tables"] = [
+                {"name": table, "columns": [row[1] for row in store.rows(f'PRAGMA table_info("{table}")')],
+                 "rows": store.rows(f'SELECT COUNT(*) FROM "{table}"')[0][0]}
+                for table in names
+            ]
+        return summary
+
+    # -- Queues ----------------------------------------------------------------------------------
+    def _queues_plugin(self) -> Any:
+        for worker in self._workers():
+            plugin = _plugin(worker, "pyflare.bindings.queues", "QueuesPlugin")
+            if plugin is not None:
+                return plugin
+        raise ApiError(404, "no worker has queues", 11000)
+
+    def queues(self) -> list[dict[str, Any]]:
+        queues: dict[str, dict[str, Any]] = {}
+
+        def entry(name: str) -> dict[str, Any]:
+            return queues.setdefault(name, {"queue_id": name, "queue_name": name, "producers": [], "consumers": [],
+                                            "dead_letter_queue_of": []})
+
+        for worker in self._workers():
+            for producer in worker.config.worker.queues.producers:
+                entry(producer.queue)["producers"].append({"script": worker.name, "binding": producer.binding})
+            for consumer in worker.config.worker.queues.consumers:
+                entry(consumer.queue)["consumers"].append({
+                    "script": worker.name, "settings": {
+                        "batch_size": consumer.max_batch_size, "max_retries": consumer.max_retries,
+                        "max_wait_time_ms": int(consumer.max_batch_timeout * 1000),
+                        "dead_letter_queue": consumer.dead_letter_queue}})
+                if consumer.dead_letter_queue:
+                    entry(consumer.dead_letter_queue)["dead_letter_queue_of"].append(consumer.queue)
+        try:
+            store = self._queues_plugin().store
+        except ApiError:
+            store = None
+        for name, info in queues.items():
+            info["messages"] = len(store.messages(name)) if store is not None else 0
+        return sorted(queues.values(), key=lambda q: q["queue_name"])
+
+    def queue_messages(self, queue: str) -> list[dict[str, Any]]:
+        plugin = self._queues_plugin()
+        stored = {m.id: m for m in plugin.store.messages(queue)}
+        result = []
+        for message in plugin.messages(queue):
+            raw = stored.get(message["id"])
+            result.append({**dict(message), "in_flight": raw is not None and plugin.store.is_leased(raw.seq)})
+        return result
+
+    async def queue_send(self, queue: str, body: Any, content_type: str) -> None:
+        from pyflare.bindings.queues.producer import Queue
+
+        plugin = self._queues_plugin()
+        producer = Queue(queue, plugin.store, plugin.services.clock, plugin.notify)
+        await producer.send(body, contentType=content_type)
+
+    def queue_delete(self, queue: str, message_id: str) -> bool:
+        return self._queues_plugin().store.remove(queue, message_id)
+
+    def queue_redrive(self, queue: str, message_id: str, target: str | None) -> str:
+        """Send a dead letter back to the queue whose dead-letter queue ``queue`` is (or ``target``)."""
+        sources = next((q["dead_letter_queue_of"] for q in self.queues() if q["queue_name"] == queue), [])
+        destination = target or (sources[0] if len(sources) == 1 else None)
+        if destination is None:
+            raise ApiError(400, f"queue {queue!r} is the dead-letter queue of {len(sources)} queues; "
+                                "choose one with ?to=<queue>" if sources else
+                           f"queue {queue!r} is no queue's dead-letter queue; choose a target with ?to=<queue>")
+        plugin = self._queues_plugin()
+        if not plugin.store.move(queue, message_id, destination, plugin.services.clock.time()):
+            raise ApiError(404, "message not found")
+        plugin.notify(destination)
+        return destination
+
+    # -- hooks for Durable Objects and Workflows -------------------------------------------------
+    def extra_routes(self) -> list[tuple[str, Any, list[str]]]:
+        return []
+

@@ -1,0 +1,45 @@
+"""Durable Object helpers for tests, named after Cloudflare's vitest pool (runInDurableObject...)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from pyflare.bindings.durable_objects import DurableObjectId, DurableObjectNamespace, DurableObjectStub
+from pyflare.workers._context import current_worker
+
+
+async def run_in_durable_object(stub: DurableObjectStub, fn: Callable[[Any, Any], Any]) -> Any:
+    """Run ``fn(instance, ctx)`` inside the object (through its input gate, constructing it if needed);
+    returns what ``fn`` returns (awaited if it is awaitable)."""
+    host = stub._host
+    async with host.layer.enter(stub._address) as live:
+        token = current_worker.set(host.runtime.worker)
+        try:
+            result = fn(live.instance, live.extras["state"])
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        finally:
+            current_worker.reset(token)
+
+
+async def run_durable_object_alarm(stub: DurableObjectStub) -> bool:
+    """Run the object's scheduled alarm now, whether due or not, and remove it unless the handler set a new
+    one; False if no alarm is scheduled. A failing alarm() is scheduled for retry, as when it fires."""
+    return await stub._host.layer.run_alarm(stub._address)
+
+
+def evict_durable_object(stub: DurableObjectStub) -> bool:
+    """Drop the live instance as idle eviction would (storage and alarm stay); False if it was not live."""
+    return stub._host.layer.evict(stub._address)
+
+
+def list_durable_object_ids(namespace: DurableObjectNamespace) -> list[DurableObjectId]:
+    """Ids of the namespace's objects that have storage."""
+    host = namespace._host
+    return [namespace.idFromString(object_id) for object_id in host.layer.ids(host.worker, host.class_name)]
+
+
+__all__ = ["evict_durable_object", "list_durable_object_ids", "run_durable_object_alarm", "run_in_durable_object"]

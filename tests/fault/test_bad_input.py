@@ -1,0 +1,110 @@
+"""The issue's examples of bad input: each gets the error Cloudflare gives (or Cloudflare's result),
+never a Python exception from deep inside, and nothing half-written is left behind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pyflare.bindings.d1 import D1Error
+from pyflare.bindings.jsvalues import RangeError
+from pyflare.bindings.kv import KVError
+
+CONFIG = """
+name = "bad-input"
+main = "src/entry.py"
+compatibility_date = "2025-11-01"
+
+[[kv_namespaces]]
+binding = "KV"
+id = "kv"
+
+[[d1_databases]]
+binding = "DB"
+database_name = "db"
+
+[[queues.producers]]
+binding = "QUEUE"
+queue = "jobs"
+"""
+
+ENTRY = "from workers import Response\ndef on_fetch(request):\n    return Response('ok')\n"
+
+
+def nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"k": [value]}
+    return value
+
+
+@pytest.fixture
+async def env(start_worker: Any) -> Any:
+    mf = await start_worker(CONFIG, {"src/entry.py": ENTRY}, clock="manual")
+    return mf.env
+
+
+async def test_kv_key_with_a_lone_surrogate_is_stored_as_workerd_stores_it(env):
+    # workerd receives the key as UTF-8 with the lone surrogate replaced by U+FFFD.
+    await env.KV.put("a\ud800", "v")
+    assert await env.KV.get("a\ufffd") == "v"
+    assert await env.KV.get("a\ud800") == "v"
+    assert [k.name for k in (await env.KV.list()).keys] == ["a\ufffd"]
+
+
+async def test_kv_values_and_metadata_with_lone_surrogates_read_back(env):
+    await env.KV.put("k", "x\udc00", metadata={"note": "y\ud800"})
+    got = await env.KV.getWithMetadata("k")
+    assert got.value == "x\ufffd"
+    assert got.metadata == {"note": "y\ud800"}  # JSON.stringify escapes it; JSON.parse gives it back
+
+
+@pytest.mark.parametrize("option", ["expiration", "expirationTtl"])
+async def test_kv_expiration_beyond_32_bits_is_a_type_error(env, option):
+    with pytest.raises(TypeError, match=r"^Value out of range\. Must be between -2147483648 and 2147483647"):
+        await env.KV.put("k", "v", **{option: 10**30})
+    assert await env.KV.get("k") is None
+
+
+async def test_kv_nan_ttl_is_zero_as_in_workerd(env):
+    with pytest.raises(KVError, match="Invalid expiration_ttl of 0"):
+        await env.KV.put("k", "v", expirationTtl=float("nan"))
+
+
+async def test_kv_metadata_nan_is_null_and_deep_metadata_is_a_range_error(env):
+    await env.KV.put("k", "v", metadata={"n": float("nan")})
+    assert (await env.KV.getWithMetadata("k")).metadata == {"n": None}
+    with pytest.raises(RangeError, match="Maximum call stack size exceeded"):
+        await env.KV.put("deep", "v", metadata=nested(3000))
+    assert await env.KV.get("deep") is None
+
+
+async def test_d1_exec_of_a_number_is_a_type_error(env):
+    with pytest.raises(TypeError, match="query.trim is not a function"):
+        await env.DB.exec(123)
+
+
+async def test_d1_lone_surrogates_in_sql_and_bound_values(env):
+    await env.DB.exec("CREATE TABLE t (v TEXT)")
+    await env.DB.prepare("INSERT INTO t VALUES (?)").bind("a\ud800").run()
+    await env.DB.prepare("INSERT INTO t VALUES ('b\udfff')").run()
+    rows = await env.DB.prepare("SELECT v FROM t ORDER BY v").raw()
+    assert rows == [["a\ufffd"], ["b\ufffd"]]
+
+
+async def test_d1_deeply_nested_bind_value_is_a_type_error(env):
+    with pytest.raises(D1Error, match="D1_TYPE_ERROR"):
+        env.DB.prepare("SELECT ?").bind(nested(3000))
+
+
+async def test_queue_send_with_a_string_as_options_is_a_type_error(env):
+    with pytest.raises(TypeError, match="parameter 2 is not of type 'QueueSendOptions'"):
+        await env.QUEUE.send("x", "text")
+
+
+async def test_queue_deeply_nested_body_is_a_range_error(env):
+    with pytest.raises(RangeError):
+        await env.QUEUE.send(nested(3000))
+    with pytest.raises(RangeError):
+        await env.QUEUE.send(nested(3000), contentType="v8")
