@@ -94,6 +94,13 @@ class PyflareWorker:
         """Send one request to the worker; keyword arguments are httpx's (json=, content=, headers=...)."""
         return await self.client.request(method, url, **kwargs)
 
+    def websocket(self, url: str = "/", **kwargs: Any) -> Any:
+        """``async with mf.websocket("/room") as ws``: a WebSocket to the worker in-process (httpx-ws session;
+        keyword arguments: headers=, subprotocols=). See pyflare.websockets.client."""
+        from pyflare.websockets.client import connect
+
+        return connect(self.asgi_app, url, **kwargs)
+
     async def scheduled(self, cron: str = "", scheduled_time: float | None = None) -> JsDict:
         """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``."""
         return await self.runtime.scheduled(cron=cron, scheduled_time=scheduled_time)
@@ -290,6 +297,11 @@ class Pyflare:
     async def dispatch_fetch(self, url: str = "/", *, method: str = "GET", **kwargs: Any) -> httpx.Response:
         """Send one request to the worker; keyword arguments are httpx's (json=, content=, headers=...)."""
         return await self.main.dispatch_fetch(url, method=method, **kwargs)
+
+    def websocket(self, url: str = "/", **kwargs: Any) -> Any:
+        """``async with mf.websocket("/room") as ws``: a WebSocket to the served worker in-process (an httpx-ws
+        session; keyword arguments: headers=, subprotocols=). See pyflare.websockets.client."""
+        return self.main.websocket(url, **kwargs)
 
     async def scheduled(self, cron: str = "", scheduled_time: float | None = None) -> JsDict:
         """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``."""

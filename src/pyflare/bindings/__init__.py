@@ -109,6 +109,8 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
     (_uses("triggers.crons"), "pyflare.cron"),
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
+    (_uses("workflows"), "pyflare.bindings.workflows"),
+    (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
 ]
 
 

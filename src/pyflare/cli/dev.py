@@ -23,6 +23,7 @@ from pyflare.instance import Pyflare
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
 from pyflare.runtime.worker import WorkerLoadError
+from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 
 log = logging.getLogger("pyflare")
 
@@ -262,6 +263,7 @@ class DevServer:
         server = Server(uvicorn.Config(
             self.app, interface="asgi3", proxy_headers=False, lifespan="off", access_log=False, log_level="warning", server_header=False,
             date_header=False, timeout_graceful_shutdown=10,
+            ws_max_size=MAX_MESSAGE_SIZE,  # Cloudflare's 32 MiB: a bigger message closes with 1009
         ))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

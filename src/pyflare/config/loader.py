@@ -168,6 +168,10 @@ def load_config(
     warnings = [
         f'{config_path}: unexpected field "{key}" (ignored)' for key in unknown_keys(worker, prefix="")
     ]
+    if worker.workflows:
+        from pyflare.config.workflows import check_workflows  # only configs with workflows pay for it
+
+        warnings.extend(check_workflows(raw_list(merged, "workflows"), config_path, prefix))
     _check(worker, config_path, prefix, require_main)
     sibling = sibling_config_warning(config_path)
     warnings += ([sibling] if sibling else []) + [f"{config_path}: {w}" for w in environment_warnings(raw, environment)]
@@ -181,6 +185,11 @@ def load_config(
         resolved.bindings_vars[key] = value
     resolved.override_names = list(vars or {})
     return resolved
+
+
+def raw_list(merged: dict[str, Any], key: str) -> list[Any]:
+    value = merged.get(key)
+    return value if isinstance(value, list) else []
 
 
 def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) -> None:

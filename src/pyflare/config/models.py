@@ -105,11 +105,18 @@ class Triggers(_Model):
     crons: list[str] = []
 
 
+class WorkflowLimits(_Model):
+    steps: Any = None
+
+
 class Workflow(_Model):
-    binding: str
-    name: str
-    class_name: str
-    script_name: str | None = None
+    # Loosely typed: pyflare.config.workflows checks these with wrangler's own messages.
+    binding: Any = None
+    name: Any = None
+    class_name: Any = None
+    script_name: Any = None
+    limits: WorkflowLimits | None = None
+    schedules: Any = None
 
 
 class Service(_Model):

@@ -107,7 +107,12 @@ class ExplorerApi:
             ("/queues/{queue}/messages/{message}", self.queue_message, ["DELETE"]),
             ("/queues/{queue}/messages/{message}/redrive", self.queue_redrive, ["POST"]),
         ]
-        table += self.inv.extra_routes()
+        table += [
+            ("/workers/durable_objects/namespaces", self.do_namespaces, ["GET"]),
+            ("/workers/durable_objects/namespaces/{ns}/objects", self.do_objects, ["GET"]),
+            ("/workers/durable_objects/namespaces/{ns}/objects/{id}", self.do_object, ["GET"]),
+            ("/workers/durable_objects/namespaces/{ns}/query", self.do_query, ["POST"]),
+        ]
         return [Route(path, _handled(handler), methods=methods) for path, handler, methods in table]
 
     # -- overview --------------------------------------------------------------------------------
@@ -243,6 +248,27 @@ class ExplorerApi:
         results = await self._d1_run(request)
         return envelope([{"results": {"columns": r.columns, "rows": r.rows}, "success": True, "meta": r.meta}
                          for r in results])
+
+    # -- Durable Objects -------------------------------------------------------------------------
+    async def do_namespaces(self, request: Request) -> Response:
+        return envelope(self.inv.do_namespaces())
+
+    async def do_objects(self, request: Request) -> Response:
+        objects = self.inv.do_objects(request.path_params["ns"])
+        return envelope(objects, {"count": len(objects), "cursor": ""})
+
+    async def do_object(self, request: Request) -> Response:
+        limit = _int_param(request, "limit", 1000, 10000)
+        return envelope(self.inv.do_object(request.path_params["ns"], request.path_params["id"], limit))
+
+    async def do_query(self, request: Request) -> Response:
+        body = await _json_body(request)
+        sql, params, object_id = body.get("sql"), body.get("params") or [], body.get("objectId")
+        if not isinstance(object_id, str) or not isinstance(sql, str) or not sql.strip():
+            raise ApiError(400, "objectId and sql must be non-empty strings")
+        if not isinstance(params, list):
+            raise ApiError(400, "params must be a list")
+        return envelope(self.inv.do_query(request.path_params["ns"], object_id, sql, params))
 
     # -- Queues ----------------------------------------------------------------------------------
     async def queues(self, request: Request) -> Response:

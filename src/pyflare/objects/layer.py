@@ -7,6 +7,7 @@ on pyflare's clock, so a manual clock makes it deterministic in tests.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,11 @@ ALARM_MAX_RETRIES = 6  # workerd's alarm scheduler: 6 retries (7 attempts), then
 ALARM_FIRST_RETRY_DELAY = 2.0  # seconds, doubling per retry: 2, 4, 8, 16, 32, 64
 
 Factory = Callable[["LiveObject"], Any]
+
+# The live object whose event the current task is running (set by ``layer.enter``): extensions such as
+# WebSockets use it to tie what the code creates (an accept()-ed socket) to its object.
+current_object: contextvars.ContextVar[LiveObject | None] = contextvars.ContextVar("pyflare_current_object",
+                                                                                    default=None)
 AlarmHandler = Callable[[ObjectAddress, JsDict], Awaitable[Any]]
 
 
@@ -80,12 +86,13 @@ class LiveObject:
 class _Entry:
     """``async with layer.enter(address) as live``: one event delivered to an object."""
 
-    __slots__ = ("layer", "address", "live")
+    __slots__ = ("layer", "address", "live", "token")
 
     def __init__(self, layer: ObjectLayer, address: ObjectAddress) -> None:
         self.layer = layer
         self.address = address
         self.live: LiveObject | None = None
+        self.token: contextvars.Token[LiveObject | None] | None = None
 
     async def __aenter__(self) -> LiveObject:
         layer = self.layer
@@ -99,9 +106,12 @@ class _Entry:
                 continue
             live.active += 1
             self.live = live
+            self.token = current_object.set(live)
             return live
 
     async def __aexit__(self, *exc: Any) -> None:
+        if self.token is not None:
+            current_object.reset(self.token)
         live = self.live
         if live is not None:
             live.active -= 1

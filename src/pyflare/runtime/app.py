@@ -91,8 +91,13 @@ class WorkerApp:
             await self.http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
-        else:  # websockets reach workers through Durable Objects; plain workers refuse them
-            await send({"type": "websocket.close", "code": 1002})
+        elif kind == "websocket":
+            from pyflare.websockets.asgi import serve as serve_websocket
+
+            started = time.perf_counter()
+            status = await serve_websocket(self, scope, receive, send)
+            if self.access_log is not None:
+                self.access_log("GET", scope["path"], status, started)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:

@@ -5,6 +5,7 @@ that tests call on a running :class:`pyflare.Pyflare`:
 - Durable Objects: :func:`run_in_durable_object`, :func:`run_durable_object_alarm`,
   :func:`evict_durable_object`, :func:`list_durable_object_ids`
 - Queues: :func:`drain` (deliver what is due now and wait until idle), :func:`messages`, :func:`dead_letters`
+- Workflows: :func:`introspect_workflow_instance`, :func:`introspect_workflow`
 """
 
 from pyflare.testing.d1 import apply_d1_migrations, d1_store, seed_d1
@@ -15,6 +16,7 @@ from pyflare.testing.durable_objects import (
     run_in_durable_object,
 )
 from pyflare.testing.queues import dead_letters, drain, messages
+from pyflare.testing.workflows import introspect_workflow, introspect_workflow_instance
 
 __all__ = [
     "apply_d1_migrations",
@@ -22,6 +24,8 @@ __all__ = [
     "dead_letters",
     "drain",
     "evict_durable_object",
+    "introspect_workflow",
+    "introspect_workflow_instance",
     "list_durable_object_ids",
     "messages",
     "run_durable_object_alarm",

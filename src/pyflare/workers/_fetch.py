@@ -40,6 +40,10 @@ async def fetch(
     request = Request(resource, method=method, headers=headers, body=body) if (
         not isinstance(resource, Request) or method or headers is not None or body is not None
     ) else resource
+    if request.headers.get("upgrade", "").lower() == "websocket":
+        from pyflare.websockets.outgoing import connect
+
+        return await connect(request)
     follow = (redirect or request.redirect) == "follow"
     content = await request.bytes() if request._body is not None else None
     outgoing = _client().build_request(request.method, request.url, headers=request.headers.entries(), content=content)

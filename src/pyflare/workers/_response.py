@@ -38,7 +38,9 @@ class Response(BodyMixin):
         web_socket: Any = None,
     ) -> None:
         status = int(status) if status else 200
-        if not (200 <= status <= 599) and not (status == 101 and web_socket is not None):
+        if web_socket is not None and status != 101:
+            raise ValueError("Responses with a WebSocket must have status code 101.")
+        if not (200 <= status <= 599) and web_socket is None:
             raise ValueError(f"Response status must be in the range 200 to 599, inclusive (got {status}).")
         if headers is not None and not isinstance(headers, (dict, list, tuple, Headers)):
             raise TypeError("Received unexpected type for headers argument")

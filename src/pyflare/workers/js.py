@@ -1,7 +1,8 @@
 """A small stand-in for Pyodide's ``js`` module, for workers that import a few JavaScript globals.
 
-Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date`` and
-``Response``/``Request``/``Headers`` (pyflare's Python classes). Anything else raises ImportError naming it.
+Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date``,
+``Response``/``Request``/``Headers`` (pyflare's Python classes) and ``WebSocketPair``/``WebSocket``
+(pyflare.websockets). Anything else raises ImportError naming it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import logging
 from typing import Any
 
+from pyflare.websockets.hibernation import WebSocketRequestResponsePair
+from pyflare.websockets.socket import ArrayBuffer, WebSocket, WebSocketPair
 from pyflare.workers._headers import Headers
 from pyflare.workers._jsdict import JsDict, to_jsdict
 from pyflare.workers._request import Request
@@ -84,4 +87,5 @@ class Date:
         return int(time.time() * 1000)
 
 
-__all__ = ["JSON", "Date", "Headers", "Object", "Request", "Response", "console"]
+__all__ = ["JSON", "ArrayBuffer", "Date", "Headers", "Object", "Request", "Response", "WebSocket", "WebSocketPair",
+           "WebSocketRequestResponsePair", "console"]

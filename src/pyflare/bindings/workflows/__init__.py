@@ -1,0 +1,33 @@
+"""Workflows: durable multi-step runs (``[[workflows]]``) that survive restarts, with retries, sleeps and events.
+
+Module map: ``constants`` (limits, defaults, status names), ``validation`` (every input check and its
+error text), ``errors``, ``serialization`` (how values are stored), ``store`` (the persistence interface:
+one SQLite database per workflow), ``context`` (``step.do``/``sleep``/``wait_for_event`` with replay),
+``engine`` (running instances, pause/resume/terminate/restart, events), ``binding`` (``env.WF`` and
+instance handles), ``plugin`` (wiring, which process runs instances, commands from the CLI). The
+``step`` decorator API a worker sees lives in :mod:`pyflare.workers._workflow_step`.
+"""
+
+from __future__ import annotations
+
+from pyflare.bindings import Services
+from pyflare.bindings.workflows.binding import Workflow, WorkflowInstance
+from pyflare.bindings.workflows.errors import WorkflowError, WorkflowFatalError, WorkflowTimeoutError
+from pyflare.bindings.workflows.plugin import WorkflowsPlugin
+
+
+def create(services: Services) -> WorkflowsPlugin | None:
+    if not services.config.worker.workflows:
+        return None
+    return WorkflowsPlugin(services)
+
+
+__all__ = [
+    "Workflow",
+    "WorkflowError",
+    "WorkflowFatalError",
+    "WorkflowInstance",
+    "WorkflowTimeoutError",
+    "WorkflowsPlugin",
+    "create",
+]

@@ -1,0 +1,86 @@
+"""``env.MY_WORKFLOW``: the Workflow binding a worker calls, and the instance handles it returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyflare.bindings.workflows.engine import Engine
+from pyflare.bindings.workflows.errors import WorkflowError
+from pyflare.workers._jsdict import JsDict
+
+
+def _options(value: Any, kwargs: dict[str, Any], what: str) -> dict[str, Any]:
+    if value is None:
+        return dict(kwargs)
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} takes a dict such as {{'id': ..., 'params': {{...}}}}, not {type(value).__name__}")
+    return {**value, **kwargs}
+
+
+class Workflow:
+    """A workflow binding: ``create``, ``create_batch`` and ``get``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def name(self) -> str:
+        return self._engine.name
+
+    async def create(self, options: dict[str, Any] | None = None, **kwargs: Any) -> WorkflowInstance:
+        """Queue a new instance (``{"id": optional, "params": {...}}``); returns before its run starts."""
+        [instance_id] = self._engine.create([_options(options, kwargs, "create()")])
+        return WorkflowInstance(self._engine, instance_id)
+
+    async def create_batch(self, batch: list[dict[str, Any]]) -> list[WorkflowInstance]:
+        """Queue up to 100 instances at once (all or none)."""
+        if not isinstance(batch, (list, tuple)):
+            raise TypeError(f"create_batch() takes a list of options, not {type(batch).__name__}")
+        if not batch:
+            raise WorkflowError("", "WorkflowError: batchCreate should have at least 1 instance")
+        ids = self._engine.create([_options(item, {}, "create_batch()") for item in batch])
+        return [WorkflowInstance(self._engine, instance_id) for instance_id in ids]
+
+    createBatch = create_batch  # noqa: N815 - the JavaScript name
+
+    async def get(self, instance_id: str) -> WorkflowInstance:
+        """The instance with this id; ``(instance.not_found) Instance not found`` if there is none."""
+        self._engine.instance(instance_id)
+        return WorkflowInstance(self._engine, instance_id)
+
+    def __repr__(self) -> str:
+        return f"<Workflow {self._engine.name}>"
+
+
+class WorkflowInstance:
+    """A handle on one instance."""
+
+    def __init__(self, engine: Engine, instance_id: str) -> None:
+        self._engine = engine
+        self.id = instance_id
+
+    async def status(self) -> JsDict:
+        """``{"status": ..., "output": ..., "error": {"name", "message"}}`` (``error`` only when errored)."""
+        return self._engine.status(self.id)
+
+    async def pause(self) -> None:
+        self._engine.pause(self.id)
+
+    async def resume(self) -> None:
+        self._engine.resume(self.id)
+
+    async def terminate(self) -> None:
+        self._engine.terminate(self.id)
+
+    async def restart(self) -> None:
+        self._engine.restart(self.id)
+
+    async def send_event(self, event: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        """Deliver ``{"type": ..., "payload": ...}`` to a ``step.wait_for_event`` of that type (now or later)."""
+        options = _options(event, kwargs, "send_event()")
+        self._engine.send_event(self.id, options.get("type"), options.get("payload"))
+
+    sendEvent = send_event  # noqa: N815 - the JavaScript name
+
+    def __repr__(self) -> str:
+        return f"<WorkflowInstance {self._engine.name}/{self.id}>"

@@ -1,0 +1,203 @@
+"""The workflows plugin: one engine per ``[[workflows]]`` entry, who runs the instances, and commands.
+
+Only one process runs a state folder's instances: the one holding the exclusive lock on
+``workflows/owner.lock`` (``pyflare dev``, or a ``Pyflare`` with its worker loaded). A process without the
+worker (``pyflare workflows ...``) records what it wants in the ``commands`` table: if nobody owns the
+state it takes the lock and applies the commands itself; otherwise the owner picks them up (it polls
+SQLite's cheap ``data_version``) and writes back the outcome, so the two processes never both write an
+instance and no update is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import Any, BinaryIO
+
+from pyflare.bindings import Plugin, Services
+from pyflare.bindings.workflows.binding import Workflow
+from pyflare.bindings.workflows.constants import (
+    DEFAULT_STEP_LIMIT,
+    IMPLICIT_DEPENDENCIES_DATE,
+    PRESERVE_NON_RETRYABLE_MESSAGE_DATE,
+)
+from pyflare.bindings.workflows.engine import Engine
+from pyflare.bindings.workflows.store import WorkflowStore
+from pyflare.config import ConfigError
+
+# How often the owner looks for commands from other processes (real time: this is inter-process
+# plumbing, not emulated time, so pyflare's clock does not apply).
+COMMAND_POLL_SECONDS = 0.05
+
+
+def compat_enabled(worker: Any, flag: str, date: str) -> bool:
+    flags = set(worker.compatibility_flags)
+    if f"no_{flag}" in flags:
+        return False
+    if flag in flags:
+        return True
+    return bool(worker.compatibility_date and worker.compatibility_date >= date)
+
+
+class WorkflowsPlugin(Plugin):
+    """The workflows of one worker."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        worker = services.config.worker
+        implicit = compat_enabled(worker, "python_workflows_implicit_dependencies", IMPLICIT_DEPENDENCIES_DATE)
+        preserve = compat_enabled(worker, "workflows_preserve_non_retryable_error_message",
+                                  PRESERVE_NON_RETRYABLE_MESSAGE_DATE)
+        self.engines: dict[str, Engine] = {}
+        self.workflows: dict[str, Workflow] = {}
+        for index, config in enumerate(worker.workflows):
+            if config.script_name and config.script_name != services.config.name:
+                raise ConfigError(
+                    f'{services.config.path}: workflows[{index}].script_name: "{config.script_name}" is not this '
+                    f'worker ("{services.config.name}"); pyflare runs a workflow in the worker that defines it, so '
+                    "add the [[workflows]] entry to that worker's config")
+            engine = self.engines.get(config.name)
+            if engine is None:
+                limits = getattr(config, "limits", None)
+                engine = self.engines[config.name] = Engine(
+                    name=config.name, class_name=config.class_name,
+                    store=WorkflowStore(services.storage.database("workflows", config.name)),
+                    clock=services.clock, runtime=services.runtime, env=lambda: services.runtime.env,
+                    step_limit=(limits.steps if limits and limits.steps else DEFAULT_STEP_LIMIT),
+                    implicit_dependencies=implicit, preserve_non_retryable_message=preserve,
+                )
+            self.workflows[config.binding] = Workflow(engine)
+        self._lock_path = services.storage.folder("workflows") / "owner.lock"
+        self._lock: BinaryIO | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._activating: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def bindings(self) -> dict[str, Any]:
+        return dict(self.workflows)
+
+    def engine(self, name: str) -> Engine:
+        """The engine of a workflow by its name (``[[workflows]] name``)."""
+        try:
+            return self.engines[name]
+        except KeyError:
+            known = ", ".join(sorted(self.engines)) or "none"
+            raise LookupError(f'no workflow named "{name}" in this worker\'s config (configured: {known})') from None
+
+    # -- owning the state ------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._activating = asyncio.ensure_future(self._activate_when_loaded())
+
+    async def _activate_when_loaded(self) -> None:
+        # `pyflare dev` loads the worker right after starting the plugins; the CLI never does.
+        await asyncio.sleep(0)
+        runtime = self.services.runtime
+        if runtime.worker is None and runtime.load_error is None:
+            return
+        while not self._try_lock():
+            if self._closed:
+                return
+            await asyncio.sleep(COMMAND_POLL_SECONDS)  # another process has the state for a moment
+        if self._closed:
+            self._unlock()
+            return
+        for engine in self.engines.values():
+            engine.active = True
+        self.process_commands()
+        for engine in self.engines.values():
+            engine.resume_all()
+        if self.services.storage.persistent:
+            self._poller = asyncio.ensure_future(self._poll_commands())
+
+    @property
+    def active(self) -> bool:
+        return any(engine.active for engine in self.engines.values())
+
+    def _try_lock(self) -> bool:
+        handle = open(self._lock_path, "a+b")  # noqa: SIM115 - held while this process owns the state
+        if sys.platform != "win32":
+            import fcntl
+
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                return False
+        self._lock = handle
+        return True
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in (self._poller, self._activating):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        for engine in self.engines.values():
+            await engine.close()
+        self._unlock()
+
+    # -- commands from other processes -----------------------------------------------------------
+    async def _poll_commands(self) -> None:
+        stores = [engine.store for engine in self.engines.values()]
+        versions = [store.data_version() for store in stores]
+        while True:
+            await asyncio.sleep(COMMAND_POLL_SECONDS)
+            now = [store.data_version() for store in stores]
+            if now != versions:
+                versions = now
+                self.process_commands()
+
+    def process_commands(self) -> None:
+        for engine in self.engines.values():
+            for command_id, action, instance_id, args in engine.store.pending_commands():
+                try:
+                    result = apply_command(engine, action, instance_id, args)
+                except Exception as exc:  # reported back to the process that asked
+                    engine.store.finish_command(command_id, None, str(exc) or type(exc).__name__)
+                else:
+                    engine.store.finish_command(command_id, result, None)
+
+    async def submit(self, workflow: str, action: str, instance_id: str | None, args: dict[str, Any],
+                     timeout: float = 10.0) -> Any:
+        """Ask for ``action`` on the state (from a process that does not run the worker); returns the result
+        or raises RuntimeError with the error text."""
+        engine = self.engine(workflow)
+        command_id = engine.store.add_command(action, instance_id, args, self.services.clock.time_ms())
+        if self._try_lock():
+            try:
+                self.process_commands()
+            finally:
+                self._unlock()
+        deadline = time.monotonic() + timeout
+        while True:
+            done, result, error = engine.store.command_outcome(command_id)
+            if done:
+                if error is not None:
+                    raise RuntimeError(error)
+                return result
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the pyflare process that owns {self.services.storage.root} did not answer "
+                                   f"within {timeout:.0f}s; the command stays queued and runs when it does")
+            await asyncio.sleep(COMMAND_POLL_SECONDS)
+
+
+def apply_command(engine: Engine, action: str, instance_id: str | None, args: dict[str, Any]) -> Any:
+    if action == "create":
+        options: dict[str, Any] = {"params": args.get("params")}
+        if instance_id is not None:
+            options["id"] = instance_id
+        return engine.create([options], trigger="api")[0]
+    assert instance_id is not None
+    if action == "send_event":
+        engine.send_event(instance_id, args.get("type"), args.get("payload"))
+    elif action in ("pause", "resume", "terminate", "restart"):
+        getattr(engine, action)(instance_id)
+    else:
+        raise ValueError(f"unknown workflow command {action!r}")
+    return None

@@ -1,0 +1,242 @@
+"""An incoming WebSocket upgrade, over ASGI: the worker's fetch answers it, and a 101 response's ``client``
+end is coupled to the connection.
+
+The same code serves ``pyflare dev`` (uvicorn) and in-process clients (httpx-ws over the ASGI app). The
+:class:`Connection` is the peer of the worker's ``server`` end: what the worker sends is written to the
+client, and what the client sends reaches the worker. Disconnects, oversized messages and shutdown end in
+the close codes Cloudflare uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import traceback
+from collections import deque
+from typing import Any
+
+from pyflare.websockets import constants as c
+from pyflare.websockets.plugin import plugin_for_runtime
+from pyflare.websockets.socket import WebSocket, protocol_error
+
+log = logging.getLogger("pyflare")
+
+# Response headers that belong to the handshake itself, which the ASGI server writes.
+# How the websockets library (under uvicorn) words a frame over max_size in the 1009 it sends.
+_OVERSIZED = re.compile(r"exceeds limit of (\d+)")
+
+_HANDSHAKE_HEADERS = {b"upgrade", b"connection", b"sec-websocket-accept", b"sec-websocket-protocol",
+                      b"sec-websocket-extensions", b"content-length", b"transfer-encoding"}
+
+
+class Connection:
+    """One client connection, the peer of the worker's end of the pair."""
+
+    def __init__(self, send: Any, registry: set[Any] | None) -> None:
+        self._send = send
+        self._peer: Any = None
+        self._outbox: deque[dict[str, Any]] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._close_sent: tuple[int, str] | None = None
+        self._finished = False
+        self._open = False  # writes wait for the handshake's accept
+        self._shutting_down = False
+        self._done = asyncio.get_running_loop().create_future()
+        self._registry = registry
+        if registry is not None:
+            registry.add(self)
+
+    # -- what the worker's end sends -------------------------------------------------------------
+    def _receive_message(self, data: str | bytes) -> None:
+        if self._close_sent is None and not self._finished:
+            self._write({"type": "websocket.send", "text": data} if isinstance(data, str)
+                        else {"type": "websocket.send", "bytes": data})
+
+    def _receive_close(self, code: int, reason: str) -> None:
+        if self._close_sent is None and not self._finished:
+            self._close_sent = (code, reason)
+            # 1005 means "no code": the closest a server can put in a frame is an empty close, which
+            # ASGI servers write for 1000 with no reason... so keep 1000 there.
+            wire_code = c.NORMAL_CLOSURE if code == c.NO_STATUS_RECEIVED else code
+            self._write({"type": "websocket.close", "code": wire_code, "reason": reason})
+
+    def _receive_abort(self) -> None:
+        self._receive_close(c.INTERNAL_ERROR, "")
+
+    def _receive_error(self, error: BaseException) -> None:
+        self._receive_close(c.INTERNAL_ERROR, "")
+
+    def _write(self, message: dict[str, Any]) -> None:
+        self._outbox.append(message)
+        if self._writer is None and self._open:
+            self._writer = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._outbox:
+                message = self._outbox.popleft()
+                await self._send(message)
+        except Exception:  # the client is gone (uvicorn raises ClientDisconnected, transports OSError)
+            self._outbox.clear()
+        finally:
+            self._writer = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def open(self) -> None:
+        self._open = True
+        if self._outbox and self._writer is None:
+            self._writer = asyncio.ensure_future(self._drain())
+
+    def shutdown(self, code: int, reason: str) -> None:
+        """pyflare is stopping: close the client's side; the worker hears nothing more."""
+        self._shutting_down = True
+        self._receive_close(code, reason)
+
+    async def finished(self) -> None:
+        await asyncio.shield(self._done)
+
+    async def run(self, receive: Any) -> None:
+        """Carry what the client sends to the worker until the connection ends."""
+        try:
+            await self._read(receive)
+        finally:
+            if self._writer is not None:
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._writer), 1.0)
+                except (asyncio.TimeoutError, Exception):
+                    pass
+            self._finished = True
+            if self._registry is not None:
+                self._registry.discard(self)
+            if not self._done.done():
+                self._done.set_result(None)
+
+    async def _read(self, receive: Any) -> None:
+        too_big = False
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                text = message.get("text")
+                data: str | bytes = text if text is not None else (message.get("bytes") or b"")
+                if too_big or self._close_sent is not None:
+                    continue  # after our Close, data frames are discarded until the client's Close
+                size = len(data) if isinstance(data, bytes) or len(data) * 4 <= c.MAX_MESSAGE_SIZE else len(
+                    data.encode())
+                if size > c.MAX_MESSAGE_SIZE:
+                    too_big = True
+                    description = f"Message is too large: {size} > {c.MAX_MESSAGE_SIZE}"
+                    self._close_sent = (c.MESSAGE_TOO_BIG, description)
+                    self._write({"type": "websocket.close", "code": c.MESSAGE_TOO_BIG, "reason": description})
+                    self._notify("_receive_error", protocol_error(description))
+                    continue
+                self._notify("_receive_message", data)
+            elif kind == "websocket.disconnect":
+                self._disconnected(message, too_big)
+                return
+
+    def _disconnected(self, message: dict[str, Any], too_big: bool) -> None:
+        code = message.get("code")
+        if too_big:
+            return
+        if self._close_sent is not None:
+            # The client answered our Close (servers do not always report the code it echoed).
+            self._notify("_receive_close", *self._close_sent)
+        elif code == c.MESSAGE_TOO_BIG and (oversized := _OVERSIZED.search(str(message.get("reason") or ""))):
+            # The ASGI server refused a frame over its size limit (set to Cloudflare's 32 MiB) and sent 1009.
+            self._notify("_receive_error", protocol_error(f"Message is too large: over {oversized[1]} bytes"))
+        elif code is None or code == c.ABNORMAL_CLOSURE or (code == c.NO_STATUS_RECEIVED and "reason" not in message):
+            # The TCP connection ended without a Close frame (uvicorn reports 1005 without a reason then).
+            self._notify("_receive_abort")
+        else:
+            self._notify("_receive_close", code, message.get("reason") or "")
+
+    def _notify(self, method: str, *args: Any) -> None:
+        if self._shutting_down or self._peer is None:
+            return
+        try:
+            getattr(self._peer, method)(*args)
+        except Exception as exc:  # a peer's bookkeeping must never break the connection loop
+            log.error("WebSocket delivery failed: %s: %s", type(exc).__name__, exc, exc_info=exc)
+
+
+def _request_url(scope: dict[str, Any], headers: Any) -> str:
+    from pyflare.runtime.app import WorkerApp
+
+    scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "ws"), "http")
+    return WorkerApp._url({**scope, "scheme": scheme}, headers)
+
+
+async def _deny(send: Any, scope: dict[str, Any], status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """Answer the upgrade with a plain HTTP response (ASGI's websocket denial response extension)."""
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:  # a server without the extension can only refuse (HTTP 403)
+        await send({"type": "websocket.close", "code": c.PROTOCOL_ERROR})
+
+
+def _text(status: int, text: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    body = text.encode()
+    return status, [(b"content-type", b"text/plain;charset=UTF-8"), (b"content-length", str(len(body)).encode())], body
+
+
+async def serve(app: Any, scope: dict[str, Any], receive: Any, send: Any) -> int:
+    """Handle one ``websocket`` scope for the WorkerApp ``app``; returns the status answered."""
+    from pyflare.runtime.app import LOCAL_CF
+    from pyflare.runtime.worker import WorkerLoadError
+    from pyflare.workers._headers import Headers
+    from pyflare.workers._jsdict import JsDict
+    from pyflare.workers._request import Request
+
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return 499
+    headers = Headers.from_raw(scope["headers"])
+    request = Request._incoming(_request_url(scope, headers), "GET", headers, None, JsDict(LOCAL_CF))
+    try:
+        response = await app.runtime.fetch(request)
+    except WorkerLoadError as exc:
+        await _deny(send, scope, *_text(500, f"The worker failed to load.\n\n{exc.details or exc}"))
+        return 500
+    except Exception as exc:
+        log.error("Uncaught exception in fetch handler for WebSocket upgrade %s", scope["path"], exc_info=exc)
+        text = ("Worker threw exception\n\n" + traceback.format_exc()) if app.dev else "Error 1101: Worker threw exception"
+        await _deny(send, scope, *_text(500, text))
+        return 500
+    socket = response.web_socket
+    if response.status != 101 or socket is None:
+        body = await response.bytes() if response._body is not None else b""
+        raw = [(k, v) for k, v in response.headers.raw() if k.lower() != b"content-length"]
+        raw.append((b"content-length", str(len(body)).encode()))
+        await _deny(send, scope, response.status, raw, body)
+        return response.status
+    plugin = plugin_for_runtime(app.runtime)
+    if plugin is not None and plugin.closing:
+        await _deny(send, scope, *_text(503, "pyflare is shutting down"))
+        return 503
+    connection = Connection(send, plugin.connections if plugin is not None else None)
+    try:
+        if not isinstance(socket, WebSocket):
+            raise TypeError(f"Response(web_socket=...) takes the client end of a WebSocketPair, "
+                            f"not {type(socket).__name__}")
+        socket._couple(connection)
+    except TypeError as exc:
+        connection._finished = True
+        if plugin is not None:
+            plugin.connections.discard(connection)
+        log.error("Uncaught exception in fetch handler for WebSocket upgrade %s: TypeError: %s", scope["path"], exc)
+        await _deny(send, scope, *_text(500, f"Worker threw exception\n\nTypeError: {exc}" if app.dev
+                                        else "Error 1101: Worker threw exception"))
+        return 500
+    raw = [(k, v) for k, v in response.headers.raw() if k.lower() not in _HANDSHAKE_HEADERS]
+    accept: dict[str, Any] = {"type": "websocket.accept", "headers": raw}
+    protocol = response.headers.get("sec-websocket-protocol")
+    if protocol:
+        accept["subprotocol"] = protocol.split(",")[0].strip()
+    await send(accept)
+    # Messages the worker sent before returning wait in the outbox; they follow the accept.
+    connection.open()
+    await connection.run(receive)
+    return 101

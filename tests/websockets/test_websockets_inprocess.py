@@ -1,0 +1,74 @@
+"""WebSockets to a plain worker, in-process over the ASGI app (httpx-ws): accept, send, close, limits."""
+
+from __future__ import annotations
+
+import pytest
+from httpx_ws import WebSocketDisconnect, WebSocketUpgradeError
+from tests.websockets.conftest import ECHO_CONFIG, ECHO_WORKER
+
+
+@pytest.fixture
+async def echo(start_worker):
+    return await start_worker(ECHO_CONFIG, {"src/entry.py": ECHO_WORKER}, clock="manual")
+
+
+async def events(mf) -> list:
+    await mf.idle()
+    return (await mf.dispatch_fetch("/events")).json()
+
+
+async def test_text_and_binary_messages_round_trip(echo):
+    async with echo.websocket("/ws") as ws:
+        assert await ws.receive_text() == "hello"
+        await ws.send_text("hi")
+        assert await ws.receive_text() == "echo:hi"
+        await ws.send_bytes(b"\x00\x01")
+        assert await ws.receive_bytes() == b"bin:\x00\x01"
+
+
+async def test_client_close_reaches_the_worker_with_its_code_and_reason(echo):
+    async with echo.websocket("/ws") as ws:
+        assert await ws.receive_text() == "hello"
+        await ws.close(3001, "bye")
+    assert await events(echo) == [{"type": "close", "code": 3001, "reason": "bye", "wasClean": True,
+                                   "readyState": 3}]
+
+
+async def test_worker_close_reaches_the_client(echo):
+    async with echo.websocket("/ws") as ws:
+        assert await ws.receive_text() == "hello"
+        await ws.send_text("close-me")
+        with pytest.raises(WebSocketDisconnect) as caught:
+            await ws.receive_text()
+    assert (caught.value.code, caught.value.reason) == (4000, "as you wish")
+
+
+async def test_a_plain_request_gets_the_workers_http_answer(echo):
+    response = await echo.dispatch_fetch("/ws")
+    assert response.status_code == 426
+
+
+async def test_a_refused_upgrade_reaches_the_client_as_an_http_response(start_worker):
+    mf = await start_worker(ECHO_CONFIG, {"src/entry.py": """
+        from workers import Response, WorkerEntrypoint
+
+        class Default(WorkerEntrypoint):
+            async def fetch(self, request):
+                return Response("no sockets here", status=403)
+    """})
+    with pytest.raises(WebSocketUpgradeError) as caught:
+        async with mf.websocket("/ws"):
+            pass
+    assert caught.value.response.status_code == 403
+    assert caught.value.response.text == "no sockets here"
+
+
+async def test_oversized_message_closes_with_1009_and_errors_the_worker(echo):
+    async with echo.websocket("/ws") as ws:
+        assert await ws.receive_text() == "hello"
+        await ws.send_bytes(b"x" * (32 * 1024 * 1024 + 1))
+        with pytest.raises(WebSocketDisconnect) as caught:
+            await ws.receive_text()
+    assert caught.value.code == 1009
+    assert caught.value.reason == "Message is too large: 33554433 > 33554432"
+    assert (await events(echo))[0]["type"] == "error"
