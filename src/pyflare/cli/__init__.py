@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from pyflare.config import ConfigError
@@ -55,13 +56,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
+_LITERAL = re.compile(r"``([^`]+)``")
+
+
+def plain_text(text: str | None) -> str | None:
+    """Help text as a terminal shows it: reStructuredText roles and literals (from docstrings) unmarked."""
+    if not text:
+        return text
+    return _LITERAL.sub(r"\1", _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], text))
+
+
 def _polish(parser: argparse.ArgumentParser) -> None:
-    """Give every (sub)command wrangler's section names, remember which parser is the command's own (for
-    its usage in error messages), and let a command group without a subcommand print its own help."""
+    """Give every (sub)command wrangler's section names and plain help texts, remember which parser is the
+    command's own (for its usage in error messages), and let a command group without a subcommand print its
+    own help."""
     parser.formatter_class = HelpFormatter
+    parser.description = plain_text(parser.description)
+    parser.epilog = plain_text(parser.epilog)
     parser._positionals.title = "POSITIONALS"
     parser._optionals.title = "OPTIONS"
     for action in parser._actions:
+        action.help = plain_text(action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._get_subactions():
+                choice.help = plain_text(choice.help)
         if isinstance(action, argparse._HelpAction):
             action.help = "Show help"
         if isinstance(action, argparse._SubParsersAction):
