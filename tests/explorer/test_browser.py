@@ -16,7 +16,7 @@ from tests.conftest import serve_on_loopback
 from tests.explorer.test_api import CONFIG as API_CONFIG
 from tests.explorer.test_api import ENTRY as API_ENTRY
 
-from pyflare.testing import dead_letters, drain
+from pyflare.testing import dead_letters, drain, introspect_workflow_instance
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.async_api")
@@ -30,9 +30,24 @@ class_name = "Room"
 [[migrations]]
 tag = "v1"
 new_sqlite_classes = ["Room"]
+
+[[workflows]]
+binding = "FLOW"
+name = "flow"
+class_name = "Flow"
 """
 ENTRY = API_ENTRY + """
-from workers import DurableObject
+from workers import DurableObject, WorkflowEntrypoint
+
+class Flow(WorkflowEntrypoint):
+    async def run(self, event, step):
+        @step.do("prepare")
+        async def prepare():
+            return "ready"
+
+        await prepare()
+        approval = await step.wait_for_event("approval", "approved", timeout="1 hour")
+        return approval["payload"]
 
 class Room(DurableObject):
     async def post(self, text):
@@ -54,6 +69,9 @@ async def test_click_through_every_view(start_worker: Callable[..., Any], tmp_pa
     await mf.env.JOBS.send({"n": 1, "fail": True})
     await drain(mf)
     [dead] = dead_letters(mf, "jobs-dlq")
+    await mf.env.FLOW.create({"id": "order-7", "params": {}})
+    introspector = await introspect_workflow_instance(mf.env.FLOW, "order-7")
+    await introspector.wait_for_status("waiting", timeout=5)
     upload = tmp_path / "photo.txt"
     upload.write_text("uploaded from the browser")
 
@@ -109,6 +127,17 @@ async def test_click_through_every_view(start_worker: Callable[..., Any], tmp_pa
         await page.click("#do-objects a.do-object")
         await page.wait_for_selector("#do-keys >> text=last")
         await snap("do")
+
+        await view("workflows", "#wf-instances >> text=order-7")
+        await page.click("a.wf-instance[data-id='order-7']")
+        await page.wait_for_selector("#wf-steps >> text=prepare")
+        await page.fill("#wf-event-type", "approved")
+        await page.fill("#wf-event-payload", '{"by": "ada"}')
+        await page.click("#wf-send")
+        await introspector.wait_for_status("complete", timeout=5)
+        await page.click("a.wf-instance[data-id='order-7']")
+        await page.wait_for_selector("#wf-status >> text=complete")
+        await snap("workflows")
 
         await page.request.get(f"{url}/hello")
         await view("activity", "#activity >> text=shop /hello")

@@ -73,6 +73,8 @@ def register(subparsers: Any) -> None:
                         help="Run on my machine (always the case: accepted for wrangler compatibility)")
     parser.add_argument("--no-reload", action="store_true", help="Do not reload the worker when files change")
     parser.add_argument("--no-crons", action="store_true", help="Do not fire cron triggers on schedule")
+    parser.add_argument("--no-explorer", action="store_true",
+                        help="Do not serve the local explorer at /cdn-cgi/local/explorer")
     parser.add_argument("--kv-propagation-delay", type=float, default=None, metavar="SECONDS",
                         help="Simulate KV's eventual consistency: writes become visible after this delay")
     parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty",
@@ -155,6 +157,7 @@ class DevServer:
             dev=True,
             access_log=self.access_log,
             test_scheduled=self.args.test_scheduled,
+            explorer=not self.args.no_explorer,
         )
         await mf.start(load_worker=False)
         self.mf = mf
@@ -280,6 +283,8 @@ class DevServer:
         if server.started:
             shown_ip = f"[{ip}]" if ":" in ip else ip
             print(f"Ready on http://{shown_ip}:{port}", file=console_out(), flush=True)
+            if not self.args.no_explorer:
+                print(f"Explorer at http://{shown_ip}:{port}/cdn-cgi/local/explorer", file=console_out(), flush=True)
             if self.args.ready_file:
                 write_ready_file(Path(self.args.ready_file), f"http://{shown_ip}:{port}")
         try:

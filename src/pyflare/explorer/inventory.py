@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pyflare.explorer.errors import ApiError
@@ -26,6 +27,10 @@ def _plugin(worker: PyflareWorker, module: str, cls: str) -> Any:
         if type(plugin).__module__.startswith(module) and type(plugin).__name__ == cls:
             return plugin
     return None
+
+
+def _iso(ms: int | None) -> str | None:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat() if ms else None
 
 
 class Inventory:
@@ -186,6 +191,48 @@ class Inventory:
             raise ApiError(404, "message not found")
         plugin.notify(destination)
         return destination
+
+    # -- Workflows -------------------------------------------------------------------------------
+    def _workflow_engines(self) -> dict[str, tuple[str, Any]]:
+        engines: dict[str, tuple[str, Any]] = {}
+        for worker in self._workers():
+            plugin = _plugin(worker, "pyflare.bindings.workflows", "WorkflowsPlugin")
+            if plugin is not None:
+                for name, engine in plugin.engines.items():
+                    engines.setdefault(name, (worker.name, engine))
+        return engines
+
+    def workflow_engine(self, name: str) -> Any:
+        found = self._workflow_engines().get(name)
+        if found is None:
+            raise ApiError(404, f"workflow {name!r} not found", 10200)
+        return found[1]
+
+    def workflows(self) -> list[dict[str, Any]]:
+        return [{"name": name, "class_name": engine.class_name, "script_name": script,
+                 "instances": engine.store.status_counts()}
+                for name, (script, engine) in sorted(self._workflow_engines().items())]
+
+    def workflow_instances(self, name: str, status: str | None) -> list[dict[str, Any]]:
+        engine = self.workflow_engine(name)
+        return [{"id": row.id, "status": row.status, "created_on": _iso(row.created_ms),
+                 "modified_on": _iso(row.modified_ms), "ended_on": _iso(row.ended_ms)}
+                for row in engine.store.instances(status=status or None, limit=1000)]
+
+    def workflow_instance(self, name: str, instance_id: str) -> dict[str, Any]:
+        engine = self.workflow_engine(name)
+        try:
+            return engine.describe(instance_id)
+        except Exception as exc:  # the engine's own "(instance.not_found) ..." text
+            raise ApiError(404, str(exc), 10201) from None
+
+    def workflow_command(self, name: str, action: str, instance_id: str | None, args: dict[str, Any]) -> Any:
+        from pyflare.bindings.workflows.plugin import apply_command
+
+        engine = self.workflow_engine(name)
+        if instance_id is not None and action != "create":
+            self.workflow_instance(name, instance_id)  # 404 for an unknown instance
+        return apply_command(engine, action, instance_id, args)
 
     # -- Durable Objects -------------------------------------------------------------------------
     def do_namespaces(self) -> list[dict[str, Any]]:

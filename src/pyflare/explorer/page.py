@@ -232,7 +232,7 @@ const views = {
         (info.error ? `<p class="error">${esc(show(info.error))}</p>` : "") +
         (info.output !== undefined && info.output !== null ? `<p>output: <span class="mono">${esc(show(info.output))}</span></p>` : "") +
         table(["step", "type", "attempts", "output / error", "start", "end"], (info.steps || []).map((s) => [esc(s.name), esc(s.type || "step"),
-          String((s.attempts || []).length || ""), esc(show(s.error || s.output || "")), esc(s.start || ""), esc(s.end || "")]), "wf-steps") +
+          String((s.attempts || []).length || ""), esc(show(s.error || s.output || "")), esc(when(s.start)), esc(when(s.end))]), "wf-steps") +
         `<div class="bar">${["pause", "resume", "terminate", "restart"].map((a) => `<button class="wf-action" data-action="${a}">${a}</button>`).join("")}
          <input id="wf-event-type" placeholder="event type"><input id="wf-event-payload" placeholder='payload JSON' value="{}"><button id="wf-send">Send event</button></div></div>`;
     }
