@@ -109,6 +109,14 @@ class PyflareWorker:
         """Re-import the worker's code (stored data is kept); raises WorkerLoadError if it fails."""
         self.runtime.load()
 
+    @property
+    def caches(self) -> Any:
+        """The worker's Cache API (``caches.default``, ``await caches.open(name)``), for tests to inspect."""
+        factory = self.runtime.globals.get("caches")
+        if factory is None:
+            raise LookupError("the Cache API is not set up: start the pyflare first")
+        return factory()
+
     def plugin(self, kind: type) -> Any:
         """The running plugin of a given class (used by binding helpers and the CLI)."""
         for plugin in self.plugins:
@@ -143,6 +151,7 @@ class Pyflare:
         clock: Clock | str | None = None,
         kv_propagation_delay: float | None = None,
         crons: bool | None = None,
+        cache: bool | None = None,
         dev: bool = True,
         access_log: AccessLog | None = None,
         test_scheduled: bool = False,
@@ -180,6 +189,7 @@ class Pyflare:
                 kv_propagation_delay=(settings.kv_propagation_delay if kv_propagation_delay is None
                                       else kv_propagation_delay),
                 crons=settings.crons if crons is None else crons,
+                cache=settings.cache if cache is None else cache,
                 dev=dev,
                 test_scheduled=test_scheduled,
             )
@@ -314,6 +324,11 @@ class Pyflare:
     def reload(self) -> None:
         """Re-import the worker's code (stored data is kept); raises WorkerLoadError if it fails."""
         self.main.reload()
+
+    @property
+    def caches(self) -> Any:
+        """The (first) worker's Cache API, for tests to inspect: ``await mf.caches.default.match(url)``."""
+        return self.main.caches
 
     def plugin(self, kind: type) -> Any:
         """The running plugin of a given class (used by binding helpers and the CLI)."""

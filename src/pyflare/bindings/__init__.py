@@ -31,6 +31,7 @@ class Options:
     crons: bool = True
     dev: bool = False
     test_scheduled: bool = False  # serve /__scheduled (pyflare dev --test-scheduled)
+    cache: bool = True  # the Cache API stores responses (False: Miniflare's no-op cache)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -111,6 +112,8 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
     (_uses("workflows"), "pyflare.bindings.workflows"),
     (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
+    (_uses("services"), "pyflare.bindings.services"),
+    (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
 ]
 
 

@@ -12,6 +12,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
+from pyflare.runtime.incoming import MAX_HEADERS_TOTAL
+from pyflare.runtime.local import local_hostnames
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 
@@ -160,6 +163,9 @@ class DevServer:
             explorer=not self.args.no_explorer,
         )
         await mf.start(load_worker=False)
+        served = mf.asgi_app
+        served.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)
+        served.test_scheduled = bool(getattr(self.args, "test_scheduled", False))
         self.mf = mf
         self.load_worker()
         try:
@@ -266,6 +272,8 @@ class DevServer:
         server = Server(uvicorn.Config(
             self.app, interface="asgi3", proxy_headers=False, lifespan="off", access_log=False, log_level="warning", server_header=False,
             date_header=False, timeout_graceful_shutdown=10,
+            # h11 (used when httptools is missing) would refuse large headers before the app can answer 431
+            h11_max_incomplete_event_size=2 * MAX_HEADERS_TOTAL,
             ws_max_size=MAX_MESSAGE_SIZE,  # Cloudflare's 32 MiB: a bigger message closes with 1009
         ))
         stop = asyncio.Event()
@@ -306,6 +314,17 @@ def write_ready_file(path: Path, url: str) -> None:
     partial.replace(path)
 
 
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on uvloop where it is installed (uvicorn[standard] brings it on Linux and macOS), else
+    on asyncio's default loop. uvicorn picks httptools over h11 by itself when httptools is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
 def run(args: argparse.Namespace) -> int:
     set_verbose(args.verbose)
     server = DevServer(args)  # a bad config fails here, before logging is set up for serving
@@ -323,7 +342,7 @@ def run(args: argparse.Namespace) -> int:
     if ready_file is not None:
         ready_file.unlink(missing_ok=True)  # a file left by an earlier run must not look like "ready"
     try:
-        asyncio.run(server.serve(sock, ip, port))
+        run_event_loop(server.serve(sock, ip, port))
     except KeyboardInterrupt:
         pass
     finally:

@@ -124,6 +124,8 @@ class Service(_Model):
     service: str
     environment: str | None = None
     entrypoint: str | None = None
+    props: dict[str, Any] | None = None
+    remote: bool | None = None
 
 
 class Assets(_Model):
@@ -148,6 +150,7 @@ class PyflareSettings(_Model):
 
     kv_propagation_delay: float = Field(default=0, ge=0)
     crons: bool = True
+    cache: bool = True
 
 
 # Keys that only configure an environment and are never inherited from the top level.

@@ -22,11 +22,12 @@ class KVEntry:
     bindings: list[str] = field(default_factory=list)
 
 
-def _plugin(worker: PyflareWorker, module: str, cls: str) -> Any:
-    for plugin in worker.plugins:
-        if type(plugin).__module__.startswith(module) and type(plugin).__name__ == cls:
-            return plugin
-    return None
+def _plugin(worker: PyflareWorker, kind: type) -> Any:
+    """The worker's plugin of class ``kind``, or None (binding packages are imported only where used)."""
+    try:
+        return worker.plugin(kind)
+    except LookupError:
+        return None
 
 
 def _iso(ms: int | None) -> str | None:
@@ -100,8 +101,10 @@ class Inventory:
         return sorted({c.storage_name for w in self._workers() for c in w.config.worker.d1_databases})
 
     def d1(self, name: str) -> Any:
+        from pyflare.bindings.d1 import D1Plugin
+
         for worker in self._workers():
-            plugin = _plugin(worker, "pyflare.bindings.d1", "D1Plugin")
+            plugin = _plugin(worker, D1Plugin)
             if plugin is None:
                 continue
             for config in worker.config.worker.d1_databases:
@@ -127,8 +130,10 @@ class Inventory:
 
     # -- Queues ----------------------------------------------------------------------------------
     def _queues_plugin(self) -> Any:
+        from pyflare.bindings.queues.plugin import QueuesPlugin
+
         for worker in self._workers():
-            plugin = _plugin(worker, "pyflare.bindings.queues", "QueuesPlugin")
+            plugin = _plugin(worker, QueuesPlugin)
             if plugin is not None:
                 return plugin
         raise ApiError(404, "no worker has queues", 11000)
@@ -194,9 +199,11 @@ class Inventory:
 
     # -- Workflows -------------------------------------------------------------------------------
     def _workflow_engines(self) -> dict[str, tuple[str, Any]]:
+        from pyflare.bindings.workflows import WorkflowsPlugin
+
         engines: dict[str, tuple[str, Any]] = {}
         for worker in self._workers():
-            plugin = _plugin(worker, "pyflare.bindings.workflows", "WorkflowsPlugin")
+            plugin = _plugin(worker, WorkflowsPlugin)
             if plugin is not None:
                 for name, engine in plugin.engines.items():
                     engines.setdefault(name, (worker.name, engine))
