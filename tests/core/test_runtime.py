@@ -225,7 +225,7 @@ async def test_scheduled_runs_the_handler_and_reports_outcome(start_worker):
 
 
 async def test_scheduled_endpoints_run_the_handler(start_worker):
-    mf = await start_worker(CONFIG, test_scheduled=True, files={"src/entry.py": """
+    mf = await start_worker(CONFIG, {"src/entry.py": """
         from workers import WorkerEntrypoint, Response
         SEEN = []
         class Default(WorkerEntrypoint):
@@ -244,11 +244,7 @@ async def test_scheduled_endpoints_run_the_handler(start_worker):
     assert (await mf.dispatch_fetch("/")).text == "0 * * * *,1 * * * *,2 * * * *"
 
 
-async def test_without_test_scheduled_the_scheduled_path_belongs_to_the_worker(start_worker):
-    mf = await start_worker(CONFIG, {"src/entry.py": """
-        from workers import WorkerEntrypoint, Response
-        class Default(WorkerEntrypoint):
-            async def fetch(self, request):
+async def fetch(self, request):
                 return Response("worker saw " + request.url.split("/", 3)[3])
             async def scheduled(self, controller, env, ctx):
                 raise AssertionError("must not run")
