@@ -244,15 +244,6 @@ async def test_scheduled_endpoints_run_the_handler(start_worker):
     assert (await mf.dispatch_fetch("/")).text == "0 * * * *,1 * * * *,2 * * * *"
 
 
-async def fetch(self, request):
-                return Response("worker saw " + request.url.split("/", 3)[3])
-            async def scheduled(self, controller, env, ctx):
-                raise AssertionError("must not run")
-    """})
-    response = await mf.dispatch_fetch("/__scheduled", params={"cron": "1 * * * *"})
-    assert response.text == "worker saw __scheduled?cron=1+%2A+%2A+%2A+%2A"
-
-
 async def test_production_mode_hides_the_traceback(worker_dir):
     path = worker_dir(CONFIG, {"src/entry.py": "def on_fetch(r):\n    raise KeyError('secret-detail')\n"})
     async with Pyflare(path, dev=False) as mf:
