@@ -134,7 +134,9 @@ class Pyflare:
     ``persist_to=None`` gives fresh, isolated, temporary storage (removed on close); a path keeps state
     there. ``dev=True`` (the default) puts the traceback of an uncaught exception in the 500 response;
     ``dev=False`` answers as production does ("Error 1101: Worker threw exception"). ``clock`` is a
-    :class:`Clock`, or ``"manual"`` for one that moves only when advanced. ``environment`` applies to every
+    :class:`Clock`, or ``"manual"`` for one that moves only when advanced. ``synchronous="full"`` makes every
+    committed write survive an OS crash or power loss too (default: the config's ``[pyflare] synchronous``,
+    else ``"normal"``; see docs/durability.md). ``environment`` applies to every
     config; ``vars`` to the first worker only. All workers share the storage root, the clock and the
     background work; each has its own env, vars, bindings and code. ``test_scheduled=True`` makes
     ``/__scheduled?cron=...`` run the scheduled handler (``pyflare dev --test-scheduled``); otherwise that
@@ -156,6 +158,7 @@ class Pyflare:
         access_log: AccessLog | None = None,
         test_scheduled: bool = False,
         explorer: bool = True,
+        synchronous: str | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -172,7 +175,10 @@ class Pyflare:
             self.clock = clock
         else:
             self.clock = Clock(manual=(clock == "manual"))
-        self.storage = Storage(persist_to)
+        if synchronous is None:  # one storage for all workers: FULL if any of them asks for it
+            wanted = {resolved.worker.pyflare.synchronous for resolved in configs}
+            synchronous = "full" if "full" in wanted else "normal"
+        self.storage = Storage(persist_to, synchronous=synchronous)
         self.background = Background()
         # Every durable object of every worker: one live instance per address, storage files, alarms.
         self.objects = ObjectLayer(self.storage, self.clock, self.background.spawn)

@@ -209,7 +209,7 @@ def run_execute(args: argparse.Namespace) -> int:
         if not statements:
             return _error("No SQL statements detected.")
         try:
-            results = store.transaction([(s, ()) for s in statements])
+            results = store.call_blocking(store.transaction, [(s, ()) for s in statements])
         except D1Error as exc:
             if args.json:
                 print(json.dumps({"error": {"text": str(exc)}}, indent=2))
