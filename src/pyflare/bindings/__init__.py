@@ -114,6 +114,8 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
     (_uses("services"), "pyflare.bindings.services"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
+    (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
+     "pyflare.bindings.ratelimit"),
 ]
 
 
