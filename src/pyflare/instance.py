@@ -54,6 +54,7 @@ class PyflareWorker:
         self.plugins: list[Plugin] = []
         self.asgi_app = WorkerApp(self.runtime, dev=options.dev, access_log=access_log,
                                   lifespan=(owner.start, owner.close))
+        self.asgi_app.test_scheduled = options.test_scheduled
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -140,7 +141,9 @@ class Pyflare:
     committed write survive an OS crash or power loss too (default: the config's ``[pyflare] synchronous``,
     else ``"normal"``; see docs/durability.md). ``environment`` applies to every
     config; ``vars`` to the first worker only. All workers share the storage root, the clock and the
-    background work; each has its own env, vars, bindings and code.
+    background work; each has its own env, vars, bindings and code. ``test_scheduled=True`` makes
+    ``/__scheduled?cron=...`` run the scheduled handler (``pyflare dev --test-scheduled``); otherwise that
+    path reaches the worker.
     """
 
     def __init__(
@@ -157,6 +160,7 @@ class Pyflare:
         network: bool = True,
         dev: bool = True,
         access_log: AccessLog | None = None,
+        test_scheduled: bool = False,
         explorer: bool = True,
         synchronous: str | None = None,
     ) -> None:
@@ -199,6 +203,7 @@ class Pyflare:
                 crons=settings.crons if crons is None else crons,
                 cache=settings.cache if cache is None else cache,
                 dev=dev,
+                test_scheduled=test_scheduled,
             )
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
             self.workers[resolved.name].runtime.globals["outbound"] = self.outbound

@@ -30,6 +30,7 @@ class Options:
     kv_propagation_delay: float = 0.0
     crons: bool = True
     dev: bool = False
+    test_scheduled: bool = False  # serve /__scheduled (pyflare dev --test-scheduled)
     cache: bool = True  # the Cache API stores responses (False: Miniflare's no-op cache)
     extra: dict[str, Any] = field(default_factory=dict)
 
