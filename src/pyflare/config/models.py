@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -150,6 +150,9 @@ class PyflareSettings(_Model):
 
     kv_propagation_delay: float = Field(default=0, ge=0)
     crons: bool = True
+    # SQLite's synchronous mode for every state file: "normal" survives kill -9, "full" also an OS crash
+    # or power loss (docs/durability.md).
+    synchronous: Literal["normal", "full"] = "normal"
     cache: bool = True
 
 

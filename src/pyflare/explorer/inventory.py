@@ -30,6 +30,15 @@ def _plugin(worker: PyflareWorker, kind: type) -> Any:
         return None
 
 
+# Cloudflare's API names for binding kinds (the "type" of a Worker's bindings), by config key.
+API_TYPES = {
+    "kv_namespaces": "kv_namespace", "r2_buckets": "r2_bucket", "d1_databases": "d1", "queues.producers": "queue",
+    "durable_objects.bindings": "durable_object_namespace", "workflows": "workflow", "services": "service",
+    "ratelimits": "ratelimit", "analytics_engine_datasets": "analytics_engine", "browser": "browser",
+    "vectorize": "vectorize", "hyperdrive": "hyperdrive", "assets": "assets", "send_email": "send_email",
+}
+
+
 def _iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat() if ms else None
 
@@ -43,25 +52,19 @@ class Inventory:
 
     # -- workers ---------------------------------------------------------------------------------
     def workers(self) -> list[dict[str, Any]]:
+        """Each worker with every binding its config declares (described generically, as the banner does),
+        whether pyflare emulates it, its queue consumers and crons."""
+        from pyflare.config.bindings import describe_bindings
+
         result = []
         for worker in self._workers():
             config = worker.config.worker
-            bindings: list[dict[str, Any]] = []
-            bindings += [{"name": c.binding, "type": "kv_namespace", "id": c.storage_name} for c in config.kv_namespaces]
-            bindings += [{"name": c.binding, "type": "r2_bucket", "bucket_name": c.storage_name}
-                         for c in config.r2_buckets]
-            bindings += [{"name": c.binding, "type": "d1", "database_name": c.storage_name}
-                         for c in config.d1_databases]
-            bindings += [{"name": p.binding, "type": "queue", "queue_name": p.queue} for p in config.queues.producers]
-            bindings += [{"name": b.name, "type": "durable_object_namespace", "class_name": b.class_name,
-                          "script_name": b.script_name or worker.name} for b in config.durable_objects.bindings]
-            for flow in getattr(config, "workflows", None) or []:
-                bindings.append({"name": getattr(flow, "binding", ""), "type": "workflow",
-                                 "workflow_name": getattr(flow, "name", ""),
-                                 "class_name": getattr(flow, "class_name", "")})
-            consumers = [c.queue for c in config.queues.consumers]
+            bindings = [{"name": d.name, "type": API_TYPES.get(d.key, d.key.rsplit(".", 1)[-1]), "kind": d.kind,
+                         "resource": d.resource, "emulated": d.name in worker.env}
+                        for d in describe_bindings(config)]
             result.append({"name": worker.name, "main": str(worker.config.main_path), "bindings": bindings,
-                           "queue_consumers": consumers, "crons": list(config.triggers.crons)})
+                           "queue_consumers": [c.queue for c in config.queues.consumers],
+                           "crons": list(config.triggers.crons)})
         return result
 
     # -- KV --------------------------------------------------------------------------------------
