@@ -15,6 +15,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import itertools
+import os
 import sys
 import types
 from pathlib import Path
@@ -86,10 +87,26 @@ class WorkerModules:
             del sys.modules[key]
 
 
+# Compiled code of worker modules by (file, mtime, size): every load of the same unchanged file (each test's
+# fresh worker, say) reuses it instead of compiling again when no bytecode cache is written.
+_compiled: dict[tuple[str, int, int], types.CodeType] = {}
+
+
 class _Loader(importlib.machinery.SourceFileLoader):
     def __init__(self, fullname: str, path: str, owner: WorkerModules) -> None:
         super().__init__(fullname, path)
         self.owner = owner
+
+    def get_code(self, fullname: str) -> types.CodeType | None:
+        path = self.get_filename(fullname)
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        code = _compiled.get(key)
+        if code is None:
+            code = super().get_code(fullname)
+            if code is not None:
+                _compiled[key] = code
+        return code
 
     def exec_module(self, module: types.ModuleType) -> None:
         # Frames take their builtins from the module's globals, so this one dict routes every import

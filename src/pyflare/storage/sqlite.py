@@ -19,13 +19,21 @@ from typing import Any
 class Database:
     """One SQLite file with one connection, explicit transactions and a small query API."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, durable: bool = True) -> None:
         self.path = Path(path)
         self.connection = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, cached_statements=256
         )
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=NORMAL")
+        if durable:
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            self.connection.execute("PRAGMA synchronous=NORMAL")
+        else:
+            # Temporary storage (one process, one connection, deleted on close, nothing to survive): holding
+            # the file lock and keeping the journal in memory halves the cost of creating the database and
+            # of every read and write (no lock and change-counter checks per statement, no WAL files).
+            self.connection.execute("PRAGMA locking_mode=EXCLUSIVE")
+            self.connection.execute("PRAGMA journal_mode=MEMORY")
+            self.connection.execute("PRAGMA synchronous=OFF")
         self.connection.execute("PRAGMA busy_timeout=5000")
         self._lock = threading.RLock()
         self._depth = 0
