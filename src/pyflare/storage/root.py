@@ -44,7 +44,8 @@ def _memory_folder() -> str | None:
 class Storage:
     """Where one pyflare instance keeps its state."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, *, synchronous: str = "NORMAL") -> None:
+        self.synchronous = synchronous
         if root is None:
             self.root = Path(tempfile.mkdtemp(prefix="pyflare-", dir=_memory_folder()))
             self.persistent = False
@@ -69,7 +70,7 @@ class Storage:
         db = self._databases.get(path)
         if db is None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = self._databases[path] = Database(path, durable=self.persistent)
+            db = self._databases[path] = Database(path, synchronous=self.synchronous, durable=self.persistent)
         return db
 
     def database_path(

@@ -1,8 +1,9 @@
 """A small stand-in for Pyodide's ``js`` module, for workers that import a few JavaScript globals.
 
 Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date``,
-``Response``/``Request``/``Headers`` (pyflare's Python classes) and ``WebSocketPair``/``WebSocket``
-(pyflare.websockets). Anything else raises ImportError naming it.
+``caches`` (the Cache API), ``Response``/``Request``/``Headers`` (pyflare's Python classes, with Pyodide's
+``.new(...)`` constructors), ``fetch``, ``Uint8Array``/``ArrayBuffer``, ``ReadableStream``, ``HTMLRewriter`` and
+``WebSocketPair``/``WebSocket`` (pyflare.websockets). Anything else raises ImportError naming it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,19 @@ import logging
 from typing import Any
 
 from pyflare.websockets.hibernation import WebSocketRequestResponsePair
-from pyflare.websockets.socket import ArrayBuffer, WebSocket, WebSocketPair
-from pyflare.workers._headers import Headers
-from pyflare.workers._jsdict import JsDict, to_jsdict
-from pyflare.workers._request import Request
-from pyflare.workers._response import Response
+from pyflare.websockets.socket import WebSocket, WebSocketPair
+from pyflare.workers._htmlrewriter import HTMLRewriter
+from pyflare.workers._jsapi import (
+    ArrayBuffer,
+    Headers,
+    Object,
+    ReadableStream,
+    Request,
+    Response,
+    Uint8Array,
+    fetch,
+)
+from pyflare.workers._jsdict import to_jsdict
 
 _log = logging.getLogger("pyflare.worker")
 
@@ -64,16 +73,6 @@ class JSON:
         return to_jsdict(json.loads(text))
 
 
-class Object:
-    @staticmethod
-    def fromEntries(entries: Any) -> JsDict:  # noqa: N802
-        return JsDict(dict(entries.items() if hasattr(entries, "items") else entries))
-
-    @staticmethod
-    def new() -> JsDict:
-        return JsDict()
-
-
 class Date:
     @staticmethod
     def now() -> int:
@@ -87,5 +86,29 @@ class Date:
         return int(time.time() * 1000)
 
 
-__all__ = ["JSON", "ArrayBuffer", "Date", "Headers", "Object", "Request", "Response", "WebSocket", "WebSocketPair",
-           "WebSocketRequestResponsePair", "console"]
+class _CacheStorage:
+    """``caches``: the Cache API (pyflare.bindings.cache) of the worker whose code is running."""
+
+    def _target(self) -> Any:
+        from pyflare.workers._context import current_worker
+
+        worker = current_worker.get()
+        factory = worker.globals.get("caches") if worker is not None else None
+        if factory is None:
+            raise RuntimeError("caches is only available inside a worker loaded by pyflare")
+        return factory()
+
+    @property
+    def default(self) -> Any:
+        return self._target().default
+
+    async def open(self, name: str) -> Any:
+        return await self._target().open(name)
+
+
+caches = _CacheStorage()
+
+__all__ = [
+    "JSON", "ArrayBuffer", "Date", "HTMLRewriter", "Headers", "Object", "ReadableStream", "Request", "Response",
+    "Uint8Array", "WebSocket", "WebSocketPair", "WebSocketRequestResponsePair", "caches", "console", "fetch",
+]
