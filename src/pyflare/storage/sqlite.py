@@ -67,14 +67,13 @@ class Database:
         self.connection.execute("PRAGMA busy_timeout=0")
         if durable:
             self.blocking(self.connection.execute, "PRAGMA journal_mode=WAL")
-            self.connection.execute(f"PRAGMA synchronous={synchronous}")
         else:
-            # Temporary storage (one process, one connection, deleted on close, nothing to survive): holding
-            # the file lock and keeping the journal in memory halves the cost of creating the database and
-            # of every read and write (no lock and change-counter checks per statement, no WAL files).
+            # Temporary storage (one process, one connection, deleted on close): holding the file lock and
+            # keeping the journal in memory halves the cost of creating the database and of every read and
+            # write (no lock and change-counter checks per statement, no WAL files).
             self.connection.execute("PRAGMA locking_mode=EXCLUSIVE")
             self.connection.execute("PRAGMA journal_mode=MEMORY")
-            self.connection.execute("PRAGMA synchronous=OFF")
+        self.connection.execute(f"PRAGMA synchronous={synchronous}")
         self._lock = threading.RLock()
         self._depth = 0
 
