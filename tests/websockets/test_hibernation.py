@@ -164,3 +164,21 @@ async def test_duplicate_tags_are_ignored_and_settings_read_back(rooms):
         return result + (ctx.getWebSocketAutoResponse(), ctx.getHibernatableWebSocketEventTimeout())
 
     assert await run_in_durable_object(lobby(rooms), check) == (["a", "b"], "p", "q", 5000, 1, 0, None, None)
+
+
+async def test_the_socket_stub_fetch_returns_can_be_accepted_by_the_caller(rooms):
+    import asyncio
+
+    response = await lobby(rooms).fetch("http://do/?name=caller", headers={"Upgrade": "websocket"})
+    assert response.status == 101
+    ws = response.web_socket
+    received: asyncio.Queue = asyncio.Queue()
+    ws.addEventListener("message", lambda event: received.put_nowait(event.data))
+    ws.accept()
+    assert await asyncio.wait_for(received.get(), 5) == "welcome caller"
+    ws.send("who")
+    assert json.loads(await asyncio.wait_for(received.get(), 5)) == ["caller"]
+    closed: asyncio.Future = asyncio.get_running_loop().create_future()
+    ws.addEventListener("close", lambda event: closed.set_result((event.code, event.reason)))
+    ws.close(1000, "done")
+    assert await asyncio.wait_for(closed, 5) == (1000, "done")  # webSocketClose answered with ws.close()
