@@ -107,7 +107,17 @@ class ExplorerApi:
             ("/queues/{queue}/messages/{message}", self.queue_message, ["DELETE"]),
             ("/queues/{queue}/messages/{message}/redrive", self.queue_redrive, ["POST"]),
         ]
-        table += self.inv.extra_routes()
+        table += [
+            ("/workers/durable_objects/namespaces", self.do_namespaces, ["GET"]),
+            ("/workers/durable_objects/namespaces/{ns}/objects", self.do_objects, ["GET"]),
+            ("/workers/durable_objects/namespaces/{ns}/objects/{id}", self.do_object, ["GET"]),
+            ("/workers/durable_objects/namespaces/{ns}/query", self.do_query, ["POST"]),
+            ("/workflows", self.workflows, ["GET"]),
+            ("/workflows/{name}/instances", self.workflow_instances, ["GET", "POST"]),
+            ("/workflows/{name}/instances/{id}", self.workflow_instance, ["GET"]),
+            ("/workflows/{name}/instances/{id}/status", self.workflow_status, ["PATCH"]),
+            ("/workflows/{name}/instances/{id}/events/{type}", self.workflow_event, ["POST"]),
+        ]
         return [Route(path, _handled(handler), methods=methods) for path, handler, methods in table]
 
     # -- overview --------------------------------------------------------------------------------
@@ -243,6 +253,64 @@ class ExplorerApi:
         results = await self._d1_run(request)
         return envelope([{"results": {"columns": r.columns, "rows": r.rows}, "success": True, "meta": r.meta}
                          for r in results])
+
+    # -- Workflows -------------------------------------------------------------------------------
+    async def workflows(self, request: Request) -> Response:
+        return envelope(self.inv.workflows())
+
+    async def workflow_instances(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if request.method == "POST":
+            body = await _json_body(request)
+            instance_id = body.get("instance_id")
+            if instance_id is not None and not isinstance(instance_id, str):
+                raise ApiError(400, "instance_id must be a string")
+            created = self.inv.workflow_command(name, "create", instance_id, {"params": body.get("params")})
+            return envelope({"id": created, "status": "queued"}, status=201)
+        instances = self.inv.workflow_instances(name, request.query_params.get("status"))
+        return envelope(instances, {"count": len(instances), "page": 1, "per_page": len(instances)})
+
+    async def workflow_instance(self, request: Request) -> Response:
+        return envelope(self.inv.workflow_instance(request.path_params["name"], request.path_params["id"]))
+
+    async def workflow_status(self, request: Request) -> Response:
+        action = (await _json_body(request)).get("status")
+        if action not in ("pause", "resume", "terminate", "restart"):
+            raise ApiError(400, "status must be one of pause, resume, terminate, restart")
+        name, instance_id = request.path_params["name"], request.path_params["id"]
+        self.inv.workflow_command(name, action, instance_id, {})
+        return envelope({"status": self.inv.workflow_instance(name, instance_id)["status"]})
+
+    async def workflow_event(self, request: Request) -> Response:
+        raw = await request.body()
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            raise ApiError(400, "The event payload is not valid JSON") from None
+        self.inv.workflow_command(request.path_params["name"], "send_event", request.path_params["id"],
+                                  {"type": request.path_params["type"], "payload": payload})
+        return envelope(None)
+
+    # -- Durable Objects -------------------------------------------------------------------------
+    async def do_namespaces(self, request: Request) -> Response:
+        return envelope(self.inv.do_namespaces())
+
+    async def do_objects(self, request: Request) -> Response:
+        objects = self.inv.do_objects(request.path_params["ns"])
+        return envelope(objects, {"count": len(objects), "cursor": ""})
+
+    async def do_object(self, request: Request) -> Response:
+        limit = _int_param(request, "limit", 1000, 10000)
+        return envelope(self.inv.do_object(request.path_params["ns"], request.path_params["id"], limit))
+
+    async def do_query(self, request: Request) -> Response:
+        body = await _json_body(request)
+        sql, params, object_id = body.get("sql"), body.get("params") or [], body.get("objectId")
+        if not isinstance(object_id, str) or not isinstance(sql, str) or not sql.strip():
+            raise ApiError(400, "objectId and sql must be non-empty strings")
+        if not isinstance(params, list):
+            raise ApiError(400, "params must be a list")
+        return envelope(self.inv.do_query(request.path_params["ns"], object_id, sql, params))
 
     # -- Queues ----------------------------------------------------------------------------------
     async def queues(self, request: Request) -> Response:

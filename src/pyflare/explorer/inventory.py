@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pyflare.explorer.errors import ApiError
@@ -26,6 +27,10 @@ def _plugin(worker: PyflareWorker, module: str, cls: str) -> Any:
         if type(plugin).__module__.startswith(module) and type(plugin).__name__ == cls:
             return plugin
     return None
+
+
+def _iso(ms: int | None) -> str | None:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat() if ms else None
 
 
 class Inventory:
@@ -187,7 +192,106 @@ class Inventory:
         plugin.notify(destination)
         return destination
 
-    # -- hooks for Durable Objects and Workflows -------------------------------------------------
-    def extra_routes(self) -> list[tuple[str, Any, list[str]]]:
-        return []
+    # -- Workflows -------------------------------------------------------------------------------
+    def _workflow_engines(self) -> dict[str, tuple[str, Any]]:
+        engines: dict[str, tuple[str, Any]] = {}
+        for worker in self._workers():
+            plugin = _plugin(worker, "pyflare.bindings.workflows", "WorkflowsPlugin")
+            if plugin is not None:
+                for name, engine in plugin.engines.items():
+                    engines.setdefault(name, (worker.name, engine))
+        return engines
+
+    def workflow_engine(self, name: str) -> Any:
+        found = self._workflow_engines().get(name)
+        if found is None:
+            raise ApiError(404, f"workflow {name!r} not found", 10200)
+        return found[1]
+
+    def workflows(self) -> list[dict[str, Any]]:
+        return [{"name": name, "class_name": engine.class_name, "script_name": script,
+                 "instances": engine.store.status_counts()}
+                for name, (script, engine) in sorted(self._workflow_engines().items())]
+
+    def workflow_instances(self, name: str, status: str | None) -> list[dict[str, Any]]:
+        engine = self.workflow_engine(name)
+        return [{"id": row.id, "status": row.status, "created_on": _iso(row.created_ms),
+                 "modified_on": _iso(row.modified_ms), "ended_on": _iso(row.ended_ms)}
+                for row in engine.store.instances(status=status or None, limit=1000)]
+
+    def workflow_instance(self, name: str, instance_id: str) -> dict[str, Any]:
+        engine = self.workflow_engine(name)
+        try:
+            return engine.describe(instance_id)
+        except Exception as exc:  # the engine's own "(instance.not_found) ..." text
+            raise ApiError(404, str(exc), 10201) from None
+
+    def workflow_command(self, name: str, action: str, instance_id: str | None, args: dict[str, Any]) -> Any:
+        from pyflare.bindings.workflows.plugin import apply_command
+
+        engine = self.workflow_engine(name)
+        if instance_id is not None and action != "create":
+            self.workflow_instance(name, instance_id)  # 404 for an unknown instance
+        return apply_command(engine, action, instance_id, args)
+
+    # -- Durable Objects -------------------------------------------------------------------------
+    def do_namespaces(self) -> list[dict[str, Any]]:
+        """One namespace per (worker that defines the class, class), as ``"<worker>-<Class>"``."""
+        found: dict[str, dict[str, Any]] = {}
+        for worker in self._workers():
+            sqlite_classes = {name for migration in worker.config.worker.migrations
+                              for name in migration.new_sqlite_classes}
+            for binding in worker.config.worker.durable_objects.bindings:
+                script = binding.script_name or worker.name
+                namespace_id = f"{script}-{binding.class_name}"
+                entry = found.setdefault(namespace_id, {
+                    "id": namespace_id, "name": binding.class_name, "script": script, "class": binding.class_name,
+                    "use_sqlite": binding.class_name in sqlite_classes if script == worker.name else None,
+                    "bindings": []})
+                entry["bindings"].append(f"{worker.name}.{binding.name}")
+        return sorted(found.values(), key=lambda n: n["id"])
+
+    def _do_namespace(self, namespace_id: str) -> dict[str, Any]:
+        for namespace in self.do_namespaces():
+            if namespace["id"] == namespace_id:
+                return namespace
+        raise ApiError(404, f"Durable Object namespace {namespace_id!r} not found", 10097)
+
+    def do_objects(self, namespace_id: str) -> list[dict[str, Any]]:
+        namespace = self._do_namespace(namespace_id)
+        layer = self.pyflare.objects
+        result = []
+        for object_id in layer.ids(namespace["script"], namespace["class"]):
+            address = self._address(namespace, object_id)
+            result.append({"id": object_id, "hasStoredData": True, "alarm": layer.get_alarm(address),
+                           "live": layer.live(address) is not None})
+        return result
+
+    def _address(self, namespace: dict[str, Any], object_id: str) -> Any:
+        from pyflare.objects import ObjectAddress
+
+        if object_id not in self.pyflare.objects.ids(namespace["script"], namespace["class"]):
+            raise ApiError(404, f"object {object_id!r} has no stored data", 10097)
+        return ObjectAddress(namespace["script"], namespace["class"], object_id)
+
+    def do_object(self, namespace_id: str, object_id: str, limit: int) -> dict[str, Any]:
+        namespace = self._do_namespace(namespace_id)
+        address = self._address(namespace, object_id)
+        store = self.pyflare.objects.storage(address)
+        return {"id": object_id, "alarm": self.pyflare.objects.get_alarm(address), "size": store.size(),
+                "keys": [{"key": key, "value": value} for key, value in store.list(limit=limit)],
+                "tables": store.user_tables()}
+
+    def do_query(self, namespace_id: str, object_id: str, sql: str, params: list[Any]) -> dict[str, Any]:
+        import sqlite3
+
+        namespace = self._do_namespace(namespace_id)
+        store = self.pyflare.objects.storage(self._address(namespace, object_id))
+        try:
+            cursor = store.db.execute(sql, params)
+            rows = [list(row) for row in cursor.fetchall()]
+        except (sqlite3.Error, ValueError) as exc:
+            raise ApiError(400, f"SQL error: {exc}", 7500) from None
+        columns = [column[0] for column in cursor.description or ()]
+        return {"columns": columns, "rows": rows, "rows_written": max(cursor.rowcount, 0) if not columns else 0}
 

@@ -1,1 +1,282 @@
-PAGE = "<!doctype html><title>pyflare explorer</title>"
+"""The explorer's page: one HTML document with its style and script inline (no build step, nothing loaded
+from the internet), talking to the JSON API beside it. Views are chosen by the URL's hash
+(``#kv``, ``#r2``, ``#d1``, ``#queues``, ``#do``, ``#workflows``, ``#activity``)."""
+
+PAGE = r"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pyflare explorer</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+:root { --fg:#1d1d1f; --muted:#6e6e73; --line:#e3e3e8; --accent:#f38020; --bg:#fafafa; }
+* { box-sizing: border-box; }
+body { margin:0; font:14px/1.45 system-ui, sans-serif; color:var(--fg); background:var(--bg); display:flex; min-height:100vh; }
+nav { width:190px; background:#fff; border-right:1px solid var(--line); padding:14px 0; flex-shrink:0; }
+nav h1 { font-size:15px; margin:0 16px 14px; } nav h1 span { color:var(--accent); }
+nav a { display:block; padding:7px 16px; color:var(--fg); text-decoration:none; }
+nav a.active { background:#fff4ea; border-left:3px solid var(--accent); padding-left:13px; font-weight:600; }
+main { flex:1; padding:18px 26px; overflow:auto; }
+h2 { margin:0 0 12px; font-size:18px; } h3 { font-size:15px; margin:18px 0 8px; }
+table { border-collapse:collapse; width:100%; background:#fff; border:1px solid var(--line); margin-bottom:14px; }
+th, td { text-align:left; padding:6px 9px; border-bottom:1px solid var(--line); vertical-align:top; }
+th { background:#f4f4f6; font-weight:600; font-size:12px; color:var(--muted); }
+td.mono, .mono { font-family: ui-monospace, monospace; font-size:12px; white-space:pre-wrap; word-break:break-all; }
+button, select, input, textarea { font:inherit; }
+button { border:1px solid var(--line); background:#fff; border-radius:5px; padding:4px 10px; cursor:pointer; }
+button.primary { background:var(--accent); color:#fff; border-color:var(--accent); }
+button.danger { color:#b00020; }
+input, textarea, select { border:1px solid var(--line); border-radius:5px; padding:5px 7px; background:#fff; }
+textarea { width:100%; min-height:80px; font-family:ui-monospace, monospace; font-size:12px; }
+.bar { display:flex; gap:8px; align-items:center; margin-bottom:12px; flex-wrap:wrap; }
+.muted { color:var(--muted); } .error { color:#b00020; white-space:pre-wrap; }
+.chip { display:inline-block; padding:1px 7px; border-radius:10px; background:#eef; font-size:12px; margin-right:4px; }
+.status-2 { color:#137333; } .status-4 { color:#b26a00; } .status-5 { color:#b00020; }
+.card { background:#fff; border:1px solid var(--line); border-radius:6px; padding:12px 14px; margin-bottom:12px; }
+</style></head>
+<body>
+<nav>
+  <h1><span>&#9650;</span> pyflare explorer</h1>
+  <a href="#workers" data-view="workers">Workers</a>
+  <a href="#kv" data-view="kv">KV</a>
+  <a href="#r2" data-view="r2">R2</a>
+  <a href="#d1" data-view="d1">D1</a>
+  <a href="#queues" data-view="queues">Queues</a>
+  <a href="#do" data-view="do">Durable Objects</a>
+  <a href="#workflows" data-view="workflows">Workflows</a>
+  <a href="#activity" data-view="activity">Requests &amp; logs</a>
+</nav>
+<main id="main"></main>
+<script>
+"use strict";
+const API = location.pathname.replace(/\/$/, "") + "/api";
+const main = document.getElementById("main");
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
+const show = (v) => typeof v === "string" ? v : JSON.stringify(v, null, 1);
+const when = (ms) => ms ? new Date(ms).toISOString().replace("T", " ").replace(".000Z", "Z") : "";
+let poller = null;
+
+async function call(path, options = {}) {
+  const response = await fetch(API + path, options);
+  const type = response.headers.get("content-type") || "";
+  if (!type.includes("json")) { if (!response.ok) throw new Error(response.status + " " + await response.text()); return response; }
+  const body = await response.json();
+  if (!body.success) throw new Error(body.errors.map((e) => e.message).join("; "));
+  return body;
+}
+const post = (path, data, method = "POST") => call(path, {method, headers: {"content-type": "application/json"}, body: JSON.stringify(data)});
+
+function render(html) { main.innerHTML = html; }
+function fail(error) { main.insertAdjacentHTML("beforeend", `<p class="error" id="error">${esc(error.message || error)}</p>`); }
+function table(columns, rows, id) {
+  return `<table ${id ? `id="${id}"` : ""}><thead><tr>${columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody>` +
+    (rows.length ? rows.map((r) => `<tr>${r.map((cell) => `<td class="mono">${cell}</td>`).join("")}</tr>`).join("")
+                 : `<tr><td colspan="${columns.length}" class="muted">nothing here</td></tr>`) + "</tbody></table>";
+}
+function on(selector, event, handler) { main.querySelectorAll(selector).forEach((el) => el.addEventListener(event, (e) => handler(el, e))); }
+
+const views = {
+  async workers() {
+    const {result} = await call("/local/workers");
+    render(`<h2>Workers</h2>` + result.map((w) => `<div class="card"><h3>${esc(w.name)}</h3><div class="muted mono">${esc(w.main)}</div>` +
+      table(["binding", "type", "resource"], w.bindings.map((b) => [esc(b.name), esc(b.type),
+        esc(b.id || b.bucket_name || b.database_name || b.queue_name || b.class_name || b.workflow_name || "")])) +
+      (w.queue_consumers.length ? `<div>consumes: ${w.queue_consumers.map((q) => `<span class="chip">${esc(q)}</span>`).join("")}</div>` : "") +
+      (w.crons.length ? `<div>crons: ${w.crons.map((c) => `<span class="chip">${esc(c)}</span>`).join("")}</div>` : "") + `</div>`).join(""));
+  },
+
+  async kv(ns) {
+    const {result: spaces} = await call("/storage/kv/namespaces");
+    ns = ns || (spaces[0] && spaces[0].id);
+    let html = `<h2>KV</h2><div class="bar"><select id="kv-ns">${spaces.map((s) => `<option ${s.id === ns ? "selected" : ""}>${esc(s.id)}</option>`).join("")}</select>`;
+    if (!ns) return render(html + `</div><p class="muted">No KV namespaces in the config.</p>`);
+    const prefix = sessionStorage.getItem("kv-prefix") || "";
+    html += `<input id="kv-prefix" placeholder="prefix" value="${esc(prefix)}"><button id="kv-filter">List</button></div>`;
+    const {result: keys} = await call(`/storage/kv/namespaces/${encodeURIComponent(ns)}/keys?prefix=${encodeURIComponent(prefix)}`);
+    const rows = [];
+    for (const k of keys) {
+      const value = await (await call(`/storage/kv/namespaces/${encodeURIComponent(ns)}/values/${encodeURIComponent(k.name)}`)).text();
+      rows.push([esc(k.name), esc(value), esc(k.metadata === undefined ? "" : show(k.metadata)), esc(k.expiration ? when(k.expiration * 1000) : ""),
+        `<button class="kv-edit" data-key="${esc(k.name)}">Edit</button> <button class="danger kv-delete" data-key="${esc(k.name)}">Delete</button>`]);
+    }
+    html += table(["key", "value", "metadata", "expires", ""], rows, "kv-keys");
+    html += `<div class="card"><h3>Put a key</h3><div class="bar"><input id="kv-key" placeholder="key"><input id="kv-ttl" placeholder="TTL seconds (optional)" size="18"></div>
+      <textarea id="kv-value" placeholder="value"></textarea><div class="bar"><input id="kv-meta" placeholder='metadata JSON (optional)' size="40"><button class="primary" id="kv-put">Save</button></div></div>`;
+    render(html);
+    const base = `/storage/kv/namespaces/${encodeURIComponent(ns)}`;
+    document.getElementById("kv-ns").onchange = (e) => views.kv(e.target.value).catch(fail);
+    document.getElementById("kv-filter").onclick = () => { sessionStorage.setItem("kv-prefix", document.getElementById("kv-prefix").value); views.kv(ns).catch(fail); };
+    on(".kv-delete", "click", async (el) => { await call(`${base}/values/${encodeURIComponent(el.dataset.key)}`, {method: "DELETE"}); views.kv(ns).catch(fail); });
+    on(".kv-edit", "click", async (el) => {
+      document.getElementById("kv-key").value = el.dataset.key;
+      document.getElementById("kv-value").value = await (await call(`${base}/values/${encodeURIComponent(el.dataset.key)}`)).text();
+    });
+    document.getElementById("kv-put").onclick = async () => {
+      const key = document.getElementById("kv-key").value, ttl = document.getElementById("kv-ttl").value, meta = document.getElementById("kv-meta").value;
+      const query = new URLSearchParams(); if (ttl) query.set("expiration_ttl", ttl); if (meta) query.set("metadata", meta);
+      try { await call(`${base}/values/${encodeURIComponent(key)}?${query}`, {method: "PUT", body: document.getElementById("kv-value").value}); views.kv(ns).catch(fail); }
+      catch (error) { fail(error); }
+    };
+  },
+
+  async r2(bucket, prefix = "") {
+    const {result} = await call("/r2/buckets");
+    bucket = bucket || (result.buckets[0] && result.buckets[0].name);
+    let html = `<h2>R2</h2><div class="bar"><select id="r2-bucket">${result.buckets.map((b) => `<option ${b.name === bucket ? "selected" : ""}>${esc(b.name)}</option>`).join("")}</select>`;
+    if (!bucket) return render(html + `</div><p class="muted">No R2 buckets in the config.</p>`);
+    html += `<span class="mono" id="r2-prefix">/${esc(prefix)}</span>${prefix ? ` <button id="r2-up">Up</button>` : ""}</div>`;
+    const base = `/r2/buckets/${encodeURIComponent(bucket)}/objects`;
+    const listed = await call(`${base}?delimiter=/&prefix=${encodeURIComponent(prefix)}`);
+    const rows = listed.result_info.delimited.map((p) => [`<a href="#" class="r2-folder" data-prefix="${esc(p)}">${esc(p)}</a>`, "", "", "", ""]);
+    for (const o of listed.result) rows.push([esc(o.key), String(o.size), esc(o.http_metadata.contentType || ""), esc(o.last_modified),
+      `<a href="${API}${base}/${o.key.split("/").map(encodeURIComponent).join("/")}" download>Download</a> <button class="danger r2-delete" data-key="${esc(o.key)}">Delete</button>`]);
+    html += table(["key", "size", "type", "uploaded", ""], rows, "r2-objects");
+    html += `<div class="card"><h3>Upload</h3><div class="bar"><input type="file" id="r2-file"><input id="r2-key" placeholder="key (default: prefix + file name)" size="40"><button class="primary" id="r2-upload">Upload</button></div></div>`;
+    render(html);
+    document.getElementById("r2-bucket").onchange = (e) => views.r2(e.target.value).catch(fail);
+    const up = document.getElementById("r2-up");
+    if (up) up.onclick = () => views.r2(bucket, prefix.replace(/[^/]*\/$/, "")).catch(fail);
+    on(".r2-folder", "click", (el, e) => { e.preventDefault(); views.r2(bucket, el.dataset.prefix).catch(fail); });
+    on(".r2-delete", "click", async (el) => { await call(`${base}/${el.dataset.key.split("/").map(encodeURIComponent).join("/")}`, {method: "DELETE"}); views.r2(bucket, prefix).catch(fail); });
+    document.getElementById("r2-upload").onclick = async () => {
+      const file = document.getElementById("r2-file").files[0];
+      if (!file) return fail("choose a file first");
+      const key = document.getElementById("r2-key").value || prefix + file.name;
+      try { await call(`${base}/${key.split("/").map(encodeURIComponent).join("/")}`, {method: "PUT", body: file, headers: {"content-type": file.type || "application/octet-stream"}}); views.r2(bucket, prefix).catch(fail); }
+      catch (error) { fail(error); }
+    };
+  },
+
+  async d1(db) {
+    const {result: dbs} = await call("/d1/database");
+    db = db || (dbs[0] && dbs[0].name);
+    let html = `<h2>D1</h2><div class="bar"><select id="d1-db">${dbs.map((d) => `<option ${d.name === db ? "selected" : ""}>${esc(d.name)}</option>`).join("")}</select></div>`;
+    if (!db) return render(html + `<p class="muted">No D1 databases in the config.</p>`);
+    const {result: info} = await call(`/d1/database/${encodeURIComponent(db)}`);
+    html += table(["table", "columns", "rows"], info.tables.map((t) => [`<a href="#" class="d1-table" data-table="${esc(t.name)}">${esc(t.name)}</a>`, esc(t.columns.join(", ")), String(t.rows)]), "d1-tables");
+    html += `<div class="card"><h3>SQL console</h3><textarea id="d1-sql">SELECT name FROM sqlite_master WHERE type = 'table';</textarea><div class="bar"><button class="primary" id="d1-run">Run</button></div><div id="d1-result"></div></div>`;
+    render(html);
+    document.getElementById("d1-db").onchange = (e) => views.d1(e.target.value).catch(fail);
+    const run = async () => {
+      const out = document.getElementById("d1-result");
+      try {
+        const {result} = await post(`/d1/database/${encodeURIComponent(db)}/raw`, {sql: document.getElementById("d1-sql").value});
+        out.innerHTML = result.map((r) => r.results.columns.length ? table(r.results.columns, r.results.rows.map((row) => row.map((c) => esc(show(c))))) :
+          `<p class="muted">${r.meta.changes} row(s) changed</p>`).join("");
+      } catch (error) { out.innerHTML = `<p class="error" id="error">${esc(error.message)}</p>`; }
+    };
+    document.getElementById("d1-run").onclick = run;
+    on(".d1-table", "click", (el, e) => { e.preventDefault(); document.getElementById("d1-sql").value = `SELECT * FROM "${el.dataset.table}" LIMIT 100;`; run(); });
+  },
+
+  async queues(selected) {
+    const {result: queues} = await call("/queues");
+    selected = selected || (queues[0] && queues[0].queue_name);
+    let html = `<h2>Queues</h2>` + table(["queue", "messages", "producers", "consumers", "dead-letter queue of"], queues.map((q) => [
+      `<a href="#" class="queue" data-queue="${esc(q.queue_name)}">${esc(q.queue_name)}</a>`, String(q.messages),
+      esc(q.producers.map((p) => p.script + "." + p.binding).join(", ")), esc(q.consumers.map((c) => c.script).join(", ")),
+      esc(q.dead_letter_queue_of.join(", "))]), "queues");
+    if (selected) {
+      const {result: messages} = await call(`/queues/${encodeURIComponent(selected)}/messages`);
+      const isDlq = (queues.find((q) => q.queue_name === selected) || {dead_letter_queue_of: []}).dead_letter_queue_of.length > 0;
+      html += `<h3>Messages on <span class="mono" id="queue-name">${esc(selected)}</span></h3>` + table(["id", "body", "attempts", "sent", ""], messages.map((m) => [
+        esc(m.id), esc(show(m.body)), String(m.attempts), esc(when(m.timestamp)),
+        (isDlq ? `<button class="primary redrive" data-id="${esc(m.id)}">Redrive</button> ` : "") + `<button class="danger drop" data-id="${esc(m.id)}">Delete</button>`]), "queue-messages");
+      html += `<div class="card"><h3>Send a message</h3><textarea id="queue-body">{"hello": "world"}</textarea><div class="bar"><button class="primary" id="queue-send">Send</button></div></div>`;
+    }
+    render(html);
+    on(".queue", "click", (el, e) => { e.preventDefault(); views.queues(el.dataset.queue).catch(fail); });
+    const base = `/queues/${encodeURIComponent(selected)}/messages`;
+    on(".redrive", "click", async (el) => { try { await call(`${base}/${el.dataset.id}/redrive`, {method: "POST"}); views.queues(selected).catch(fail); } catch (error) { fail(error); } });
+    on(".drop", "click", async (el) => { try { await call(`${base}/${el.dataset.id}`, {method: "DELETE"}); views.queues(selected).catch(fail); } catch (error) { fail(error); } });
+    const send = document.getElementById("queue-send");
+    if (send) send.onclick = async () => {
+      try { await post(base, {body: JSON.parse(document.getElementById("queue-body").value)}); views.queues(selected).catch(fail); } catch (error) { fail(error); }
+    };
+  },
+
+  async do(ns, objectId) {
+    const {result: spaces} = await call("/workers/durable_objects/namespaces");
+    ns = ns || (spaces[0] && spaces[0].id);
+    let html = `<h2>Durable Objects</h2><div class="bar"><select id="do-ns">${spaces.map((s) => `<option value="${esc(s.id)}" ${s.id === ns ? "selected" : ""}>${esc(s.class)} (${esc(s.script)})</option>`).join("")}</select></div>`;
+    if (!ns) return render(html + `<p class="muted">No Durable Object bindings in the config.</p>`);
+    const {result: objects} = await call(`/workers/durable_objects/namespaces/${encodeURIComponent(ns)}/objects`);
+    html += table(["id", "alarm", "live"], objects.map((o) => [`<a href="#" class="do-object" data-id="${esc(o.id)}">${esc(o.id)}</a>`, esc(when(o.alarm)), o.live ? "yes" : "no"]), "do-objects");
+    if (objectId) {
+      const {result: detail} = await call(`/workers/durable_objects/namespaces/${encodeURIComponent(ns)}/objects/${objectId}`);
+      html += `<div class="card" id="do-detail"><h3 class="mono">${esc(objectId)}</h3><p>alarm: <span id="do-alarm">${esc(when(detail.alarm) || "none")}</span> &middot; ${detail.size} bytes &middot; tables: ${esc(detail.tables.join(", ") || "none")}</p>` +
+        table(["key", "value"], detail.keys.map((k) => [esc(k.key), esc(show(k.value))]), "do-keys") +
+        `<h3>SQL</h3><textarea id="do-sql">SELECT * FROM sqlite_master;</textarea><div class="bar"><button class="primary" id="do-run">Run</button></div><div id="do-result"></div></div>`;
+    }
+    render(html);
+    document.getElementById("do-ns").onchange = (e) => views.do(e.target.value).catch(fail);
+    on(".do-object", "click", (el, e) => { e.preventDefault(); views.do(ns, el.dataset.id).catch(fail); });
+    const run = document.getElementById("do-run");
+    if (run) run.onclick = async () => {
+      const out = document.getElementById("do-result");
+      try {
+        const {result} = await post(`/workers/durable_objects/namespaces/${encodeURIComponent(ns)}/query`, {objectId, sql: document.getElementById("do-sql").value});
+        out.innerHTML = result.columns.length ? table(result.columns, result.rows.map((row) => row.map((c) => esc(show(c))))) : `<p class="muted">done</p>`;
+      } catch (error) { out.innerHTML = `<p class="error" id="error">${esc(error.message)}</p>`; }
+    };
+  },
+
+  async workflows(name, instanceId) {
+    let flows;
+    try { flows = (await call("/workflows")).result; } catch (error) { flows = []; }
+    name = name || (flows[0] && flows[0].name);
+    let html = `<h2>Workflows</h2><div class="bar"><select id="wf-name">${flows.map((f) => `<option ${f.name === name ? "selected" : ""}>${esc(f.name)}</option>`).join("")}</select></div>`;
+    if (!name) return render(html + `<p class="muted">No workflows in the config.</p>`);
+    const {result: instances} = await call(`/workflows/${encodeURIComponent(name)}/instances`);
+    html += table(["instance", "status", "created"], instances.map((i) => [`<a href="#" class="wf-instance" data-id="${esc(i.id)}">${esc(i.id)}</a>`, esc(i.status), esc(i.created_on || "")]), "wf-instances");
+    if (instanceId) {
+      const {result: info} = await call(`/workflows/${encodeURIComponent(name)}/instances/${encodeURIComponent(instanceId)}`);
+      html += `<div class="card" id="wf-detail"><h3>${esc(instanceId)}: <span id="wf-status">${esc(info.status)}</span></h3>` +
+        (info.error ? `<p class="error">${esc(show(info.error))}</p>` : "") +
+        (info.output !== undefined && info.output !== null ? `<p>output: <span class="mono">${esc(show(info.output))}</span></p>` : "") +
+        table(["step", "type", "attempts", "output / error", "start", "end"], (info.steps || []).map((s) => [esc(s.name), esc(s.type || "step"),
+          String((s.attempts || []).length || ""), esc(show(s.error || s.output || "")), esc(when(s.start)), esc(when(s.end))]), "wf-steps") +
+        `<div class="bar">${["pause", "resume", "terminate", "restart"].map((a) => `<button class="wf-action" data-action="${a}">${a}</button>`).join("")}
+         <input id="wf-event-type" placeholder="event type"><input id="wf-event-payload" placeholder='payload JSON' value="{}"><button id="wf-send">Send event</button></div></div>`;
+    }
+    render(html);
+    document.getElementById("wf-name").onchange = (e) => views.workflows(e.target.value).catch(fail);
+    on(".wf-instance", "click", (el, e) => { e.preventDefault(); views.workflows(name, el.dataset.id).catch(fail); });
+    const base = `/workflows/${encodeURIComponent(name)}/instances/${encodeURIComponent(instanceId || "")}`;
+    on(".wf-action", "click", async (el) => { try { await post(`${base}/status`, {status: el.dataset.action}, "PATCH"); views.workflows(name, instanceId).catch(fail); } catch (error) { fail(error); } });
+    const send = document.getElementById("wf-send");
+    if (send) send.onclick = async () => {
+      try { await post(`${base}/events/${encodeURIComponent(document.getElementById("wf-event-type").value)}`, JSON.parse(document.getElementById("wf-event-payload").value || "null"));
+            views.workflows(name, instanceId).catch(fail); } catch (error) { fail(error); }
+    };
+  },
+
+  async activity() {
+    render(`<h2>Requests &amp; logs</h2><p class="muted">Live: new requests and log lines appear as they happen.</p>` + table(["time", "what", "detail"], [], "activity"));
+    const body = main.querySelector("#activity tbody");
+    let after = 0, first = true;
+    const tick = async () => {
+      const {result} = await call(`/local/activity?after=${after}`);
+      if (result.length && first) body.innerHTML = "";
+      first = first && !result.length;
+      for (const e of result) {
+        after = e.seq;
+        const what = e.kind === "request" ? `<span class="status-${String(e.status)[0]}">${e.status}</span> ${esc(e.method)}` : esc(e.level);
+        const detail = e.kind === "request" ? `${esc(e.worker)} ${esc(e.path)} (${e.duration_ms} ms)` : `${esc(e.logger)}: ${esc(e.message)}`;
+        body.insertAdjacentHTML("afterbegin", `<tr><td class="mono">${esc(new Date(e.time * 1000).toLocaleTimeString())}</td><td class="mono">${what}</td><td class="mono">${detail}</td></tr>`);
+      }
+    };
+    await tick();
+    poller = setInterval(() => tick().catch(() => {}), 1000);
+  },
+};
+
+async function route() {
+  if (poller) { clearInterval(poller); poller = null; }
+  const view = (location.hash.slice(1) || "workers").split("/")[0];
+  document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.view === view));
+  render(`<p class="muted">Loading…</p>`);
+  try { await (views[view] || views.workers)(); } catch (error) { render(""); fail(error); }
+}
+window.addEventListener("hashchange", route);
+route();
+</script>
+</body></html>
+"""

@@ -18,7 +18,7 @@ class DurableObjectStub:
         self._host = host
         self.id = object_id
         self.name = object_id.name
-        self._address = host.address(object_id.toString())
+        self._address = host.address(object_id.toString(), object_id.name)
 
     def __repr__(self) -> str:
         return f"DurableObjectStub({self._host.class_name}, {self.id.toString()})"
