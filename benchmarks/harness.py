@@ -1,4 +1,9 @@
-"""Shared benchmark plumbing: start a server, wait for its first 200, drive it with wrk, read peak RSS."""
+"""Shared benchmark plumbing: start a server, wait for its first 200, drive it with wrk, read peak RSS.
+
+Baselines live here too: a raw ASGI app on uvicorn + httptools + uvloop (the fastest a Python server
+gets on this machine) and Miniflare, installed from the npm registry into a temporary folder when
+``node``/``npm`` exist (never a dependency of pyflare).
+"""
 
 from __future__ import annotations
 
@@ -58,12 +63,16 @@ def start(cmd: list[str], port: int, path: str = "/", cwd: Path | None = None, t
     raise RuntimeError(f"{cmd} did not answer 200 within {timeout}s")
 
 
-def pyflare_dev(config: Path, port: int, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pyflare.cli", "dev", str(config), "--port", str(port), "--no-reload", *extra]
+def pyflare_dev(config: Path, port: int, *extra: str, python: str = sys.executable) -> list[str]:
+    """``pyflare dev`` for ``config``; ``python`` picks the interpreter (e.g. a venv of an older pyflare)."""
+    return [python, "-m", "pyflare.cli", "dev", str(config), "--port", str(port), "--no-reload", *extra]
 
 
-def uvicorn_app(app: str, port: int, app_dir: Path) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--app-dir", str(app_dir), "--log-level", "warning"]
+def uvicorn_app(app: str, port: int, app_dir: Path, fast: bool = True) -> list[str]:
+    """uvicorn serving ``module:app``; ``fast`` forces httptools + uvloop, else h11 + asyncio."""
+    stack = ["--http", "httptools", "--loop", "uvloop"] if fast else ["--http", "h11", "--loop", "asyncio"]
+    return [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--app-dir", str(app_dir),
+            "--log-level", "warning", "--no-access-log", *stack]
 
 
 @dataclass
@@ -97,3 +106,51 @@ def wrk(url: str, seconds: int = 5, threads: int = 2, connections: int = 32, scr
 
 def env_without_pythonpath() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+def ratio(value: float, baseline: float) -> str:
+    return f"{value / baseline:.2f}x" if baseline else "n/a"
+
+
+MINIFLARE_VERSION = "4"
+
+
+def miniflare_dir() -> Path | None:
+    """A temporary folder with Miniflare installed from the npm registry, or None (with a message) if
+    node/npm are missing or the install fails. Reused across runs of the same machine (in /tmp)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        print("Miniflare baseline skipped: node/npm not found on PATH")
+        return None
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"pyflare-bench-miniflare{MINIFLARE_VERSION}"
+    if not (folder / "node_modules" / "miniflare").is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "package.json").write_text('{"private": true, "type": "module"}\n')
+        result = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", f"miniflare@{MINIFLARE_VERSION}"],
+            cwd=folder, capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            print(f"Miniflare baseline skipped: npm install failed:\n{result.stderr.strip()[-2000:]}")
+            return None
+    return folder
+
+
+MINIFLARE_SERVER = """
+import { Miniflare } from "miniflare";
+import { readFileSync } from "node:fs";
+const [port, script, persist] = process.argv.slice(2);
+const mf = new Miniflare({
+  host: "127.0.0.1", port: Number(port), modules: true, script: readFileSync(script, "utf8"),
+  kvNamespaces: ["KV"], d1Databases: ["DB"], kvPersist: persist, d1Persist: persist,
+});
+await mf.ready;
+console.log("ready");
+"""
+
+
+def miniflare(folder: Path, script: Path, port: int) -> list[str]:
+    """The command that serves the JS module worker ``script`` with Miniflare (KV binding KV, D1 binding DB)."""
+    server = folder / "serve.mjs"
+    server.write_text(MINIFLARE_SERVER)
+    persist = script.parent / "miniflare-state"
+    return ["node", str(server), str(port), str(script), str(persist)]

@@ -191,9 +191,9 @@ async def test_body_over_100mb_is_rejected_with_413_before_reading(start_worker)
 
 
 async def test_chunked_body_over_100mb_is_cut_off_with_413(start_worker, monkeypatch):
-    import pyflare.runtime.app as app
+    import pyflare.runtime.incoming as incoming
 
-    monkeypatch.setattr(app, "MAX_REQUEST_BODY", 1000)
+    monkeypatch.setattr(incoming, "MAX_REQUEST_BODY", 1000)
     mf = await start_worker(CONFIG, {"src/entry.py": "from workers import Response\nasync def on_fetch(r):\n    return Response(str(len(await r.bytes())))\n"})
 
     async def body():
@@ -235,8 +235,13 @@ async def test_scheduled_endpoints_run_the_handler(start_worker):
                 SEEN.append(controller.cron)
     """})
     assert (await mf.dispatch_fetch("/cdn-cgi/handler/scheduled", params={"cron": "0 * * * *"})).text == "ok"
-    assert (await mf.dispatch_fetch("/__scheduled", params={"cron": "1 * * * *"})).status_code == 200
-    assert (await mf.dispatch_fetch("/")).text == "0 * * * *,1 * * * *"
+    assert (await mf.dispatch_fetch("/cdn-cgi/local/scheduled", params={"cron": "1 * * * *"})).text == "ok"
+    # /__scheduled belongs to the worker unless --test-scheduled is given
+    assert (await mf.dispatch_fetch("/__scheduled", params={"cron": "2 * * * *"})).text == "0 * * * *,1 * * * *"
+    mf.asgi_app.test_scheduled = True
+    ran = await mf.dispatch_fetch("/__scheduled", params={"cron": "2 * * * *"})
+    assert (ran.status_code, ran.text) == (200, "Ran scheduled event")
+    assert (await mf.dispatch_fetch("/")).text == "0 * * * *,1 * * * *,2 * * * *"
 
 
 async def test_production_mode_hides_the_traceback(worker_dir):

@@ -11,6 +11,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
+from pyflare.runtime.incoming import MAX_HEADERS_TOTAL
+from pyflare.runtime.local import local_hostnames
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 
@@ -41,6 +44,10 @@ def register(subparsers: Any) -> None:
     group.add_argument("--no-persist", action="store_true", help="temporary state, removed on exit")
     parser.add_argument("--no-reload", action="store_true", help="do not reload on code changes")
     parser.add_argument("--no-crons", action="store_true", help="do not fire cron triggers on schedule")
+    parser.add_argument("--test-scheduled", action="store_true",
+                        help="serve /__scheduled?cron=... to run the scheduled handler (as wrangler dev does)")
+    parser.add_argument("--no-explorer", action="store_true",
+                        help="do not serve the local explorer at /cdn-cgi/local/explorer")
     parser.add_argument("--kv-propagation-delay", type=float, default=None, metavar="SECONDS",
                         help="simulate KV's eventual consistency: writes become visible after this delay")
     parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty")
@@ -121,8 +128,12 @@ class DevServer:
             crons=False if self.args.no_crons else None,
             dev=True,
             access_log=self.access_log,
+            explorer=not self.args.no_explorer,
         )
         await mf.start(load_worker=False)
+        served = mf.asgi_app
+        served.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)
+        served.test_scheduled = bool(getattr(self.args, "test_scheduled", False))
         self.mf = mf
         self.load_worker()
         try:
@@ -229,6 +240,8 @@ class DevServer:
         server = Server(uvicorn.Config(
             self.app, interface="asgi3", proxy_headers=False, lifespan="off", access_log=False, log_level="warning", server_header=False,
             date_header=False, timeout_graceful_shutdown=10,
+            # h11 (used when httptools is missing) would refuse large headers before the app can answer 431
+            h11_max_incomplete_event_size=2 * MAX_HEADERS_TOTAL,
             ws_max_size=MAX_MESSAGE_SIZE,  # Cloudflare's 32 MiB: a bigger message closes with 1009
         ))
         stop = asyncio.Event()
@@ -246,6 +259,8 @@ class DevServer:
         if server.started:
             shown_ip = f"[{ip}]" if ":" in ip else ip
             print(f"Ready on http://{shown_ip}:{port}", file=console_out(), flush=True)
+            if not self.args.no_explorer:
+                print(f"Explorer at http://{shown_ip}:{port}/cdn-cgi/local/explorer", file=console_out(), flush=True)
             if self.args.ready_file:
                 write_ready_file(Path(self.args.ready_file), f"http://{shown_ip}:{port}")
         try:
@@ -267,6 +282,17 @@ def write_ready_file(path: Path, url: str) -> None:
     partial.replace(path)
 
 
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on uvloop where it is installed (uvicorn[standard] brings it on Linux and macOS), else
+    on asyncio's default loop. uvicorn picks httptools over h11 by itself when httptools is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
 def run(args: argparse.Namespace) -> int:
     set_verbose(args.verbose)
     server = DevServer(args)  # a bad config fails here, before logging is set up for serving
@@ -284,7 +310,7 @@ def run(args: argparse.Namespace) -> int:
     if ready_file is not None:
         ready_file.unlink(missing_ok=True)  # a file left by an earlier run must not look like "ready"
     try:
-        asyncio.run(server.serve(sock, ip, port))
+        run_event_loop(server.serve(sock, ip, port))
     except KeyboardInterrupt:
         pass
     finally:

@@ -162,10 +162,10 @@ class Connection:
 
 
 def _request_url(scope: dict[str, Any], headers: Any) -> str:
-    from pyflare.runtime.app import WorkerApp
+    from pyflare.runtime.incoming import request_url
 
     scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "ws"), "http")
-    return WorkerApp._url({**scope, "scheme": scheme}, headers)
+    return request_url({**scope, "scheme": scheme}, headers.get("host"))
 
 
 async def _deny(send: Any, scope: dict[str, Any], status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

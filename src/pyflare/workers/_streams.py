@@ -11,7 +11,13 @@ from collections.abc import AsyncIterable, AsyncIterator
 
 
 class ReadableStream:
-    """An async iterator of bytes that can be read once."""
+    """An async iterator of bytes that can be read once.
+
+    ``length`` is the total number of bytes when known in advance (an R2 object's body): a Response with
+    such a body is sent with Content-Length, as Cloudflare sends it, instead of chunked.
+    """
+
+    length: int | None = None
 
     def __init__(self, source: AsyncIterable[bytes] | None = None) -> None:
         self._source = source

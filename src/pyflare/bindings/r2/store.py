@@ -202,6 +202,7 @@ class BodyStream(ReadableStream):
         self._remaining = 0
         self._released = False
         self.disturbed = False  # set once reading starts, as a ReadableStream's "disturbed" flag
+        self.length = sum(segment.length for segment in segments)  # lets a Response send Content-Length
         for segment in segments:
             store._lease(segment.blob_id)
 
