@@ -53,6 +53,7 @@ class PyflareWorker:
         self.plugins: list[Plugin] = []
         self.asgi_app = WorkerApp(self.runtime, dev=options.dev, access_log=access_log,
                                   lifespan=(owner.start, owner.close))
+        self.asgi_app.test_scheduled = options.test_scheduled
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -108,6 +109,14 @@ class PyflareWorker:
         """Re-import the worker's code (stored data is kept); raises WorkerLoadError if it fails."""
         self.runtime.load()
 
+    @property
+    def caches(self) -> Any:
+        """The worker's Cache API (``caches.default``, ``await caches.open(name)``), for tests to inspect."""
+        factory = self.runtime.globals.get("caches")
+        if factory is None:
+            raise LookupError("the Cache API is not set up: start the pyflare first")
+        return factory()
+
     def plugin(self, kind: type) -> Any:
         """The running plugin of a given class (used by binding helpers and the CLI)."""
         for plugin in self.plugins:
@@ -125,9 +134,13 @@ class Pyflare:
     ``persist_to=None`` gives fresh, isolated, temporary storage (removed on close); a path keeps state
     there. ``dev=True`` (the default) puts the traceback of an uncaught exception in the 500 response;
     ``dev=False`` answers as production does ("Error 1101: Worker threw exception"). ``clock`` is a
-    :class:`Clock`, or ``"manual"`` for one that moves only when advanced. ``environment`` applies to every
+    :class:`Clock`, or ``"manual"`` for one that moves only when advanced. ``synchronous="full"`` makes every
+    committed write survive an OS crash or power loss too (default: the config's ``[pyflare] synchronous``,
+    else ``"normal"``; see docs/durability.md). ``environment`` applies to every
     config; ``vars`` to the first worker only. All workers share the storage root, the clock and the
-    background work; each has its own env, vars, bindings and code.
+    background work; each has its own env, vars, bindings and code. ``test_scheduled=True`` makes
+    ``/__scheduled?cron=...`` run the scheduled handler (``pyflare dev --test-scheduled``); otherwise that
+    path reaches the worker.
     """
 
     def __init__(
@@ -140,9 +153,12 @@ class Pyflare:
         clock: Clock | str | None = None,
         kv_propagation_delay: float | None = None,
         crons: bool | None = None,
+        cache: bool | None = None,
         dev: bool = True,
         access_log: AccessLog | None = None,
+        test_scheduled: bool = False,
         explorer: bool = True,
+        synchronous: str | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -159,7 +175,10 @@ class Pyflare:
             self.clock = clock
         else:
             self.clock = Clock(manual=(clock == "manual"))
-        self.storage = Storage(persist_to)
+        if synchronous is None:  # one storage for all workers: FULL if any of them asks for it
+            wanted = {resolved.worker.pyflare.synchronous for resolved in configs}
+            synchronous = "full" if "full" in wanted else "normal"
+        self.storage = Storage(persist_to, synchronous=synchronous)
         self.background = Background()
         # Every durable object of every worker: one live instance per address, storage files, alarms.
         self.objects = ObjectLayer(self.storage, self.clock, self.background.spawn)
@@ -176,7 +195,9 @@ class Pyflare:
                 kv_propagation_delay=(settings.kv_propagation_delay if kv_propagation_delay is None
                                       else kv_propagation_delay),
                 crons=settings.crons if crons is None else crons,
+                cache=settings.cache if cache is None else cache,
                 dev=dev,
+                test_scheduled=test_scheduled,
             )
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
         self.main = next(iter(self.workers.values()))
@@ -309,6 +330,11 @@ class Pyflare:
     def reload(self) -> None:
         """Re-import the worker's code (stored data is kept); raises WorkerLoadError if it fails."""
         self.main.reload()
+
+    @property
+    def caches(self) -> Any:
+        """The (first) worker's Cache API, for tests to inspect: ``await mf.caches.default.match(url)``."""
+        return self.main.caches
 
     def plugin(self, kind: type) -> Any:
         """The running plugin of a given class (used by binding helpers and the CLI)."""

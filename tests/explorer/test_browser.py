@@ -93,7 +93,7 @@ async def test_click_through_every_view(start_worker: Callable[..., Any], tmp_pa
 
         await page.goto(f"{url}/cdn-cgi/local/explorer")
         await page.wait_for_selector("text=CACHE")
-        await view("workers", "text=kv_namespace")
+        await view("workers", "text=KV Namespace")
 
         await view("kv", "#kv-keys >> text=greeting")
         assert await page.is_visible("#kv-keys >> text=hello")

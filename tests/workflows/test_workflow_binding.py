@@ -162,4 +162,4 @@ async def test_instances_start_in_creation_order(start_flow):
         await mf.env.FLOW.create({"id": f"i{n}"})
     await settle()
     engine = mf.plugins[0].engine("flow")
-    assert [row.id for row in engine.store.instances(newest_first=False)] == [f"i{n}" for n in range(5)]
+    assert [row.id for row in engine.index.instances(newest_first=False)] == [f"i{n}" for n in range(5)]

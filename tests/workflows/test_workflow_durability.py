@@ -190,3 +190,26 @@ def test_kill_9_of_pyflare_dev_loses_no_step_and_reruns_none(tmp_path):
     assert journal.count("blocked:block-start") == 2  # the step cut short by the kill ran again
     assert journal.count("blocked:after") == 1 and journal.count("napping:after") == 1
     assert woke_at - napped_at >= 0.9  # the sleep was not cut short by the restart
+
+
+async def test_each_instance_is_an_object_with_its_own_file_and_alarm(worker_dir, tmp_path):
+    import sqlite3
+
+    config = worker_dir(workflow_config(), {"src/entry.py": JOURNALED})
+    state, log = tmp_path / "state", tmp_path / "log"
+    async with Pyflare(config, persist_to=state, clock="manual") as mf:
+        await mf.env.FLOW.create({"id": "obj", "params": {"log": str(log)}})
+        await settle()
+        engine = mf.plugins[0].engine("flow")
+        address = engine.objects.address("obj")
+        assert mf.objects.get_alarm(address) == engine.objects.storage("obj").earliest_wake()
+    files = list((state / "do" / "flows-Workflow.flow").glob("*.sqlite"))
+    assert [f.stem for f in files] == [address.id]
+    with sqlite3.connect(files[0]) as db:
+        assert [r[0] for r in db.execute("SELECT name FROM steps ORDER BY seq")] == ["first", "nap"]
+    async with Pyflare(config, persist_to=state, clock="manual") as mf:
+        await settle()
+        engine = mf.plugins[0].engine("flow")
+        assert engine.runners == {}  # a sleeping instance costs nothing until its alarm
+        mf.clock.advance(hours=1)
+        assert (await status_of(mf, "obj", "complete"))["output"] == 3

@@ -30,6 +30,8 @@ class Options:
     kv_propagation_delay: float = 0.0
     crons: bool = True
     dev: bool = False
+    test_scheduled: bool = False  # serve /__scheduled (pyflare dev --test-scheduled)
+    cache: bool = True  # the Cache API stores responses (False: Miniflare's no-op cache)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -110,6 +112,10 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
     (_uses("workflows"), "pyflare.bindings.workflows"),
     (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
+    (_uses("services"), "pyflare.bindings.services"),
+    (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
+    (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
+     "pyflare.bindings.ratelimit"),
 ]
 
 

@@ -145,7 +145,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
 def _latest(engine: Any, instance_id: str, name: str) -> str:
     if instance_id != "latest":
         return instance_id
-    rows = engine.store.instances(limit=1)
+    rows = engine.index.instances(limit=1)
     if not rows:
         raise LookupError(f'There are no instances in workflow "{name}"')
     print(f'Latest instance is "{rows[0].id}"')
@@ -159,7 +159,7 @@ def _list_workflows(args: argparse.Namespace) -> int:
         print(f"Showing {len(entries)} workflow{'s' if len(entries) > 1 else ''} from local state:")
         rows = []
         for entry in entries:
-            counts = plugin.engine(entry.name).store.status_counts()
+            counts = plugin.engine(entry.name).index.status_counts()
             rows.append({"Name": entry.name, "Binding": entry.binding, "Script name": entry.script_name or config.name,
                          "Class name": entry.class_name, "Instances": sum(counts.values())})
         print(_table(rows))
@@ -175,7 +175,7 @@ def _list_instances(args: argparse.Namespace) -> int:
 
     async def action(plugin: Any) -> int:
         engine = plugin.engine(args.name)
-        rows = engine.store.instances(status=args.status, limit=args.per_page,
+        rows = engine.index.instances(status=args.status, limit=args.per_page,
                                       offset=(args.page - 1) * args.per_page, newest_first=not args.reverse)
         if args.json:
             print(json.dumps([{"id": r.id, "status": r.status, "created_on": r.created_ms,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -124,6 +124,8 @@ class Service(_Model):
     service: str
     environment: str | None = None
     entrypoint: str | None = None
+    props: dict[str, Any] | None = None
+    remote: bool | None = None
 
 
 class Assets(_Model):
@@ -148,6 +150,10 @@ class PyflareSettings(_Model):
 
     kv_propagation_delay: float = Field(default=0, ge=0)
     crons: bool = True
+    # SQLite's synchronous mode for every state file: "normal" survives kill -9, "full" also an OS crash
+    # or power loss (docs/durability.md).
+    synchronous: Literal["normal", "full"] = "normal"
+    cache: bool = True
 
 
 # Keys that only configure an environment and are never inherited from the top level.

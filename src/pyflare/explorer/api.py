@@ -242,7 +242,7 @@ class ExplorerApi:
         if params and len(statements) > 1:
             raise ApiError(400, "params can only be used with a single statement", 7400)
         store = self.inv.d1(request.path_params["db"])
-        return store.transaction([(s, params if i == 0 else ()) for i, s in enumerate(statements)])
+        return await store.call(store.transaction, [(s, params if i == 0 else ()) for i, s in enumerate(statements)])
 
     async def d1_query(self, request: Request) -> Response:
         results = await self._d1_run(request)

@@ -22,11 +22,21 @@ class KVEntry:
     bindings: list[str] = field(default_factory=list)
 
 
-def _plugin(worker: PyflareWorker, module: str, cls: str) -> Any:
-    for plugin in worker.plugins:
-        if type(plugin).__module__.startswith(module) and type(plugin).__name__ == cls:
-            return plugin
-    return None
+def _plugin(worker: PyflareWorker, kind: type) -> Any:
+    """The worker's plugin of class ``kind``, or None (binding packages are imported only where used)."""
+    try:
+        return worker.plugin(kind)
+    except LookupError:
+        return None
+
+
+# Cloudflare's API names for binding kinds (the "type" of a Worker's bindings), by config key.
+API_TYPES = {
+    "kv_namespaces": "kv_namespace", "r2_buckets": "r2_bucket", "d1_databases": "d1", "queues.producers": "queue",
+    "durable_objects.bindings": "durable_object_namespace", "workflows": "workflow", "services": "service",
+    "ratelimits": "ratelimit", "analytics_engine_datasets": "analytics_engine", "browser": "browser",
+    "vectorize": "vectorize", "hyperdrive": "hyperdrive", "assets": "assets", "send_email": "send_email",
+}
 
 
 def _iso(ms: int | None) -> str | None:
@@ -42,25 +52,19 @@ class Inventory:
 
     # -- workers ---------------------------------------------------------------------------------
     def workers(self) -> list[dict[str, Any]]:
+        """Each worker with every binding its config declares (described generically, as the banner does),
+        whether pyflare emulates it, its queue consumers and crons."""
+        from pyflare.config.bindings import describe_bindings
+
         result = []
         for worker in self._workers():
             config = worker.config.worker
-            bindings: list[dict[str, Any]] = []
-            bindings += [{"name": c.binding, "type": "kv_namespace", "id": c.storage_name} for c in config.kv_namespaces]
-            bindings += [{"name": c.binding, "type": "r2_bucket", "bucket_name": c.storage_name}
-                         for c in config.r2_buckets]
-            bindings += [{"name": c.binding, "type": "d1", "database_name": c.storage_name}
-                         for c in config.d1_databases]
-            bindings += [{"name": p.binding, "type": "queue", "queue_name": p.queue} for p in config.queues.producers]
-            bindings += [{"name": b.name, "type": "durable_object_namespace", "class_name": b.class_name,
-                          "script_name": b.script_name or worker.name} for b in config.durable_objects.bindings]
-            for flow in getattr(config, "workflows", None) or []:
-                bindings.append({"name": getattr(flow, "binding", ""), "type": "workflow",
-                                 "workflow_name": getattr(flow, "name", ""),
-                                 "class_name": getattr(flow, "class_name", "")})
-            consumers = [c.queue for c in config.queues.consumers]
+            bindings = [{"name": d.name, "type": API_TYPES.get(d.key, d.key.rsplit(".", 1)[-1]), "kind": d.kind,
+                         "resource": d.resource, "emulated": d.name in worker.env}
+                        for d in describe_bindings(config)]
             result.append({"name": worker.name, "main": str(worker.config.main_path), "bindings": bindings,
-                           "queue_consumers": consumers, "crons": list(config.triggers.crons)})
+                           "queue_consumers": [c.queue for c in config.queues.consumers],
+                           "crons": list(config.triggers.crons)})
         return result
 
     # -- KV --------------------------------------------------------------------------------------
@@ -100,8 +104,10 @@ class Inventory:
         return sorted({c.storage_name for w in self._workers() for c in w.config.worker.d1_databases})
 
     def d1(self, name: str) -> Any:
+        from pyflare.bindings.d1 import D1Plugin
+
         for worker in self._workers():
-            plugin = _plugin(worker, "pyflare.bindings.d1", "D1Plugin")
+            plugin = _plugin(worker, D1Plugin)
             if plugin is None:
                 continue
             for config in worker.config.worker.d1_databases:
@@ -127,8 +133,10 @@ class Inventory:
 
     # -- Queues ----------------------------------------------------------------------------------
     def _queues_plugin(self) -> Any:
+        from pyflare.bindings.queues.plugin import QueuesPlugin
+
         for worker in self._workers():
-            plugin = _plugin(worker, "pyflare.bindings.queues", "QueuesPlugin")
+            plugin = _plugin(worker, QueuesPlugin)
             if plugin is not None:
                 return plugin
         raise ApiError(404, "no worker has queues", 11000)
@@ -194,9 +202,11 @@ class Inventory:
 
     # -- Workflows -------------------------------------------------------------------------------
     def _workflow_engines(self) -> dict[str, tuple[str, Any]]:
+        from pyflare.bindings.workflows import WorkflowsPlugin
+
         engines: dict[str, tuple[str, Any]] = {}
         for worker in self._workers():
-            plugin = _plugin(worker, "pyflare.bindings.workflows", "WorkflowsPlugin")
+            plugin = _plugin(worker, WorkflowsPlugin)
             if plugin is not None:
                 for name, engine in plugin.engines.items():
                     engines.setdefault(name, (worker.name, engine))
@@ -210,14 +220,14 @@ class Inventory:
 
     def workflows(self) -> list[dict[str, Any]]:
         return [{"name": name, "class_name": engine.class_name, "script_name": script,
-                 "instances": engine.store.status_counts()}
+                 "instances": engine.index.status_counts()}
                 for name, (script, engine) in sorted(self._workflow_engines().items())]
 
     def workflow_instances(self, name: str, status: str | None) -> list[dict[str, Any]]:
         engine = self.workflow_engine(name)
         return [{"id": row.id, "status": row.status, "created_on": _iso(row.created_ms),
                  "modified_on": _iso(row.modified_ms), "ended_on": _iso(row.ended_ms)}
-                for row in engine.store.instances(status=status or None, limit=1000)]
+                for row in engine.index.instances(status=status or None, limit=1000)]
 
     def workflow_instance(self, name: str, instance_id: str) -> dict[str, Any]:
         engine = self.workflow_engine(name)

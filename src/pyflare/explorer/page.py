@@ -76,8 +76,8 @@ const views = {
   async workers() {
     const {result} = await call("/local/workers");
     render(`<h2>Workers</h2>` + result.map((w) => `<div class="card"><h3>${esc(w.name)}</h3><div class="muted mono">${esc(w.main)}</div>` +
-      table(["binding", "type", "resource"], w.bindings.map((b) => [esc(b.name), esc(b.type),
-        esc(b.id || b.bucket_name || b.database_name || b.queue_name || b.class_name || b.workflow_name || "")])) +
+      table(["binding", "kind", "resource", "local"], w.bindings.map((b) => [esc(b.name), esc(b.kind), esc(b.resource || ""),
+        b.emulated ? "yes" : `<span class="muted">not emulated</span>`])) +
       (w.queue_consumers.length ? `<div>consumes: ${w.queue_consumers.map((q) => `<span class="chip">${esc(q)}</span>`).join("")}</div>` : "") +
       (w.crons.length ? `<div>crons: ${w.crons.map((c) => `<span class="chip">${esc(c)}</span>`).join("")}</div>` : "") + `</div>`).join(""));
   },

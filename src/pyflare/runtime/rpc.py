@@ -98,7 +98,7 @@ def _clone(value: Any, size: list[int], memo: dict[int, Any]) -> Any:
         mapping = JsDict()
         memo[key] = mapping
         size[0] += 8
-        for k, v in value.items():
+        for k, v in dict.items(value):
             # A Python dict becomes a JavaScript object, whose keys are strings.
             mapping[k if type(k) is str else _key(k)] = _clone(v, size, memo)
         return mapping
@@ -154,9 +154,9 @@ def from_rpc(value: Any) -> Any:
     if kind in _PASS:
         return value
     if kind is JsDict:
-        return JsDict({k: from_rpc(v) for k, v in value.items()})
+        return JsDict({k: from_rpc(v) for k, v in dict.items(value)})
     if isinstance(value, dict):
-        return JsDict({k: from_rpc(v) for k, v in value.items()})
+        return JsDict({k: from_rpc(v) for k, v in dict.items(value)})
     if kind is list:
         return [from_rpc(v) for v in value]
     if kind is bytes:

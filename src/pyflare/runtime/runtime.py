@@ -46,6 +46,9 @@ class Runtime:
         self.env = env
         self.clock = clock
         self.background = background
+        # Platform objects worker code reaches without a binding (``from js import caches``, the outbound
+        # fetch route), by name; plugins fill it, and every load of the code shares it.
+        self.globals: dict[str, Any] = {}
         self.worker: Worker | None = None
         self.load_error: WorkerLoadError | None = None
         self.generation = 0
@@ -55,7 +58,7 @@ class Runtime:
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
-            worker = Worker(self.main, self.env, self.background.spawn, self.clock)
+            worker = Worker(self.main, self.env, self.background.spawn, self.clock, globals=self.globals)
         except WorkerLoadError as exc:
             self.load_error = exc
             raise

@@ -46,11 +46,13 @@ def _arity(func: Callable[..., Any]) -> int | None:
 class Worker:
     """A loaded worker module and its exports."""
 
-    def __init__(self, main: Path, env: Any, spawn: Callable[[Awaitable[Any], str], Any], clock: Any) -> None:
+    def __init__(self, main: Path, env: Any, spawn: Callable[[Awaitable[Any], str], Any], clock: Any, *,
+                 globals: dict[str, Any] | None = None) -> None:
         self.main = main
         self.env = env
         self.spawn = spawn
         self.clock = clock
+        self.globals = globals if globals is not None else {}  # see Runtime.globals
         self.modules = WorkerModules(main.parent)
         token = current_worker.set(self)
         try:

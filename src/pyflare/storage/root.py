@@ -30,7 +30,8 @@ def safe_name(name: str) -> str:
 class Storage:
     """Where one pyflare instance keeps its state."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, *, synchronous: str = "NORMAL") -> None:
+        self.synchronous = synchronous
         if root is None:
             self.root = Path(tempfile.mkdtemp(prefix="pyflare-"))
             self.persistent = False
@@ -55,7 +56,7 @@ class Storage:
         db = self._databases.get(path)
         if db is None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = self._databases[path] = Database(path)
+            db = self._databases[path] = Database(path, synchronous=self.synchronous)
         return db
 
     def database_path(

@@ -64,7 +64,7 @@ async def seed_d1(mf: Pyflare, database: str, source: str | Path) -> None:
             source_db.close()
         return
     sql = path.read_text(encoding="utf-8") if path is not None else str(source)
-    store.transaction([(statement, ()) for statement in split_statements(sql)])
+    await store.call(store.transaction, [(statement, ()) for statement in split_statements(sql)])
 
 
 def _as_path(source: str) -> Path | None:

@@ -155,7 +155,7 @@ class WorkflowInstanceIntrospector:
     async def wait_for_status(self, status: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Until the instance has ``status`` (an AssertionError if it finishes with another one)."""
         def check() -> tuple[bool, Any]:
-            row = self._engine.store.instance(self.id)
+            row = self._engine.index.instance(self.id)
             if row is None:
                 return False, None
             if row.status == status:
@@ -175,7 +175,7 @@ class WorkflowInstanceIntrospector:
         name, index = _selector(step)
 
         def check() -> tuple[bool, Any]:
-            for row in self._engine.store.steps(self.id).values():
+            for row in self._engine.objects.storage(self.id).steps().values():
                 if row.kind == "do" and row.name == name and row.count == index:
                     if row.state == "success":
                         return True, serialization.loads(row.output)

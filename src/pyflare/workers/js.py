@@ -1,8 +1,8 @@
 """A small stand-in for Pyodide's ``js`` module, for workers that import a few JavaScript globals.
 
 Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date``,
-``Response``/``Request``/``Headers`` (pyflare's Python classes) and ``WebSocketPair``/``WebSocket``
-(pyflare.websockets). Anything else raises ImportError naming it.
+``caches`` (the Cache API), ``Response``/``Request``/``Headers`` (pyflare's Python classes) and
+``WebSocketPair``/``WebSocket`` (pyflare.websockets). Anything else raises ImportError naming it.
 """
 
 from __future__ import annotations
@@ -87,5 +87,27 @@ class Date:
         return int(time.time() * 1000)
 
 
+class _CacheStorage:
+    """``caches``: the Cache API (pyflare.bindings.cache) of the worker whose code is running."""
+
+    def _target(self) -> Any:
+        from pyflare.workers._context import current_worker
+
+        worker = current_worker.get()
+        factory = worker.globals.get("caches") if worker is not None else None
+        if factory is None:
+            raise RuntimeError("caches is only available inside a worker loaded by pyflare")
+        return factory()
+
+    @property
+    def default(self) -> Any:
+        return self._target().default
+
+    async def open(self, name: str) -> Any:
+        return await self._target().open(name)
+
+
+caches = _CacheStorage()
+
 __all__ = ["JSON", "ArrayBuffer", "Date", "Headers", "Object", "Request", "Response", "WebSocket", "WebSocketPair",
-           "WebSocketRequestResponsePair", "console"]
+           "WebSocketRequestResponsePair", "caches", "console"]

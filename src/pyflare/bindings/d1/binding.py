@@ -52,7 +52,7 @@ class D1DatabaseSession:
                 raise TypeError("Failed to execute 'batch' on 'D1Database': parameter 1 is not of type "
                                 "'Array<D1PreparedStatement>'.")
             queries.append((statement.statement, statement.params))
-        results = self._run(lambda: self._store.transaction(queries))
+        results = await self._run(self._store.transaction, queries)
         return [_d1_result(r) for r in results]
 
     def getBookmark(self) -> str | None:  # noqa: N802 - Cloudflare's name
@@ -61,8 +61,8 @@ class D1DatabaseSession:
             return None
         return self._bookmark
 
-    def _run(self, action: Any) -> Any:
-        result = action()
+    async def _run(self, operation: Any, *args: Any) -> Any:
+        result = await self._store.call(operation, *args)
         self._update_bookmark(self._store.bookmark())
         return result
 
@@ -78,8 +78,8 @@ class _PrimarySession(D1DatabaseSession):
     def __init__(self, store: D1Store) -> None:
         super().__init__(store, None)
 
-    def _run(self, action: Any) -> Any:
-        return action()
+    async def _run(self, operation: Any, *args: Any) -> Any:
+        return await self._store.call(operation, *args)
 
     def getBookmark(self) -> None:  # noqa: N802
         return None
@@ -98,13 +98,12 @@ class D1PreparedStatement:
     def bind(self, *values: Any) -> D1PreparedStatement:
         return D1PreparedStatement(self._session, self.statement, bind_values(values))
 
-    def _query(self) -> StatementResult:
-        store = self._session._store
-        return self._session._run(lambda: store.query(self.statement, self.params))
+    async def _query(self) -> StatementResult:
+        return await self._session._run(self._session._store.query, self.statement, self.params)
 
     async def first(self, colName: str | None = None) -> Any:  # noqa: N803 - Cloudflare's name
         """The first row as a dict (``None`` if no rows), or one column of it."""
-        result = self._query()
+        result = await self._query()
         if not result.rows:
             return None
         row = JsDict(zip(result.columns, result.rows[0], strict=False))
@@ -116,15 +115,15 @@ class D1PreparedStatement:
 
     async def all(self) -> JsDict:
         """``{success, meta, results: [row dicts]}``."""
-        return _d1_result(self._query())
+        return _d1_result(await self._query())
 
     async def run(self) -> JsDict:
         """Same shape as ``all()`` (D1 includes ``results`` here too)."""
-        return _d1_result(self._query())
+        return _d1_result(await self._query())
 
     async def raw(self, options: dict[str, Any] | None = None, *, columnNames: bool | None = None) -> list[list[Any]]:  # noqa: N803
         """Rows as lists of values; with ``columnNames=True`` the first list is the column names."""
-        result = self._query()
+        result = await self._query()
         rows = list(result.rows)
         if raw_column_names(options, columnNames):
             return [list(result.columns), *rows]
@@ -150,7 +149,7 @@ class D1Database:
 
     async def exec(self, query: str) -> JsDict:
         """Run SQL without bindings, one query per line -> ``{count, duration}``."""
-        count, duration = self._store.exec_lines(exec_query(query))
+        count, duration = await self._store.call(self._store.exec_lines, exec_query(query))
         return JsDict(count=count, duration=duration)
 
     def withSession(self, constraintOrBookmark: str | None = None) -> D1DatabaseSession:  # noqa: N802,N803

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyflare.bindings.d1 import constants
 from pyflare.bindings.d1.errors import D1Error, D1ExecError, sqlite_message
@@ -43,10 +43,13 @@ from pyflare.bindings.d1.validation import (
     check_parameters,
     check_query_text,
 )
+from pyflare.storage.sqlite import is_busy
 
 if TYPE_CHECKING:
     from pyflare.clock import Clock
     from pyflare.storage import Database
+
+T = TypeVar("T")
 
 _HAS_SETLIMIT = hasattr(sqlite3.Connection, "setlimit")
 
@@ -90,7 +93,7 @@ class D1Store:
     def __init__(self, db: Database, clock: Clock, *, name: str = "") -> None:
         self.name = name
         self.path = db.path
-        self._db = db
+        self.db = db
         self.connection = db.connection
         self._trusted = 0
         self._denied_transaction = False
@@ -170,6 +173,23 @@ class D1Store:
             yield self.connection
         finally:
             self._trusted -= 1
+
+    # -- waiting for other processes ---------------------------------------------------------------
+    async def call(self, operation: Callable[..., T], *args: Any) -> T:
+        """Run ``operation`` (a query, batch or exec) from the event loop. While another process holds the
+        write lock it waits without blocking other requests (:meth:`~pyflare.storage.Database.run`); past
+        the busy timeout it fails as D1 does: ``D1_ERROR: database is locked: SQLITE_BUSY``."""
+        try:
+            return await self.db.run(operation, *args)
+        except sqlite3.OperationalError as exc:
+            raise D1Error(sqlite_message(exc)) from None
+
+    def call_blocking(self, operation: Callable[..., T], *args: Any) -> T:
+        """:meth:`call` for tools with no event loop to yield to (CLI commands, migrations): it sleeps."""
+        try:
+            return self.db.blocking(operation, *args)
+        except sqlite3.OperationalError as exc:
+            raise D1Error(sqlite_message(exc)) from None
 
     # -- queries ---------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> StatementResult:
@@ -294,6 +314,8 @@ class D1Store:
         except sqlite3.Error as exc:
             if self._denied_transaction:
                 raise D1Error(TRANSACTIONS_REFUSED) from None
+            if is_busy(exc):
+                raise  # another process holds the lock: the caller waits and retries (Database.run)
             raise D1Error(sqlite_message(exc)) from None
         except (OverflowError, UnicodeError, ValueError) as exc:
             raise D1Error(str(exc)) from None

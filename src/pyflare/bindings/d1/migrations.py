@@ -74,7 +74,8 @@ class Migrations:
 
     # -- the table -------------------------------------------------------------------------------
     def ensure_table(self, store: D1Store) -> None:
-        store.query(
+        store.call_blocking(
+            store.query,
             f"CREATE TABLE IF NOT EXISTS {quote_identifier(self.table)}("
             "id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, "
             "applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)"
@@ -101,7 +102,7 @@ class Migrations:
             queries: list[tuple[str, tuple]] = [(statement, ()) for statement in split_statements(sql)]
             queries.append((f"INSERT INTO {quote_identifier(self.table)} (name) VALUES (?)", (name,)))
             try:
-                store.transaction(queries)
+                store.call_blocking(store.transaction, queries)
             except D1Error as exc:
                 if progress:
                     progress(name, False)

@@ -105,8 +105,8 @@ class KVNamespace:
         """
         kind, cache_ttl = v.get_options(options, type, cacheTtl)
         if isinstance(key, (list, tuple)):
-            return self._get_bulk(list(key), kind, cache_ttl, with_metadata=False)
-        entry = self._get_one(key, cache_ttl)
+            return await self._get_bulk(list(key), kind, cache_ttl, with_metadata=False)
+        entry = await self._get_one(key, cache_ttl)
         return None if entry is None else _decode(entry, kind)
 
     async def getWithMetadata(  # Cloudflare's name
@@ -120,24 +120,26 @@ class KVNamespace:
         """``{value, metadata, cacheStatus}`` for ``key``; with a list of keys, a Map of key -> {value, metadata}."""
         kind, cache_ttl = v.get_options(options, type, cacheTtl)
         if isinstance(key, (list, tuple)):
-            return self._get_bulk(list(key), kind, cache_ttl, with_metadata=True)
-        entry = self._get_one(key, cache_ttl)
+            return await self._get_bulk(list(key), kind, cache_ttl, with_metadata=True)
+        entry = await self._get_one(key, cache_ttl)
         value = None if entry is None else _decode(entry, kind)
         return JsDict(value=value, metadata=_metadata(entry), cacheStatus=None)
 
-    def _get_one(self, key: Any, cache_ttl: int | None) -> Entry | None:
+    async def _get_one(self, key: Any, cache_ttl: int | None) -> Entry | None:
         key = v.validate_key("GET", key)
         v.validate_cache_ttl("GET", cache_ttl)
-        return self._store.get(key)
+        return await self._store.db.run(self._store.get, key)
 
-    def _get_bulk(self, keys: list[Any], kind: str, cache_ttl: int | None, *, with_metadata: bool) -> KVMap:
+    async def _get_bulk(
+        self, keys: list[Any], kind: str, cache_ttl: int | None, *, with_metadata: bool
+    ) -> KVMap:
         v.validate_bulk_request(keys, kind)
         result = KVMap()
         total = 0
         for key in keys:
             key = v.validate_bulk_key(key)
             v.validate_cache_ttl("GET_BULK", cache_ttl)
-            entry = self._store.get(key)
+            entry = await self._store.db.run(self._store.get, key)
             if entry is None:
                 result[key] = None
                 continue
@@ -191,12 +193,12 @@ class KVNamespace:
         else:
             size = len(data)
         v.validate_value_size(size)
-        self._store.put(key, data, expires, metadata_json)
+        await self._store.db.run(self._store.put, key, data, expires, metadata_json)
 
     async def delete(self, key: str) -> None:
         """Delete ``key``; deleting a missing key is not an error."""
         key = v.validate_key("DELETE", key)
-        self._store.delete(key)
+        await self._store.db.run(self._store.delete, key)
 
     # -- list ------------------------------------------------------------------------------------
     async def list(
@@ -209,7 +211,7 @@ class KVNamespace:
     ) -> KVListResult:
         """Keys in order: ``{keys: [{name, expiration?, metadata?}], list_complete, cursor?, cacheStatus}``."""
         prefix_, count, after = v.list_options(options, prefix, limit, cursor)
-        infos, more = self._store.list(prefix_, after, count)
+        infos, more = await self._store.db.run(self._store.list, prefix_, after, count)
         keys = []
         for info in infos:
             item = JsDict(name=info.name)

@@ -17,11 +17,14 @@ readable with ``sqlite3``: ``SELECT key, value FROM kv_entries``.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from pyflare.clock import Clock
 from pyflare.storage import Database
+from pyflare.storage.sqlite import is_busy
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv_entries (
@@ -99,14 +102,14 @@ class KVStore:
         if value is None:
             return None
         if expiration is not None and expiration <= now:
-            self._drop_through(key, visible_at)
+            self._tidy(self._drop_through, key, visible_at)
             return None
         return Entry(key, value, expiration, metadata)
 
     def list(self, prefix: str, after: str, limit: int) -> tuple[list[KeyInfo], bool]:
         """Up to ``limit`` visible keys starting with ``prefix``, after ``after``, in order; and whether more exist."""
         now = self.clock.time()
-        self.purge_expired(now)
+        self._tidy(self.purge_expired, now)
         rows = self.db.all(
             _LIST,
             {
@@ -156,6 +159,16 @@ class KVStore:
         visible_at, deleted = row
         op = "<=" if deleted else "<"
         self.db.execute(f"DELETE FROM kv_entries WHERE key = ? AND visible_at {op} ?", (key, visible_at))
+
+    @staticmethod
+    def _tidy(operation: Any, *args: Any) -> None:
+        """Housekeeping a read does on the way (deleting expired rows): skipped while another process holds
+        the write lock, so a read never waits for it; reads hide expired rows themselves."""
+        try:
+            operation(*args)
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
 
     def _drop_through(self, key: str, visible_at: float) -> None:
         """Delete an expired visible version together with the older versions it superseded."""

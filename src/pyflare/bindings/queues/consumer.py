@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ from pyflare.bindings.queues.store import MessageStore, StoredMessage
 from pyflare.clock import Clock, Timer
 from pyflare.config.models import QueueConsumer
 from pyflare.runtime.worker import WorkerLoadError
+from pyflare.storage.sqlite import is_busy
 
 log = logging.getLogger("pyflare")
 
@@ -63,7 +65,7 @@ class Consumer:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
-        released = self._store.release_leases(self.queue)
+        released = self._store.db.blocking(self._store.release_leases, self.queue)
         if released:
             log.info('Queue "%s": %d message(s) in flight when pyflare last stopped will be delivered again',
                      self.queue, released)
@@ -81,6 +83,18 @@ class Consumer:
         """Look at the queue now: send out what is due and arm a timer for what will be."""
         if not self.running:
             return
+        try:
+            self._look()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            # Another process holds the write lock: look again shortly, without blocking the loop.
+            self._spawn(self._look_when_free(), f'queue "{self.queue}" waiting for its database')
+
+    async def _look_when_free(self) -> None:
+        await self._store.db.run(self._look)
+
+    def _look(self) -> None:
         now = self._clock.time()
         if now < self._paused_until:
             self._arm("pause", self._paused_until)
@@ -155,12 +169,14 @@ class Consumer:
         now = self._clock.time()
         if load_error:
             self._paused_until = now + LOAD_ERROR_BACKOFF
-            self._store.settle(acked=(), retried=(), dead=(), released=[(r.seq, r.available_at) for r in rows])
+            await self._store.db.run(
+                self._store.settle, acked=(), retried=(), dead=(), released=[(r.seq, r.available_at) for r in rows]
+            )
             return
         self._paused_until = float("-inf")
-        self._settle(rows, outcome, failed, now, elapsed_ms)
+        await self._settle(rows, outcome, failed, now, elapsed_ms)
 
-    def _settle(self, rows: list[StoredMessage], outcome: BatchOutcome, failed: bool, now: float,
+    async def _settle(self, rows: list[StoredMessage], outcome: BatchOutcome, failed: bool, now: float,
                 elapsed_ms: float) -> None:
         decisions = decide(outcome, [row.id for row in rows], failed)
         batch_delay = outcome.retry_all_delay
@@ -186,7 +202,7 @@ class Consumer:
                 gave_up.append(f'Dropped message "{row.id}" on queue "{self.queue}" after {max_attempts} '
                                f'failed attempt{plural}!')
                 dead.append((row.seq, "", now))
-        self._store.settle(acked=acked, retried=retried, dead=dead)
+        await self._store.db.run(self._store.settle, acked=acked, retried=retried, dead=dead)
         self.batches_delivered += 1
         log.info("QUEUE %s %d/%d (%.0fms)", self.queue, len(acked), len(rows), elapsed_ms)
         for warning in gave_up:

@@ -433,7 +433,7 @@ class BucketStore:
     ) -> ObjectRecord | None:
         """Store a value; None when ``only_if`` does not hold (nothing is changed then)."""
         if only_if is not None:  # fail fast before reading the value; checked again at commit
-            current = self._row(key)
+            current = await self.db.run(self._row, key)
             if not condition_holds(only_if, current and current.etag, current and current.uploaded):
                 return None
         algorithms = ["md5"] + ([checksum[1]] if checksum and checksum[1] != "md5" else [])
@@ -458,13 +458,7 @@ class BucketStore:
                 custom_metadata=custom_metadata,
                 storage_class=storage_class,
             )
-            with self.db.transaction():
-                if only_if is not None:
-                    current = self._row(key)
-                    if not condition_holds(only_if, current and current.etag, current and current.uploaded):
-                        raise _ConditionFailed
-                old = self._drop_object(key)
-                self._insert(key, record)
+            old = await self.db.run(self._commit_put, key, record, only_if)
         except _ConditionFailed:
             self.blobs.delete(blob_id)
             return None
@@ -473,6 +467,17 @@ class BucketStore:
             raise
         self._discard(old)
         return record
+
+    def _commit_put(self, key: bytes, record: ObjectRecord, only_if: Conditional | None) -> list[str]:
+        """Point ``key`` at the new object in one transaction; returns the blob ids it replaced."""
+        with self.db.transaction():
+            if only_if is not None:
+                current = self._row(key)
+                if not condition_holds(only_if, current and current.etag, current and current.uploaded):
+                    raise _ConditionFailed
+            old = self._drop_object(key)
+            self._insert(key, record)
+        return old
 
     def delete(self, keys: Sequence[bytes]) -> None:
         old: list[str] = []
@@ -511,33 +516,43 @@ class BucketStore:
 
     async def upload_part(self, key: bytes, upload_id: str, part_number: int, chunks: AsyncIterator[bytes]) -> str:
         """Store one part (replacing an earlier upload of the same number); returns its etag."""
-        upload = self._upload(key, upload_id)
+        upload = await self.db.run(self._upload, key, upload_id)
         if upload is None or upload[0] != C.UPLOAD_IN_PROGRESS:
             raise errors.NoSuchUpload("uploadPart")
         blob_id, hashing = await self._ingest("uploadPart", chunks, ["md5"])
         etag = secrets.token_hex(16)
-        old: list[str] = []
         try:
-            with self.db.transaction():
-                upload = self._upload(key, upload_id)
-                if upload is None or upload[0] != C.UPLOAD_IN_PROGRESS:
-                    raise errors.NoSuchUpload("uploadPart")
-                previous = self.db.one(
-                    "SELECT blob_id FROM multipart_parts WHERE upload_id = ? AND part_number = ?",
-                    (upload_id, part_number),
-                )
-                if previous:
-                    old.append(previous[0])
-                self.db.execute(
-                    "INSERT OR REPLACE INTO multipart_parts (upload_id, part_number, blob_id, size, etag,"
-                    " checksum_md5, object_version) VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                    (upload_id, part_number, blob_id, hashing.size, etag, hashing.digest("md5").hex()),
-                )
+            old = await self.db.run(
+                self._commit_part, key, upload_id, part_number, blob_id, hashing.size, etag,
+                hashing.digest("md5").hex(),
+            )
         except BaseException:
             self.blobs.delete(blob_id)
             raise
         self._discard(old)
         return etag
+
+    def _commit_part(
+        self, key: bytes, upload_id: str, part_number: int, blob_id: str, size: int, etag: str, md5: str
+    ) -> list[str]:
+        """Record an uploaded part in one transaction; returns the blob id of a part it replaced."""
+        old: list[str] = []
+        with self.db.transaction():
+            upload = self._upload(key, upload_id)
+            if upload is None or upload[0] != C.UPLOAD_IN_PROGRESS:
+                raise errors.NoSuchUpload("uploadPart")
+            previous = self.db.one(
+                "SELECT blob_id FROM multipart_parts WHERE upload_id = ? AND part_number = ?",
+                (upload_id, part_number),
+            )
+            if previous:
+                old.append(previous[0])
+            self.db.execute(
+                "INSERT OR REPLACE INTO multipart_parts (upload_id, part_number, blob_id, size, etag,"
+                " checksum_md5, object_version) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (upload_id, part_number, blob_id, size, etag, md5),
+            )
+        return old
 
     def complete_upload(self, key: bytes, upload_id: str, selected: Sequence[tuple[int, str]]) -> ObjectRecord:
         method = "completeMultipartUpload"

@@ -340,7 +340,7 @@ class StepContext:
             done = replace(step, state="success", end_ms=clock.time_ms(), wake_ms=None)
             if mods is not None and mods.event_timeout_forced(name, count):
                 done = None
-            elif runner.engine.store.take_event(runner.id, event_type, key, done) is not None:
+            elif runner.storage.take_event(event_type, key, done) is not None:
                 runner.steps[key] = done
                 runner.engine.changed(runner.id)
                 return _event_from(done.output)

@@ -1,7 +1,7 @@
 """The engine of one workflow: creating instances, running them with replay, and changing their status.
 
 Each instance that has work to do gets a :class:`Runner` (an asyncio task running the worker's
-``run(event, step)``). Everything a runner does is stored through :class:`WorkflowStore` first, so
+``run(event, step)``). Everything a runner does is stored first (:mod:`pyflare.bindings.workflows.store`), so
 stopping pyflare at any moment (Ctrl-C, ``kill -9``) loses nothing: when it starts again, every queued,
 running or waiting instance replays from its stored steps and carries on. Instances run only in the
 process that owns the state (``active``); another process (the CLI) changes the stored state directly or,
@@ -36,7 +36,7 @@ from pyflare.bindings.workflows.constants import (
 )
 from pyflare.bindings.workflows.context import NON_RETRYABLE_UNHANDLED, StepContext, is_non_retryable
 from pyflare.bindings.workflows.errors import InstanceAborted, WorkflowError, not_found
-from pyflare.bindings.workflows.store import InstanceRow, StepRow, WorkflowStore
+from pyflare.bindings.workflows.store import InstanceObjects, InstanceRow, StepRow, WorkflowIndex
 from pyflare.bindings.workflows.validation import check_event_type, check_instance_id
 from pyflare.clock import Clock
 from pyflare.workers._context import current_worker
@@ -92,7 +92,7 @@ class Modifiers:
         for index, (type_, payload) in enumerate(self.events):
             if type_ == event_type:
                 del self.events[index]
-                runner.engine.store.add_event(runner.id, type_, serialization.dumps(payload), runner.engine.clock.time_ms())
+                runner.storage.add_event(type_, serialization.dumps(payload), runner.engine.clock.time_ms())
                 return
 
 
@@ -103,7 +103,9 @@ class Runner:
         self.engine = engine
         self.id = row.id
         self.row = row
-        self.steps: dict[str, StepRow] = engine.store.steps(row.id)
+        self.storage = engine.objects.storage(row.id)
+        self.steps: dict[str, StepRow] = self.storage.steps()
+        self.wakes: list[int] = []  # pending wake-ups of this run's sleeps and waits
         self.counts: dict[str, int] = {}
         self.lifetime_steps = 0
         self.running_attempts = 0
@@ -131,7 +133,7 @@ class Runner:
 
     def store_step(self, step: StepRow) -> None:
         self.steps[step.key] = step
-        self.engine.store.put_step(self.id, step)
+        self.storage.put_step(step)
         self.engine.changed(self.id)
 
     async def checkpoint(self) -> None:
@@ -143,15 +145,23 @@ class Runner:
         if self.pausing and self.running_attempts == 0:
             self.engine.finish_pause(self)
 
+    def _add_wake(self, wake_ms: int) -> None:
+        # The object's one alarm is this run's earliest wake-up: after a restart it resumes the instance.
+        self.wakes.append(wake_ms)
+        if wake_ms == min(self.wakes):
+            self.engine.objects.set_alarm(self.id, wake_ms)
+
     async def wait_until(self, wake_ms: int) -> None:
         await self.checkpoint()
         clock = self.engine.clock
         if clock.time_ms() >= wake_ms:
             return
+        self._add_wake(wake_ms)
         self._set_waiting(+1)
         try:
             await clock.sleep_until(wake_ms / 1000)
         finally:
+            self.wakes.remove(wake_ms)
             self._set_waiting(-1)
 
     async def wait_for_event_or(self, event_type: str, wake_ms: int | None) -> None:
@@ -163,10 +173,13 @@ class Runner:
         timer = None
         if wake_ms is not None:
             timer = self.engine.clock.call_at(wake_ms / 1000, lambda: future.done() or future.set_result(None))
+            self._add_wake(wake_ms)
         self._set_waiting(+1)
         try:
             await future
         finally:
+            if wake_ms is not None:
+                self.wakes.remove(wake_ms)
             self._set_waiting(-1)
             if timer is not None:
                 timer.cancel()
@@ -195,6 +208,10 @@ class Runner:
 
     # -- the run ---------------------------------------------------------------------------------
     async def main(self) -> None:
+        async with self.engine.objects.enter(self.id):
+            await self._run()
+
+    async def _run(self) -> None:
         engine = self.engine
         try:
             worker = engine.runtime.current()
@@ -255,7 +272,8 @@ class Engine:
         *,
         name: str,
         class_name: str,
-        store: WorkflowStore,
+        index: WorkflowIndex,
+        objects: InstanceObjects,
         clock: Clock,
         runtime: Any,
         env: Callable[[], Any],
@@ -265,7 +283,8 @@ class Engine:
     ) -> None:
         self.name = name
         self.class_name = class_name
-        self.store = store
+        self.index = index
+        self.objects = objects
         self.clock = clock
         self.runtime = runtime
         self.env = env
@@ -294,12 +313,12 @@ class Engine:
     def current_status(self, instance_id: str) -> str | None:
         status = self._status_cache.get(instance_id)
         if status is None:
-            row = self.store.instance(instance_id)
+            row = self.index.instance(instance_id)
             status = row.status if row else None
         return status
 
     def set_status(self, instance_id: str, status: str, **fields: Any) -> None:
-        self.store.update_instance(instance_id, self.clock.time_ms(), status=status, **fields)
+        self.index.update_instance(instance_id, self.clock.time_ms(), status=status, **fields)
         self._status_cache[instance_id] = status
         self.changed(instance_id)
 
@@ -307,13 +326,14 @@ class Engine:
                error: dict[str, str] | None = None) -> None:
         self.set_status(instance_id, status, ended_ms=self.clock.time_ms(), output=output,
                         error=json.dumps(error) if error else None)
+        self.objects.clear_alarm(instance_id)
 
     # -- creating --------------------------------------------------------------------------------
     def create(self, options: list[dict[str, Any]], trigger: str = "binding") -> list[str]:
         """Store new queued instances (all or none) and start them; returns their ids."""
         if len(options) > MAX_BATCH:
             raise WorkflowError("", f"WorkflowError: createBatch only supports {MAX_BATCH} instances at a time")
-        rows: list[tuple[str, str, int, str]] = []
+        rows: list[tuple[str, str, str, int, str]] = []
         seen: set[str] = set()
         now = self.clock.time_ms()
         for option in options:
@@ -330,8 +350,8 @@ class Engine:
             if len(params_json.encode("utf-8")) > MAX_VALUE_BYTES:
                 raise WorkflowError("instance.params_too_large",
                                     "Instance params are too large. Maximum allowed size is 1MiB.")
-            rows.append((instance_id, params_json, now, trigger))
-        if self.store.create_instances(rows):
+            rows.append((instance_id, self.objects.object_id(instance_id), params_json, now, trigger))
+        if self.index.create_instances(rows):
             raise WorkflowError("instance.already_exists", "Instance already exists")
         ids = [row[0] for row in rows]
         for instance_id in ids:
@@ -349,7 +369,7 @@ class Engine:
     def start_runner(self, instance_id: str) -> None:
         if not self.active or instance_id in self.runners:
             return
-        row = self.store.instance(instance_id)
+        row = self.index.instance(instance_id)
         if row is None or row.status not in RESUMABLE:
             return
         runner = Runner(self, row)
@@ -361,33 +381,50 @@ class Engine:
         if self.runners.get(runner.id) is runner:
             del self.runners[runner.id]
         self._status_cache.pop(runner.id, None)
+        if runner.id not in self.runners:
+            self.objects.release(runner.id)
         if not task.cancelled() and task.exception() is not None:
             error = task.exception()
             log.error("workflow %s instance %s failed inside pyflare: %s", self.name, runner.id, error, exc_info=error)
         self.changed(runner.id)
 
     def resume_all(self) -> int:
-        """Start every instance with work left (at start-up, after a restart or a crash)."""
-        for instance_id in self.store.ids_with_status((WAITING_FOR_PAUSE,)):
+        """At start-up (also after a crash): queued and running instances carry on now; waiting ones when
+        their alarm (earliest sleep, retry delay or event timeout) is due, or now if an event came meanwhile."""
+        self.objects.register(self.on_alarm)
+        for instance_id in self.index.ids_with_status((WAITING_FOR_PAUSE,)):
             # Its running steps were cut short by the stop: the pause is complete.
             self.set_status(instance_id, PAUSED, paused_ms=self.clock.time_ms())
-        ids = self.store.ids_with_status(RESUMABLE)
+        ids = self.index.ids_with_status(RESUMABLE)
+        now = self.clock.time_ms()
         for instance_id in ids:
+            if self.current_status(instance_id) == WAITING:
+                storage = self.objects.storage(instance_id)
+                wake = storage.earliest_wake()
+                if wake is not None and wake > now and not storage.has_unconsumed_events():
+                    self.objects.set_alarm(instance_id, wake)  # the stored wake-up is the truth
+                    continue
             self.start_runner(instance_id)
         return len(ids)
+
+    async def on_alarm(self, address: Any, info: Any) -> None:
+        """The instance's alarm: a sleep, retry delay or event timeout is due; replay it (if it waits)."""
+        instance_id = self.index.instance_of_object(address.id)
+        if instance_id is not None:
+            self.start_runner(instance_id)
 
     async def close(self) -> None:
         self.active = False
         tasks = [r.task for r in self.runners.values() if r.task is not None]
+        self.runners.clear()  # first: runners cut short by the stop leave their stored status as it is
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        self.runners.clear()
 
     # -- control ---------------------------------------------------------------------------------
     def instance(self, instance_id: str) -> InstanceRow:
-        row = self.store.instance(instance_id) if isinstance(instance_id, str) else None
+        row = self.index.instance(instance_id) if isinstance(instance_id, str) else None
         if row is None:
             raise not_found()
         return row
@@ -436,7 +473,7 @@ class Engine:
         now = self.clock.time_ms()
         if row.paused_ms is not None:
             # Time spent paused does not count towards sleeps, retry delays or event timeouts.
-            self.store.shift_wakes(instance_id, now - row.paused_ms)
+            self.objects.storage(instance_id).shift_wakes(now - row.paused_ms)
         self.set_status(instance_id, RUNNING, paused_ms=None)
         self.start_runner(instance_id)
 
@@ -445,9 +482,10 @@ class Engine:
         if row.status in FINISHED:
             raise WorkflowError("instance.cannot_terminate", "Cannot terminate instance since its on a finite state")
         self._stop_runner(instance_id)
-        steps = self.store.steps(instance_id)
+        storage = self.objects.storage(instance_id)
+        steps = storage.steps()
         seq = max((s.seq for s in steps.values()), default=0) + 1
-        self.store.put_step(instance_id, StepRow(f"termination\n{seq}", seq, "termination", "termination", 1,
+        storage.put_step(StepRow(f"termination\n{seq}", seq, "termination", "termination", 1,
                                                  "success", start_ms=self.clock.time_ms(),
                                                  end_ms=self.clock.time_ms(), config=json.dumps({"source": "api"})))
         self.finish(instance_id, TERMINATED)
@@ -455,7 +493,9 @@ class Engine:
     def restart(self, instance_id: str) -> None:
         self.instance(instance_id)
         self._stop_runner(instance_id)
-        self.store.reset_instance(instance_id, self.clock.time_ms())
+        self.objects.storage(instance_id).wipe()
+        self.objects.set_alarm(instance_id, None)
+        self.index.requeue(instance_id, self.clock.time_ms())
         self._status_cache[instance_id] = QUEUED
         self.changed(instance_id)
         if self.active:
@@ -470,10 +510,12 @@ class Engine:
             raise TypeError(f"Event payload cannot be serialised: {exc}") from None
         if len(text.encode("utf-8")) > MAX_VALUE_BYTES:
             raise WorkflowError("event.payload_too_large", "Event payload is too large. Maximum allowed size is 1MiB.")
-        self.store.add_event(instance_id, event_type, text, self.clock.time_ms())
+        self.objects.storage(instance_id).add_event(event_type, text, self.clock.time_ms())
         runner = self.runners.get(instance_id)
         if runner is not None:
             runner.event_arrived(event_type)
+        elif self.active:
+            self.start_runner(instance_id)  # a waiting instance without a live run replays and takes it
         self.changed(instance_id)
 
     def _stop_runner(self, instance_id: str) -> None:
@@ -486,7 +528,7 @@ class Engine:
     def describe(self, instance_id: str) -> dict[str, Any]:
         row = self.instance(instance_id)
         steps = []
-        for step in self.store.steps(instance_id).values():
+        for step in self.objects.storage(instance_id).steps().values():
             entry: dict[str, Any] = {"name": step.name, "type": "step" if step.kind == "do" else step.kind,
                                      "start": step.start_ms, "end": step.end_ms}
             config = json.loads(step.config) if step.config else {}

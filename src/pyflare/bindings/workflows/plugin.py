@@ -23,7 +23,7 @@ from pyflare.bindings.workflows.constants import (
     PRESERVE_NON_RETRYABLE_MESSAGE_DATE,
 )
 from pyflare.bindings.workflows.engine import Engine
-from pyflare.bindings.workflows.store import WorkflowStore
+from pyflare.bindings.workflows.store import InstanceObjects, WorkflowIndex
 from pyflare.config import ConfigError
 
 # How often the owner looks for commands from other processes (real time: this is inter-process
@@ -62,7 +62,8 @@ class WorkflowsPlugin(Plugin):
                 limits = getattr(config, "limits", None)
                 engine = self.engines[config.name] = Engine(
                     name=config.name, class_name=config.class_name,
-                    store=WorkflowStore(services.storage.database("workflows", config.name)),
+                    index=WorkflowIndex(services.storage.database("workflows", config.name)),
+                    objects=InstanceObjects(services.objects, services.config.name, config.name),
                     clock=services.clock, runtime=services.runtime, env=lambda: services.runtime.env,
                     step_limit=(limits.steps if limits and limits.steps else DEFAULT_STEP_LIMIT),
                     implicit_dependencies=implicit, preserve_non_retryable_message=preserve,
@@ -144,7 +145,7 @@ class WorkflowsPlugin(Plugin):
 
     # -- commands from other processes -----------------------------------------------------------
     async def _poll_commands(self) -> None:
-        stores = [engine.store for engine in self.engines.values()]
+        stores = [engine.index for engine in self.engines.values()]
         versions = [store.data_version() for store in stores]
         while True:
             await asyncio.sleep(COMMAND_POLL_SECONDS)
@@ -155,20 +156,20 @@ class WorkflowsPlugin(Plugin):
 
     def process_commands(self) -> None:
         for engine in self.engines.values():
-            for command_id, action, instance_id, args in engine.store.pending_commands():
+            for command_id, action, instance_id, args in engine.index.pending_commands():
                 try:
                     result = apply_command(engine, action, instance_id, args)
                 except Exception as exc:  # reported back to the process that asked
-                    engine.store.finish_command(command_id, None, str(exc) or type(exc).__name__)
+                    engine.index.finish_command(command_id, None, str(exc) or type(exc).__name__)
                 else:
-                    engine.store.finish_command(command_id, result, None)
+                    engine.index.finish_command(command_id, result, None)
 
     async def submit(self, workflow: str, action: str, instance_id: str | None, args: dict[str, Any],
                      timeout: float = 10.0) -> Any:
         """Ask for ``action`` on the state (from a process that does not run the worker); returns the result
         or raises RuntimeError with the error text."""
         engine = self.engine(workflow)
-        command_id = engine.store.add_command(action, instance_id, args, self.services.clock.time_ms())
+        command_id = engine.index.add_command(action, instance_id, args, self.services.clock.time_ms())
         if self._try_lock():
             try:
                 self.process_commands()
@@ -176,7 +177,7 @@ class WorkflowsPlugin(Plugin):
                 self._unlock()
         deadline = time.monotonic() + timeout
         while True:
-            done, result, error = engine.store.command_outcome(command_id)
+            done, result, error = engine.index.command_outcome(command_id)
             if done:
                 if error is not None:
                     raise RuntimeError(error)

@@ -1,11 +1,16 @@
-"""Where a workflow's instances live: one SQLite database per workflow name, written before anything is
-acknowledged, so an instance resumes after a crash from exactly what was stored.
+"""Where a workflow's state lives, built on the object layer (:mod:`pyflare.objects`), as Cloudflare's
+engine is one Durable Object per instance.
 
-:class:`WorkflowStore` is the persistence interface the engine uses; nothing else in the package touches
-SQL. Tables: ``instances`` (one row each: status, params, output, error, times), ``steps`` (one row per
-``step.do``/``sleep``/``wait_for_event`` call by its cache key, with its attempts), ``events`` (sent
-events, consumed by a waiting step exactly once) and ``commands`` (control requests another process,
-such as ``pyflare workflows terminate``, leaves for the process that runs the instances).
+- :class:`InstanceObjects`: every instance is an object ``(worker, "Workflow.<name>", id_from_name(...))``
+  with its own SQLite file (``<state>/do/<worker>-Workflow.<name>/<id>.sqlite``) holding its ``steps`` (one
+  row per ``step.do``/``sleep``/``wait_for_event`` call, with its attempts) and ``events``, and one
+  persisted alarm that wakes it when its earliest sleep, retry delay or event timeout is due (also after a
+  restart, by pyflare's clock).
+- :class:`WorkflowIndex`: one SQLite database per workflow (``<state>/workflows/<name>.sqlite``) listing the
+  instances with their status, params, output and error (what ``status()`` and ``pyflare workflows``
+  read), and the ``commands`` other processes leave for the one that runs the instances.
+
+Every write commits before the engine goes on, so a ``kill -9`` loses nothing that was acknowledged.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyflare.objects import ObjectAddress, ObjectLayer, id_from_name
 from pyflare.storage import Database
 
-SCHEMA = """
+INDEX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
     id TEXT PRIMARY KEY,
+    object_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
     status TEXT NOT NULL,
     params TEXT,
@@ -32,9 +39,22 @@ CREATE TABLE IF NOT EXISTS instances (
     modified_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS instances_by_status ON instances(status, seq);
+CREATE INDEX IF NOT EXISTS instances_by_object ON instances(object_id);
+CREATE TABLE IF NOT EXISTS commands (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL,
+    instance_id TEXT,
+    args TEXT,
+    created_ms INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    result TEXT,
+    error TEXT
+);
+"""
+
+INSTANCE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS steps (
-    instance_id TEXT NOT NULL,
-    key TEXT NOT NULL,
+    key TEXT NOT NULL PRIMARY KEY,
     seq INTEGER NOT NULL,
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -46,28 +66,16 @@ CREATE TABLE IF NOT EXISTS steps (
     attempts TEXT NOT NULL DEFAULT '[]',
     start_ms INTEGER,
     end_ms INTEGER,
-    wake_ms INTEGER,
-    PRIMARY KEY (instance_id, key)
+    wake_ms INTEGER
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    instance_id TEXT NOT NULL,
     type TEXT NOT NULL,
     payload TEXT,
     timestamp_ms INTEGER NOT NULL,
     consumed_by TEXT
 );
-CREATE INDEX IF NOT EXISTS events_pending ON events(instance_id, type, consumed_by, seq);
-CREATE TABLE IF NOT EXISTS commands (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    action TEXT NOT NULL,
-    instance_id TEXT,
-    args TEXT,
-    created_ms INTEGER NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0,
-    result TEXT,
-    error TEXT
-);
+CREATE INDEX IF NOT EXISTS events_pending ON events(type, consumed_by, seq);
 """
 
 _INSTANCE_COLUMNS = "id, seq, status, params, created_ms, started_ms, ended_ms, output, error, paused_ms, trigger, modified_ms"
@@ -110,32 +118,36 @@ class StepRow:
     wake_ms: int | None = None
 
 
-class WorkflowStore:
-    """The stored state of every instance of one workflow."""
+class WorkflowIndex:
+    """Every instance of one workflow: status, params, output, error and times; and pending commands."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.executescript(SCHEMA)
+        db.executescript(INDEX_SCHEMA)
 
-    # -- instances ---------------------------------------------------------------------------------
-    def create_instances(self, rows: list[tuple[str, str, int, str]]) -> list[str]:
-        """Insert ``(id, params_json, now_ms, trigger)`` rows in one transaction; returns the ids that
-        already existed (then nothing is inserted)."""
+    def create_instances(self, rows: list[tuple[str, str, str, int, str]]) -> list[str]:
+        """Insert ``(id, object_id, params_json, now_ms, trigger)`` rows in one transaction; returns the ids
+        that already existed (then nothing is inserted)."""
         with self.db.transaction():
             existing = [row[0] for row in rows if self.db.one("SELECT 1 FROM instances WHERE id = ?", (row[0],))]
             if existing:
                 return existing
             seq = (self.db.one("SELECT COALESCE(MAX(seq), 0) FROM instances") or (0,))[0]
             self.db.executemany(
-                "INSERT INTO instances (id, seq, status, params, created_ms, trigger, modified_ms) "
-                "VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-                [(i, seq + n + 1, params, now, trigger, now) for n, (i, params, now, trigger) in enumerate(rows)],
+                "INSERT INTO instances (id, object_id, seq, status, params, created_ms, trigger, modified_ms) "
+                "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
+                [(i, obj, seq + n + 1, params, now, trigger, now)
+                 for n, (i, obj, params, now, trigger) in enumerate(rows)],
             )
         return []
 
     def instance(self, instance_id: str) -> InstanceRow | None:
         row = self.db.one(f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE id = ?", (instance_id,))
         return InstanceRow(*row) if row else None
+
+    def instance_of_object(self, object_id: str) -> str | None:
+        row = self.db.one("SELECT id FROM instances WHERE object_id = ?", (object_id,))
+        return row[0] if row else None
 
     def instances(self, status: str | None = None, limit: int = -1, offset: int = 0,
                   newest_first: bool = True) -> list[InstanceRow]:
@@ -159,60 +171,11 @@ class WorkflowStore:
         self.db.execute(f"UPDATE instances SET {sets}, modified_ms = ? WHERE id = ?",
                         (*fields.values(), now_ms, instance_id))
 
-    def reset_instance(self, instance_id: str, now_ms: int) -> None:
-        """Forget every step and event of an instance and queue it again (``restart()``)."""
-        with self.db.transaction():
-            self.db.execute("DELETE FROM steps WHERE instance_id = ?", (instance_id,))
-            self.db.execute("DELETE FROM events WHERE instance_id = ?", (instance_id,))
-            self.db.execute(
-                "UPDATE instances SET status = 'queued', started_ms = NULL, ended_ms = NULL, output = NULL, "
-                "error = NULL, paused_ms = NULL, modified_ms = ? WHERE id = ?", (now_ms, instance_id))
-
-    # -- steps -------------------------------------------------------------------------------------
-    def steps(self, instance_id: str) -> dict[str, StepRow]:
-        rows = self.db.all(f"SELECT {_STEP_COLUMNS} FROM steps WHERE instance_id = ? ORDER BY seq", (instance_id,))
-        result = {}
-        for row in rows:
-            step = StepRow(*row)
-            step.attempts = json.loads(row[9])
-            result[step.key] = step
-        return result
-
-    def put_step(self, instance_id: str, step: StepRow) -> None:
+    def requeue(self, instance_id: str, now_ms: int) -> None:
+        """Back to ``queued`` with no start, end, output or error (``restart()``)."""
         self.db.execute(
-            f"INSERT OR REPLACE INTO steps (instance_id, {_STEP_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (instance_id, step.key, step.seq, step.kind, step.name, step.count, step.state, step.config,
-             step.output, step.error, json.dumps(step.attempts), step.start_ms, step.end_ms, step.wake_ms),
-        )
-
-    def shift_wakes(self, instance_id: str, delta_ms: int) -> None:
-        """Move every pending wake-up (sleeps, retry delays, event timeouts) later by ``delta_ms`` (resume
-        after a pause: time spent paused does not count)."""
-        self.db.execute("UPDATE steps SET wake_ms = wake_ms + ? WHERE instance_id = ? AND wake_ms IS NOT NULL "
-                        "AND state IN ('running', 'waiting')", (delta_ms, instance_id))
-
-    # -- events ------------------------------------------------------------------------------------
-    def add_event(self, instance_id: str, type_: str, payload: str, timestamp_ms: int) -> int:
-        cursor = self.db.execute("INSERT INTO events (instance_id, type, payload, timestamp_ms) VALUES (?,?,?,?)",
-                                 (instance_id, type_, payload, timestamp_ms))
-        return int(cursor.lastrowid or 0)
-
-    def take_event(self, instance_id: str, type_: str, consumer: str, step: StepRow) -> tuple[str, int] | None:
-        """Consume the oldest unconsumed event of ``type_`` for ``consumer`` and store ``step`` with it, in
-        one transaction; returns ``(payload_json, timestamp_ms)`` or None."""
-        with self.db.transaction():
-            row = self.db.one("SELECT seq, payload, timestamp_ms FROM events WHERE instance_id = ? AND type = ? "
-                              "AND consumed_by IS NULL ORDER BY seq LIMIT 1", (instance_id, type_))
-            if row is None:
-                return None
-            self.db.execute("UPDATE events SET consumed_by = ? WHERE seq = ?", (consumer, row[0]))
-            step.output = json.dumps({"type": type_, "payload": row[1], "timestamp": row[2]})
-            self.put_step(instance_id, step)
-            return row[1], row[2]
-
-    def events(self, instance_id: str) -> list[tuple[str, str | None, int, str | None]]:
-        return self.db.all("SELECT type, payload, timestamp_ms, consumed_by FROM events WHERE instance_id = ? "
-                           "ORDER BY seq", (instance_id,))
+            "UPDATE instances SET status = 'queued', started_ms = NULL, ended_ms = NULL, output = NULL, "
+            "error = NULL, paused_ms = NULL, modified_ms = ? WHERE id = ?", (now_ms, instance_id))
 
     # -- commands from other processes ------------------------------------------------------------
     def add_command(self, action: str, instance_id: str | None, args: dict[str, Any], now_ms: int) -> int:
@@ -237,3 +200,130 @@ class WorkflowStore:
     def data_version(self) -> int:
         """Changes whenever another connection commits (cheap to poll)."""
         return int(self.db.one("PRAGMA data_version")[0])  # type: ignore[index]
+
+
+class InstanceStorage:
+    """The steps and events of one instance, in its object's SQLite file (created by the first write)."""
+
+    def __init__(self, objects: InstanceObjects, address: ObjectAddress) -> None:
+        self._object = objects.layer.storage(address)
+        self._ready = False
+
+    def _db(self) -> Database:
+        db = self._object.db
+        if not self._ready:
+            db.executescript(INSTANCE_SCHEMA)
+            self._ready = True
+        return db
+
+    def _reader(self) -> Database | None:
+        return self._db() if self._ready or self._object.exists() else None
+
+    def steps(self) -> dict[str, StepRow]:
+        db = self._reader()
+        if db is None:
+            return {}
+        result = {}
+        for row in db.all(f"SELECT {_STEP_COLUMNS} FROM steps ORDER BY seq"):
+            step = StepRow(*row)
+            step.attempts = json.loads(row[9])
+            result[step.key] = step
+        return result
+
+    def put_step(self, step: StepRow) -> None:
+        self._db().execute(
+            f"INSERT OR REPLACE INTO steps ({_STEP_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (step.key, step.seq, step.kind, step.name, step.count, step.state, step.config, step.output,
+             step.error, json.dumps(step.attempts), step.start_ms, step.end_ms, step.wake_ms),
+        )
+
+    def earliest_wake(self) -> int | None:
+        """When the first pending sleep, retry delay or event timeout is due (None: nothing pending)."""
+        db = self._reader()
+        if db is None:
+            return None
+        row = db.one("SELECT MIN(wake_ms) FROM steps WHERE wake_ms IS NOT NULL AND state IN ('running', 'waiting')")
+        return row[0] if row else None
+
+    def shift_wakes(self, delta_ms: int) -> None:
+        """Move every pending wake-up later by ``delta_ms`` (resume after a pause: paused time does not count)."""
+        if self._reader() is not None:
+            self._db().execute("UPDATE steps SET wake_ms = wake_ms + ? WHERE wake_ms IS NOT NULL "
+                               "AND state IN ('running', 'waiting')", (delta_ms,))
+
+    def wipe(self) -> None:
+        """Forget every step and event (``restart()``)."""
+        if self._reader() is not None:
+            with self._db().transaction():
+                self._db().execute("DELETE FROM steps")
+                self._db().execute("DELETE FROM events")
+
+    def add_event(self, type_: str, payload: str, timestamp_ms: int) -> None:
+        self._db().execute("INSERT INTO events (type, payload, timestamp_ms) VALUES (?,?,?)",
+                           (type_, payload, timestamp_ms))
+
+    def has_unconsumed_events(self) -> bool:
+        db = self._reader()
+        return db is not None and db.one("SELECT 1 FROM events WHERE consumed_by IS NULL LIMIT 1") is not None
+
+    def take_event(self, type_: str, consumer: str, step: StepRow) -> tuple[str, int] | None:
+        """Consume the oldest unconsumed event of ``type_`` for ``consumer`` and store ``step`` with it, in
+        one transaction; returns ``(payload_json, timestamp_ms)`` or None."""
+        db = self._reader()
+        if db is None:
+            return None
+        with db.transaction():
+            row = db.one("SELECT seq, payload, timestamp_ms FROM events WHERE type = ? AND consumed_by IS NULL "
+                         "ORDER BY seq LIMIT 1", (type_,))
+            if row is None:
+                return None
+            db.execute("UPDATE events SET consumed_by = ? WHERE seq = ?", (consumer, row[0]))
+            step.output = json.dumps({"type": type_, "payload": row[1], "timestamp": row[2]})
+            self.put_step(step)
+            return row[1], row[2]
+
+    def events(self) -> list[tuple[str, str | None, int, str | None]]:
+        db = self._reader()
+        return [] if db is None else db.all("SELECT type, payload, timestamp_ms, consumed_by FROM events ORDER BY seq")
+
+
+class InstanceObjects:
+    """The instances of one workflow as objects of the object layer: storage, alarm, live object."""
+
+    def __init__(self, layer: ObjectLayer, worker: str, workflow: str) -> None:
+        self.layer = layer
+        self.worker = worker
+        self.class_name = f"Workflow.{workflow}"  # no Python class can be called this: no clash with DOs
+        self.namespace = f"{worker}-{self.class_name}"
+        self._storages: dict[str, InstanceStorage] = {}
+
+    def object_id(self, instance_id: str) -> str:
+        return id_from_name(self.namespace, instance_id)
+
+    def address(self, instance_id: str) -> ObjectAddress:
+        return ObjectAddress(self.worker, self.class_name, self.object_id(instance_id))
+
+    def storage(self, instance_id: str) -> InstanceStorage:
+        storage = self._storages.get(instance_id)
+        if storage is None:
+            storage = self._storages[instance_id] = InstanceStorage(self, self.address(instance_id))
+        return storage
+
+    def set_alarm(self, instance_id: str, when_ms: int | None) -> None:
+        self.layer.set_alarm(self.address(instance_id), when_ms)
+
+    def clear_alarm(self, instance_id: str) -> None:
+        if self.layer.storage(self.address(instance_id)).exists():
+            self.layer.set_alarm(self.address(instance_id), None)
+
+    def enter(self, instance_id: str) -> Any:
+        """``async with``: the instance is live (not evicted) while its run is inside."""
+        return self.layer.enter(self.address(instance_id))
+
+    def release(self, instance_id: str) -> None:
+        """The run is over for now: let the object's file be closed (its alarm, if any, stays)."""
+        self._storages.pop(instance_id, None)
+        self.layer.evict(self.address(instance_id), "run finished")
+
+    def register(self, on_alarm: Any) -> None:
+        self.layer.register(self.worker, self.class_name, on_alarm=on_alarm)

@@ -49,7 +49,6 @@ _UNSERVED_OBJECT = {
     ("GET", "retention"): "GetObjectRetention", ("PUT", "retention"): "PutObjectRetention",
     ("GET", "legal-hold"): "GetObjectLegalHold", ("PUT", "legal-hold"): "PutObjectLegalHold",
     ("GET", "uploadId"): "ListParts", ("GET", "uploads"): "ListMultipartUploads",
-    ("GET", "partNumber"): "partNumber",
 }
 _UNSERVED_BUCKET_GET = {
     "uploads": "ListMultipartUploads", "versions": "ListObjectVersions", "policy": "GetBucketPolicy",
@@ -222,10 +221,10 @@ class S3Endpoint:
         assert key is not None
         for name in query:
             operation = _UNSERVED_OBJECT.get((method, name))
-            if operation is not None and not (method == "HEAD"):
+            if operation is not None:
                 raise not_implemented(operation)
         if method in ("GET", "HEAD"):
-            if "partNumber" in query:
+            if "partNumber" in query:  # R2 serves single parts; the binding cannot
                 raise not_implemented("partNumber")
             return await operations.get_object(bucket, key, headers, query, head=method == "HEAD")
         if method == "PUT":

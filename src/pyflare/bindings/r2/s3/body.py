@@ -97,10 +97,6 @@ class SpooledBody:
                 return
             yield data
 
-    async def read_range(self) -> bytes:
-        self.file.seek(0)
-        return self.file.read()
-
     def close(self) -> None:
         self.file.close()
 

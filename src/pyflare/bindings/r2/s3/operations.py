@@ -109,13 +109,18 @@ def _metadata_headers(obj: R2Object) -> list[tuple[str, str]]:
     return headers
 
 
-def _storage_class(headers: Mapping[str, str]) -> str | None:
-    value = headers.get("x-amz-storage-class")
-    if value is None:
-        return None
-    if value not in R2_STORAGE_CLASS:
-        raise S3Error(400, "InvalidStorageClass", "The storage class you specified is not valid")
-    return R2_STORAGE_CLASS[value]
+def object_options(headers: Mapping[str, str]) -> dict[str, Any]:
+    """R2 put / createMultipartUpload options from an upload's headers: metadata and storage class."""
+    options: dict[str, Any] = {
+        "httpMetadata": http_metadata_from(headers),
+        "customMetadata": custom_metadata_from(headers),
+    }
+    storage_class = headers.get("x-amz-storage-class")
+    if storage_class is not None:
+        if storage_class not in R2_STORAGE_CLASS:
+            raise S3Error(400, "InvalidStorageClass", "The storage class you specified is not valid")
+        options["storageClass"] = R2_STORAGE_CLASS[storage_class]
+    return options
 
 
 # -- the operations ------------------------------------------------------------------------------
@@ -299,13 +304,7 @@ class Operations:
 
     async def put_object(self, bucket_name: str, key: str, headers: Mapping[str, str], body: SpooledBody) -> Reply:
         bucket = self.bucket(bucket_name)
-        options: dict[str, Any] = {
-            "httpMetadata": http_metadata_from(headers),
-            "customMetadata": custom_metadata_from(headers),
-        }
-        storage_class = _storage_class(headers)
-        if storage_class:
-            options["storageClass"] = storage_class
+        options = object_options(headers)
         conditional = {name: headers[name] for name in ("if-match", "if-none-match") if name in headers}
         if conditional:
             options["onlyIf"] = conditional
@@ -367,13 +366,7 @@ class Operations:
     # -- multipart -------------------------------------------------------------------------------
     async def create_multipart_upload(self, bucket_name: str, key: str, headers: Mapping[str, str]) -> Reply:
         bucket = self.bucket(bucket_name)
-        options: dict[str, Any] = {
-            "httpMetadata": http_metadata_from(headers),
-            "customMetadata": custom_metadata_from(headers),
-        }
-        storage_class = _storage_class(headers)
-        if storage_class:
-            options["storageClass"] = storage_class
+        options = object_options(headers)
         upload = await bucket.createMultipartUpload(key, options)
         root = element("InitiateMultipartUploadResult", root=True)
         child(root, "Bucket", bucket_name)

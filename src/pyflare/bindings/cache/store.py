@@ -1,0 +1,77 @@
+"""The cache table: one row per (namespace, key) with the response's status, headers and body.
+
+Rows expire at a clock time; an expired row is never returned and is removed by the read that finds it
+(and in bulk when entries are written). Every write commits before it returns.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from pyflare.storage import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cache_entries (
+    namespace TEXT NOT NULL,     -- '' for caches.default, else the name given to caches.open()
+    key TEXT NOT NULL,           -- the request URL, or request.cf.cacheKey
+    status INTEGER NOT NULL,
+    headers TEXT NOT NULL,       -- JSON list of [name, value]
+    body BLOB NOT NULL,
+    stored_at REAL NOT NULL,     -- clock time of the put (seconds since the epoch)
+    expires_at REAL NOT NULL,    -- clock time from which the entry is gone
+    PRIMARY KEY (namespace, key)
+);
+CREATE INDEX IF NOT EXISTS cache_entries_expiry ON cache_entries (expires_at);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    stored_at: float
+
+
+class CacheStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.executescript(SCHEMA)
+        self._writes = 0
+
+    def get(self, namespace: str, key: str, now: float) -> Entry | None:
+        row = self.db.one("SELECT status, headers, body, stored_at, expires_at FROM cache_entries "
+                          "WHERE namespace = ? AND key = ?", (namespace, key))
+        if row is None:
+            return None
+        if row[4] <= now:
+            self.db.execute("DELETE FROM cache_entries WHERE namespace = ? AND key = ? AND expires_at <= ?",
+                            (namespace, key, now))
+            return None
+        return Entry(row[0], [(k, v) for k, v in json.loads(row[1])], row[2], row[3])
+
+    def put(self, namespace: str, key: str, entry: Entry, expires_at: float) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO cache_entries (namespace, key, status, headers, body, stored_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (namespace, key, entry.status, json.dumps(entry.headers), entry.body, entry.stored_at, expires_at),
+            )
+            self._writes += 1
+            if self._writes % 256 == 0:  # now and then, drop what has expired so the file does not only grow
+                self.db.execute("DELETE FROM cache_entries WHERE expires_at <= ?", (entry.stored_at,))
+
+    def delete(self, namespace: str, key: str, now: float) -> bool:
+        """Remove the entry; True only if a live (unexpired) one was there."""
+        with self.db.transaction():
+            row = self.db.one("SELECT expires_at FROM cache_entries WHERE namespace = ? AND key = ?",
+                              (namespace, key))
+            if row is not None:
+                self.db.execute("DELETE FROM cache_entries WHERE namespace = ? AND key = ?", (namespace, key))
+        return row is not None and row[0] > now
+
+    def count(self, namespace: str | None = None) -> int:
+        if namespace is None:
+            return self.db.one("SELECT COUNT(*) FROM cache_entries")[0]  # type: ignore[index]
+        return self.db.one("SELECT COUNT(*) FROM cache_entries WHERE namespace = ?", (namespace,))[0]  # type: ignore[index]

@@ -1,0 +1,128 @@
+"""What a worker's env holds for a ``[[services]]`` binding: ``fetch`` and RPC methods."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pyflare.bindings.services.entrypoints import call_fetch, call_method
+from pyflare.runtime.rpc import from_rpc, to_rpc
+from pyflare.workers._context import current_worker
+from pyflare.workers._headers import HeadersInit
+from pyflare.workers._jsdict import JsDict, to_jsdict
+from pyflare.workers._request import Request
+from pyflare.workers._response import Response
+from pyflare.workers.pyodide.ffi import JsException
+
+if TYPE_CHECKING:
+    from pyflare.bindings import Services
+    from pyflare.config.models import Service
+
+
+class ServiceBinding:
+    """``env.SVC``: ``await env.SVC.fetch(url_or_request, ...)`` and ``await env.SVC.method(*args)``."""
+
+    def __init__(self, services: Services, config: Service) -> None:
+        self._services = services
+        self._config = config
+        self._entrypoint = None if config.entrypoint in (None, "", "default") else config.entrypoint
+        self._props: dict[str, Any] = to_jsdict(dict(config.props or {}))
+
+    def _runtime(self) -> Any:
+        try:
+            return self._services.resolve_worker(self._config.service).runtime
+        except LookupError:
+            entrypoint = self._config.entrypoint or "default"
+            raise JsException(f'Couldn\'t find a local dev session for the "{entrypoint}" entrypoint of service '
+                              f'"{self._config.service}" to proxy to') from None
+
+    async def fetch(
+        self,
+        resource: str | Request,
+        *,
+        method: str | None = None,
+        headers: HeadersInit = None,
+        body: Any = None,
+        **init: Any,
+    ) -> Response:
+        """Send a request to the target worker's fetch handler; it never leaves the process."""
+        request = Request(resource, method=method, headers=headers, body=body, **init)
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise TypeError(f"Fetch API cannot load: {request.url}")
+        return await call_fetch(self._runtime(), self._entrypoint, self._props, request)
+
+    def __getattr__(self, name: str) -> RpcMethod:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        method = RpcMethod(self, name)
+        setattr(self, name, method)  # one stub per name, as the Python SDK caches them
+        return method
+
+    def __repr__(self) -> str:
+        target = self._config.service + (f"#{self._config.entrypoint}" if self._config.entrypoint else "")
+        return f"<ServiceBinding {self._config.binding} -> {target}>"
+
+
+class RpcMethod:
+    """``env.SVC.name``: awaiting a call converts the arguments and the result by the RPC type rules."""
+
+    __slots__ = ("_binding", "_name")
+
+    def __init__(self, binding: ServiceBinding, name: str) -> None:
+        self._binding = binding
+        self._name = name
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(
+                f"{self._name}() over RPC takes positional arguments only (JavaScript has no keyword arguments); "
+                f"got {', '.join(kwargs)}="
+            )
+        sent = [to_rpc(arg) for arg in args]
+        binding = self._binding
+        runtime = binding._runtime()
+        result = await call_method(runtime, binding._entrypoint, binding._props, self._name, sent)
+        return stubs(from_rpc(result), runtime.worker)
+
+    def __repr__(self) -> str:
+        return f"<RPC method {self._name} of {self._binding!r}>"
+
+
+class RpcFunction:
+    """A function that came back over RPC: calling it is an RPC call too (awaitable, values converted)."""
+
+    __slots__ = ("_function", "_worker")
+
+    def __init__(self, function: Callable[..., Any], worker: Any) -> None:
+        self._function = function
+        self._worker = worker  # the worker whose code the function belongs to
+
+    async def __call__(self, *args: Any) -> Any:
+        sent = [from_rpc(to_rpc(arg)) for arg in args]
+        token = current_worker.set(self._worker)
+        try:
+            result = self._function(*sent)
+            if inspect.isawaitable(result):
+                result = await result
+        finally:
+            current_worker.reset(token)
+        return stubs(from_rpc(to_rpc(result)), self._worker)
+
+
+def stubs(value: Any, worker: Any) -> Any:
+    """Replace the functions inside a value received from ``worker`` by :class:`RpcFunction` stubs."""
+    if type(value) in (str, int, float, bool) or value is None:
+        return value
+    if callable(value) and not isinstance(value, (type, RpcFunction, Request, Response)):
+        return RpcFunction(value, worker)
+    if isinstance(value, JsDict):
+        for key, item in dict.items(value):
+            if not (type(item) in (str, int, float, bool) or item is None):
+                value[key] = stubs(item, worker)
+        return value
+    if isinstance(value, list):
+        return [stubs(item, worker) for item in value]
+    return value

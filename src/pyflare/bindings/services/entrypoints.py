@@ -1,0 +1,60 @@
+"""Calling into a worker's entrypoint the way a service binding does: one fresh instance per call, with
+``ctx.props``, the target's own env, and its code marked as the running worker (``from workers import env``)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from pyflare.bindings.services.constants import DEFAULT_ENTRYPOINT, RESERVED_METHODS
+from pyflare.bindings.services.validation import check_method_name
+from pyflare.runtime.rpc import from_rpc, to_rpc
+from pyflare.runtime.runtime import Runtime
+from pyflare.runtime.worker import Worker
+from pyflare.workers._context import ExecutionContext, current_worker
+from pyflare.workers._request import Request
+from pyflare.workers._response import Response
+
+
+def _entrypoint_class(worker: Worker, entrypoint: str | None) -> type | None:
+    return worker.exports.get(entrypoint or DEFAULT_ENTRYPOINT)
+
+
+async def call_fetch(runtime: Runtime, entrypoint: str | None, props: dict[str, Any], request: Request) -> Response:
+    """Run the target's ``fetch`` handler with ``request`` and return its Response (exceptions propagate)."""
+    worker = runtime.current()
+    cls = _entrypoint_class(worker, entrypoint)
+    if cls is None:
+        if entrypoint is None:  # a worker with top-level handlers only (on_fetch)
+            return await worker.fetch(request)
+        raise TypeError(f'The entrypoint "{entrypoint}" is not exported by {worker.main.name}')
+    ctx = ExecutionContext(worker.spawn, props)
+    handler = getattr(cls(ctx, worker.env), "fetch", None)
+    if not callable(handler):
+        raise TypeError(f"{cls.__name__} has no fetch handler: define async def fetch(self, request)")
+    response = await worker._call(handler, (request, worker.env, ctx))
+    if not isinstance(response, Response):
+        raise TypeError(f"{cls.__name__}.fetch returned {type(response).__name__}, not a workers.Response")
+    return response
+
+
+async def call_method(runtime: Runtime, entrypoint: str | None, props: dict[str, Any], name: str,
+                      args: list[Any]) -> Any:
+    """Call RPC method ``name`` on a fresh instance of the entrypoint; ``args`` are already RPC copies.
+
+    Returns the RPC copy of the result (the caller converts it with ``from_rpc``)."""
+    check_method_name(name)
+    worker = runtime.current()
+    cls = _entrypoint_class(worker, entrypoint)
+    method = getattr(cls, name, None) if cls is not None else None
+    if name in RESERVED_METHODS or not (inspect.isfunction(method) or inspect.ismethod(method)):
+        raise TypeError(f"Method {name} does not exist")
+    instance = cls(ExecutionContext(worker.spawn, props), worker.env)  # type: ignore[misc]
+    token = current_worker.set(worker)
+    try:
+        result = getattr(instance, name)(*[from_rpc(arg) for arg in args])
+        if inspect.isawaitable(result):
+            result = await result
+    finally:
+        current_worker.reset(token)
+    return to_rpc(result)
