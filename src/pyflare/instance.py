@@ -68,6 +68,8 @@ class PyflareWorker:
         bindings: dict[str, Any] = {}
         for plugin in self.plugins:
             bindings.update(plugin.bindings())
+            if hasattr(plugin, "front"):  # static assets answer before the worker
+                self.asgi_app.front = plugin.front
         self._env.update(build_env(self.config.bindings_vars, bindings))
 
     async def close(self) -> None:
