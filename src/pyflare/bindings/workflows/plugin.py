@@ -69,11 +69,16 @@ class WorkflowsPlugin(Plugin):
                     implicit_dependencies=implicit, preserve_non_retryable_message=preserve,
                 )
             self.workflows[config.binding] = Workflow(engine)
+        services.runtime.reload_hooks.append(self._reloaded)
         self._lock_path = services.storage.folder("workflows") / "owner.lock"
         self._lock: BinaryIO | None = None
         self._poller: asyncio.Task[None] | None = None
         self._activating: asyncio.Task[None] | None = None
         self._closed = False
+
+    def _reloaded(self) -> None:
+        for engine in self.engines.values():
+            engine.reload()
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.workflows)
