@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from websockets.asyncio.server import serve
-
 from tests.websockets.conftest import ECHO_CONFIG, ECHO_WORKER
+from websockets.asyncio.server import serve
 
 CONFIG = """
 name = "client"
