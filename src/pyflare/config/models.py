@@ -179,6 +179,7 @@ NON_INHERITABLE = (
     "tail_consumers",
     "unsafe",
     "pipelines",
+    "worker_loaders",
 )
 
 # Wrangler keys pyflare accepts without emulating; they never warn.
@@ -233,6 +234,12 @@ KNOWN_IGNORED = (
 ) + NON_INHERITABLE[9:]
 
 
+class WorkerLoaderBinding(_Model):
+    """``[[worker_loaders]]``: Dynamic Worker Loader (``env.LOADER.get(id, callback)``)."""
+
+    binding: str
+
+
 class WorkerConfig(_Model):
     """One resolved worker configuration (top level merged with the chosen ``[env.NAME]``)."""
 
@@ -251,6 +258,7 @@ class WorkerConfig(_Model):
     workflows: list[Workflow] = []
     services: list[Service] = []
     assets: Assets | None = None
+    worker_loaders: list[WorkerLoaderBinding] = []
     dev: Dev = Dev()
     pyflare: PyflareSettings = PyflareSettings()
     env: dict[str, dict[str, Any]] = {}
