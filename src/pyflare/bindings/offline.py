@@ -27,6 +27,7 @@ CLOUDFLARE_ONLY = {
     "secrets_store_secrets": "Secrets Store",
     "ai_search": "AI Search",
     "vpc_services": "VPC services",
+    "media": "Media Transformations",
 }
 
 
@@ -36,6 +37,8 @@ class NeedsCloudflareError(RuntimeError):
 
 class CloudflareOnlyBinding:
     """Stands in ``env`` for a binding that needs Cloudflare; every use says so."""
+
+    needs_cloudflare = True  # the start-up banner shows such a binding as "needs Cloudflare"
 
     def __init__(self, name: str, service: str, key: str) -> None:
         object.__setattr__(self, "_name", name)
@@ -51,7 +54,7 @@ class CloudflareOnlyBinding:
         )
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("__") or name == "needs_cloudflare":
             raise AttributeError(name)
         raise self._error(name)
 

@@ -24,6 +24,7 @@ from pyflare.config.diagnostics import dev_warnings
 
 LOCAL = "local"
 NOT_EMULATED = "not emulated"
+NEEDS_CLOUDFLARE = "needs Cloudflare"  # in env, raising a clear error when used (pyflare.bindings.offline)
 MAX_VALUE = 40  # wrangler truncates shown values to 40 characters
 
 
@@ -48,7 +49,8 @@ def _var_value(value: Any) -> str:
 def banner_rows(config: Any, env: Any) -> list[BannerRow]:
     """Every binding, var and secret of a worker, with its local state."""
     rows = [
-        BannerRow(d.name, d.kind, d.resource, LOCAL if d.name in env else NOT_EMULATED)
+        BannerRow(d.name, d.kind, d.resource, NEEDS_CLOUDFLARE if getattr(env.get(d.name), "needs_cloudflare", False)
+                  else LOCAL if d.name in env else NOT_EMULATED)
         for d in describe_bindings(config.worker)
     ]
     hidden = set(config.secret_names) - set(config.override_names)
