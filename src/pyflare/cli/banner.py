@@ -98,6 +98,11 @@ def banner_lines(config: Any, env: Any, *, persist_to: Path | None, url: str | N
         named = ", ".join(f"env.{r.name} ({r.kind})" for r in missing)
         lines.append(f"▲ [WARNING] Not emulated by pyflare: {named}. The config is accepted, but these names are "
                      "absent from env and code that uses them fails locally.")
+    remote = [r for r in rows if r.mode == NEEDS_CLOUDFLARE]
+    if remote:
+        named = ", ".join(f"env.{r.name} ({r.kind})" for r in remote)
+        lines.append(f"▲ [WARNING] Needs Cloudflare: {named}. These are in env, but every use raises an error "
+                     "saying so; give tests a fake with Pyflare(bindings={...}).")
     crons = list(config.worker.triggers.crons)
     if crons:
         example = quote_plus(crons[0], safe="*/")
