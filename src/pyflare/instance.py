@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,7 +27,7 @@ from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.background import Background
 from pyflare.runtime.env import Env, build_env
 from pyflare.runtime.outbound import Outbound
-from pyflare.runtime.runtime import Runtime
+from pyflare.runtime.runtime import Runtime, scheduled_time_seconds
 from pyflare.storage import Storage
 from pyflare.workers._jsdict import JsDict
 
@@ -67,6 +68,8 @@ class PyflareWorker:
         bindings: dict[str, Any] = {}
         for plugin in self.plugins:
             bindings.update(plugin.bindings())
+            if hasattr(plugin, "front"):  # static assets answer before the worker
+                self.asgi_app.front = plugin.front
         self._env.update(build_env(self.config.bindings_vars, bindings))
 
     async def close(self) -> None:
@@ -102,9 +105,10 @@ class PyflareWorker:
 
         return connect(self.asgi_app, url, **kwargs)
 
-    async def scheduled(self, cron: str = "", scheduled_time: float | None = None) -> JsDict:
-        """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``."""
-        return await self.runtime.scheduled(cron=cron, scheduled_time=scheduled_time)
+    async def scheduled(self, cron: str = "", scheduled_time: float | datetime | None = None) -> JsDict:
+        """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``.
+        ``scheduled_time``: milliseconds since the epoch (as ``?time=``) or an aware datetime; default now."""
+        return await self.runtime.scheduled(cron=cron, scheduled_time=scheduled_time_seconds(scheduled_time))
 
     def reload(self) -> None:
         """Re-import the worker's code (stored data is kept); raises WorkerLoadError if it fails."""
@@ -327,9 +331,11 @@ class Pyflare:
         session; keyword arguments: headers=, subprotocols=). See pyflare.websockets.client."""
         return self.main.websocket(url, **kwargs)
 
-    async def scheduled(self, cron: str = "", scheduled_time: float | None = None) -> JsDict:
-        """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``."""
-        return await self.main.scheduled(cron=cron, scheduled_time=scheduled_time)
+    async def scheduled(self, cron: str = "", scheduled_time: float | datetime | None = None) -> JsDict:
+        """Run the served worker's scheduled handler; returns ``{"outcome": "ok"|"exception", ...}``.
+        ``scheduled_time``: milliseconds since the epoch (as ``?time=`` and ``controller.scheduledTime``) or an
+        aware datetime; default: the clock's now."""
+        return await self.main.runtime.scheduled(cron=cron, scheduled_time=scheduled_time_seconds(scheduled_time))
 
     async def idle(self) -> None:
         """Wait until background work (waitUntil tasks, consumers, timers that are due) has finished."""

@@ -104,6 +104,7 @@ def _uses(*attrs: str) -> Callable[[Any], bool]:
 
 # (does the config use it?, module) in the order plugins are built.
 REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
+    (_uses("assets"), "pyflare.assets"),  # static assets (their router runs before the worker)
     (_uses("kv_namespaces"), "pyflare.bindings.kv"),
     (_uses("r2_buckets"), "pyflare.bindings.r2"),
     (_uses("d1_databases"), "pyflare.bindings.d1"),

@@ -16,6 +16,7 @@ what can be decided once lives on the app object, not in the request path.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -47,11 +48,16 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
 class AccessLog:
-    """One line per request on stderr: method, path, status, duration (``fmt``: "pretty" or "json")."""
+    """One line per request on stderr: method, path, status, duration (``fmt``: "pretty" or "json").
+
+    Lines are written once per turn of the event loop, all together: under load that is one write for many
+    requests instead of a system call (and a terminal redraw) per request. Call :meth:`flush` to write now.
+    """
 
     def __init__(self, fmt: str | None) -> None:
         self.fmt = fmt
         self.json = fmt == "json"
+        self._pending: list[str] = []
 
     def __call__(self, method: str, path: str, status: int, started: float) -> None:
         ms = (time.perf_counter() - started) * 1000
@@ -60,7 +66,20 @@ class AccessLog:
                                "duration_ms": round(ms, 2)}) + "\n"
         else:
             line = f"[pyflare] {method} {path} {status} ({ms:.1f}ms)\n"
-        sys.stderr.write(line)
+        pending = self._pending
+        pending.append(line)
+        if len(pending) == 1:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:  # no loop running: write now
+                self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            sys.stderr.write(text)
+            sys.stderr.flush()
 
 
 class WorkerApp:
@@ -86,6 +105,8 @@ class WorkerApp:
         self.local: ASGIApp | None = None
         # Called like the access log after every request (the explorer's live request view).
         self.observer: Callable[[str, str, int, float], None] | None = None
+        # Answers a request before the worker (static assets), or returns None to let the worker have it.
+        self.front: Callable[[Any], Awaitable[Any]] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -160,7 +181,8 @@ class WorkerApp:
     async def _dispatch(self, scope: dict[str, Any], receive: Any, send: Any) -> int:
         try:
             request = await incoming_request(scope, receive)
-            response = await self.runtime.fetch(request)
+            response = (await self.front(request) if self.front is not None else None) or (
+                await self.runtime.fetch(request))
         except Refused as refused:
             return await send_plain(send, *plain(refused.status, refused.text))
         except BodyTooLarge:
