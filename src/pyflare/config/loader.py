@@ -77,22 +77,63 @@ def parse_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
-    if path.suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-            where = f"{path}:{line}" if line else str(path)
-            raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
-    else:
-        try:
-            data = json5.loads(text)
-        except ValueError as exc:
-            message = str(exc).replace("<string>:", "line ")
-            raise ConfigError(f"{path}: JSON syntax error: {message}") from None
+    try:
+        if path.suffix == ".toml":
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+                where = f"{path}:{line}" if line else str(path)
+                raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
+        else:
+            try:
+                data = json5.loads(text)
+            except ValueError as exc:
+                message = str(exc).replace("<string>:", "line ")
+                raise ConfigError(f"{path}: JSON syntax error: {message}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: tables/arrays are nested too deeply to read") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a table/object")
+    check_values(data, path)
     return data
+
+
+MAX_NESTING = 32  # far deeper than any wrangler key; deeper values are a mistake, not a config
+
+
+def check_values(data: dict[str, Any], path: Path) -> None:
+    """Refuse what no wrangler key can hold before it reaches a file name, a queue name or SQLite:
+    tables nested absurdly deep, and keys or strings with a NUL or a lone surrogate (not UTF-8)."""
+    pending: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while pending:
+        value, where, depth = pending.pop()
+        if depth > MAX_NESTING:
+            raise ConfigError(f"{path}: {where}: nested more than {MAX_NESTING} levels deep")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{where}.{key}" if where else str(key)
+                _check_text(key, name, path)
+                pending.append((item, name, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value))
+        elif isinstance(value, str):
+            _check_text(value, where, path)
+
+
+def _check_text(text: Any, where: str, path: Path) -> None:
+    if not isinstance(text, str):
+        return
+    if "\x00" in text:
+        raise ConfigError(f"{path}: {_printable(where)}: contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(f"{path}: {_printable(where)}: contains a lone surrogate (not valid Unicode text)") from None
+
+
+def _printable(where: str) -> str:
+    return where.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")
 
 
 def _line_from_message(message: str) -> int | None:
