@@ -7,6 +7,7 @@ gets on this machine) and Miniflare, installed from the npm registry into a temp
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -138,19 +139,26 @@ def miniflare_dir() -> Path | None:
 MINIFLARE_SERVER = """
 import { Miniflare } from "miniflare";
 import { readFileSync } from "node:fs";
-const [port, script, persist] = process.argv.slice(2);
+const [port, script, persist, extra] = process.argv.slice(2);
 const mf = new Miniflare({
   host: "127.0.0.1", port: Number(port), modules: true, script: readFileSync(script, "utf8"),
   kvNamespaces: ["KV"], d1Databases: ["DB"], kvPersist: persist, d1Persist: persist,
+  ...(extra ? JSON.parse(readFileSync(extra, "utf8")) : {}),
 });
 await mf.ready;
 console.log("ready");
 """
 
 
-def miniflare(folder: Path, script: Path, port: int) -> list[str]:
-    """The command that serves the JS module worker ``script`` with Miniflare (KV binding KV, D1 binding DB)."""
+def miniflare(folder: Path, script: Path, port: int, options: dict | None = None) -> list[str]:
+    """The command that serves the JS module worker ``script`` with Miniflare (KV binding KV, D1 binding DB,
+    plus any Miniflare ``options``, e.g. ``durableObjects``; ``"<persist>"`` in a value is the state folder)."""
     server = folder / "serve.mjs"
     server.write_text(MINIFLARE_SERVER)
     persist = script.parent / "miniflare-state"
-    return ["node", str(server), str(port), str(script), str(persist)]
+    command = ["node", str(server), str(port), str(script), str(persist)]
+    if options:
+        extra = script.parent / "miniflare-options.json"
+        extra.write_text(json.dumps(options).replace('"<persist>"', json.dumps(str(persist))))
+        command.append(str(extra))
+    return command

@@ -25,6 +25,7 @@ from pyflare.objects import ObjectLayer
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.background import Background
 from pyflare.runtime.env import Env, build_env
+from pyflare.runtime.outbound import Outbound
 from pyflare.runtime.runtime import Runtime
 from pyflare.storage import Storage
 from pyflare.workers._jsdict import JsDict
@@ -53,6 +54,7 @@ class PyflareWorker:
         self.plugins: list[Plugin] = []
         self.asgi_app = WorkerApp(self.runtime, dev=options.dev, access_log=access_log,
                                   lifespan=(owner.start, owner.close))
+        self.asgi_app.test_scheduled = options.test_scheduled
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -65,6 +67,8 @@ class PyflareWorker:
         bindings: dict[str, Any] = {}
         for plugin in self.plugins:
             bindings.update(plugin.bindings())
+            if hasattr(plugin, "front"):  # static assets answer before the worker
+                self.asgi_app.front = plugin.front
         self._env.update(build_env(self.config.bindings_vars, bindings))
 
     async def close(self) -> None:
@@ -133,11 +137,15 @@ class Pyflare:
     ``persist_to=None`` gives fresh, isolated, temporary storage (removed on close); a path keeps state
     there. ``dev=True`` (the default) puts the traceback of an uncaught exception in the 500 response;
     ``dev=False`` answers as production does ("Error 1101: Worker threw exception"). ``clock`` is a
-    :class:`Clock`, or ``"manual"`` for one that moves only when advanced. ``synchronous="full"`` makes every
+    :class:`Clock`, or ``"manual"`` for one that moves only when advanced. ``network=False`` makes a
+    worker's ``fetch()`` to anything not routed with ``mf.outbound`` fail instead of reaching the network
+    (pyflare.runtime.outbound). ``synchronous="full"`` makes every
     committed write survive an OS crash or power loss too (default: the config's ``[pyflare] synchronous``,
     else ``"normal"``; see docs/durability.md). ``environment`` applies to every
     config; ``vars`` to the first worker only. All workers share the storage root, the clock and the
-    background work; each has its own env, vars, bindings and code.
+    background work; each has its own env, vars, bindings and code. ``test_scheduled=True`` makes
+    ``/__scheduled?cron=...`` run the scheduled handler (``pyflare dev --test-scheduled``); otherwise that
+    path reaches the worker.
     """
 
     def __init__(
@@ -151,8 +159,10 @@ class Pyflare:
         kv_propagation_delay: float | None = None,
         crons: bool | None = None,
         cache: bool | None = None,
+        network: bool = True,
         dev: bool = True,
         access_log: AccessLog | None = None,
+        test_scheduled: bool = False,
         explorer: bool = True,
         synchronous: str | None = None,
     ) -> None:
@@ -180,6 +190,8 @@ class Pyflare:
         self.objects = ObjectLayer(self.storage, self.clock, self.background.spawn)
         # Plugins of different workers meet here (e.g. a queue produced in one worker, consumed in another).
         self.shared: dict[str, Any] = {}
+        # Where every worker's fetch() goes: tests route it or turn the network off (network=False).
+        self.outbound = Outbound(network=network)
         self.workers: dict[str, PyflareWorker] = {}
         for resolved in configs:
             if resolved.name in self.workers:
@@ -193,8 +205,10 @@ class Pyflare:
                 crons=settings.crons if crons is None else crons,
                 cache=settings.cache if cache is None else cache,
                 dev=dev,
+                test_scheduled=test_scheduled,
             )
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
+            self.workers[resolved.name].runtime.globals["outbound"] = self.outbound
         self.main = next(iter(self.workers.values()))
         self.explorer = explorer
         self.local: LocalEndpoints | None = None
@@ -248,6 +262,7 @@ class Pyflare:
             await worker.close()
         await self.background.close()
         self.objects.close()
+        await self.outbound.aclose()
         for worker in self.workers.values():
             if worker._client is not None:
                 await worker._client.aclose()

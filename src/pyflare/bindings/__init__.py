@@ -30,6 +30,7 @@ class Options:
     kv_propagation_delay: float = 0.0
     crons: bool = True
     dev: bool = False
+    test_scheduled: bool = False  # serve /__scheduled (pyflare dev --test-scheduled)
     cache: bool = True  # the Cache API stores responses (False: Miniflare's no-op cache)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -103,6 +104,7 @@ def _uses(*attrs: str) -> Callable[[Any], bool]:
 
 # (does the config use it?, module) in the order plugins are built.
 REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
+    (_uses("assets"), "pyflare.assets"),  # static assets (their router runs before the worker)
     (_uses("kv_namespaces"), "pyflare.bindings.kv"),
     (_uses("r2_buckets"), "pyflare.bindings.r2"),
     (_uses("d1_databases"), "pyflare.bindings.d1"),
@@ -113,6 +115,8 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
     (_uses("services"), "pyflare.bindings.services"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
+    (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
+     "pyflare.bindings.ratelimit"),
 ]
 
 

@@ -1,5 +1,7 @@
-"""``pyflare d1``: run SQL, migrations and exports on a worker's local D1 databases (as ``wrangler d1 ... --local``).
+"""``pyflare d1``: list, inspect, query, migrate and export a worker's local D1 databases (as ``wrangler d1 ... --local``).
 
+    pyflare d1 list [--json]
+    pyflare d1 info DATABASE [--json]
     pyflare d1 execute DATABASE (--command SQL | --file FILE) [--json]
     pyflare d1 migrations create DATABASE MESSAGE
     pyflare d1 migrations list DATABASE
@@ -26,55 +28,74 @@ from pyflare.config import load_config
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("d1", help="work with local D1 databases", description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser("d1", help="🗄  Manage Workers D1 databases (local)",
+                                   description="Manage Workers D1 databases in local state")
     commands = parser.add_subparsers(dest="d1_command", metavar="COMMAND")
-    parser.set_defaults(handler=lambda args: _usage(parser))
 
-    execute = commands.add_parser("execute", help="run SQL against a local D1 database")
-    execute.add_argument("database", help="database_name or binding")
+    listing = commands.add_parser("list", help="List D1 databases",
+                                  description="List the D1 databases of the worker's config with their local state")
+    listing.add_argument("--json", action="store_true", help="Return output as clean JSON")
+    _add_common(listing)
+    listing.set_defaults(handler=run_list)
+
+    info = commands.add_parser("info", help="Get information about a D1 database, including the current database "
+                                            "size and state",
+                               description="Get information about a D1 database, including the current database "
+                                           "size and state")
+    info.add_argument("database", help="The name or binding of the DB")
+    info.add_argument("--json", action="store_true", help="Return output as clean JSON")
+    _add_common(info)
+    info.set_defaults(handler=run_info)
+
+    execute = commands.add_parser("execute", help="Execute a command or SQL file",
+                                  description="Execute a command or SQL file against a local D1 database")
+    execute.add_argument("database", help="The name or binding of the DB")
     source = execute.add_mutually_exclusive_group(required=True)
-    source.add_argument("--command", help="SQL to run")
-    source.add_argument("--file", help="file of SQL to run")
-    execute.add_argument("--json", action="store_true", help="print the results as JSON")
+    source.add_argument("--command", help="The SQL query you wish to execute, or multiple queries separated by ';'")
+    source.add_argument("--file", help="A .sql file to ingest")
+    execute.add_argument("--json", action="store_true", help="Return output as clean JSON")
     _add_common(execute)
     execute.set_defaults(handler=run_execute)
 
-    migrations = commands.add_parser("migrations", help="create, list and apply D1 migrations")
-    actions = migrations.add_subparsers(dest="migrations_command", metavar="ACTION")
-    migrations.set_defaults(handler=lambda args: _usage(migrations))
+    migrations = commands.add_parser("migrations", help="Interact with D1 migrations",
+                                     description="Interact with D1 migrations")
+    actions = migrations.add_subparsers(dest="migrations_command", metavar="COMMAND")
 
-    create = actions.add_parser("create", help="create a new migration file")
-    create.add_argument("database")
-    create.add_argument("message", help="what the migration does (becomes the file name)")
+    create = actions.add_parser("create", help="Create a new migration",
+                                description="Create a new migration file in the database's migrations_dir")
+    create.add_argument("database", help="The name or binding of the DB")
+    create.add_argument("message", help="The migration message")
     _add_common(create)
     create.set_defaults(handler=run_migrations_create)
 
-    listing = actions.add_parser("list", help="list unapplied migrations")
-    listing.add_argument("database")
+    listing = actions.add_parser("list", help="View a list of unapplied migration files",
+                                 description="View a list of unapplied migration files")
+    listing.add_argument("database", help="The name or binding of the DB")
     _add_common(listing)
     listing.set_defaults(handler=run_migrations_list)
 
-    apply = actions.add_parser("apply", help="apply unapplied migrations")
-    apply.add_argument("database")
+    apply = actions.add_parser("apply", help="Apply any unapplied D1 migrations",
+                               description="Apply any unapplied D1 migrations")
+    apply.add_argument("database", help="The name or binding of the DB")
     _add_common(apply)
     apply.set_defaults(handler=run_migrations_apply)
 
-    export = commands.add_parser("export", help="write a database's schema and data as SQL")
-    export.add_argument("database")
-    export.add_argument("--output", "-o", required=True, help="file to write")
-    export.add_argument("--no-schema", action="store_true", help="only the data")
-    export.add_argument("--no-data", action="store_true", help="only the schema")
-    export.add_argument("--table", action="append", default=[], help="only this table (repeatable)")
+    export = commands.add_parser("export", help="Export the contents or schema of your database as a .sql file",
+                                 description="Export the contents or schema of your database as a .sql file")
+    export.add_argument("database", help="The name or binding of the DB")
+    export.add_argument("--output", "-o", required=True, help="Path to the SQL file for your export")
+    export.add_argument("--no-schema", action="store_true", help="Only output table contents, not the DB schema")
+    export.add_argument("--no-data", action="store_true", help="Only output table schema, not the contents of the "
+                                                               "DBs themselves")
+    export.add_argument("--table", action="append", default=[], help="Specify which tables to include in export")
     _add_common(export)
     export.set_defaults(handler=run_export)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     add_state_options(parser)
-    parser.add_argument("--local", action="store_true", help="accepted for wrangler compatibility (always local)")
-    parser.add_argument("--remote", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--force", "-y", action="store_true", help="accepted for wrangler compatibility")
+    parser.add_argument("--force", "-y", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--preview", action="store_true", help=argparse.SUPPRESS)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -107,6 +128,65 @@ def _with_store(args: argparse.Namespace, action: Any) -> int:
         return action(mf, plugin, store)
 
     return run_on_local_state(args, go)
+
+
+# -- list and info -------------------------------------------------------------------------------
+_SIZE = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+
+
+def _database_facts(config: Any, store: Any) -> dict[str, Any]:
+    tables = store.rows("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                        "AND name NOT LIKE '_cf_%'")[0][0]
+    return {"uuid": config.database_id or "", "name": store.name, "binding": config.binding,
+            "num_tables": tables, "database_size": store.rows(_SIZE)[0][0], "file": str(store.path)}
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from pyflare.bindings.d1 import D1Plugin
+
+    async def go(mf: Any) -> int:
+        try:
+            plugin = mf.plugin(D1Plugin)
+        except LookupError:
+            facts: list[dict[str, Any]] = []
+        else:
+            seen: dict[str, dict[str, Any]] = {}
+            for config in plugin.configs:
+                store = plugin.store(config.binding)
+                seen.setdefault(store.name, _database_facts(config, store))
+            facts = list(seen.values())
+        if args.json:
+            print(json.dumps(facts, indent=2))
+        elif not facts:
+            print(f"No D1 databases in {mf.config.path.name}.")
+        else:
+            columns = ["uuid", "name", "binding", "num_tables", "database_size"]
+            print(format_table(columns, [[f[c] for c in columns] for f in facts]))
+        return 0
+
+    return run_on_local_state(args, go)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    def action(mf: Any, plugin: Any, store: Any) -> int:
+        facts = _database_facts(plugin.config(args.database), store)
+        if args.json:
+            print(json.dumps(facts, indent=2))
+            return 0
+        shown = dict(facts, database_size=_human_size(facts["database_size"]))
+        order = ["name", "binding", "num_tables", "database_size", "file"]
+        print(format_table(["DB", facts["uuid"] or "(no database_id)"], [[key, shown[key]] for key in order]))
+        return 0
+
+    return _with_store(args, action)
+
+
+def _human_size(size: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}".replace(".0 ", " ")
+        size /= 1000  # type: ignore[assignment]
+    return f"{size} B"
 
 
 # -- execute -------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""``pyflare dev``: serve a worker on 127.0.0.1 with hot reload, request logs and scheduled endpoints."""
+"""``pyflare dev``: serve a worker on 127.0.0.1 with hot reload, request logs, a banner of its bindings
+and scheduled endpoints."""
 
 from __future__ import annotations
 
@@ -30,31 +31,61 @@ from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 log = logging.getLogger("pyflare")
 
 
+DESCRIPTION = """\
+Start a local server for developing your Worker.
+
+Serves the worker on http://127.0.0.1:8787 with hot reload, one log line per request, cron triggers that
+fire on schedule and state kept in .pyflare/state beside the config. It prints "Ready on URL" once it
+accepts requests."""
+
+
+def port_number(text: str) -> int:
+    """argparse type for --port: an integer from 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a valid port: use 0-65535 (0 picks a free port)")
+    return port
+
+
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("dev", help="serve a worker locally", description=__doc__)
-    parser.add_argument("path", nargs="?", default=None, help="config file or a folder holding one (default: .)")
+    parser = subparsers.add_parser("dev", help="👂 Start a local server for developing your Worker",
+                                   description=DESCRIPTION)
+    parser.add_argument("path", nargs="?", default=None,
+                        help="The path to your config file, or to a folder that holds one (default: .)")
     parser.add_argument("-c", "--config", action="append", default=[], metavar="FILE",
-                        help="config file; repeat to run several workers in one process (the first is served)")
-    parser.add_argument("--port", type=int, default=None, help="port (default: [dev] port, else 8787)")
-    parser.add_argument("--ip", default=None, help="address to listen on (default: [dev] ip, else 127.0.0.1)")
-    parser.add_argument("--env", "-e", default=None, help="environment from [env.NAME]")
-    parser.add_argument("--var", action="append", default=[], metavar="KEY:VALUE", help="override a var (repeatable)")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--persist-to", default=None, help="state folder (default .pyflare/state beside the config)")
-    group.add_argument("--no-persist", action="store_true", help="temporary state, removed on exit")
-    parser.add_argument("--no-reload", action="store_true", help="do not reload on code changes")
-    parser.add_argument("--no-crons", action="store_true", help="do not fire cron triggers on schedule")
+                        help="Path to a wrangler config file; repeat to run several workers in one process "
+                             "(the first is served)")
+    parser.add_argument("--port", type=port_number, default=None,
+                        help="Port to listen on (default: [dev] port, else 8787; 0 picks a free port)")
+    parser.add_argument("--ip", default=None, help="IP address to listen on (default: [dev] ip, else 127.0.0.1)")
+    parser.add_argument("--env", "-e", default=None, metavar="NAME",
+                        help="Environment to use for operations, and for selecting .env and .dev.vars files")
+    parser.add_argument("--var", action="append", default=[], metavar="KEY:VALUE",
+                        help="A key-value pair to be injected into the script as a variable (repeatable)")
     parser.add_argument("--test-scheduled", action="store_true",
-                        help="serve /__scheduled?cron=... to run the scheduled handler (as wrangler dev does)")
+                        help="Test scheduled events by visiting /__scheduled?cron=... in a browser")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--persist-to", default=None, metavar="DIR",
+                       help="Specify directory to use for local persistence (default: .pyflare/state beside "
+                            "the config)")
+    group.add_argument("--no-persist", action="store_true", help="Use temporary state, deleted on exit")
+    parser.add_argument("--local", action="store_true",
+                        help="Run on my machine (always the case: accepted for wrangler compatibility)")
+    parser.add_argument("--no-reload", action="store_true", help="Do not reload the worker when files change")
+    parser.add_argument("--no-crons", action="store_true", help="Do not fire cron triggers on schedule")
     parser.add_argument("--no-explorer", action="store_true",
-                        help="do not serve the local explorer at /cdn-cgi/local/explorer")
+                        help="Do not serve the local explorer at /cdn-cgi/local/explorer")
     parser.add_argument("--kv-propagation-delay", type=float, default=None, metavar="SECONDS",
-                        help="simulate KV's eventual consistency: writes become visible after this delay")
-    parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty")
+                        help="Simulate KV's eventual consistency: writes become visible after this delay")
+    parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty",
+                        help="pretty for people, json for machines (one JSON object per line)")
     parser.add_argument("--verbose", action="store_true",
-                        help="show pyflare's own frames in tracebacks of errors in the worker")
+                        help="Show pyflare's own frames in tracebacks of errors in the worker")
     parser.add_argument("--ready-file", default=None, metavar="PATH",
-                        help="write the URL to PATH once requests are accepted (for CI scripts to wait on)")
+                        help="Write the URL to PATH once requests are accepted (for CI scripts to wait on)")
     parser.set_defaults(handler=run)
 
 
@@ -128,6 +159,7 @@ class DevServer:
             crons=False if self.args.no_crons else None,
             dev=True,
             access_log=self.access_log,
+            test_scheduled=self.args.test_scheduled,
             explorer=not self.args.no_explorer,
         )
         await mf.start(load_worker=False)

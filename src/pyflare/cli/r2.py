@@ -1,4 +1,4 @@
-"""``pyflare r2 object put|get|delete BUCKET/KEY``: work on a worker's local R2 state.
+"""``pyflare r2 object put|get|delete BUCKET/KEY`` and ``pyflare r2 bucket list``: a worker's local R2 state.
 
 BUCKET is a ``bucket_name`` from the config (the binding name also works). The worker's code is not
 imported; the same storage the dev server uses is opened (stop the server or expect it to see the change).
@@ -17,43 +17,56 @@ CHUNK = 1 << 20
 
 
 def register(subparsers: Any) -> None:
-    r2 = subparsers.add_parser("r2", help="work on local R2 buckets")
+    r2 = subparsers.add_parser("r2", help="📦 Manage R2 buckets & objects (local)",
+                               description="Manage R2 buckets & objects in local state")
     r2_sub = r2.add_subparsers(dest="r2_command", metavar="COMMAND")
-    obj = r2_sub.add_parser("object", help="put, get or delete one object")
+    obj = r2_sub.add_parser("object", help="Manage R2 objects", description="Manage R2 objects")
     obj_sub = obj.add_subparsers(dest="object_command", metavar="COMMAND")
 
-    put = obj_sub.add_parser("put", help="store an object from a file or stdin")
-    put.add_argument("path", metavar="BUCKET/KEY")
+    put = obj_sub.add_parser("put", help="Create an object in an R2 bucket",
+                             description="Create an object in an R2 bucket")
+    put.add_argument("path", metavar="OBJECTPATH", help="The destination object path in the form of {bucket}/{key}")
     source = put.add_mutually_exclusive_group(required=True)
-    source.add_argument("--file", "-f", help="read the value from this file")
-    source.add_argument("--pipe", "-p", action="store_true", help="read the value from stdin")
-    put.add_argument("--content-type", "--ct", dest="content_type", help="Content-Type to store")
-    put.add_argument("--content-disposition", "--cd", dest="content_disposition")
-    put.add_argument("--content-encoding", "--ce", dest="content_encoding")
-    put.add_argument("--content-language", "--cl", dest="content_language")
-    put.add_argument("--cache-control", "--cc", dest="cache_control")
-    _common(put)
+    source.add_argument("--file", "-f", help="The path of the file to upload")
+    source.add_argument("--pipe", "-p", action="store_true", help="Enables the file to be piped in, rather than "
+                                                                  "specified with the --file option")
+    put.add_argument("--content-type", "--ct", dest="content_type",
+                     help="A standard MIME type describing the format of the object data")
+    put.add_argument("--content-disposition", "--cd", dest="content_disposition",
+                     help="Specifies presentational information for the object")
+    put.add_argument("--content-encoding", "--ce", dest="content_encoding",
+                     help="Specifies what content encodings have been applied to the object and thus what "
+                          "decoding mechanisms must be applied to obtain the media-type referenced by the "
+                          "Content-Type header field")
+    put.add_argument("--content-language", "--cl", dest="content_language",
+                     help="The language the content is in")
+    put.add_argument("--cache-control", "--cc", dest="cache_control",
+                     help="Specifies caching behavior along the request/reply chain")
+    add_state_options(put)
     put.set_defaults(handler=_put)
 
-    get = obj_sub.add_parser("get", help="write an object to stdout or a file")
-    get.add_argument("path", metavar="BUCKET/KEY")
-    get.add_argument("--file", "-f", help="write the value to this file instead of stdout")
-    get.add_argument("--pipe", "-p", action="store_true", help="write to stdout (the default)")
-    _common(get)
+    get = obj_sub.add_parser("get", help="Fetch an object from an R2 bucket",
+                             description="Fetch an object from an R2 bucket")
+    get.add_argument("path", metavar="OBJECTPATH", help="The source object path in the form of {bucket}/{key}")
+    get.add_argument("--file", "-f", help="The destination file to create")
+    get.add_argument("--pipe", "-p", action="store_true", help="Enables the file to be piped to a destination, "
+                                                               "rather than specified with the --file option")
+    add_state_options(get)
     get.set_defaults(handler=_get)
 
-    delete = obj_sub.add_parser("delete", help="delete an object")
-    delete.add_argument("path", metavar="BUCKET/KEY")
-    _common(delete)
+    delete = obj_sub.add_parser("delete", help="Delete an object in an R2 bucket",
+                                description="Delete an object in an R2 bucket")
+    delete.add_argument("path", metavar="OBJECTPATH", help="The destination object path in the form of {bucket}/{key}")
+    add_state_options(delete)
     delete.set_defaults(handler=_delete)
 
-    for parser in (r2, obj):
-        parser.set_defaults(handler=None)
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    add_state_options(parser)
-    parser.add_argument("--local", action="store_true", help="accepted for wrangler compatibility (always local)")
+    bucket = r2_sub.add_parser("bucket", help="Manage R2 buckets", description="Manage R2 buckets")
+    bucket_sub = bucket.add_subparsers(dest="bucket_command", metavar="COMMAND")
+    listing = bucket_sub.add_parser("list", help="List R2 buckets",
+                                    description="List the R2 buckets of the worker's config (locally the config "
+                                                "is the account)")
+    add_state_options(listing)
+    listing.set_defaults(handler=_bucket_list)
 
 
 def _split(path: str) -> tuple[str, str]:
@@ -158,6 +171,20 @@ def _get(args: argparse.Namespace) -> int:
             async for chunk in obj.body:
                 out.write(chunk)
             out.flush()
+        return 0
+
+    return _run(args, action)
+
+
+def _bucket_list(args: argparse.Namespace) -> int:
+    """wrangler's listing: a name and creation date per bucket (here: the bindings instead of a date)."""
+
+    async def action(mf: Any) -> int:
+        buckets: dict[str, list[str]] = {}
+        for config in mf.config.worker.r2_buckets:
+            buckets.setdefault(config.storage_name, []).append(config.binding)
+        blocks = [f"name:           {name}\nbindings:       {', '.join(bindings)}" for name, bindings in buckets.items()]
+        print("\n\n".join(blocks) if blocks else "No buckets found.")
         return 0
 
     return _run(args, action)

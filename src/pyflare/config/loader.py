@@ -268,6 +268,13 @@ def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) ->
                 f"{path}: {prefix}queues.consumers[{index}].dead_letter_queue: "
                 f'queue "{consumer.queue}" cannot be its own dead letter queue'
             )
+    if worker.assets is not None:
+        from pyflare.assets.validation import AssetsConfigError, check_options
+
+        try:
+            check_options(worker.assets, f"{prefix}assets")
+        except AssetsConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     if not worker.triggers.crons:
         return
     from pyflare.cron.syntax import CronSyntaxError, parse_cron  # only configs with crons pay for it

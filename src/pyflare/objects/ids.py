@@ -12,14 +12,15 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-@dataclass(frozen=True)
-class ObjectAddress:
-    """One object: the worker that defines its class, the class name and the object's id."""
+class ObjectAddress(NamedTuple):
+    """One object: the worker that defines its class, the class name and the object's id.
+
+    A named tuple: hashing it (every event looks objects up by address) costs what a tuple's hash does."""
 
     worker: str
     class_name: str

@@ -40,6 +40,9 @@ def _json_exact(value: Any, depth: int = 0) -> bool:
 
 def encode(value: Any) -> str | bytes:
     """The stored form of ``value`` (already checked against the RPC rules)."""
+    kind = type(value)
+    if kind is int or kind is bool or value is None:  # the common counters and flags, without the encoder
+        return "true" if value is True else "false" if value is False else "null" if value is None else str(value)
     if _json_exact(value):
         text = _dumps(value)
         try:

@@ -86,6 +86,8 @@ class WorkerApp:
         self.local: ASGIApp | None = None
         # Called like the access log after every request (the explorer's live request view).
         self.observer: Callable[[str, str, int, float], None] | None = None
+        # Answers a request before the worker (static assets), or returns None to let the worker have it.
+        self.front: Callable[[Any], Awaitable[Any]] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -160,7 +162,8 @@ class WorkerApp:
     async def _dispatch(self, scope: dict[str, Any], receive: Any, send: Any) -> int:
         try:
             request = await incoming_request(scope, receive)
-            response = await self.runtime.fetch(request)
+            response = (await self.front(request) if self.front is not None else None) or (
+                await self.runtime.fetch(request))
         except Refused as refused:
             return await send_plain(send, *plain(refused.status, refused.text))
         except BodyTooLarge:

@@ -8,6 +8,8 @@ stores its request body never stores half of it.
 
 from __future__ import annotations
 
+import itertools
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -33,6 +35,32 @@ LOCAL_CF = {
 }
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+_EDGE_NAMES = frozenset({"cf-connecting-ip", "cf-ipcountry", "cf-ray", "cf-visitor", "x-forwarded-for",
+                         "x-forwarded-proto", "x-real-ip"})
+
+# Headers Cloudflare's edge adds to every request a worker receives, decided once here. The client address
+# comes from the connection unless the request already carries CF-Connecting-IP (so a test can act as any
+# client, as in Miniflare); CF-Ray is unique per request: a random prefix per process plus a counter.
+_RAY_PREFIX = secrets.token_hex(4)
+_ray_numbers = itertools.count(1)
+_EDGE_HEADERS = {
+    scheme: (("cf-ipcountry", LOCAL_CF["country"]), ("cf-visitor", f'{{"scheme":"{scheme}"}}'),
+             ("x-forwarded-proto", scheme))
+    for scheme in ("http", "https")
+}
+
+
+def add_edge_headers(items: list[tuple[str, str]], scope: dict[str, Any], client_ip: str | None) -> None:
+    """Append CF-Connecting-IP, CF-IPCountry, CF-Ray, CF-Visitor, X-Forwarded-For/-Proto and X-Real-IP."""
+    if client_ip is None:
+        client = scope.get("client")
+        client_ip = client[0] if client else "127.0.0.1"
+    items.append(("cf-connecting-ip", client_ip))
+    items.append(("cf-ray", f"{_RAY_PREFIX}{next(_ray_numbers):08x}-{LOCAL_CF['colo']}"))
+    items.extend(_EDGE_HEADERS.get(scope.get("scheme", "http"), _EDGE_HEADERS["http"]))
+    items.append(("x-forwarded-for", client_ip))
+    items.append(("x-real-ip", client_ip))
 
 
 class ClientDisconnected(JsException):
@@ -67,7 +95,7 @@ async def incoming_request(scope: dict[str, Any], receive: Receive) -> Request:
     """The ``workers.Request`` for an ASGI http ``scope``; raises :class:`Refused` past Cloudflare's limits."""
     items = []
     total = 0
-    host = length = None
+    host = length = client_ip = None
     chunked = False
     for raw_name, raw_value in scope["headers"]:
         size = len(raw_name) + len(raw_value)
@@ -82,6 +110,10 @@ async def incoming_request(scope: dict[str, Any], receive: Receive) -> Request:
             length = value
         elif name == "transfer-encoding":
             chunked = True
+        elif name in _EDGE_NAMES:  # the edge sets these; a client-sent CF-Connecting-IP picks the client
+            if name == "cf-connecting-ip":
+                client_ip = value
+            continue
         items.append((name, value))
     if total > MAX_HEADERS_TOTAL:
         raise HEADERS_TOO_LARGE
@@ -93,6 +125,7 @@ async def incoming_request(scope: dict[str, Any], receive: Receive) -> Request:
         if length is not None and length.isdigit() and int(length) > MAX_REQUEST_BODY:
             raise TOO_LARGE
         body = await read_body(receive)
+    add_edge_headers(items, scope, client_ip)
     headers = Headers.__new__(Headers)
     headers._items = items
     return Request._incoming(url, scope["method"], headers, body, JsDict(LOCAL_CF))

@@ -1,20 +1,34 @@
-"""Loading a worker's modules so that each worker sees only its own.
+"""Loading a worker's modules the way Cloudflare's Python runtime makes them importable.
 
-Cloudflare imports a worker's modules relative to the folder of ``main``. Here every load of a worker gets
-a private package name (``_pyflare_worker_<n>``) whose path is that folder, and each module loaded from it
-gets its own ``__import__``: a top-level import of a module that exists in the worker's folder resolves
-inside the private package, ``import workers`` resolves to :mod:`pyflare.workers`, and everything else is
-imported normally. Two workers in one process (each with its own ``helper.py``) never share modules, and a
-reload is simply a load under a fresh name.
+On Cloudflare the folder of ``main`` is on ``sys.path`` (so ``import helper``, ``from todos.models import
+Todo`` and ``importlib.import_module("todo_project.settings")`` all work), vendored packages in
+``python_modules/`` are importable, and ``workers``, ``js``, ``pyodide`` and ``asgi`` are the runtime's own
+modules for every importer, third-party packages included. Here:
+
+- While any worker is loaded, ``sys.modules`` maps ``workers``, ``js``, ``pyodide`` and ``asgi`` (and their
+  submodules) to pyflare's implementations, so a package such as django-cf gets them too, even when
+  Cloudflare's ``workers-runtime-sdk`` is installed. Whatever those names held before is put back when the
+  last worker unloads; nothing is installed into site-packages.
+- A worker's own modules get their plain names (``todos.models``), as Django's app registry needs, and are
+  found through ``importlib`` too. A plain name is taken only if nothing else in the process owns it: not a
+  module already imported, not an installed or standard-library module, not another live worker's module.
+  Otherwise the module loads under a private package (``_pyflare_worker_<n>.helper``) and the worker's own
+  ``import`` statements are routed there by a per-module ``__import__``, so two workers in one process with
+  the same module names never share modules. A reload of the same folder takes its names over.
+- ``python_modules/`` (beside the project's pyproject.toml or wrangler config) is searched after
+  everything installed, as a vendor folder: a package installed in the environment wins over the vendored
+  (Pyodide) build, which may hold WebAssembly extensions CPython cannot load.
 """
 
 from __future__ import annotations
 
 import builtins
+import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
 import itertools
+import os
 import sys
 import types
 from pathlib import Path
@@ -23,16 +37,107 @@ from typing import Any
 _counter = itertools.count(1)
 
 # Modules a worker imports by the names Cloudflare's runtime gives them.
-SHIMS = {"workers": "pyflare.workers", "js": "pyflare.workers.js", "pyodide": "pyflare.workers.pyodide"}
+SHIMS = {
+    "workers": "pyflare.workers",
+    "js": "pyflare.workers.js",
+    "pyodide": "pyflare.workers.pyodide",
+    "asgi": "pyflare.workers.asgi",
+}
+PRIVATE_PREFIX = "_pyflare_worker_"
+PROJECT_MARKERS = ("pyproject.toml", "wrangler.toml", "wrangler.jsonc", "wrangler.json")
+
+
+def _shim_target(fullname: str) -> str | None:
+    top, _, rest = fullname.partition(".")
+    target = SHIMS.get(top)
+    if target is None:
+        return None
+    return f"{target}.{rest}" if rest else target
+
+
+def vendor_folders(main_folder: Path) -> list[Path]:
+    """``python_modules/`` of the project that holds ``main_folder`` (pywrangler puts it beside pyproject.toml)."""
+    for folder in (main_folder, *main_folder.parents):
+        if (folder / "python_modules").is_dir():
+            return [folder / "python_modules"]
+        if any((folder / marker).is_file() for marker in PROJECT_MARKERS):
+            return []
+    return []
+
+
+class _Registry:
+    """Process-wide state: live workers, who owns which plain module name, the shim aliases."""
+
+    def __init__(self) -> None:
+        self.live: list[WorkerModules] = []
+        self.owners: dict[str, WorkerModules] = {}
+        self.stashed: dict[str, types.ModuleType] = {}
+        self.finder = _Finder(self)
+        self.vendor_finder = _VendorFinder(self)
+
+    def add(self, modules: WorkerModules) -> None:
+        if not self.live:
+            self._install()
+        self.live.append(modules)
+
+    def remove(self, modules: WorkerModules) -> None:
+        if modules in self.live:
+            self.live.remove(modules)
+        for top, owner in list(self.owners.items()):
+            if owner is modules:
+                del self.owners[top]
+                previous = modules.previous
+                if previous is not None and previous in self.live:
+                    previous.reclaim(top)
+        if not self.live:
+            self._uninstall()
+
+    def _install(self) -> None:
+        for name in list(sys.modules):
+            if _shim_target(name) is not None:
+                self.stashed[name] = sys.modules.pop(name)
+        for top, target in SHIMS.items():
+            sys.modules[top] = importlib.import_module(target)
+        sys.meta_path.insert(0, self.finder)
+        sys.meta_path.append(self.vendor_finder)
+
+    def _uninstall(self) -> None:
+        for finder in (self.finder, self.vendor_finder):
+            if finder in sys.meta_path:
+                sys.meta_path.remove(finder)
+        for name in [n for n in sys.modules if _shim_target(n) is not None]:
+            del sys.modules[name]
+        sys.modules.update(self.stashed)
+        self.stashed.clear()
+
+    def owner_of(self, top: str) -> WorkerModules | None:
+        """The live worker whose plain module ``top`` is (claiming it now if one may)."""
+        owner = self.owners.get(top)
+        if owner is not None:
+            return owner
+        candidates = [m for m in self.live if m.has_local(top)]
+        if not candidates:
+            return None
+        from pyflare.workers._context import current_worker
+
+        running = current_worker.get()
+        candidates.sort(key=lambda m: getattr(running, "modules", None) is not m)
+        for candidate in candidates:
+            if candidate.may_claim(top):
+                self.owners[top] = candidate
+                return candidate
+        return None
 
 
 class WorkerModules:
-    """The private package that holds one load of one worker's modules."""
+    """The modules of one load of one worker."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, vendor: list[Path] | None = None) -> None:
         self.folder = folder.resolve()
-        self.package = f"_pyflare_worker_{next(_counter)}"
+        self.vendor = [p.resolve() for p in (vendor if vendor is not None else vendor_folders(self.folder))]
+        self.package = f"{PRIVATE_PREFIX}{next(_counter)}"
         self._local_names: dict[str, bool] = {}
+        self._stash: dict[str, types.ModuleType] = {}
         self.builtins = dict(vars(builtins))
         self.builtins["__import__"] = self._import
         package = types.ModuleType(self.package)
@@ -41,22 +146,67 @@ class WorkerModules:
         package.__spec__ = importlib.machinery.ModuleSpec(self.package, None, is_package=True)
         package.__spec__.submodule_search_locations = [str(self.folder)]
         sys.modules[self.package] = package
-        self._finder = _Finder(self)
-        sys.meta_path.insert(0, self._finder)
+        # A reload of the same folder takes over the names the previous load owns (and gives them back if
+        # this load fails and is unloaded while the previous one still serves).
+        self.previous = next((m for m in reversed(_registry.live) if m.folder == self.folder), None)
+        _registry.add(self)
+        if self.previous is not None:
+            for top, owner in list(_registry.owners.items()):
+                if owner is self.previous:
+                    self.previous.stash(top)
+                    _registry.owners[top] = self
 
-    def import_main(self, main: Path) -> types.ModuleType:
-        relative = main.resolve().relative_to(self.folder)
-        dotted = ".".join(relative.with_suffix("").parts)
-        return importlib.import_module(f"{self.package}.{dotted}")
-
-    def is_local(self, top: str) -> bool:
+    # -- names ---------------------------------------------------------------------------------------
+    def has_local(self, top: str) -> bool:
         known = self._local_names.get(top)
         if known is None:
-            known = (self.folder / f"{top}.py").is_file() or (self.folder / top / "__init__.py").is_file() or (
-                (self.folder / top).is_dir() and any((self.folder / top).glob("*.py"))
+            base = self.folder / top
+            known = base.with_suffix(".py").is_file() or (base / "__init__.py").is_file() or (
+                base.is_dir() and any(base.glob("*.py"))
             )
             self._local_names[top] = known
         return known
+
+    def may_claim(self, top: str) -> bool:
+        """A plain name is free: not imported already, not installed, not the standard library's."""
+        if top in sys.modules or top.startswith(PRIVATE_PREFIX):
+            return False
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(top)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            return top not in sys.builtin_module_names
+        # Found on sys.path: only our own folder (e.g. the current directory is src/) counts as free.
+        locations = [spec.origin] if spec.origin else list(spec.submodule_search_locations or [])
+        return bool(locations) and all(
+            loc and Path(loc).resolve().is_relative_to(self.folder) for loc in locations
+        )
+
+    def owns(self, top: str) -> bool:
+        return _registry.owner_of(top) is self
+
+    def stash(self, top: str) -> None:
+        """Set aside this load's modules named ``top`` (a reload is taking the name over)."""
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+            module = sys.modules[name]
+            if _is_under(module, self.folder):
+                self._stash[name] = sys.modules.pop(name)
+
+    def reclaim(self, top: str) -> None:
+        _registry.owners[top] = self
+        for name in [n for n in self._stash if n == top or n.startswith(top + ".")]:
+            sys.modules[name] = self._stash.pop(name)
+
+    def module_name(self, dotted: str) -> str:
+        """The name ``dotted`` (a path inside the worker's folder) is imported under."""
+        top = dotted.partition(".")[0]
+        return dotted if self.owns(top) else f"{self.package}.{dotted}"
+
+    # -- importing -----------------------------------------------------------------------------------
+    def import_main(self, main: Path) -> types.ModuleType:
+        relative = main.resolve().relative_to(self.folder)
+        return importlib.import_module(self.module_name(".".join(relative.with_suffix("").parts)))
 
     def _import(
         self,
@@ -67,23 +217,59 @@ class WorkerModules:
         level: int = 0,
     ) -> types.ModuleType:
         if level == 0:
-            top, _, rest = name.partition(".")
-            if top in SHIMS:
-                target = SHIMS[top] + (f".{rest}" if rest else "")
-                module = builtins.__import__(target, globals, locals, ("__name__",), 0)
-                return module if fromlist or not rest else sys.modules[SHIMS[top]]
-            if self.is_local(top):
+            top = name.partition(".")[0]
+            if self.has_local(top) and not self.owns(top):
                 module = builtins.__import__(f"{self.package}.{name}", globals, locals, ("__name__",), 0)
                 return module if fromlist else sys.modules[f"{self.package}.{top}"]
         return builtins.__import__(name, globals, locals, fromlist, level)
 
+    def spec_for(self, fullname: str, parts: list[str]) -> importlib.machinery.ModuleSpec | None:
+        base = self.folder.joinpath(*parts)
+        if (base / "__init__.py").is_file():
+            origin, locations = base / "__init__.py", [str(base)]
+        elif base.with_suffix(".py").is_file():
+            origin, locations = base.with_suffix(".py"), None
+        elif base.is_dir():
+            spec = importlib.machinery.ModuleSpec(fullname, _NamespaceLoader(), is_package=True)
+            spec.submodule_search_locations = [str(base)]
+            return spec
+        else:
+            return None
+        loader = _Loader(fullname, str(origin), self)
+        return importlib.util.spec_from_file_location(
+            fullname, origin, loader=loader, submodule_search_locations=locations
+        )
+
     def unload(self) -> None:
         """Forget every module of this load (a reload then imports them afresh)."""
-        if self._finder in sys.meta_path:
-            sys.meta_path.remove(self._finder)
-        prefix = self.package + "."
-        for key in [k for k in sys.modules if k == self.package or k.startswith(prefix)]:
-            del sys.modules[key]
+        owned = [top for top, owner in _registry.owners.items() if owner is self]
+        shared = {f for m in _registry.live if m is not self for f in m.vendor}
+        vendor = [f for f in self.vendor if f not in shared]
+        for name in list(sys.modules):
+            module = sys.modules[name]
+            if name == self.package or name.startswith(self.package + "."):
+                del sys.modules[name]
+            elif name.partition(".")[0] in owned and _is_under(module, self.folder):
+                del sys.modules[name]
+            elif vendor and any(_is_under(module, folder) for folder in vendor):
+                del sys.modules[name]
+        self._stash.clear()
+        _registry.remove(self)
+
+
+def _is_under(module: Any, folder: Path) -> bool:
+    """Whether ``module`` was loaded from a file (or is a package) inside ``folder``."""
+    # Both finders build paths from the resolved folder, so a prefix test is enough (and fast: unload
+    # looks at every module in the process).
+    prefix = str(folder) + os.sep
+    file = getattr(module, "__file__", None)
+    if file:
+        return str(file).startswith(prefix)
+    locations = getattr(module, "__path__", None) or []
+    try:
+        return any(str(loc).startswith(prefix) for loc in locations)
+    except TypeError:  # an exotic __path__
+        return False
 
 
 class _Loader(importlib.machinery.SourceFileLoader):
@@ -108,26 +294,66 @@ class _NamespaceLoader(importlib.abc.Loader):
         return None
 
 
+class _AliasLoader(importlib.abc.Loader):
+    """Makes ``workers.wsgi`` (say) the very module object ``pyflare.workers.wsgi``."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = importlib.import_module(self.target)
+        self.original_spec = module.__spec__
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        # The import system stamps the alias's spec on the module; the module keeps its own.
+        module.__spec__ = self.original_spec
+
+
 class _Finder(importlib.abc.MetaPathFinder):
-    def __init__(self, owner: WorkerModules) -> None:
-        self.owner = owner
+    """First on ``sys.meta_path`` while workers are loaded: shims, then the workers' own modules."""
+
+    def __init__(self, registry: _Registry) -> None:
+        self.registry = registry
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        if not fullname.startswith(self.owner.package + "."):
-            return None
-        parts = fullname.split(".")[1:]
-        base = self.owner.folder.joinpath(*parts)
-        if (base / "__init__.py").is_file():
-            origin, locations = base / "__init__.py", [str(base)]
-        elif base.with_suffix(".py").is_file():
-            origin, locations = base.with_suffix(".py"), None
-        elif base.is_dir():
-            spec = importlib.machinery.ModuleSpec(fullname, _NamespaceLoader(), is_package=True)
-            spec.submodule_search_locations = [str(base)]
+        shim = _shim_target(fullname)
+        if shim is not None:
+            try:
+                real = importlib.util.find_spec(shim)
+            except ModuleNotFoundError:
+                real = None
+            if real is None:
+                return None
+            spec = importlib.machinery.ModuleSpec(fullname, _AliasLoader(shim), is_package=bool(
+                real.submodule_search_locations))
+            spec.submodule_search_locations = real.submodule_search_locations
             return spec
-        else:
+        parts = fullname.split(".")
+        if fullname.startswith(PRIVATE_PREFIX):
+            for modules in self.registry.live:
+                if parts[0] == modules.package:
+                    return modules.spec_for(fullname, parts[1:])
             return None
-        loader = _Loader(fullname, str(origin), self.owner)
-        return importlib.util.spec_from_file_location(
-            fullname, origin, loader=loader, submodule_search_locations=locations
-        )
+        owner = self.registry.owner_of(parts[0])
+        if owner is None:
+            return None
+        return owner.spec_for(fullname, parts)
+
+
+class _VendorFinder(importlib.abc.MetaPathFinder):
+    """Last on ``sys.meta_path``: top-level packages from the live workers' ``python_modules/``."""
+
+    def __init__(self, registry: _Registry) -> None:
+        self.registry = registry
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if path is not None or "." in fullname:
+            return None  # submodules are found through their package's __path__
+        folders = [str(f) for m in self.registry.live for f in m.vendor]
+        if not folders:
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, folders)
+
+
+_registry = _Registry()

@@ -4,6 +4,11 @@ Fixtures:
 - ``pyflare``: a started :class:`pyflare.Pyflare` for the project's config with fresh, isolated, temporary
   storage and a manual clock (time moves only when the test advances it).
 - ``pyflare_client``: an ``httpx.AsyncClient`` bound to that worker, base URL ``http://localhost``.
+- ``pyflare_server``: a real ``pyflare dev`` subprocess on a free port (``.url``), once per session.
+
+Options: marker ``@pytest.mark.pyflare(config=..., environment=..., vars=..., network=False, ...)``; ini
+``pyflare_config`` and ``pyflare_network``. Everything works under pytest-xdist (``-n auto``): storage is
+per test, and each xdist worker process starts its own server on its own port.
 
 The fixtures work in async tests under pytest-asyncio and under anyio's plugin: the public fixtures are
 synchronous and pick, per test, an async fixture that the test's own async framework runs, so the worker
@@ -12,7 +17,7 @@ lives on the same event loop as the test.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,7 @@ import pytest
 
 from pyflare.config import find_config
 from pyflare.instance import Pyflare
+from pyflare.testing.server import PyflareServer
 
 MARKER_HELP = (
     "pyflare(config=None (a path, or a list of paths for several workers), environment=None, vars=None, clock='manual', **options): "
@@ -30,6 +36,8 @@ MARKER_HELP = (
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("pyflare_config", "path of the wrangler config the pyflare fixture loads (default: rootdir)")
+    parser.addini("pyflare_network", "false: a worker's fetch() may not reach the real network in tests "
+                  "(route it with pyflare.outbound)", type="bool", default=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,6 +59,7 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
         config = rootdir / config
     options["config"] = config
     options.setdefault("clock", "manual")
+    options.setdefault("network", request.config.getini("pyflare_network"))
     return options
 
 
@@ -98,6 +107,22 @@ def pyflare(request: pytest.FixtureRequest) -> Pyflare:
             "the pyflare fixture needs an async test framework: install pytest-asyncio, "
             "or mark the test with @pytest.mark.anyio"
         ) from None
+
+
+@pytest.fixture(scope="session")
+def pyflare_server(request: pytest.FixtureRequest) -> Iterator[PyflareServer]:
+    """A real ``pyflare dev`` for the project's config on a free port of 127.0.0.1 (``.url``), with temporary
+    state, shared by the tests of a session (of each pytest-xdist worker), like pytest-django's live_server.
+    Options: ini ``pyflare_config``; override the fixture for other arguments."""
+    config = request.config.getini("pyflare_config") or None
+    rootdir = Path(str(request.config.rootpath))
+    path = find_config(rootdir) if config is None else (Path(config) if Path(config).is_absolute() else rootdir / config)
+    server = PyflareServer(path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

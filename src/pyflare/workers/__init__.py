@@ -5,6 +5,7 @@ without installing a top-level ``workers`` package. Where this differs from Clou
 in docs/python-api.md.
 """
 
+from pyflare.workers import asgi, wsgi  # noqa: E402 - ``from workers import wsgi`` as in Cloudflare's SDK
 from pyflare.workers._context import ExecutionContext, env, wait_until, waitUntil
 from pyflare.workers._entrypoints import DurableObject, WorkerEntrypoint, WorkflowEntrypoint, handler
 from pyflare.workers._fetch import fetch
@@ -48,6 +49,7 @@ __all__ = [
     "Response",
     "WorkerEntrypoint",
     "WorkflowEntrypoint",
+    "asgi",
     "env",
     "fetch",
     "handler",
@@ -56,4 +58,5 @@ __all__ = [
     "python_to_rpc",
     "wait_until",
     "waitUntil",
+    "wsgi",
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from pyflare.workers._formdata import Blob, FormData
 from pyflare.workers._headers import Headers
 from pyflare.workers._streams import ReadableStream
+from pyflare.workers.pyodide.ffi import JsBuffer
 from pyflare.workers.pyodide.http import BodyUsedError
 
 TEXT_PLAIN = "text/plain;charset=UTF-8"
@@ -33,6 +34,8 @@ def prepare_body(body: Any, headers: Headers, kind: str = "Response") -> Body:
         return data
     if isinstance(body, ReadableStream):
         return body
+    if isinstance(body, JsBuffer):  # a Uint8Array or ArrayBuffer, e.g. to_js(data).buffer
+        return body.to_bytes()
     raise TypeError(f"Unsupported type in {kind}: {type(body).__name__}")
 
 
@@ -88,6 +91,11 @@ class BodyMixin:
 
     async def blob(self) -> Blob:
         return Blob(await self.bytes(), self.headers.get("content-type") or "")
+
+    @property
+    def js_object(self) -> Any:
+        """The underlying JS object on Cloudflare; pyflare's Request and Response are their own."""
+        return self
 
     def _take(self) -> Body:
         """Hand the body over to a new owner (a clone source, the ASGI sender); marks it used."""

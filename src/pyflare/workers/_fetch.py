@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from pyflare.workers._context import current_worker
 from pyflare.workers._headers import Headers, HeadersInit
 from pyflare.workers._request import Request
 from pyflare.workers._response import FetchResponse
@@ -44,11 +45,20 @@ async def fetch(
         from pyflare.websockets.outgoing import connect
 
         return await connect(request)
+    client = None
+    worker = current_worker.get()
+    outbound = getattr(worker, "globals", {}).get("outbound") if worker is not None else None
+    if outbound is not None:  # a test may route fetch() or turn the network off (pyflare.runtime.outbound)
+        routed = await outbound.dispatch(request)
+        if routed is not None:
+            return routed
+        client = outbound.client(request)
+    client = client or _client()
     follow = (redirect or request.redirect) == "follow"
     content = await request.bytes() if request._body is not None else None
-    outgoing = _client().build_request(request.method, request.url, headers=request.headers.entries(), content=content)
+    outgoing = client.build_request(request.method, request.url, headers=request.headers.entries(), content=content)
     try:
-        upstream = await _client().send(outgoing, stream=True, follow_redirects=follow)
+        upstream = await client.send(outgoing, stream=True, follow_redirects=follow)
     except httpx.TransportError as exc:
         raise AbortError(f"fetch to {request.url} failed: {exc}") from exc
 

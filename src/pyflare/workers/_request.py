@@ -65,5 +65,10 @@ class Request(BodyMixin):
         copy.redirect = self.redirect
         return copy
 
+    @property
+    def _js_request(self) -> Request:
+        """The JS Request some examples pass on (``request._js_request``); here the Request itself."""
+        return self
+
     def __repr__(self) -> str:
         return f"Request(method={self.method!r}, url={self.url!r})"

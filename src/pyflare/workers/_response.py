@@ -37,6 +37,11 @@ class Response(BodyMixin):
         headers: HeadersInit = None,
         web_socket: Any = None,
     ) -> None:
+        if isinstance(body, Response):  # Response(js_response), as the SDK allows: a copy of it
+            if status is not None or status_text or headers is not None:
+                raise ValueError("Expected no options when constructing Response from a js.Response")
+            status, status_text, headers = body.status, body._status_text, body.headers
+            web_socket, body = body.web_socket, body._take()
         status = int(status) if status else 200
         if web_socket is not None and status != 101:
             raise ValueError("Responses with a WebSocket must have status code 101.")

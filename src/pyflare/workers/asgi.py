@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pyflare.workers._request import Request
 from pyflare.workers._response import Response
@@ -19,7 +19,7 @@ async def fetch(app: Any, request: Request, env: Any, ctx: Any = None) -> Respon
         "http_version": "1.1",
         "method": request.method,
         "scheme": url.scheme or "http",
-        "path": url.path or "/",
+        "path": unquote(url.path or "/"),  # ASGI's path is percent-decoded; raw_path keeps the original
         "raw_path": (url.path or "/").encode(),
         "query_string": url.query.encode(),
         "root_path": "",

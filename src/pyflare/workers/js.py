@@ -1,7 +1,8 @@
 """A small stand-in for Pyodide's ``js`` module, for workers that import a few JavaScript globals.
 
 Only what Python workers commonly reach for is here: ``console``, ``JSON``, ``Object``, ``Date``,
-``caches`` (the Cache API), ``Response``/``Request``/``Headers`` (pyflare's Python classes) and
+``caches`` (the Cache API), ``Response``/``Request``/``Headers`` (pyflare's Python classes, with Pyodide's
+``.new(...)`` constructors), ``fetch``, ``Uint8Array``/``ArrayBuffer``, ``ReadableStream``, ``HTMLRewriter`` and
 ``WebSocketPair``/``WebSocket`` (pyflare.websockets). Anything else raises ImportError naming it.
 """
 
@@ -12,11 +13,19 @@ import logging
 from typing import Any
 
 from pyflare.websockets.hibernation import WebSocketRequestResponsePair
-from pyflare.websockets.socket import ArrayBuffer, WebSocket, WebSocketPair
-from pyflare.workers._headers import Headers
-from pyflare.workers._jsdict import JsDict, to_jsdict
-from pyflare.workers._request import Request
-from pyflare.workers._response import Response
+from pyflare.websockets.socket import WebSocket, WebSocketPair
+from pyflare.workers._htmlrewriter import HTMLRewriter
+from pyflare.workers._jsapi import (
+    ArrayBuffer,
+    Headers,
+    Object,
+    ReadableStream,
+    Request,
+    Response,
+    Uint8Array,
+    fetch,
+)
+from pyflare.workers._jsdict import to_jsdict
 
 _log = logging.getLogger("pyflare.worker")
 
@@ -64,16 +73,6 @@ class JSON:
         return to_jsdict(json.loads(text))
 
 
-class Object:
-    @staticmethod
-    def fromEntries(entries: Any) -> JsDict:  # noqa: N802
-        return JsDict(dict(entries.items() if hasattr(entries, "items") else entries))
-
-    @staticmethod
-    def new() -> JsDict:
-        return JsDict()
-
-
 class Date:
     @staticmethod
     def now() -> int:
@@ -109,5 +108,7 @@ class _CacheStorage:
 
 caches = _CacheStorage()
 
-__all__ = ["JSON", "ArrayBuffer", "Date", "Headers", "Object", "Request", "Response", "WebSocket", "WebSocketPair",
-           "WebSocketRequestResponsePair", "caches", "console"]
+__all__ = [
+    "JSON", "ArrayBuffer", "Date", "HTMLRewriter", "Headers", "Object", "ReadableStream", "Request", "Response",
+    "Uint8Array", "WebSocket", "WebSocketPair", "WebSocketRequestResponsePair", "caches", "console", "fetch",
+]

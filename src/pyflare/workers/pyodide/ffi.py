@@ -1,32 +1,277 @@
-"""``pyodide.ffi`` under CPython: conversions are identities because values never leave Python."""
+"""``pyodide.ffi`` under CPython: values never leave Python, so conversions mostly hand them back.
+
+What code written for Pyodide relies on still holds: ``to_js(bytes)`` gives a ``Uint8Array`` whose
+``.buffer`` is an ``ArrayBuffer`` that ``Response`` accepts; ``to_js(d, dict_converter=Object.fromEntries)``
+gives an object with attribute access; ``create_proxy(obj)`` gives a callable proxy with ``destroy()``;
+``run_sync(awaitable)`` blocks until the awaitable is done, from synchronous code that pyflare runs off the
+event loop (a WSGI app under ``workers.wsgi.fetch``, a handler of an async ``HTMLRewriter``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextvars
+import inspect
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from pyflare.workers._jsdict import JsDict
 
+T = TypeVar("T")
+
+# The event loop that synchronous worker code running in a helper thread hands awaitables back to.
+bridge_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = contextvars.ContextVar(
+    "pyflare_bridge_loop", default=None
+)
+
 
 class JsProxy:
-    """Stands for a JavaScript object; pyflare's values are plain Python objects instead."""
+    """Stands for a JavaScript object. pyflare's JS-side values are Python objects deriving from this."""
+
+    def to_py(self, *_: Any, **__: Any) -> Any:
+        return self
 
 
-class JsException(Exception):
+class JsException(Exception):  # noqa: N818 - Pyodide's name
+    """An error raised by JavaScript code."""
+
+
+class ConversionError(Exception):
     pass
 
 
-def to_js(value: Any, *_: Any, dict_converter: Any = None, **__: Any) -> Any:
-    if isinstance(value, dict) and dict_converter is not None:
-        return dict_converter(value.items())
+class JsBuffer(JsProxy):
+    """A typed array or ArrayBuffer: bytes with the JS buffer methods Pyodide gives them."""
+
+    __slots__ = ("_data",)
+    js_type = "Uint8Array"
+
+    def __init__(self, data: bytes | bytearray | memoryview | JsBuffer | int = b"") -> None:
+        if isinstance(data, int):
+            self._data = bytes(data)
+        elif isinstance(data, JsBuffer):
+            self._data = data._data
+        else:
+            self._data = bytes(data)
+
+    @classmethod
+    def new(cls, data: Any = b"", *_: Any) -> JsBuffer:
+        return cls(data)
+
+    @property
+    def buffer(self) -> ArrayBuffer:
+        return ArrayBuffer(self._data)
+
+    @property
+    def byteLength(self) -> int:  # noqa: N802 - JS name
+        return len(self._data)
+
+    @property
+    def length(self) -> int:
+        return len(self._data)
+
+    def to_bytes(self) -> bytes:
+        return self._data
+
+    def to_py(self, *_: Any, **__: Any) -> memoryview:
+        return memoryview(self._data)
+
+    def to_memoryview(self) -> memoryview:
+        return memoryview(self._data)
+
+    def to_string(self, encoding: str = "utf-8") -> str:
+        return self._data.decode(encoding)
+
+    def __bytes__(self) -> bytes:
+        return self._data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._data[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, JsBuffer):
+            return self._data == other._data and type(self) is type(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._data)
+
+    def __repr__(self) -> str:
+        return f"[object {self.js_type}]"
+
+
+class Uint8Array(JsBuffer):
+    __slots__ = ()
+    js_type = "Uint8Array"
+
+
+class ArrayBuffer(JsBuffer):
+    __slots__ = ()
+    js_type = "ArrayBuffer"
+
+
+class JsProxyCallable(JsProxy):
+    """What ``create_proxy`` returns: forwards calls and attributes to the Python object until destroyed."""
+
+    def __init__(self, target: Any) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_destroyed", False)
+
+    def _live(self) -> Any:
+        if self._destroyed:
+            raise RuntimeError("Object has already been destroyed")
+        return self._target
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._live()(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._live(), name)
+
+    def destroy(self) -> None:
+        object.__setattr__(self, "_destroyed", True)
+
+    def unwrap(self) -> Any:
+        return self._target
+
+    def __repr__(self) -> str:
+        return f"<pyflare proxy of {self._target!r}>"
+
+
+def unwrap_proxy(value: Any) -> Any:
+    return value._live() if isinstance(value, JsProxyCallable) else value
+
+
+def to_js(value: Any, *_: Any, dict_converter: Callable[[Any], Any] | None = None, **__: Any) -> Any:
+    """Bytes-like values become a ``Uint8Array``; dicts go through ``dict_converter`` (recursively, as in
+    Pyodide) or stay dicts with attribute access; lists are converted item by item."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return Uint8Array(value)
+    if isinstance(value, dict):
+        converted = {k: to_js(v, dict_converter=dict_converter) for k, v in value.items()}
+        if dict_converter is not None:
+            return dict_converter(converted.items())
+        return JsDict(converted)
+    if isinstance(value, (list, tuple)):
+        return [to_js(v, dict_converter=dict_converter) for v in value]
     return value
 
 
-def create_proxy(value: Any, *_: Any, **__: Any) -> Any:
-    return value
+def create_proxy(value: Any, *_: Any, **__: Any) -> JsProxyCallable:
+    return JsProxyCallable(value)
 
 
-def create_once_callable(value: Any, *_: Any, **__: Any) -> Any:
-    return value
+def create_once_callable(value: Any, *_: Any, **__: Any) -> JsProxyCallable:
+    return JsProxyCallable(value)
 
 
-__all__ = ["JsDict", "JsException", "JsProxy", "create_once_callable", "create_proxy", "to_js"]
+def destroy_proxies(proxies: Any) -> None:
+    for proxy in proxies:
+        if isinstance(proxy, JsProxyCallable):
+            proxy.destroy()
+
+
+# Pyodide's JS null; pyflare's JS-side values use None for it.
+jsnull = None
+
+
+def run_sync(awaitable: Awaitable[T]) -> T:
+    """Wait for ``awaitable`` from synchronous code, as Pyodide does with JSPI stack switching.
+
+    pyflare runs such code (a WSGI app, an async HTMLRewriter's handlers) in a helper thread; the
+    awaitable runs on the worker's event loop with the caller's context, and this thread waits for it.
+    """
+    if not inspect.isawaitable(awaitable):
+        raise TypeError(f"run_sync() takes an awaitable, not {type(awaitable).__name__}")
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
+        raise RuntimeError(
+            "run_sync() cannot block pyflare's event loop: await the value instead. run_sync works in "
+            "synchronous code that pyflare runs off the loop (a WSGI app under workers.wsgi.fetch)."
+        )
+    return schedule_on_loop(awaitable).result()
+
+
+def schedule_on_loop(awaitable: Awaitable[T]) -> Future[T]:
+    """From a helper thread: run ``awaitable`` on the worker's event loop, with this thread's context."""
+    loop = bridge_loop.get()
+    if loop is None or loop.is_closed():
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
+        raise RuntimeError("run_sync() is only available inside a worker's request (no event loop to run on)")
+    done: Future[Any] = Future()
+    context = contextvars.copy_context()
+
+    async def runner() -> Any:
+        return await awaitable
+
+    def start() -> None:
+        task = context.run(loop.create_task, runner())
+
+        def finish(task: asyncio.Task[Any]) -> None:
+            if task.cancelled():
+                done.cancel()
+            elif task.exception() is not None:
+                done.set_exception(task.exception())  # type: ignore[arg-type]
+            else:
+                done.set_result(task.result())
+
+        task.add_done_callback(finish)
+
+    loop.call_soon_threadsafe(start)
+    return done
+
+
+class HelperThread:
+    """One dedicated thread for synchronous code that must stay on one thread (lol-html's rewriter),
+    with ``run_sync`` reaching the worker's event loop from it."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyflare-sync")
+
+    async def run(self, func: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        token = bridge_loop.set(loop)
+        try:
+            context = contextvars.copy_context()
+        finally:
+            bridge_loop.reset(token)
+        return await loop.run_in_executor(self._executor, context.run, func, *args)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)
+
+
+async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
+    """Run synchronous worker code in a helper thread where ``run_sync`` can reach this event loop."""
+    token = bridge_loop.set(asyncio.get_running_loop())
+    try:
+        return await asyncio.to_thread(func, *args)
+    finally:
+        bridge_loop.reset(token)
+
+
+__all__ = [
+    "ArrayBuffer",
+    "ConversionError",
+    "JsBuffer",
+    "JsDict",
+    "JsException",
+    "JsProxy",
+    "Uint8Array",
+    "create_once_callable",
+    "create_proxy",
+    "destroy_proxies",
+    "jsnull",
+    "run_sync",
+    "to_js",
+]
