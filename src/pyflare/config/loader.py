@@ -95,45 +95,60 @@ def parse_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: tables/arrays are nested too deeply to read") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a table/object")
-    check_values(data, path)
-    return data
+    return check_values(data, path)
 
 
 MAX_NESTING = 32  # far deeper than any wrangler key; deeper values are a mistake, not a config
 
 
-def check_values(data: dict[str, Any], path: Path) -> None:
-    """Refuse what no wrangler key can hold before it reaches a file name, a queue name or SQLite:
-    tables nested absurdly deep, and keys or strings with a NUL or a lone surrogate (not UTF-8)."""
+def check_values(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Refuse what no wrangler key can hold before it reaches a file name, a queue name or SQLite: tables
+    nested absurdly deep, and keys or strings with a NUL or a lone surrogate (not UTF-8). Returns the data
+    with surrogate pairs joined (JSON's ``"\\ud83d\\ude00"`` escapes are one character)."""
     pending: list[tuple[Any, str, int]] = [(data, "", 0)]
-    while pending:
+    while pending:  # depth first, without recursion: the input may be nested thousands of levels
         value, where, depth = pending.pop()
         if depth > MAX_NESTING:
-            raise ConfigError(f"{path}: {where}: nested more than {MAX_NESTING} levels deep")
+            raise ConfigError(f"{path}: {_printable(where)}: nested more than {MAX_NESTING} levels deep")
         if isinstance(value, dict):
-            for key, item in value.items():
-                name = f"{where}.{key}" if where else str(key)
-                _check_text(key, name, path)
-                pending.append((item, name, depth + 1))
+            pending.extend((item, f"{where}.{key}" if where else str(key), depth + 1) for key, item in value.items())
         elif isinstance(value, list):
             pending.extend((item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value))
-        elif isinstance(value, str):
-            _check_text(value, where, path)
+    return _clean(data, "", path)
 
 
-def _check_text(text: Any, where: str, path: Path) -> None:
-    if not isinstance(text, str):
-        return
+def _clean(value: Any, where: str, path: Path) -> Any:
+    if isinstance(value, str):
+        return _clean_text(value, where, path)
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            cleaned[_clean_text(key, name, path) if isinstance(key, str) else key] = _clean(item, name, path)
+        return cleaned
+    if isinstance(value, list):
+        return [_clean(item, f"{where}[{index}]", path) for index, item in enumerate(value)]
+    return value
+
+
+def _clean_text(text: str, where: str, path: Path) -> str:
     if "\x00" in text:
         raise ConfigError(f"{path}: {_printable(where)}: contains a NUL character")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ConfigError(f"{path}: {_printable(where)}: contains a lone surrogate (not valid Unicode text)") from None
+        try:
+            return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"{path}: {_printable(where)}: contains a lone surrogate (not valid Unicode text)"
+            ) from None
+    return text
 
 
 def _printable(where: str) -> str:
-    return where.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")
+    """A key path safe to print on one line: control characters and surrogates escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in where)
 
 
 def _line_from_message(message: str) -> int | None:
