@@ -39,6 +39,30 @@ class Server:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server and every process it started (workerd under
+        node): unlike requests/s this barely moves when other work shares the machine."""
+        tick = os.sysconf("SC_CLK_TCK")
+        children: dict[int, list[int]] = {}
+        stats: dict[int, list[str]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+        total, todo = 0, [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            fields = stats.get(pid)
+            if fields is not None:
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+            todo.extend(children.get(pid, []))
+        return total / tick
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -81,6 +105,11 @@ class Load:
     rps: float
     p50_ms: float
     p99_ms: float
+    requests: int = 0
+    cpu_us: float = 0.0  # server CPU time per request (see Server.cpu_seconds), when measured
+
+    def best(self, other: Load) -> Load:
+        return self if self.rps >= other.rps else other
 
 
 def _ms(text: str) -> float:
@@ -102,7 +131,16 @@ def wrk(url: str, seconds: int = 5, threads: int = 2, connections: int = 32, scr
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"wrk saw {errors.group(1)} error responses from {url}:\n{out}")
-    return Load(rps, p50, p99)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return Load(rps, p50, p99, requests)
+
+
+def measured(server: Server, url: str, seconds: int, script: Path | None = None) -> Load:
+    """wrk against ``url`` with the server's CPU time per request recorded too."""
+    before = server.cpu_seconds()
+    load = wrk(url, seconds=seconds, script=script)
+    load.cpu_us = (server.cpu_seconds() - before) * 1e6 / max(load.requests, 1)
+    return load
 
 
 def env_without_pythonpath() -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,7 +27,7 @@ from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.background import Background
 from pyflare.runtime.env import Env, build_env
 from pyflare.runtime.outbound import Outbound
-from pyflare.runtime.runtime import Runtime
+from pyflare.runtime.runtime import Runtime, scheduled_time_seconds
 from pyflare.storage import Storage
 from pyflare.workers._jsdict import JsDict
 
@@ -69,6 +70,7 @@ class PyflareWorker:
             bindings.update(plugin.bindings())
             if hasattr(plugin, "front"):  # static assets answer before the worker
                 self.asgi_app.front = plugin.front
+        bindings.update(self.options.extra.get("bindings") or {})  # fakes a test put in (Pyflare(bindings=...))
         self._env.update(build_env(self.config.bindings_vars, bindings))
 
     async def close(self) -> None:
@@ -104,9 +106,10 @@ class PyflareWorker:
 
         return connect(self.asgi_app, url, **kwargs)
 
-    async def scheduled(self, cron: str = "", scheduled_time: float | None = None) -> JsDict:
-        """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``."""
-        return await self.runtime.scheduled(cron=cron, scheduled_time=scheduled_time)
+    async def scheduled(self, cron: str = "", scheduled_time: float | datetime | None = None) -> JsDict:
+        """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``.
+        ``scheduled_time``: milliseconds since the epoch (as ``?time=``) or an aware datetime; default now."""
+        return await self.runtime.scheduled(cron=cron, scheduled_time=scheduled_time_seconds(scheduled_time))
 
     def reload(self) -> None:
         """Re-import the worker's code (stored data is kept); raises WorkerLoadError if it fails."""
@@ -145,7 +148,8 @@ class Pyflare:
     config; ``vars`` to the first worker only. All workers share the storage root, the clock and the
     background work; each has its own env, vars, bindings and code. ``test_scheduled=True`` makes
     ``/__scheduled?cron=...`` run the scheduled handler (``pyflare dev --test-scheduled``); otherwise that
-    path reaches the worker.
+    path reaches the worker. ``bindings={"AI": fake}`` puts objects into the first worker's ``env`` in place
+    of (or beside) its bindings: fakes for tests, e.g. for bindings that need Cloudflare.
     """
 
     def __init__(
@@ -165,6 +169,7 @@ class Pyflare:
         test_scheduled: bool = False,
         explorer: bool = True,
         synchronous: str | None = None,
+        bindings: dict[str, Any] | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -207,6 +212,8 @@ class Pyflare:
                 dev=dev,
                 test_scheduled=test_scheduled,
             )
+            if bindings and resolved is configs[0]:  # like vars: fakes apply to the served worker
+                options.extra["bindings"] = dict(bindings)
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
             self.workers[resolved.name].runtime.globals["outbound"] = self.outbound
         self.main = next(iter(self.workers.values()))
@@ -329,9 +336,11 @@ class Pyflare:
         session; keyword arguments: headers=, subprotocols=). See pyflare.websockets.client."""
         return self.main.websocket(url, **kwargs)
 
-    async def scheduled(self, cron: str = "", scheduled_time: float | None = None) -> JsDict:
-        """Run the scheduled handler; returns ``{"outcome": "ok"|"exception", "noRetry": bool, ...}``."""
-        return await self.main.scheduled(cron=cron, scheduled_time=scheduled_time)
+    async def scheduled(self, cron: str = "", scheduled_time: float | datetime | None = None) -> JsDict:
+        """Run the served worker's scheduled handler; returns ``{"outcome": "ok"|"exception", ...}``.
+        ``scheduled_time``: milliseconds since the epoch (as ``?time=`` and ``controller.scheduledTime``) or an
+        aware datetime; default: the clock's now."""
+        return await self.main.runtime.scheduled(cron=cron, scheduled_time=scheduled_time_seconds(scheduled_time))
 
     async def idle(self) -> None:
         """Wait until background work (waitUntil tasks, consumers, timers that are due) has finished."""

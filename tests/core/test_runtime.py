@@ -217,7 +217,7 @@ async def test_scheduled_runs_the_handler_and_reports_outcome(start_worker):
                     raise RuntimeError("nope")
                 SEEN.append((controller.cron, controller.scheduledTime, controller.type))
     """})
-    result = await mf.scheduled(cron="*/5 * * * *", scheduled_time=1700000000)
+    result = await mf.scheduled(cron="*/5 * * * *", scheduled_time=1700000000000)  # ms, as ?time=
     assert result.outcome == "ok" and result.noRetry is False
     assert (await mf.dispatch_fetch("/")).text == repr([("*/5 * * * *", 1700000000000, "scheduled")])
     failed = await mf.scheduled(cron="fail")

@@ -151,6 +151,20 @@ async def test_day_of_week_zero_is_a_config_error(start_worker):
 
 async def test_on_demand_scheduled_still_works(start_worker):
     mf = await start(start_worker, "*/5 * * * *")
-    result = await mf.scheduled(cron="manual", scheduled_time=aligned_clock_start())
+    result = await mf.scheduled(cron="manual", scheduled_time=aligned_clock_start() * 1000)
     assert result.outcome == "ok"
     assert runs(mf) == [("manual", int(aligned_clock_start() * 1000))]
+
+
+async def test_scheduled_time_is_milliseconds_like_the_time_query_and_controller(start_worker):
+    import datetime as dt
+
+    mf = await start(start_worker, "*/5 * * * *")
+    await mf.scheduled(cron="a", scheduled_time=1_700_000_000_000)
+    await mf.dispatch_fetch("/cdn-cgi/handler/scheduled", params={"cron": "b", "time": "1700000000000"})
+    await mf.scheduled(cron="c", scheduled_time=dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc))
+    with pytest.warns(DeprecationWarning, match="milliseconds"):
+        await mf.scheduled(cron="d", scheduled_time=1_700_000_000)  # seconds: the old unit, still accepted
+    assert runs(mf) == [("a", 1700000000000), ("b", 1700000000000), ("c", 1700000000000), ("d", 1700000000000)]
+    with pytest.raises(ValueError, match="aware datetime"):
+        await mf.scheduled(cron="e", scheduled_time=dt.datetime(2023, 1, 1))

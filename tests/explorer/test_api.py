@@ -178,3 +178,13 @@ async def test_the_page_is_served_and_works_offline(mf: Pyflare) -> None:
 async def test_explorer_can_be_turned_off(worker_dir: Callable[..., Any]) -> None:
     async with Pyflare(worker_dir(CONFIG, {"src/entry.py": ENTRY}), explorer=False) as mf:
         assert (await mf.dispatch_fetch(API + "/local/workers")).status_code == 404
+
+
+@pytest.mark.parametrize("headers", [{"host": "evil.example"}, {"origin": "http://evil.example"},
+                                     {"sec-fetch-site": "cross-site"}])
+async def test_foreign_pages_cannot_use_the_explorer(mf: Pyflare, headers: dict[str, str]) -> None:
+    """DNS rebinding (a foreign Host) and cross-site requests get 403 and change nothing."""
+    refused = await mf.dispatch_fetch(API + "/storage/kv/namespaces/cache-ns/values/k", method="PUT",
+                                      content=b"x", headers=headers)
+    assert refused.status_code == 403
+    assert await mf.env.CACHE.get("k") is None

@@ -21,3 +21,18 @@ async def test_example_upload_range_and_list():
         assert listed["folders"] == ["docs/"] and listed["objects"] == []
         etag = put.json()["etag"]
         assert (await mf.dispatch_fetch("/files/docs/a.txt", headers={"if-none-match": f'"{etag}"'})).status_code == 304
+
+
+async def test_example_answers_ranges_as_cloudflare_serves_files():
+    async with Pyflare(EXAMPLE) as mf:
+        await mf.dispatch_fetch("/files/a.txt", method="PUT", content=b"0123456789abcdefghijkl")  # 22 bytes
+        past_end = await mf.dispatch_fetch("/files/a.txt", headers={"range": "bytes=100-"})
+        assert past_end.status_code == 416 and past_end.headers["content-range"] == "bytes */22"
+        several = await mf.dispatch_fetch("/files/a.txt", headers={"range": "bytes=0-1,4-5"})
+        assert several.status_code == 200 and several.content == b"0123456789abcdefghijkl"
+        assert "content-range" not in several.headers
+        suffix = await mf.dispatch_fetch("/files/a.txt", headers={"range": "bytes=-3"})
+        assert suffix.status_code == 206 and suffix.text == "jkl"
+        assert suffix.headers["content-range"] == "bytes 19-21/22"
+        open_ended = await mf.dispatch_fetch("/files/a.txt", headers={"range": "bytes=20-"})
+        assert open_ended.status_code == 206 and open_ended.text == "kl"

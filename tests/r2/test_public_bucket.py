@@ -98,3 +98,8 @@ async def test_the_worker_still_owns_every_other_path(mf: Pyflare) -> None:
     assert (await mf.dispatch_fetch("/cdn-cgi-not/local")).text == "worker"
     assert (await mf.dispatch_fetch("/media/pics/cat.txt")).text == "worker"
     assert (await mf.dispatch_fetch("/cdn-cgi/local/unknown")).status_code == 404
+
+
+async def test_foreign_host_cannot_read_a_bucket(mf: Pyflare) -> None:
+    assert (await mf.dispatch_fetch(f"{BASE}/pics/cat.txt", headers={"host": "evil.example"})).status_code == 403
+    assert (await mf.dispatch_fetch(f"{BASE}/pics/cat.txt", headers={"host": "localhost:8787"})).status_code == 200

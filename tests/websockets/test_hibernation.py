@@ -164,3 +164,69 @@ async def test_duplicate_tags_are_ignored_and_settings_read_back(rooms):
         return result + (ctx.getWebSocketAutoResponse(), ctx.getHibernatableWebSocketEventTimeout())
 
     assert await run_in_durable_object(lobby(rooms), check) == (["a", "b"], "p", "q", 5000, 1, 0, None, None)
+
+
+async def test_the_socket_stub_fetch_returns_can_be_accepted_by_the_caller(rooms):
+    import asyncio
+
+    response = await lobby(rooms).fetch("http://do/?name=caller", headers={"Upgrade": "websocket"})
+    assert response.status == 101
+    ws = response.web_socket
+    received: asyncio.Queue = asyncio.Queue()
+    ws.addEventListener("message", lambda event: received.put_nowait(event.data))
+    ws.accept()
+    assert await asyncio.wait_for(received.get(), 5) == "welcome caller"
+    ws.send("who")
+    assert json.loads(await asyncio.wait_for(received.get(), 5)) == ["caller"]
+    closed: asyncio.Future = asyncio.get_running_loop().create_future()
+    ws.addEventListener("close", lambda event: closed.set_result((event.code, event.reason)))
+    ws.close(1000, "done")
+    assert await asyncio.wait_for(closed, 5) == (1000, "done")  # webSocketClose answered with ws.close()
+
+
+async def test_an_event_over_the_timeout_resets_the_object(start_worker):
+    import asyncio
+
+    worker = ROOM_WORKER.replace('        if message == "who":', '''        if message == "limit":
+            self.ctx.setHibernatableWebSocketEventTimeout(1000)  # applies to the events after this one
+            ws.send("limited")
+            return
+        if message == "hang":
+            LOG.append("hanging")
+            await asyncio.Event().wait()
+        if message == "who":''').replace("import json\n", "import asyncio\nimport json\n", 1)
+    mf = await start_worker(ROOM_CONFIG, {"src/entry.py": worker}, clock="manual")
+    async with mf.websocket("/?name=ada") as ada:
+        await ada.receive_text()
+        await ada.send_text("limit")
+        assert await ada.receive_text() == "limited"
+        await ada.send_text("hang")
+        await ada.send_text("who")  # waits behind the hanging event
+        while "hanging" not in await log(mf):
+            await asyncio.sleep(0)
+        mf.clock.advance(1)  # 1 s on the clock: "Actor exceeded event execution time", the object is reset
+        assert json.loads(await ada.receive_text()) == ["ada"]  # the socket stayed; a new instance answered
+    assert (await log(mf)).count("constructed") == 2
+
+
+async def test_sockets_accepted_with_accept_keep_their_object_alive(start_worker):
+    worker = ROOM_WORKER.replace("self.ctx.acceptWebSocket(server, [name, \"everyone\"])", "server.accept()")
+    mf = await start_worker(ROOM_CONFIG, {"src/entry.py": worker}, clock="manual")
+    async with mf.websocket("/?name=ada") as ada:
+        assert await ada.receive_text() == "welcome ada"
+        await mf.idle()
+        mf.clock.advance(60)
+        assert is_live(mf)  # an open accept()-ed socket holds the object
+        evict_durable_object(lobby(mf))  # a reset drops the connection
+        with pytest.raises(WebSocketDisconnect) as caught:
+            await ada.receive_text()
+        assert caught.value.code == 1011
+
+
+async def test_closing_pyflare_closes_sockets_with_1012(rooms):
+    async with rooms.websocket("/?name=ada") as ada:
+        await ada.receive_text()
+        await rooms.close()
+        with pytest.raises(WebSocketDisconnect) as caught:
+            await ada.receive_text()
+    assert caught.value.code == 1012

@@ -213,3 +213,31 @@ async def test_each_instance_is_an_object_with_its_own_file_and_alarm(worker_dir
         assert engine.runners == {}  # a sleeping instance costs nothing until its alarm
         mf.clock.advance(hours=1)
         assert (await status_of(mf, "obj", "complete"))["output"] == 3
+
+
+async def test_a_code_reload_reruns_live_instances_on_the_new_code(worker_dir, tmp_path):
+    source = """
+from workers import WorkflowEntrypoint
+
+class Flow(WorkflowEntrypoint):
+    async def run(self, event, step):
+        @step.do("first")
+        async def first():
+            return "kept"
+
+        @step.do("flaky", config={"retries": {"limit": 5, "delay": "1 minute", "backoff": "constant"}})
+        async def flaky():
+            raise ValueError("bug")
+
+        return [await first(), await flaky()]
+"""
+    config = worker_dir(workflow_config(), {"src/entry.py": source})
+    async with Pyflare(config, clock="manual") as mf:
+        await mf.env.FLOW.create({"id": "fix-me"})
+        await settle()
+        assert (await (await mf.env.FLOW.get("fix-me")).status())["status"] == "waiting"
+        (config.parent / "src" / "entry.py").write_text(source.replace('raise ValueError("bug")', 'return "fixed"'))
+        mf.runtime.load()
+        await settle()
+        mf.clock.advance(minutes=1)  # the retry delay still applies
+        assert (await status_of(mf, "fix-me", "complete"))["output"] == ["kept", "fixed"]

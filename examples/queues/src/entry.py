@@ -4,7 +4,8 @@ the dead letter queue's consumer records what gave up, and a cron enqueues a rep
     curl -X POST localhost:8787/jobs -d '{"task": "resize", "id": 1}'
     curl -X POST localhost:8787/jobs -d '{"task": "explode", "id": 2, "fail": true}'
     curl localhost:8787/results          # done and dead jobs, a few seconds later
-    curl "localhost:8787/__scheduled?cron=*/5+*+*+*+*"   # run the cron now
+    curl "localhost:8787/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*"   # run the cron now
+    (or, with pyflare dev --test-scheduled: curl "localhost:8787/__scheduled?cron=*/5+*+*+*+*")
 """
 
 import json

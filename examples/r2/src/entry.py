@@ -1,7 +1,8 @@
 """R2 example: upload, download (with Range support) and list with a delimiter.
 
     PUT    /files/<key>        upload the request body (Content-Type is kept)
-    GET    /files/<key>        download; honours Range, If-None-Match, If-Modified-Since
+    GET    /files/<key>        download; honours Range (one range: 206; past the end: 416; several: the
+                               whole object, 200), If-None-Match, If-Modified-Since
     HEAD   /files/<key>        metadata only
     DELETE /files/<key>        delete
     GET    /list?prefix=a/     list one "folder" level: objects and sub-prefixes
@@ -51,8 +52,17 @@ class Default(WorkerEntrypoint):
             obj.writeHttpMetadata(headers)
             return Response(None, headers=headers)
 
-        # GET: ranges and conditionals come straight from the request headers.
-        obj = await bucket.get(key, range=request.headers, onlyIf=request.headers)
+        # GET: ranges and conditionals come straight from the request headers. Like Cloudflare's own
+        # file serving, a request for several ranges gets the whole object (200), and a range that starts
+        # past the end gets 416 with the object's size.
+        ranged = "," not in (request.headers.get("range") or ",")
+        try:
+            obj = await bucket.get(key, range=request.headers if ranged else None, onlyIf=request.headers)
+        except Exception as error:
+            if "(10039)" not in str(error):  # R2's "The requested range is not satisfiable (10039)"
+                raise
+            size = (await bucket.head(key)).size
+            return Response("range not satisfiable\n", status=416, headers={"content-range": f"bytes */{size}"})
         if obj is None:
             return Response("not found\n", status=404)
         headers = Headers({"etag": obj.httpEtag, "accept-ranges": "bytes"})
@@ -61,7 +71,7 @@ class Default(WorkerEntrypoint):
             return Response(None, status=304, headers=headers)
         offset, length = obj.range["offset"], obj.range["length"]
         headers.set("content-length", str(length))
-        if request.headers.get("range"):
+        if ranged:
             headers.set("content-range", f"bytes {offset}-{offset + length - 1}/{obj.size}")
             return Response(obj.body, status=206, headers=headers)
         return Response(obj.body, headers=headers)

@@ -111,6 +111,7 @@ def setup_logging(fmt: str) -> None:
     root.setLevel(logging.INFO)
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.captureWarnings(True)  # Python's warnings become log lines (JSON lines under --log-format json)
     if _real_stdout is None:
         _real_stdout = sys.stdout
     with_lines = getattr(_real_stdout, "reconfigure", None)

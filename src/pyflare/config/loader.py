@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ValidationError
 
 from pyflare.config.diagnostics import binding_warnings, environment_warnings, sibling_config_warning
-from pyflare.config.models import KNOWN_IGNORED, NON_INHERITABLE, WorkerConfig
+from pyflare.config.models import KNOWN_IGNORED, NON_INHERITABLE, NOT_EMULATED_SETTINGS, WorkerConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -59,16 +60,24 @@ class ResolvedConfig:
 
 
 def find_config(path: str | Path | None = None) -> Path:
-    """The config file at ``path``, or the one inside the folder ``path`` (default: the current folder)."""
+    """The config file at ``path``, else the nearest one in the folder ``path`` (default: the current folder)
+    or its parents, as wrangler looks for it."""
     candidate = Path(path or ".").resolve()
     if candidate.is_dir():
-        for name in CONFIG_NAMES:
-            if (candidate / name).is_file():
-                return candidate / name
-        raise ConfigError(f"{candidate}: no wrangler.toml, wrangler.jsonc or wrangler.json in this folder")
+        for folder in (candidate, *candidate.parents):
+            for name in CONFIG_NAMES:
+                if (folder / name).is_file():
+                    return folder / name
+        raise ConfigError(f"{candidate}: no wrangler.toml, wrangler.jsonc or wrangler.json in this folder "
+                          "or its parents")
     if not candidate.is_file():
         raise ConfigError(f"{candidate}: no such config file")
     return candidate
+
+
+def is_script(path: str | Path | None) -> bool:
+    """Whether a PATH argument names the worker's main module (``pyflare dev src/entry.py``) rather than a config."""
+    return path is not None and Path(path).suffix == ".py"
 
 
 def parse_file(path: Path) -> dict[str, Any]:
@@ -210,8 +219,24 @@ def load_config(
     require_main: bool = True,
 ) -> ResolvedConfig:
     """Find, parse, validate and resolve a config; raises :class:`ConfigError` on any problem."""
-    config_path = find_config(path)
-    raw = parse_file(config_path)
+    script: Path | None = None
+    if is_script(path):  # `wrangler dev src/entry.py`: the config from the current folder up, main = the script
+        script = Path(path).resolve()  # type: ignore[arg-type]
+        if not script.is_file():
+            raise ConfigError(f"{script}: no such file (the worker's main module)")
+        try:
+            config_path = find_config(Path.cwd())
+        except ConfigError:  # no config at all: the script alone, as wrangler runs it
+            config_path = Path.cwd() / "wrangler.toml"
+    else:
+        config_path = find_config(path)
+    raw = parse_file(config_path) if config_path.is_file() else {
+        "name": script.stem if script else "worker", "compatibility_flags": ["python_workers"]}
+    if script is not None:
+        raw = {**raw, "main": os.path.relpath(script, config_path.parent)}
+        for block in (raw.get("env") or {}).values():
+            if isinstance(block, dict):
+                block["main"] = raw["main"]
     merged = merge_environment(raw, environment, config_path)
     prefix = f"env.{environment}." if environment else ""
     try:
@@ -224,6 +249,10 @@ def load_config(
     warnings = [
         f'{config_path}: unexpected field "{key}" (ignored)' for key in unknown_keys(worker, prefix="")
     ]
+    inert = [key for key in NOT_EMULATED_SETTINGS if merged.get(key)]
+    if inert:
+        warnings.append(f"{config_path}: {', '.join(inert)}: accepted, but pyflare does not emulate "
+                        f"{'it' if len(inert) == 1 else 'them'} yet (no effect locally)")
     if worker.workflows:
         from pyflare.config.workflows import check_workflows  # only configs with workflows pay for it
 

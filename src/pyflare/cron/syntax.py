@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -146,6 +147,7 @@ def _last_weekday(year: int, month: int) -> int:
     return day - max(0, weekday - 4)
 
 
+@functools.lru_cache(maxsize=1024)  # a CronSchedule is immutable: each expression is checked once per process
 def parse_cron(expression: str) -> CronSchedule:
     """Check a Cloudflare cron expression and translate it; raises :class:`CronSyntaxError`."""
     fields = expression.split()

@@ -14,6 +14,12 @@ MAX_ENTRIES = 1000
 _QUIET = ("uvicorn", "httpx", "httpcore", "asyncio", "watchfiles", "botocore", "urllib3", "hpack")
 
 
+def _request_entry(entry: tuple[Any, ...]) -> dict[str, Any]:
+    seq, when, worker, method, path, status, seconds = entry
+    return {"seq": seq, "time": when, "kind": "request", "worker": worker, "method": method, "path": path,
+            "status": status, "duration_ms": round(seconds * 1000, 2)}
+
+
 class Activity(logging.Handler):
     """Requests (fed by the app's observer hook) and log records (as a logging handler), in order."""
 
@@ -25,9 +31,9 @@ class Activity(logging.Handler):
     def request(self, worker: str, method: str, path: str, status: int, started: float) -> None:
         if path.startswith("/cdn-cgi/local/explorer"):
             return  # the explorer's own polling would drown everything else
-        self.entries.append({"seq": next(self._seq), "time": time.time(), "kind": "request", "worker": worker,
-                             "method": method, "path": path, "status": status,
-                             "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+        # A tuple now, the dict when the page asks (since()): this runs on every request.
+        self.entries.append((next(self._seq), time.time(), worker, method, path, status,
+                             time.perf_counter() - started))
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith(_QUIET):
@@ -40,7 +46,8 @@ class Activity(logging.Handler):
                              "level": record.levelname.lower(), "logger": record.name, "message": message})
 
     def since(self, after: int) -> list[dict[str, Any]]:
-        return [entry for entry in self.entries if entry["seq"] > after]
+        return [_request_entry(entry) if type(entry) is tuple else entry
+                for entry in self.entries if (entry[0] if type(entry) is tuple else entry["seq"]) > after]
 
     def attach(self) -> None:
         logging.getLogger().addHandler(self)

@@ -16,6 +16,7 @@ what can be decided once lives on the app object, not in the request path.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -41,17 +42,25 @@ from pyflare.runtime.worker import WorkerLoadError
 
 log = logging.getLogger("pyflare")
 
+WEBSOCKET_WITHOUT_UPGRADE = ('Worker tried to return a WebSocket in a response to a request which did not contain '
+                             'the header "Upgrade: websocket".')
+
 __all__ = ["LOCAL_CF", "MAX_REQUEST_BODY", "AccessLog", "WorkerApp"]
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
 class AccessLog:
-    """One line per request on stderr: method, path, status, duration (``fmt``: "pretty" or "json")."""
+    """One line per request on stderr: method, path, status, duration (``fmt``: "pretty" or "json").
+
+    Lines are written once per turn of the event loop, all together: under load that is one write for many
+    requests instead of a system call (and a terminal redraw) per request. Call :meth:`flush` to write now.
+    """
 
     def __init__(self, fmt: str | None) -> None:
         self.fmt = fmt
         self.json = fmt == "json"
+        self._pending: list[str] = []
 
     def __call__(self, method: str, path: str, status: int, started: float) -> None:
         ms = (time.perf_counter() - started) * 1000
@@ -60,7 +69,20 @@ class AccessLog:
                                "duration_ms": round(ms, 2)}) + "\n"
         else:
             line = f"[pyflare] {method} {path} {status} ({ms:.1f}ms)\n"
-        sys.stderr.write(line)
+        pending = self._pending
+        pending.append(line)
+        if len(pending) == 1:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:  # no loop running: write now
+                self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            sys.stderr.write(text)
+            sys.stderr.flush()
 
 
 class WorkerApp:
@@ -164,6 +186,8 @@ class WorkerApp:
             request = await incoming_request(scope, receive)
             response = (await self.front(request) if self.front is not None else None) or (
                 await self.runtime.fetch(request))
+            if getattr(response, "web_socket", None) is not None:  # only an upgrade gets a socket (workerd's text)
+                raise TypeError(WEBSOCKET_WITHOUT_UPGRADE)
         except Refused as refused:
             return await send_plain(send, *plain(refused.status, refused.text))
         except BodyTooLarge:

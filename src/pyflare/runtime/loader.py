@@ -272,10 +272,26 @@ def _is_under(module: Any, folder: Path) -> bool:
         return False
 
 
+# Compiled code of worker modules by (file, mtime, size): every load of the same unchanged file (each test's
+# fresh worker, say) reuses it instead of compiling again when no bytecode cache is written.
+_compiled: dict[tuple[str, int, int], types.CodeType] = {}
+
+
 class _Loader(importlib.machinery.SourceFileLoader):
     def __init__(self, fullname: str, path: str, owner: WorkerModules) -> None:
         super().__init__(fullname, path)
         self.owner = owner
+
+    def get_code(self, fullname: str) -> types.CodeType | None:
+        path = self.get_filename(fullname)
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        code = _compiled.get(key)
+        if code is None:
+            code = super().get_code(fullname)
+            if code is not None:
+                _compiled[key] = code
+        return code
 
     def exec_module(self, module: types.ModuleType) -> None:
         # Frames take their builtins from the module's globals, so this one dict routes every import

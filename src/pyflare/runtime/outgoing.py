@@ -20,6 +20,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 NO_BODY_STATUSES = frozenset((101, 103, 204, 304))
 _EMPTY_END = {"type": "http.response.body", "body": b"", "more_body": False}
+_FRAMING = frozenset(("content-length", "transfer-encoding"))
 
 
 def plain(status: int, text: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -37,20 +38,24 @@ async def send_plain(send: Send, status: int, headers: list[tuple[bytes, bytes]]
 async def send_response(send: Send, response: Response, method: str) -> int:
     """Send ``response``; returns its status (for the access log)."""
     status = response.status
-    items = response.headers._items
-    raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
+    raw = []
+    framed = encoded = False  # did the worker frame the body itself / encode it (changing its length)?
+    for name, value in response.headers._items:
+        if name in _FRAMING:
+            framed = True
+        elif name == "content-encoding":
+            encoded = True
+        raw.append((name.encode("latin-1"), value.encode("latin-1")))
     body = response._take()
     no_body = status in NO_BODY_STATUSES
     if body is None or type(body) is bytes:
-        if not no_body and not any(name == "content-length" for name, _ in items):
+        if not no_body and not framed:
             raw.append((b"content-length", b"%d" % len(body or b"")))
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": b"" if no_body or method == "HEAD" or body is None else body})
         return status
     length = getattr(body, "length", None)
-    if length is not None and not no_body and not any(
-        name in ("content-length", "transfer-encoding", "content-encoding") for name, _ in items
-    ):
+    if length is not None and not no_body and not framed and not encoded:
         raw.append((b"content-length", b"%d" % length))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     if no_body or method == "HEAD":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +17,31 @@ from pyflare.workers._jsdict import JsDict
 from pyflare.workers._response import Response
 
 log = logging.getLogger("pyflare")
+
+
+# A number of milliseconds below this is a date before March 1973: such a scheduled_time was given in
+# seconds (pyflare's unit before it matched ?time= and controller.scheduledTime).
+_SECONDS_BEFORE = 1e11
+
+
+def scheduled_time_seconds(value: float | int | datetime.datetime | None) -> float | None:
+    """``Pyflare.scheduled(scheduled_time=)`` as epoch seconds for the clock: milliseconds since the epoch
+    (the unit of ``?time=`` and ``controller.scheduledTime``), or an aware ``datetime``. A number too small
+    to be milliseconds is taken as seconds, with a DeprecationWarning."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise ValueError("scheduled_time: give an aware datetime (e.g. tzinfo=timezone.utc), or milliseconds")
+        return value.timestamp()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"scheduled_time must be milliseconds since the epoch or a datetime, not "
+                        f"{type(value).__name__}")
+    if value < _SECONDS_BEFORE:
+        warnings.warn("scheduled_time is in milliseconds since the epoch (as ?time= and controller.scheduledTime); "
+                      "seconds are still accepted but deprecated", DeprecationWarning, stacklevel=3)
+        return float(value)
+    return value / 1000
 
 
 class ScheduledController:

@@ -14,6 +14,7 @@ from pyflare.workers._context import ExecutionContext, current_worker
 from pyflare.workers._response import Response
 
 LEGACY_HANDLERS = ("on_fetch", "on_scheduled", "on_queue")
+_UNPLANNED = object()
 
 
 class WorkerLoadError(Exception):
@@ -70,6 +71,7 @@ class Worker:
             message = f"{main.name} failed to import: TypeError: Cannot define multiple default entrypoints"
             raise WorkerLoadError(message, f"{message} (class Default and top-level {', '.join(legacy)})")
         self._arity_cache: dict[Any, int | None] = {}
+        self._plan: Any = _UNPLANNED
 
     def _find_exports(self) -> dict[str, type]:
         exports: dict[str, type] = {}
@@ -121,9 +123,39 @@ class Worker:
         finally:
             current_worker.reset(token)
 
+    def _fetch_plan(self) -> tuple[Any, Any, int | None] | None:
+        """How to call fetch, worked out once per load: (Default class or None, function, arity of the
+        arguments after self). None when the handler is not a plain function (then the general path runs)."""
+        default = self.default
+        if default is not None:
+            func = getattr(default, "fetch", None)
+            if not inspect.isfunction(func):
+                return None
+            arity = _arity(func)
+            return default, func, None if arity is None else max(arity - 1, 0)
+        func = getattr(self.module, "on_fetch", None)
+        if not inspect.isfunction(func):
+            return None
+        return None, func, _arity(func)
+
     async def fetch(self, request: Any) -> Response:
-        func, ctx = self._handler("fetch", "on_fetch")
-        response = await self._call(func, (request, self.env, ctx))
+        plan = self._plan
+        if plan is _UNPLANNED:
+            plan = self._plan = self._fetch_plan()
+        if plan is None:
+            func, ctx = self._handler("fetch", "on_fetch")
+            response = await self._call(func, (request, self.env, ctx))
+        else:  # the request path: no lookups that the plan already made
+            cls, func, arity = plan
+            ctx = ExecutionContext(self.spawn)
+            args = (request, self.env, ctx) if arity is None else (request, self.env, ctx)[:arity]
+            token = current_worker.set(self)
+            try:
+                response = func(cls(ctx, self.env), *args) if cls is not None else func(*args)
+                if inspect.isawaitable(response):
+                    response = await response
+            finally:
+                current_worker.reset(token)
         if not isinstance(response, Response):
             raise TypeError(
                 f"The worker's fetch handler returned {type(response).__name__}, not a workers.Response: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -27,13 +28,26 @@ def safe_name(name: str) -> str:
     return f"{readable}-{digest}" if readable else digest
 
 
+def _memory_folder() -> str | None:
+    """Where temporary storage goes: a RAM-backed folder (Linux's /dev/shm) when there is one, so a fresh
+    per-test storage costs no disk writes or fsyncs; else the system's temporary folder.
+    ``PYFLARE_TMPDIR`` overrides both."""
+    chosen = os.environ.get("PYFLARE_TMPDIR")
+    if chosen:
+        return chosen
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return None
+
+
 class Storage:
     """Where one pyflare instance keeps its state."""
 
     def __init__(self, root: str | Path | None = None, *, synchronous: str = "NORMAL") -> None:
         self.synchronous = synchronous
         if root is None:
-            self.root = Path(tempfile.mkdtemp(prefix="pyflare-"))
+            self.root = Path(tempfile.mkdtemp(prefix="pyflare-", dir=_memory_folder()))
             self.persistent = False
         else:
             self.root = Path(root).resolve()
@@ -56,7 +70,7 @@ class Storage:
         db = self._databases.get(path)
         if db is None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = self._databases[path] = Database(path, synchronous=self.synchronous)
+            db = self._databases[path] = Database(path, synchronous=self.synchronous, durable=self.persistent)
         return db
 
     def database_path(

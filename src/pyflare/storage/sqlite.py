@@ -52,7 +52,8 @@ class Database:
     """One SQLite file with one connection, explicit transactions and a small query API."""
 
     def __init__(
-        self, path: str | Path, *, synchronous: str = "NORMAL", busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+        self, path: str | Path, *, synchronous: str = "NORMAL", busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        durable: bool = True,
     ) -> None:
         synchronous = synchronous.upper()
         if synchronous not in SYNCHRONOUS_MODES:
@@ -64,7 +65,14 @@ class Database:
             self.path, isolation_level=None, check_same_thread=False, cached_statements=256, timeout=0
         )
         self.connection.execute("PRAGMA busy_timeout=0")
-        self.blocking(self.connection.execute, "PRAGMA journal_mode=WAL")
+        if durable:
+            self.blocking(self.connection.execute, "PRAGMA journal_mode=WAL")
+        else:
+            # Temporary storage (one process, one connection, deleted on close): holding the file lock and
+            # keeping the journal in memory halves the cost of creating the database and of every read and
+            # write (no lock and change-counter checks per statement, no WAL files).
+            self.connection.execute("PRAGMA locking_mode=EXCLUSIVE")
+            self.connection.execute("PRAGMA journal_mode=MEMORY")
         self.connection.execute(f"PRAGMA synchronous={synchronous}")
         self._lock = threading.RLock()
         self._depth = 0

@@ -55,11 +55,15 @@ class Headers:
 
     def has(self, name: str) -> bool:
         name = name.lower()
-        return any(k == name for k, _ in self._items)
+        for key, _ in self._items:  # a plain loop: this runs for every response
+            if key == name:
+                return True
+        return False
 
     def set(self, name: str, value: str) -> None:
         name = name.lower()
-        self._items = [(k, v) for k, v in self._items if k != name]
+        if self.has(name):
+            self._items = [(k, v) for k, v in self._items if k != name]
         self._items.append((name, str(value)))
 
     def append(self, name: str, value: str) -> None:
