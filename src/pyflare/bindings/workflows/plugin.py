@@ -21,6 +21,7 @@ from pyflare.bindings.workflows.constants import (
     DEFAULT_STEP_LIMIT,
     IMPLICIT_DEPENDENCIES_DATE,
     PRESERVE_NON_RETRYABLE_MESSAGE_DATE,
+    PYTHON_WORKFLOWS_DATE,
 )
 from pyflare.bindings.workflows.engine import Engine
 from pyflare.bindings.workflows.store import InstanceObjects, WorkflowIndex
@@ -50,6 +51,10 @@ class WorkflowsPlugin(Plugin):
         implicit = compat_enabled(worker, "python_workflows_implicit_dependencies", IMPLICIT_DEPENDENCIES_DATE)
         preserve = compat_enabled(worker, "workflows_preserve_non_retryable_error_message",
                                   PRESERVE_NON_RETRYABLE_MESSAGE_DATE)
+        if not compat_enabled(worker, "python_workflows", PYTHON_WORKFLOWS_DATE):
+            services.log.warning(
+                "%s: Python Workflows need compatibility_date >= %s or the python_workflows compatibility flag on "
+                "Cloudflare; pyflare runs them anyway", services.config.path, PYTHON_WORKFLOWS_DATE)
         self.engines: dict[str, Engine] = {}
         self.workflows: dict[str, Workflow] = {}
         # Every workflow run by any worker of this pyflare, by name (a binding may name another worker's).
@@ -178,6 +183,7 @@ class WorkflowsPlugin(Plugin):
     async def _poll_commands(self) -> None:
         stores = [engine.index for engine in self.engines.values()]
         versions = [store.data_version() for store in stores]
+        self.process_commands()  # any left between activation and this first reading
         while True:
             await asyncio.sleep(COMMAND_POLL_SECONDS)
             now = [store.data_version() for store in stores]
