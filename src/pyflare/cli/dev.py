@@ -163,9 +163,7 @@ class DevServer:
             explorer=not self.args.no_explorer,
         )
         await mf.start(load_worker=False)
-        served = mf.asgi_app
-        served.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)
-        served.test_scheduled = bool(getattr(self.args, "test_scheduled", False))
+        mf.asgi_app.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)
         self.mf = mf
         self.load_worker()
         try:
