@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from pyflare import dependencies
 from pyflare.bindings import Options, Plugin, Services, create_plugins
 from pyflare.clock import Clock
 from pyflare.config import ConfigError, ResolvedConfig, load_config
@@ -71,6 +72,7 @@ class PyflareWorker:
             bindings.update(plugin.bindings())
             if hasattr(plugin, "front"):  # static assets answer before the worker
                 self.asgi_app.front = plugin.front
+        bindings.update(self.options.extra.get("bindings") or {})  # fakes a test put in (Pyflare(bindings=...))
         self._env.update(build_env(self.config.bindings_vars, bindings))
 
     async def close(self) -> None:
@@ -150,7 +152,8 @@ class Pyflare:
     config; ``vars`` to the first worker only. All workers share the storage root, the clock and the
     background work; each has its own env, vars, bindings and code. ``test_scheduled=True`` makes
     ``/__scheduled?cron=...`` run the scheduled handler (``pyflare dev --test-scheduled``); otherwise that
-    path reaches the worker.
+    path reaches the worker. ``bindings={"AI": fake}`` puts objects into the first worker's ``env`` in place
+    of (or beside) its bindings: fakes for tests, e.g. for bindings that need Cloudflare.
     """
 
     def __init__(
@@ -170,6 +173,7 @@ class Pyflare:
         test_scheduled: bool = False,
         explorer: bool = True,
         synchronous: str | None = None,
+        bindings: dict[str, Any] | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -182,6 +186,8 @@ class Pyflare:
         for resolved in configs:
             for warning in resolved.warnings:
                 log.warning(warning)
+            for message in dependencies.check(resolved.root).messages():  # the pyproject.toml's packages
+                log.warning(message)
         if isinstance(clock, Clock):
             self.clock = clock
         else:
@@ -212,6 +218,8 @@ class Pyflare:
                 dev=dev,
                 test_scheduled=test_scheduled,
             )
+            if bindings and resolved is configs[0]:  # like vars: fakes apply to the served worker
+                options.extra["bindings"] = dict(bindings)
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
             self.workers[resolved.name].runtime.globals["outbound"] = self.outbound
         self.main = next(iter(self.workers.values()))

@@ -75,16 +75,17 @@ async def test_banner_lists_bindings_with_state_vars_and_hidden_secrets(tmp_path
     rows = {line.split()[0]: line for line in lines if line.startswith("env.")}
     assert rows["env.KV"].split()[1:] == ["(abc123)", "KV", "Namespace", "local"]
     assert rows["env.DB"].endswith("local")
-    # (AI, Durable Objects and rate limits are being emulated; mTLS certificates will stay out of reach)
-    assert rows["env.CERT"].endswith("not emulated")
+    # (AI, Durable Objects and rate limits are being emulated; mTLS certificates will stay out of reach:
+    # they are in env, and any use says they need Cloudflare)
+    assert rows["env.CERT"].endswith("needs Cloudflare")
     assert 'env.GREETING ("hello")' in text and 'env.LIMITS ({"max":3})' in text
     assert 'env.API_KEY ("(hidden)")' in text and "s3cret" not in text
     assert 'env.EXTRA ("1")' in text  # a --var override is not a secret
-    warning = next(line for line in lines if "Not emulated by pyflare:" in line)
+    warning = next(line for line in lines if "Needs Cloudflare:" in line)
     assert "env.CERT (mTLS Certificate)" in warning and "env.KV" not in warning
     assert "Local state:" in text and "No compatibility_date" not in text
     modes = {b["name"]: b["mode"] for b in as_json["bindings"]}
-    assert modes["KV"] == "local" and modes["CERT"] == "not emulated" and as_json["state"] is None
+    assert modes["KV"] == "local" and modes["CERT"] == "needs Cloudflare" and as_json["state"] is None
     assert as_json["secrets_file"].endswith(".dev.vars") and "s3cret" not in json.dumps(as_json)
 
 

@@ -63,6 +63,8 @@ def test_every_help_text_is_plain_text_with_wranglers_sections():
         for markup in ("``", ":func:", ":class:", ":meth:"):
             assert markup not in text, (parser.prog, markup)
         assert "OPTIONS:" in text and "Show help" in text
+        for action in parser._actions:  # wrangler's help texts are sentences
+            assert not action.help or action.help == argparse.SUPPRESS or not action.help[0].islower(), action.help
     top = build_parser().format_help()
     for command in ("init", "dev", "kv", "r2", "d1"):
         assert f"\n  {command} " in top

@@ -185,3 +185,11 @@ async def test_module_level_env_works_inside_objects(start_worker):
                 return Response(await self.env.OBJ.getByName("a").greet())
     """}, clock="manual")
     assert (await mf.dispatch_fetch("/")).text == "hi"
+
+
+def test_workers_python_to_rpc_applies_the_same_rules():
+    from pyflare.workers import python_from_rpc, python_to_rpc
+
+    with pytest.raises(TypeError, match=r"^<class 'tuple'> cannot be sent over RPC.$"):
+        python_to_rpc({"a": (1, 2)})
+    assert python_from_rpc(python_to_rpc({"a": [1]})).a == [1]

@@ -118,3 +118,31 @@ def test_response_with_a_websocket_must_be_101():
     with pytest.raises(ValueError, match=r"^Responses with a WebSocket must have status code 101.$"):
         Response(None, status=200, web_socket=client)
     assert Response(None, status=101, web_socket=client).webSocket is client
+
+
+async def test_allow_half_open_leaves_the_reply_to_the_worker():
+    client, server = pair()
+    client.accept()
+    server.accept(allowHalfOpen=True)
+    states = []
+    server.addEventListener("close", lambda event: states.append(server.readyState))
+    client.close(1000, "half")
+    await settle()
+    assert states == [2]  # CLOSING: nothing answered the Close yet
+    server.send("one more")  # still allowed: only close() ends the outgoing side
+    server.close(1000, "now")
+    await settle()
+    assert server.readyState == client.readyState == 3
+
+
+def test_compatibility_date_decides_the_close_behaviours():
+    from pyflare.config.models import WorkerConfig
+    from pyflare.websockets.plugin import settings_for
+
+    old = settings_for(WorkerConfig(compatibility_date="2025-11-02"))
+    assert (old.auto_reply_to_close, old.close_reason_limit) == (False, False)
+    new = settings_for(WorkerConfig(compatibility_date="2026-04-07"))
+    assert (new.auto_reply_to_close, new.close_reason_limit) == (True, True)
+    flagged = settings_for(WorkerConfig(compatibility_date="2026-05-01",
+                                        compatibility_flags=["web_socket_manual_reply_to_close"]))
+    assert flagged.auto_reply_to_close is False

@@ -92,3 +92,23 @@ def test_stopping_dev_closes_every_socket_cleanly(dev):
             with pytest.raises(ConnectionClosed) as caught:
                 ws.recv(timeout=5)
             assert caught.value.rcvd is not None and caught.value.rcvd.code == 1012  # Service Restart
+
+
+def test_the_chatroom_example_over_a_real_port():
+    import json
+
+    config = Path(__file__).parent.parent.parent / "examples" / "chatroom"
+    proc = DevProcess(config, "--no-reload", "--no-persist")
+    try:
+        with connect(ws_url(proc, "/websocket")) as ada, connect(ws_url(proc, "/websocket")) as bob:
+            assert json.loads(ada.recv(timeout=5))["type"] == "history"
+            assert json.loads(bob.recv(timeout=5))["type"] == "history"
+            ada.send(json.dumps({"user": "ada", "text": "hi"}))
+            assert json.loads(bob.recv(timeout=5))["text"] == "hi"
+            assert json.loads(ada.recv(timeout=5))["text"] == "hi"
+        code, stderr = proc.stop()
+        assert code == 0 and "Traceback" not in stderr
+    finally:
+        if proc.proc.poll() is None:
+            proc.proc.kill()
+            proc.proc.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.websockets.conftest import ECHO_CONFIG, ECHO_WORKER
 from websockets.asyncio.server import serve
 
 CONFIG = """
@@ -93,3 +94,17 @@ async def test_websocket_constructor_opens_then_talks(client, echo_server):
     url, _ = echo_server
     response = await client.dispatch_fetch("/constructor", headers={"x-target": url})
     assert response.text == "0 1 pong:ping"
+
+
+async def test_an_upgrade_routed_to_another_worker_hands_back_its_socket(client, start_worker):
+    echo = await start_worker(ECHO_CONFIG, {"src/entry.py": ECHO_WORKER}, clock="manual")
+    client.outbound.route("https://echo.internal/", echo)
+    response = await client.dispatch_fetch("/fetch", headers={"x-target": "https://echo.internal/ws"})
+    assert response.text == "101 hello"  # the echo worker's first message, through an in-process pair
+
+
+async def test_an_upgrade_to_the_network_is_refused_when_the_test_blocks_it(client):
+    client.outbound.block_network()
+    response = await client.dispatch_fetch("/fetch", headers={"x-target": "https://example.com/ws"})
+    assert response.status_code == 500
+    assert "NetworkBlocked" in response.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from workflow_helpers import settle, status_of
+from workflow_helpers import settle, status_of, workflow_config
 
 from pyflare.bindings.workflows import WorkflowError
 
@@ -147,13 +147,37 @@ async def test_a_missing_workflow_class_errors_the_instance(start_flow):
     assert "exports no class 'Flow'" in status["error"]["message"]
 
 
-async def test_a_class_from_another_worker_is_a_config_error(start_worker):
-    from workflow_helpers import workflow_config
-
+async def test_a_workflow_of_a_worker_not_running_here_is_a_config_error(start_worker):
     from pyflare.config import ConfigError
 
-    with pytest.raises(ConfigError, match='script_name: "billing" is not this worker'):
+    with pytest.raises(ConfigError, match='workflows\\[0\\].script_name: no worker named "billing" is running'):
         await start_worker(workflow_config(workflow='script_name = "billing"'), {"src/entry.py": ECHO})
+
+
+async def test_a_worker_can_bind_a_workflow_defined_by_another_worker(tmp_path):
+    from tests.conftest import write_worker
+
+    from pyflare import Pyflare
+
+    runner = write_worker(tmp_path / "runner", workflow_config(), {"src/entry.py": ECHO})
+    caller = write_worker(tmp_path / "caller", """
+    name = "caller"
+    main = "src/entry.py"
+    compatibility_date = "2025-11-02"
+
+    [[workflows]]
+    binding = "REMOTE"
+    name = "flow"
+    class_name = "Flow"
+    script_name = "flows"
+    """, {"src/entry.py": "from workers import Response\n"
+                          "async def on_fetch(request, env):\n"
+                          "    instance = await env.REMOTE.create({'id': 'from-caller', 'params': {'x': 1}})\n"
+                          "    return Response(instance.id)\n"})
+    async with Pyflare([caller, runner], clock="manual") as mf:
+        assert (await mf.dispatch_fetch("/")).text == "from-caller"
+        flows = mf.worker("flows")
+        assert (await status_of(flows, "from-caller", "complete"))["output"] == {"echo": {"x": 1}}
 
 
 async def test_instances_start_in_creation_order(start_flow):
@@ -163,3 +187,16 @@ async def test_instances_start_in_creation_order(start_flow):
     await settle()
     engine = mf.plugins[0].engine("flow")
     assert [row.id for row in engine.index.instances(newest_first=False)] == [f"i{n}" for n in range(5)]
+
+
+async def test_options_converted_with_to_js_work_as_in_cloudflares_docs(start_flow):
+    source = ECHO.replace("""        instance = await self.env.FLOW.create()
+        return Response(instance.id)""", """        from js import Object
+        from pyodide.ffi import to_js
+        instance = await self.env.FLOW.create(to_js({"id": "js", "params": {"n": 7}},
+                                                    dict_converter=Object.fromEntries))
+        await instance.send_event(to_js({"type": "ping", "payload": 1}, dict_converter=Object.fromEntries))
+        return Response(instance.id)""")
+    mf = await start_flow(source)
+    assert (await mf.dispatch_fetch("/")).text == "js"
+    assert (await status_of(mf, "js", "complete"))["output"] == {"echo": {"n": 7}}

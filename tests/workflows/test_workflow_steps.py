@@ -392,3 +392,35 @@ class Flow(WorkflowEntrypoint):
                       "timestamp": pytest.approx(created_at, abs=0.002)}
     introspector = await introspect_workflow_instance(mf.env.FLOW, "meta")
     assert await introspector.get_output() == output
+
+
+async def test_ctx_carries_the_resolved_config_with_production_defaults(start_flow):
+    source = """
+from workers import WorkflowEntrypoint
+
+class Flow(WorkflowEntrypoint):
+    async def run(self, event, step):
+        @step.do("defaults")
+        async def defaults(ctx):
+            return ctx.config
+
+        @step.do("custom", config={"retries": {"limit": 1, "delay": "2 seconds"}, "timeout": 5000})
+        async def custom(ctx):
+            return {"limit": ctx.config.retries.limit, "backoff": ctx.config.retries.backoff,
+                    "timeout": ctx.config.timeout}
+
+        return [await defaults(), await custom()]
+"""
+    mf = await start_flow(source)
+    await mf.env.FLOW.create({"id": "cfg"})
+    assert (await status_of(mf, "cfg", "complete"))["output"] == [
+        {"retries": {"limit": 5, "delay": 1000, "backoff": "exponential"}, "timeout": "10 minutes"},
+        {"limit": 1, "backoff": "exponential", "timeout": 5000},
+    ]
+
+
+async def test_a_compatibility_date_before_python_workflows_warns(start_flow, pyflare_log):
+    mf = await start_flow(LEGACY, compat="2025-06-01")
+    assert "Python Workflows need compatibility_date >= 2025-09-20" in pyflare_log.text
+    await mf.env.FLOW.create({"id": "old"})
+    await status_of(mf, "old", "complete")

@@ -105,6 +105,8 @@ def _uses(*attrs: str) -> Callable[[Any], bool]:
 # (does the config use it?, module) in the order plugins are built.
 REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("assets"), "pyflare.assets"),  # static assets (their router runs before the worker)
+    (lambda worker: _offline().uses_cloudflare_only(worker), "pyflare.bindings.offline"),  # ai, vectorize...
+    (_uses("worker_loaders"), "pyflare.bindings.worker_loader"),
     (_uses("kv_namespaces"), "pyflare.bindings.kv"),
     (_uses("r2_buckets"), "pyflare.bindings.r2"),
     (_uses("d1_databases"), "pyflare.bindings.d1"),
@@ -118,6 +120,10 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),
 ]
+
+
+def _offline() -> Any:
+    return importlib.import_module("pyflare.bindings.offline")
 
 
 def create_plugins(services: Services) -> list[Plugin]:

@@ -61,10 +61,12 @@ _LITERAL = re.compile(r"``([^`]+)``")
 
 
 def plain_text(text: str | None) -> str | None:
-    """Help text as a terminal shows it: reStructuredText roles and literals (from docstrings) unmarked."""
-    if not text:
+    """Help text as a terminal shows it, in wrangler's style: reStructuredText roles and literals (from
+    docstrings) unmarked, and the first word capitalised."""
+    if not text or text == argparse.SUPPRESS:
         return text
-    return _LITERAL.sub(r"\1", _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], text))
+    text = _LITERAL.sub(r"\1", _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], text))
+    return text[0].upper() + text[1:] if "a" <= text[0] <= "z" and not text.startswith("pyflare ") else text
 
 
 def _polish(parser: argparse.ArgumentParser) -> None:

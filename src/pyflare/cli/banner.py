@@ -24,6 +24,7 @@ from pyflare.config.diagnostics import dev_warnings
 
 LOCAL = "local"
 NOT_EMULATED = "not emulated"
+NEEDS_CLOUDFLARE = "needs Cloudflare"  # in env, raising a clear error when used (pyflare.bindings.offline)
 MAX_VALUE = 40  # wrangler truncates shown values to 40 characters
 
 
@@ -48,7 +49,8 @@ def _var_value(value: Any) -> str:
 def banner_rows(config: Any, env: Any) -> list[BannerRow]:
     """Every binding, var and secret of a worker, with its local state."""
     rows = [
-        BannerRow(d.name, d.kind, d.resource, LOCAL if d.name in env else NOT_EMULATED)
+        BannerRow(d.name, d.kind, d.resource, NEEDS_CLOUDFLARE if getattr(env.get(d.name), "needs_cloudflare", False)
+                  else LOCAL if d.name in env else NOT_EMULATED)
         for d in describe_bindings(config.worker)
     ]
     hidden = set(config.secret_names) - set(config.override_names)
@@ -96,6 +98,11 @@ def banner_lines(config: Any, env: Any, *, persist_to: Path | None, url: str | N
         named = ", ".join(f"env.{r.name} ({r.kind})" for r in missing)
         lines.append(f"▲ [WARNING] Not emulated by pyflare: {named}. The config is accepted, but these names are "
                      "absent from env and code that uses them fails locally.")
+    remote = [r for r in rows if r.mode == NEEDS_CLOUDFLARE]
+    if remote:
+        named = ", ".join(f"env.{r.name} ({r.kind})" for r in remote)
+        lines.append(f"▲ [WARNING] Needs Cloudflare: {named}. These are in env, but every use raises an error "
+                     "saying so; give tests a fake with Pyflare(bindings={...}).")
     crons = list(config.worker.triggers.crons)
     if crons:
         example = quote_plus(crons[0], safe="*/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ValidationError
 
 from pyflare.config.diagnostics import binding_warnings, environment_warnings, sibling_config_warning
-from pyflare.config.models import KNOWN_IGNORED, NON_INHERITABLE, WorkerConfig
+from pyflare.config.models import KNOWN_IGNORED, NON_INHERITABLE, NOT_EMULATED_SETTINGS, WorkerConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -59,16 +60,24 @@ class ResolvedConfig:
 
 
 def find_config(path: str | Path | None = None) -> Path:
-    """The config file at ``path``, or the one inside the folder ``path`` (default: the current folder)."""
+    """The config file at ``path``, else the nearest one in the folder ``path`` (default: the current folder)
+    or its parents, as wrangler looks for it."""
     candidate = Path(path or ".").resolve()
     if candidate.is_dir():
-        for name in CONFIG_NAMES:
-            if (candidate / name).is_file():
-                return candidate / name
-        raise ConfigError(f"{candidate}: no wrangler.toml, wrangler.jsonc or wrangler.json in this folder")
+        for folder in (candidate, *candidate.parents):
+            for name in CONFIG_NAMES:
+                if (folder / name).is_file():
+                    return folder / name
+        raise ConfigError(f"{candidate}: no wrangler.toml, wrangler.jsonc or wrangler.json in this folder "
+                          "or its parents")
     if not candidate.is_file():
         raise ConfigError(f"{candidate}: no such config file")
     return candidate
+
+
+def is_script(path: str | Path | None) -> bool:
+    """Whether a PATH argument names the worker's main module (``pyflare dev src/entry.py``) rather than a config."""
+    return path is not None and Path(path).suffix == ".py"
 
 
 def parse_file(path: Path) -> dict[str, Any]:
@@ -77,22 +86,78 @@ def parse_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
-    if path.suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-            where = f"{path}:{line}" if line else str(path)
-            raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
-    else:
-        try:
-            data = json5.loads(text)
-        except ValueError as exc:
-            message = str(exc).replace("<string>:", "line ")
-            raise ConfigError(f"{path}: JSON syntax error: {message}") from None
+    try:
+        if path.suffix == ".toml":
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+                where = f"{path}:{line}" if line else str(path)
+                raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
+        else:
+            try:
+                data = json5.loads(text)
+            except ValueError as exc:
+                message = str(exc).replace("<string>:", "line ")
+                raise ConfigError(f"{path}: JSON syntax error: {message}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: tables/arrays are nested too deeply to read") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a table/object")
-    return data
+    return check_values(data, path)
+
+
+MAX_NESTING = 32  # far deeper than any wrangler key; deeper values are a mistake, not a config
+
+
+def check_values(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Refuse what no wrangler key can hold before it reaches a file name, a queue name or SQLite: tables
+    nested absurdly deep, and keys or strings with a NUL or a lone surrogate (not UTF-8). Returns the data
+    with surrogate pairs joined (JSON's ``"\\ud83d\\ude00"`` escapes are one character)."""
+    pending: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while pending:  # depth first, without recursion: the input may be nested thousands of levels
+        value, where, depth = pending.pop()
+        if depth > MAX_NESTING:
+            raise ConfigError(f"{path}: {_printable(where)}: nested more than {MAX_NESTING} levels deep")
+        if isinstance(value, dict):
+            pending.extend((item, f"{where}.{key}" if where else str(key), depth + 1) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value))
+    return _clean(data, "", path)
+
+
+def _clean(value: Any, where: str, path: Path) -> Any:
+    if isinstance(value, str):
+        return _clean_text(value, where, path)
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            cleaned[_clean_text(key, name, path) if isinstance(key, str) else key] = _clean(item, name, path)
+        return cleaned
+    if isinstance(value, list):
+        return [_clean(item, f"{where}[{index}]", path) for index, item in enumerate(value)]
+    return value
+
+
+def _clean_text(text: str, where: str, path: Path) -> str:
+    if "\x00" in text:
+        raise ConfigError(f"{path}: {_printable(where)}: contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"{path}: {_printable(where)}: contains a lone surrogate (not valid Unicode text)"
+            ) from None
+    return text
+
+
+def _printable(where: str) -> str:
+    """A key path safe to print on one line: control characters and surrogates escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in where)
 
 
 def _line_from_message(message: str) -> int | None:
@@ -154,8 +219,24 @@ def load_config(
     require_main: bool = True,
 ) -> ResolvedConfig:
     """Find, parse, validate and resolve a config; raises :class:`ConfigError` on any problem."""
-    config_path = find_config(path)
-    raw = parse_file(config_path)
+    script: Path | None = None
+    if is_script(path):  # `wrangler dev src/entry.py`: the config from the current folder up, main = the script
+        script = Path(path).resolve()  # type: ignore[arg-type]
+        if not script.is_file():
+            raise ConfigError(f"{script}: no such file (the worker's main module)")
+        try:
+            config_path = find_config(Path.cwd())
+        except ConfigError:  # no config at all: the script alone, as wrangler runs it
+            config_path = Path.cwd() / "wrangler.toml"
+    else:
+        config_path = find_config(path)
+    raw = parse_file(config_path) if config_path.is_file() else {
+        "name": script.stem if script else "worker", "compatibility_flags": ["python_workers"]}
+    if script is not None:
+        raw = {**raw, "main": os.path.relpath(script, config_path.parent)}
+        for block in (raw.get("env") or {}).values():
+            if isinstance(block, dict):
+                block["main"] = raw["main"]
     merged = merge_environment(raw, environment, config_path)
     prefix = f"env.{environment}." if environment else ""
     try:
@@ -168,6 +249,10 @@ def load_config(
     warnings = [
         f'{config_path}: unexpected field "{key}" (ignored)' for key in unknown_keys(worker, prefix="")
     ]
+    inert = [key for key in NOT_EMULATED_SETTINGS if merged.get(key)]
+    if inert:
+        warnings.append(f"{config_path}: {', '.join(inert)}: accepted, but pyflare does not emulate "
+                        f"{'it' if len(inert) == 1 else 'them'} yet (no effect locally)")
     if worker.workflows:
         from pyflare.config.workflows import check_workflows  # only configs with workflows pay for it
 

@@ -179,6 +179,9 @@ NON_INHERITABLE = (
     "tail_consumers",
     "unsafe",
     "pipelines",
+    "worker_loaders",
+    "vpc_services",
+    "media",
 )
 
 # Wrangler keys pyflare accepts without emulating; they never warn.
@@ -228,9 +231,20 @@ KNOWN_IGNORED = (
     "keep_vars",
     "exports",
     "assets_ignore",
+    "streaming_tail_consumers",
     "ratelimits",
     "images",
 ) + NON_INHERITABLE[9:]
+
+
+# Wrangler settings with a local effect under wrangler dev that pyflare does not reproduce yet: named at start.
+NOT_EMULATED_SETTINGS = ("limits", "tail_consumers", "streaming_tail_consumers", "containers", "logfwdr")
+
+
+class WorkerLoaderBinding(_Model):
+    """``[[worker_loaders]]``: Dynamic Worker Loader (``env.LOADER.get(id, callback)``)."""
+
+    binding: str
 
 
 class WorkerConfig(_Model):
@@ -251,6 +265,7 @@ class WorkerConfig(_Model):
     workflows: list[Workflow] = []
     services: list[Service] = []
     assets: Assets | None = None
+    worker_loaders: list[WorkerLoaderBinding] = []
     dev: Dev = Dev()
     pyflare: PyflareSettings = PyflareSettings()
     env: dict[str, dict[str, Any]] = {}

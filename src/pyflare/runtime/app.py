@@ -42,6 +42,9 @@ from pyflare.runtime.worker import WorkerLoadError
 
 log = logging.getLogger("pyflare")
 
+WEBSOCKET_WITHOUT_UPGRADE = ('Worker tried to return a WebSocket in a response to a request which did not contain '
+                             'the header "Upgrade: websocket".')
+
 __all__ = ["LOCAL_CF", "MAX_REQUEST_BODY", "AccessLog", "WorkerApp"]
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -183,6 +186,8 @@ class WorkerApp:
             request = await incoming_request(scope, receive)
             response = (await self.front(request) if self.front is not None else None) or (
                 await self.runtime.fetch(request))
+            if getattr(response, "web_socket", None) is not None:  # only an upgrade gets a socket (workerd's text)
+                raise TypeError(WEBSOCKET_WITHOUT_UPGRADE)
         except Refused as refused:
             return await send_plain(send, *plain(refused.status, refused.text))
         except BodyTooLarge:

@@ -313,6 +313,9 @@ def track_accepted(ws: WebSocket) -> None:
     sockets = live.extras.setdefault("accepted_websockets", [])
     if not sockets:
         live.on_evict.append(_drop_accepted)
+        host = getattr(live.extras.get("state"), "_host", None)
+        if host is not None and host.object_class.can_evict is None:  # a class hosted after install()
+            host.object_class.can_evict = can_evict
     sockets.append(ws)
 
 

@@ -27,12 +27,17 @@ def import_from_javascript(name: str) -> object:
 
 
 def python_to_rpc(value: object) -> object:
-    """Values cross pyflare's RPC as Python objects; kept for API compatibility."""
-    return value
+    """What crosses RPC for ``value``, under Cloudflare's Python RPC type rules (a tuple is a TypeError...)."""
+    from pyflare.runtime.rpc import to_rpc
+
+    return to_rpc(value)
 
 
 def python_from_rpc(value: object) -> object:
-    return value
+    """What Python code receives for a value from RPC: dicts with attribute access, bytes as memoryview."""
+    from pyflare.runtime.rpc import from_rpc
+
+    return from_rpc(value)
 
 
 __all__ = [

@@ -44,10 +44,6 @@ async def fetch(
     request = Request(resource, method=method, headers=headers, body=body) if (
         not isinstance(resource, Request) or method or headers is not None or body is not None
     ) else resource
-    if request.headers.get("upgrade", "").lower() == "websocket":
-        from pyflare.websockets.outgoing import connect
-
-        return await connect(request)
     client = None
     worker = current_worker.get()
     outbound = getattr(worker, "globals", {}).get("outbound") if worker is not None else None
@@ -56,6 +52,10 @@ async def fetch(
         if routed is not None:
             return routed
         client = outbound.client(request)
+    if request.headers.get("upgrade", "").lower() == "websocket":  # an outgoing WebSocket
+        from pyflare.websockets.outgoing import connect
+
+        return await connect(request)
     client = client or _client()
     follow = (redirect or request.redirect) == "follow"
     content = await request.bytes() if request._body is not None else None

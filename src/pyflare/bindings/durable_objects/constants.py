@@ -10,7 +10,9 @@ KV = "kv"
 
 # KV-backed storage (enforced by production only; local workerd always uses SQLite and never checks).
 MAX_KEY_BYTES = 2048
-MAX_VALUE_BYTES = 128 * 1024  # 131072
+MAX_VALUE_BYTES = 128 * 1024  # 131072, the size the error text advertises
+# What production enforces: 34 bytes of cushion for V8's serialization header and tags (workerd actor-storage.h).
+ENFORCED_MAX_VALUE_BYTES = MAX_VALUE_BYTES + 34
 MAX_KEYS_PER_CALL = 128
 
 # SQLite-backed storage.

@@ -74,16 +74,18 @@ class _KVOperations:
             encoded = []
             for key, item in entries.items():
                 validation.check_key(key, backend)
-                data = stored_values.encode(validation.check_put_value(item))
-                validation.check_value_size(key, stored_values.size(data), backend)
+                item = validation.check_put_value(item)
+                data = stored_values.encode(item)
+                validation.check_value_size(key, item, stored_values.size(data), backend)
                 encoded.append((key, data))
             self._store.put_encoded(encoded)
             return
         key = validation.check_key(key_or_entries, backend)
         if value is _UNSET:
             raise TypeError("put() called with undefined value.")
-        data = stored_values.encode(validation.check_put_value(value))
-        validation.check_value_size(key, stored_values.size(data), backend)
+        value = validation.check_put_value(value)
+        data = stored_values.encode(value)
+        validation.check_value_size(key, value, stored_values.size(data), backend)
         self._store.put_encoded_one(key, data)
 
     async def delete(self, keys: Any, options: Any = None, /, **kwargs: Any) -> Any:
@@ -242,8 +244,9 @@ class SyncKvStorage:
         validation.check_key(key, C.SQLITE)
         if value is _UNSET:
             raise TypeError("put() called with undefined value.")
-        data = stored_values.encode(validation.check_put_value(value))
-        validation.check_value_size(key, stored_values.size(data), C.SQLITE)
+        value = validation.check_put_value(value)
+        data = stored_values.encode(value)
+        validation.check_value_size(key, value, stored_values.size(data), C.SQLITE)
         self._storage._store.put_encoded_one(key, data)
 
     def delete(self, key: str) -> bool:

@@ -26,8 +26,7 @@ def check_key(key: Any, backend: str) -> str:
 
 
 def check_keys(keys: list[Any], backend: str) -> list[str]:
-    if backend == C.KV and len(keys) > C.MAX_KEYS_PER_CALL:
-        raise RangeError(f"Maximum number of keys is {C.MAX_KEYS_PER_CALL}. {len(keys)} keys were provided.")
+    check_entries_count(len(keys), backend)  # workerd words get([...]) and delete([...]) as pairs too
     return [check_key(k, backend) for k in keys]
 
 
@@ -36,11 +35,25 @@ def check_entries_count(count: int, backend: str) -> None:
         raise RangeError(f"Maximum number of key value pairs is {C.MAX_KEYS_PER_CALL}. {count} pairs were provided.")
 
 
-def check_value_size(key: str, stored_size: int, backend: str) -> None:
+def serialized_size(value: Any, stored_size: int) -> int:
+    """About what V8's serializer writes for ``value`` (the size production limits): a 2-byte header, a tag and
+    a length, then one byte per character of a Latin-1 string or two of any other; else the stored size."""
+    if isinstance(value, str):
+        try:
+            value.encode("latin-1")
+            body = len(value)
+        except UnicodeEncodeError:
+            body = 2 * len(value)
+        return 3 + (body.bit_length() + 6) // 7 + body
+    return stored_size + 3
+
+
+def check_value_size(key: str, value: Any, stored_size: int, backend: str) -> None:
     if backend == C.KV:
-        if stored_size > C.MAX_VALUE_BYTES:
+        size = serialized_size(value, stored_size)
+        if size > C.ENFORCED_MAX_VALUE_BYTES:
             raise RangeError(
-                f"Values cannot be larger than {C.MAX_VALUE_BYTES} bytes. A value of size {stored_size} was provided."
+                f"Values cannot be larger than {C.MAX_VALUE_BYTES} bytes. A value of size {size} was provided."
             )
     elif utf8_len(key) + stored_size > C.MAX_SQLITE_KV_BYTES:
         raise RangeError(

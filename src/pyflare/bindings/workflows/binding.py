@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pyflare.bindings.workflows.engine import Engine
@@ -20,8 +21,16 @@ def _options(value: Any, kwargs: dict[str, Any], what: str) -> dict[str, Any]:
 class Workflow:
     """A workflow binding: ``create``, ``create_batch`` and ``get``."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, engine: Engine | Callable[[], Engine]) -> None:
+        # A callable: the workflow runs in another worker of this pyflare (script_name), found on first use.
+        self._target = engine
+
+    @property
+    def _engine(self) -> Engine:
+        if isinstance(self._target, Engine):
+            return self._target
+        self._target = self._target()
+        return self._target
 
     @property
     def name(self) -> str:
@@ -49,7 +58,9 @@ class Workflow:
         return WorkflowInstance(self._engine, instance_id)
 
     def __repr__(self) -> str:
-        return f"<Workflow {self._engine.name}>"
+        if isinstance(self._target, Engine):
+            return f"<Workflow {self._target.name}>"
+        return "<Workflow (in another worker)>"
 
 
 class WorkflowInstance:

@@ -36,5 +36,6 @@ FINISHED = (ERRORED, TERMINATED, COMPLETE)
 RESUMABLE = (QUEUED, RUNNING, WAITING)
 
 # Compatibility dates from which the SDK and the engine change behaviour.
+PYTHON_WORKFLOWS_DATE = "2025-09-20"  # python_workflows: Python Workflows exist at all
 IMPLICIT_DEPENDENCIES_DATE = "2026-02-25"  # python_workflows_implicit_dependencies
 PRESERVE_NON_RETRYABLE_MESSAGE_DATE = "2026-05-14"  # workflows_preserve_non_retryable_error_message

@@ -39,7 +39,7 @@ from pyflare.bindings.workflows.validation import (
     sleep_ms,
     timestamp_ms,
 )
-from pyflare.workers._jsdict import JsDict
+from pyflare.workers._jsdict import JsDict, to_jsdict
 from pyflare.workers.workflows import NonRetryableError
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ class StepContext:
             step.attempts.append(attempt)
             step.state, step.wake_ms = "running", None
             runner.store_step(step)
-            ctx = JsDict(step=JsDict(name=name, count=count), attempt=number, config=JsDict(resolved))
+            ctx = JsDict(step=JsDict(name=name, count=count), attempt=number, config=to_jsdict(resolved))
             runner.running_attempts += 1
             try:
                 result = await self._attempt(callback, ctx, timeout, name, count, number)

@@ -518,6 +518,20 @@ class Engine:
             self.start_runner(instance_id)  # a waiting instance without a live run replays and takes it
         self.changed(instance_id)
 
+    def reload(self) -> None:
+        """The worker's code changed: every live run starts over on the new code (finished steps replay
+        from storage, the step in progress runs again)."""
+        if not self.active:
+            return
+        ids = list(self.runners)
+        for instance_id in ids:
+            self._stop_runner(instance_id)
+            if self.current_status(instance_id) == WAITING_FOR_PAUSE:
+                self.set_status(instance_id, PAUSED, paused_ms=self.clock.time_ms())
+        loop = asyncio.get_running_loop()
+        for instance_id in ids:
+            loop.call_soon(self.start_runner, instance_id)
+
     def _stop_runner(self, instance_id: str) -> None:
         runner = self.runners.pop(instance_id, None)
         if runner is not None and runner.task is not None and not runner.task.done():

@@ -1,7 +1,7 @@
 """The workflows plugin: one engine per ``[[workflows]]`` entry, who runs the instances, and commands.
 
-Only one process runs a state folder's instances: the one holding the exclusive lock on
-``workflows/owner.lock`` (``pyflare dev``, or a ``Pyflare`` with its worker loaded). A process without the
+Only one process runs a worker's instances: the one holding the exclusive lock on
+``workflows/<worker>.lock`` (``pyflare dev``, or a ``Pyflare`` with its worker loaded). A process without the
 worker (``pyflare workflows ...``) records what it wants in the ``commands`` table: if nobody owns the
 state it takes the lock and applies the commands itself; otherwise the owner picks them up (it polls
 SQLite's cheap ``data_version``) and writes back the outcome, so the two processes never both write an
@@ -21,10 +21,12 @@ from pyflare.bindings.workflows.constants import (
     DEFAULT_STEP_LIMIT,
     IMPLICIT_DEPENDENCIES_DATE,
     PRESERVE_NON_RETRYABLE_MESSAGE_DATE,
+    PYTHON_WORKFLOWS_DATE,
 )
 from pyflare.bindings.workflows.engine import Engine
 from pyflare.bindings.workflows.store import InstanceObjects, WorkflowIndex
 from pyflare.config import ConfigError
+from pyflare.storage import safe_name
 
 # How often the owner looks for commands from other processes (real time: this is inter-process
 # plumbing, not emulated time, so pyflare's clock does not apply).
@@ -49,14 +51,20 @@ class WorkflowsPlugin(Plugin):
         implicit = compat_enabled(worker, "python_workflows_implicit_dependencies", IMPLICIT_DEPENDENCIES_DATE)
         preserve = compat_enabled(worker, "workflows_preserve_non_retryable_error_message",
                                   PRESERVE_NON_RETRYABLE_MESSAGE_DATE)
+        if not compat_enabled(worker, "python_workflows", PYTHON_WORKFLOWS_DATE):
+            services.log.warning(
+                "%s: Python Workflows need compatibility_date >= %s or the python_workflows compatibility flag on "
+                "Cloudflare; pyflare runs them anyway", services.config.path, PYTHON_WORKFLOWS_DATE)
         self.engines: dict[str, Engine] = {}
         self.workflows: dict[str, Workflow] = {}
+        # Every workflow run by any worker of this pyflare, by name (a binding may name another worker's).
+        self.all_engines: dict[str, Engine] = services.shared.setdefault("workflows.engines", {})
+        self._remote: list[tuple[int, Any]] = []
         for index, config in enumerate(worker.workflows):
             if config.script_name and config.script_name != services.config.name:
-                raise ConfigError(
-                    f'{services.config.path}: workflows[{index}].script_name: "{config.script_name}" is not this '
-                    f'worker ("{services.config.name}"); pyflare runs a workflow in the worker that defines it, so '
-                    "add the [[workflows]] entry to that worker's config")
+                self._remote.append((index, config))
+                self.workflows[config.binding] = Workflow(lambda config=config, index=index: self._remote_engine(index, config))
+                continue
             engine = self.engines.get(config.name)
             if engine is None:
                 limits = getattr(config, "limits", None)
@@ -68,12 +76,40 @@ class WorkflowsPlugin(Plugin):
                     step_limit=(limits.steps if limits and limits.steps else DEFAULT_STEP_LIMIT),
                     implicit_dependencies=implicit, preserve_non_retryable_message=preserve,
                 )
+            self.all_engines.setdefault(config.name, engine)
             self.workflows[config.binding] = Workflow(engine)
-        self._lock_path = services.storage.folder("workflows") / "owner.lock"
+        services.runtime.reload_hooks.append(self._reloaded)
+        # One owner per worker's workflows (several workers of one pyflare share the state folder).
+        self._lock_path = services.storage.folder("workflows") / f"{safe_name(services.config.name)}.lock"
         self._lock: BinaryIO | None = None
         self._poller: asyncio.Task[None] | None = None
         self._activating: asyncio.Task[None] | None = None
         self._closed = False
+
+    def _remote_engine(self, index: int, config: Any) -> Engine:
+        """The engine of a workflow defined by another worker of this pyflare (``script_name``)."""
+        where = f"{self.services.config.path}: workflows[{index}]"
+        try:
+            self.services.resolve_worker(config.script_name)
+        except LookupError as exc:
+            raise ConfigError(f"{where}.script_name: {exc}") from None
+        engine = self.all_engines.get(config.name)
+        if engine is None or engine.objects.worker != config.script_name:
+            raise ConfigError(f'{where}: the worker "{config.script_name}" has no [[workflows]] entry named '
+                              f'"{config.name}"; add it there (with class_name = "{config.class_name}")')
+        if engine.class_name != config.class_name:
+            raise ConfigError(f'{where}.class_name: workflow "{config.name}" runs class "{engine.class_name}" in '
+                              f'worker "{config.script_name}", not "{config.class_name}"')
+        return engine
+
+    def check(self) -> None:
+        """Bindings to workflows of other workers must find them (checked once every worker has loaded)."""
+        for index, config in self._remote:
+            self._remote_engine(index, config)
+
+    def _reloaded(self) -> None:
+        for engine in self.engines.values():
+            engine.reload()
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.workflows)
@@ -94,7 +130,7 @@ class WorkflowsPlugin(Plugin):
         # `pyflare dev` loads the worker right after starting the plugins; the CLI never does.
         await asyncio.sleep(0)
         runtime = self.services.runtime
-        if runtime.worker is None and runtime.load_error is None:
+        if not self.engines or (runtime.worker is None and runtime.load_error is None):
             return
         while not self._try_lock():
             if self._closed:
@@ -147,6 +183,7 @@ class WorkflowsPlugin(Plugin):
     async def _poll_commands(self) -> None:
         stores = [engine.index for engine in self.engines.values()]
         versions = [store.data_version() for store in stores]
+        self.process_commands()  # any left between activation and this first reading
         while True:
             await asyncio.sleep(COMMAND_POLL_SECONDS)
             now = [store.data_version() for store in stores]
