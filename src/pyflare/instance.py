@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from pyflare import dependencies
 from pyflare.bindings import Options, Plugin, Services, create_plugins
 from pyflare.clock import Clock
 from pyflare.config import ConfigError, ResolvedConfig, load_config
@@ -182,6 +183,8 @@ class Pyflare:
         for resolved in configs:
             for warning in resolved.warnings:
                 log.warning(warning)
+            for message in dependencies.check(resolved.root).messages():  # the pyproject.toml's packages
+                log.warning(message)
         if isinstance(clock, Clock):
             self.clock = clock
         else:

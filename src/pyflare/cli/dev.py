@@ -86,7 +86,21 @@ def register(subparsers: Any) -> None:
                         help="Show pyflare's own frames in tracebacks of errors in the worker")
     parser.add_argument("--ready-file", default=None, metavar="PATH",
                         help="Write the URL to PATH once requests are accepted (for CI scripts to wait on)")
+    parser.add_argument("--install-deps", action="store_true",
+                        help="pip-install the packages the project's pyproject.toml declares that are missing here")
     parser.set_defaults(handler=run)
+
+
+def install_declared(configs: list[ResolvedConfig]) -> None:
+    """``--install-deps``: install what each worker's pyproject.toml declares and this environment lacks."""
+    from pyflare import dependencies
+
+    for config in configs:
+        report = dependencies.check(config.root)
+        if report.missing:
+            print(f"Installing {', '.join(report.missing)} for {config.name}...", file=sys.stderr, flush=True)
+            dependencies.install(report)
+            dependencies.forget(report)
 
 
 def parse_vars(pairs: list[str]) -> dict[str, str]:
@@ -129,6 +143,8 @@ class DevServer:
         self.vars = parse_vars(args.var)
         self.configs = self.load_configs()
         self.config = self.configs[0]
+        if getattr(args, "install_deps", False):
+            install_declared(self.configs)
         self.persist_to = None if args.no_persist else persist_folder(self.config, args.persist_to)
         self.access_log = AccessLog(args.log_format)
         self.url: str | None = None
