@@ -16,11 +16,14 @@ import pytest
 from fuzzing import Driver
 from hypothesis import HealthCheck, settings
 
+# CI runs the same examples every time (derandomize), so a failure there is reproducible, never luck; the
+# long profile explores new examples on each run and keeps failures in .hypothesis/ to replay them.
 settings.register_profile(
     "ci",
     max_examples=150,
     deadline=None,
     database=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(

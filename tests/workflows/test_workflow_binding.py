@@ -187,3 +187,16 @@ async def test_instances_start_in_creation_order(start_flow):
     await settle()
     engine = mf.plugins[0].engine("flow")
     assert [row.id for row in engine.index.instances(newest_first=False)] == [f"i{n}" for n in range(5)]
+
+
+async def test_options_converted_with_to_js_work_as_in_cloudflares_docs(start_flow):
+    source = ECHO.replace("""        instance = await self.env.FLOW.create()
+        return Response(instance.id)""", """        from js import Object
+        from pyodide.ffi import to_js
+        instance = await self.env.FLOW.create(to_js({"id": "js", "params": {"n": 7}},
+                                                    dict_converter=Object.fromEntries))
+        await instance.send_event(to_js({"type": "ping", "payload": 1}, dict_converter=Object.fromEntries))
+        return Response(instance.id)""")
+    mf = await start_flow(source)
+    assert (await mf.dispatch_fetch("/")).text == "js"
+    assert (await status_of(mf, "js", "complete"))["output"] == {"echo": {"n": 7}}

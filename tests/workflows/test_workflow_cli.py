@@ -8,7 +8,7 @@ import time
 
 from test_workflow_durability import Dev, wait_for
 from tests.conftest import write_worker
-from workflow_helpers import workflow_config
+from workflow_helpers import settle, status_of, workflow_config
 
 from pyflare import Pyflare
 from pyflare.cli import main
@@ -117,3 +117,28 @@ def httpx_status(dev: Dev, instance_id: str) -> str:
     except (httpx.HTTPError, ValueError, KeyError):
         time.sleep(0.02)
         return ""
+
+
+def test_an_event_sent_while_pyflare_is_stopped_is_delivered_when_it_starts(tmp_path, capsys):
+    config = write_worker(tmp_path / "w", workflow_config(), {"src/entry.py": FLOW})
+    state = tmp_path / "state"
+
+    async def first_run() -> None:
+        async with Pyflare(config, persist_to=state, clock="manual") as mf:
+            await mf.env.FLOW.create({"id": "later", "params": {"name": "cy"}})
+            await settle()
+            mf.clock.advance(seconds=1)  # the first attempt's retry delay (0 ms) is over
+            await settle()
+            assert (await (await mf.env.FLOW.get("later")).status())["status"] == "waiting"
+
+    asyncio.run(first_run())
+    code, _, _ = run_cli(capsys, "workflows", "send-event", "flow", "later", "--type", "approved",
+                         "--payload", '{"by": "dee"}', "--config", str(config), "--persist-to", str(state))
+    assert code == 0
+    assert stored_status(config, state, "later") == "waiting"  # nothing runs it without pyflare dev
+
+    async def second_run() -> dict:
+        async with Pyflare(config, persist_to=state, clock="manual") as mf:
+            return await status_of(mf, "later", "complete")
+
+    assert asyncio.run(second_run())["output"] == {"greeting": "hello cy", "approved_by": "dee"}

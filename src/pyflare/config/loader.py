@@ -86,22 +86,78 @@ def parse_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
-    if path.suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-            where = f"{path}:{line}" if line else str(path)
-            raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
-    else:
-        try:
-            data = json5.loads(text)
-        except ValueError as exc:
-            message = str(exc).replace("<string>:", "line ")
-            raise ConfigError(f"{path}: JSON syntax error: {message}") from None
+    try:
+        if path.suffix == ".toml":
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+                where = f"{path}:{line}" if line else str(path)
+                raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
+        else:
+            try:
+                data = json5.loads(text)
+            except ValueError as exc:
+                message = str(exc).replace("<string>:", "line ")
+                raise ConfigError(f"{path}: JSON syntax error: {message}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: tables/arrays are nested too deeply to read") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a table/object")
-    return data
+    return check_values(data, path)
+
+
+MAX_NESTING = 32  # far deeper than any wrangler key; deeper values are a mistake, not a config
+
+
+def check_values(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Refuse what no wrangler key can hold before it reaches a file name, a queue name or SQLite: tables
+    nested absurdly deep, and keys or strings with a NUL or a lone surrogate (not UTF-8). Returns the data
+    with surrogate pairs joined (JSON's ``"\\ud83d\\ude00"`` escapes are one character)."""
+    pending: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while pending:  # depth first, without recursion: the input may be nested thousands of levels
+        value, where, depth = pending.pop()
+        if depth > MAX_NESTING:
+            raise ConfigError(f"{path}: {_printable(where)}: nested more than {MAX_NESTING} levels deep")
+        if isinstance(value, dict):
+            pending.extend((item, f"{where}.{key}" if where else str(key), depth + 1) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}[{index}]", depth + 1) for index, item in enumerate(value))
+    return _clean(data, "", path)
+
+
+def _clean(value: Any, where: str, path: Path) -> Any:
+    if isinstance(value, str):
+        return _clean_text(value, where, path)
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            cleaned[_clean_text(key, name, path) if isinstance(key, str) else key] = _clean(item, name, path)
+        return cleaned
+    if isinstance(value, list):
+        return [_clean(item, f"{where}[{index}]", path) for index, item in enumerate(value)]
+    return value
+
+
+def _clean_text(text: str, where: str, path: Path) -> str:
+    if "\x00" in text:
+        raise ConfigError(f"{path}: {_printable(where)}: contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"{path}: {_printable(where)}: contains a lone surrogate (not valid Unicode text)"
+            ) from None
+    return text
+
+
+def _printable(where: str) -> str:
+    """A key path safe to print on one line: control characters and surrogates escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in where)
 
 
 def _line_from_message(message: str) -> int | None:

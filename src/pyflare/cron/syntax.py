@@ -28,7 +28,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 __all__ = ["CronSyntaxError", "CronSchedule", "parse_cron"]
 
@@ -37,6 +37,9 @@ MONTH_NAMES = {name.upper(): index for index, name in enumerate(calendar.month_a
 
 _RANGES = {0: (0, 59), 1: (0, 23), 2: (1, 31), 3: (1, 12), 4: (1, 7)}
 _FIELD_NAMES = ("minute", "hour", "day of month", "month", "day of week")
+
+
+_NEVER_CHECK_FROM = 946684800.0  # 2000-01-01 (a leap year follows within 4 years, so Feb 29 matches)
 
 
 class CronSyntaxError(ValueError):
@@ -174,4 +177,9 @@ def parse_cron(expression: str) -> CronSchedule:
     translated = " ".join(out)
     if not croniter.is_valid(translated):
         raise CronSyntaxError(f'invalid cron expression "{expression}"')
-    return CronSchedule(expression, translated, last_weekday)
+    schedule = CronSchedule(expression, translated, last_weekday)
+    try:
+        schedule.next_after(_NEVER_CHECK_FROM)
+    except CroniterBadDateError:  # e.g. "0 0 30 2 *": day 30 of February
+        raise CronSyntaxError(f'invalid cron expression "{expression}": no date matches it, so it would never fire') from None
+    return schedule

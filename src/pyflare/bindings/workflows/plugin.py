@@ -183,6 +183,7 @@ class WorkflowsPlugin(Plugin):
     async def _poll_commands(self) -> None:
         stores = [engine.index for engine in self.engines.values()]
         versions = [store.data_version() for store in stores]
+        self.process_commands()  # any left between activation and this first reading
         while True:
             await asyncio.sleep(COMMAND_POLL_SECONDS)
             now = [store.data_version() for store in stores]
