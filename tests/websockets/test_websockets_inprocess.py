@@ -89,3 +89,21 @@ async def test_a_socket_in_answer_to_a_plain_request_is_a_worker_error(start_wor
     assert response.status_code == 500
     assert ('TypeError: Worker tried to return a WebSocket in a response to a request which did not contain the '
             'header "Upgrade: websocket".') in response.text
+
+
+async def test_the_subprotocol_the_worker_picks_is_the_connections(start_worker):
+    mf = await start_worker(ECHO_CONFIG, {"src/entry.py": """
+        from js import WebSocketPair
+        from workers import Response, WorkerEntrypoint
+
+        class Default(WorkerEntrypoint):
+            async def fetch(self, request):
+                offered = request.headers.get("Sec-WebSocket-Protocol")
+                client, server = WebSocketPair.new().object_values()
+                server.accept()
+                server.send(offered)
+                return Response(None, status=101, web_socket=client, headers={"Sec-WebSocket-Protocol": "chat.v2"})
+    """})
+    async with mf.websocket("/", subprotocols=["chat.v1", "chat.v2"]) as ws:
+        assert await ws.receive_text() == "chat.v1, chat.v2"
+        assert ws.subprotocol == "chat.v2"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from workflow_helpers import settle
 
@@ -41,8 +39,8 @@ def calls(mf):
 
 
 async def test_a_day_of_sleep_and_three_retries_run_in_milliseconds(start_flow):
-    mf = await start_flow(PIPELINE, clock=None)  # a real clock: nothing may wait for it
-    started = time.perf_counter()
+    # A real clock: were any sleep or retry delay really waited for, the waits below would time out.
+    mf = await start_flow(PIPELINE, clock=None)
     async with await introspect_workflow_instance(mf.env.FLOW, "order-1") as instance:
         async def fast(m):
             await m.disable_sleeps()
@@ -55,7 +53,6 @@ async def test_a_day_of_sleep_and_three_retries_run_in_milliseconds(start_flow):
         await instance.wait_for_status("complete")
         assert await instance.get_output() == {"receipt": {"charged": 42}, "shipment": {"shipped": True, "by": "ana"}}
     assert calls(mf) == [("charge", 1), ("charge", 2), ("charge", 3), ("charge", 4), ("ship", 1)]
-    assert time.perf_counter() - started < 1.0
 
 
 async def test_the_same_run_by_advancing_the_manual_clock(start_flow):

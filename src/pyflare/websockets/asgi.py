@@ -42,7 +42,6 @@ class Connection:
         self._finished = False
         self._open = False  # writes wait for the handshake's accept
         self._shutting_down = False
-        self._done = asyncio.get_running_loop().create_future()
         self._registry = registry
         if registry is not None:
             registry.add(self)
@@ -94,7 +93,11 @@ class Connection:
         self._receive_close(code, reason)
 
     async def finished(self) -> None:
-        await asyncio.shield(self._done)
+        """Once what was queued for the client (the Close above all) is written; the ASGI server (or the
+        in-process client) completes the closing handshake on its own."""
+        writer = self._writer
+        if writer is not None:
+            await asyncio.shield(writer)
 
     async def run(self, receive: Any) -> None:
         """Carry what the client sends to the worker until the connection ends."""
@@ -109,8 +112,6 @@ class Connection:
             self._finished = True
             if self._registry is not None:
                 self._registry.discard(self)
-            if not self._done.done():
-                self._done.set_result(None)
 
     async def _read(self, receive: Any) -> None:
         too_big = False

@@ -129,7 +129,7 @@ class RemoteConnection:
     # -- lifecycle -------------------------------------------------------------------------------
     def shutdown(self, code: int, reason: str) -> None:
         self._peer = None  # pyflare is stopping: the worker hears nothing more
-        self._receive_close(code, reason)
+        self._receive_close(c.GOING_AWAY, reason)  # as a client, pyflare is going away
 
     async def finished(self) -> None:
         await asyncio.shield(self._done)
