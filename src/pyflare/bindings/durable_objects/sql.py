@@ -60,6 +60,8 @@ def _binding(value: Any) -> Any:
     if value is None or isinstance(value, (int, float, bytes)):
         if isinstance(value, bool):
             return int(value)
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise TypeError(f"Unsupported value for a SQL binding: {value} does not fit in 64 bits")
         return value
     if isinstance(value, (memoryview, bytearray)):
         return bytes(value)
