@@ -23,6 +23,7 @@ import inspect
 import weakref
 from typing import Any
 
+from pyflare.bindings.jsvalues import STACK_OVERFLOW, RangeError
 from pyflare.workers._jsdict import JsDict
 from pyflare.workers.pyodide.ffi import JsException
 
@@ -59,7 +60,10 @@ def to_rpc(value: Any) -> Any:
             _check_size(len(value.encode("utf-8", "surrogatepass")))
         return value
     size = [0]
-    result = _clone(value, size, {})
+    try:
+        result = _clone(value, size, {})
+    except RecursionError:  # V8's serializer runs out of stack the same way
+        raise RangeError(STACK_OVERFLOW) from None
     _check_size(size[0])
     return result
 
