@@ -97,8 +97,7 @@ class _KVOperations:
         backend = self._host.backend
         store = self._store
         if isinstance(keys, str):
-            validation.check_key(keys, backend)
-            value = store.get(keys)
+            value = store.get(validation.check_key(keys, backend))
             return None if value is MISSING else from_rpc(value)
         if isinstance(keys, (list, tuple)):
             found = store.get_many(validation.check_keys(list(keys), backend))
@@ -115,7 +114,7 @@ class _KVOperations:
             validation.check_entries_count(len(entries), backend)
             encoded = []
             for key, item in entries.items():
-                validation.check_key(key, backend)
+                key = validation.check_key(key, backend)
                 item = validation.check_put_value(item)
                 data = stored_values.encode(item)
                 validation.check_value_size(key, item, stored_values.size(data), backend)
@@ -286,12 +285,12 @@ class SyncKvStorage:
         self._generation = 0
 
     def get(self, key: str) -> Any:
-        validation.check_key(key, C.SQLITE)
+        key = validation.check_key(key, C.SQLITE)
         value = self._storage._store.get(key)
         return None if value is MISSING else from_rpc(value)
 
     def put(self, key: str, value: Any = _UNSET) -> None:
-        validation.check_key(key, C.SQLITE)
+        key = validation.check_key(key, C.SQLITE)
         if value is _UNSET:
             raise TypeError("put() called with undefined value.")
         value = validation.check_put_value(value)
