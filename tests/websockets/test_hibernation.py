@@ -230,3 +230,13 @@ async def test_closing_pyflare_closes_sockets_with_1012(rooms):
         with pytest.raises(WebSocketDisconnect) as caught:
             await ada.receive_text()
     assert caught.value.code == 1012
+
+
+async def test_legacy_on_handler_names_are_called(start_worker):
+    worker = ROOM_WORKER.replace("async def webSocketMessage(self, ws, message):",
+                                 "async def on_webSocketMessage(self, ws, message):")
+    mf = await start_worker(ROOM_CONFIG, {"src/entry.py": worker}, clock="manual")
+    async with mf.websocket("/?name=ada") as ada:
+        await ada.receive_text()
+        await ada.send_text("who")
+        assert json.loads(await ada.receive_text()) == ["ada"]
