@@ -109,14 +109,18 @@ async def test_unknown_worker_name_lists_the_known_ones(tmp_path: Path) -> None:
             mf.worker("orders")
 
 
-def test_pytest_marker_takes_a_list_of_configs(pytester: pytest.Pytester) -> None:
+def test_pytest_marker_and_ini_take_several_configs(pytester: pytest.Pytester) -> None:
     two_workers(pytester.path)
+    pytester.makeini("[pytest]\nasyncio_mode = auto\npyflare_config = a/wrangler.toml b/wrangler.toml\n")
     pytester.makepyfile(test_two="""
         import pytest
 
-        @pytest.mark.pyflare(config=["a/wrangler.toml", "b/wrangler.toml"])
-        async def test_users(pyflare):
+        async def test_from_ini(pyflare):
             assert (await pyflare.worker("users").dispatch_fetch("/")).json()["who"] == "users"
             assert (await pyflare.dispatch_fetch("/")).json()["who"] == "gateway"
+
+        @pytest.mark.pyflare(config=["b/wrangler.toml", "a/wrangler.toml"])
+        async def test_from_marker(pyflare):
+            assert (await pyflare.dispatch_fetch("/")).json()["who"] == "users"
     """)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=auto").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)

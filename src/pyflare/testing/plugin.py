@@ -35,7 +35,8 @@ MARKER_HELP = (
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini("pyflare_config", "path of the wrangler config the pyflare fixture loads (default: rootdir)")
+    parser.addini("pyflare_config", "path of the wrangler config the pyflare fixtures load (default: rootdir); "
+                  "several paths separated by spaces run several workers, the first served")
     parser.addini("pyflare_network", "false: a worker's fetch() may not reach the real network in tests "
                   "(route it with pyflare.outbound)", type="bool", default=True)
 
@@ -44,12 +45,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
 
 
+def _ini_configs(config: pytest.Config) -> str | list[str] | None:
+    """``pyflare_config``: one path, or several separated by whitespace (several workers, the first served)."""
+    paths = str(config.getini("pyflare_config") or "").split()
+    return None if not paths else paths[0] if len(paths) == 1 else paths
+
+
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     marker = request.node.get_closest_marker("pyflare")
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
     if marker and marker.args:
         options.setdefault("config", marker.args[0])
-    config = options.pop("config", None) or request.config.getini("pyflare_config") or None
+    config = options.pop("config", None) or _ini_configs(request.config)
     rootdir = Path(str(request.config.rootpath))
     if config is None:
         config = find_config(rootdir)
@@ -114,10 +121,10 @@ def pyflare_server(request: pytest.FixtureRequest) -> Iterator[PyflareServer]:
     """A real ``pyflare dev`` for the project's config on a free port of 127.0.0.1 (``.url``), with temporary
     state, shared by the tests of a session (of each pytest-xdist worker), like pytest-django's live_server.
     Options: ini ``pyflare_config``; override the fixture for other arguments."""
-    config = request.config.getini("pyflare_config") or None
     rootdir = Path(str(request.config.rootpath))
-    path = find_config(rootdir) if config is None else (Path(config) if Path(config).is_absolute() else rootdir / config)
-    server = PyflareServer(path)
+    config = _ini_configs(request.config)
+    paths = [rootdir / p for p in ([config] if isinstance(config, str) else config)] if config else [find_config(rootdir)]
+    server = PyflareServer(paths)
     server.start()
     try:
         yield server
