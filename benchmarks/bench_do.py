@@ -53,6 +53,9 @@ class Counter(DurableObject):
     def noop(self):
         return 1
 
+    async def async_noop(self):
+        return 1
+
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
@@ -82,12 +85,13 @@ export default {
 """
 
 
-def rpc_vs_method(calls: int = 20_000) -> tuple[float, float, float]:
-    """Microseconds per call: plain method call, RPC call through a stub, RPC increment (with storage)."""
+def rpc_vs_method(calls: int = 20_000) -> tuple[float, float, float, float]:
+    """Microseconds per call: plain method call, awaited async method call, RPC call through a stub, RPC
+    increment (with storage)."""
     from pyflare import Pyflare
     from pyflare.testing import run_in_durable_object
 
-    async def run() -> tuple[float, float, float]:
+    async def run() -> tuple[float, float, float, float]:
         with tempfile.TemporaryDirectory(prefix="bench-do-") as tmp:
             root = Path(tmp)
             (root / "src").mkdir()
@@ -102,13 +106,17 @@ def rpc_vs_method(calls: int = 20_000) -> tuple[float, float, float]:
                 plain = (time.perf_counter() - started) * 1e6 / calls
                 started = time.perf_counter()
                 for _ in range(calls):
+                    await instance.async_noop()
+                awaited = (time.perf_counter() - started) * 1e6 / calls
+                started = time.perf_counter()
+                for _ in range(calls):
                     await stub.noop()
                 rpc = (time.perf_counter() - started) * 1e6 / calls
                 started = time.perf_counter()
                 for _ in range(calls):
                     await stub.increment()
                 increment = (time.perf_counter() - started) * 1e6 / calls
-                return plain, rpc, increment
+                return plain, awaited, rpc, increment
 
     return asyncio.run(run())
 
@@ -161,7 +169,7 @@ def main() -> None:
             finally:
                 server.stop()
 
-    plain_us, rpc_us, increment_us = rpc_vs_method()
+    plain_us, awaited_us, rpc_us, increment_us = rpc_vs_method()
 
     print(f"Durable Object counter (wrk -t2 -c32 -d{args.seconds}s, loopback, both persisting to disk)")
     print(f"  pyflare   baseline GET /plain {baseline.rps:9.0f} req/s  p50 {baseline.p50_ms:6.2f} ms  "
@@ -184,7 +192,9 @@ def main() -> None:
     print(f"  counter / baseline: pyflare {ratio(counter.rps, baseline.rps)}")
     print("In-process call cost (20k calls)")
     print(f"  plain Python method call:       {plain_us:7.2f} us")
-    print(f"  RPC call through a stub:        {rpc_us:7.2f} us  ({rpc_us / plain_us:.0f}x the plain call)")
+    print(f"  awaited async method call:      {awaited_us:7.2f} us")
+    print(f"  RPC call through a stub:        {rpc_us:7.2f} us  ({rpc_us / plain_us:.0f}x the plain call, "
+          f"{rpc_us / awaited_us:.0f}x the awaited one)")
     print(f"  RPC increment (storage r+w):    {increment_us:7.2f} us")
 
 

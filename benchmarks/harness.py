@@ -34,6 +34,7 @@ class Server:
     proc: subprocess.Popen
     url: str
     startup_s: float
+    startup_cpu_s: float = 0.0  # CPU time the server had used when its first 200 arrived
 
     def peak_rss_mb(self) -> float:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
@@ -80,7 +81,9 @@ def start(cmd: list[str], port: int, path: str = "/", cwd: Path | None = None, t
         while time.perf_counter() - started < timeout:
             try:
                 if client.get(url + path, timeout=1).status_code == 200:
-                    return Server(proc, url, time.perf_counter() - started)
+                    server = Server(proc, url, time.perf_counter() - started)
+                    server.startup_cpu_s = server.cpu_seconds()
+                    return server
             except httpx.TransportError:
                 pass
             time.sleep(0.002)

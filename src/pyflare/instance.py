@@ -14,9 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from pyflare import dependencies
 from pyflare.bindings import Options, Plugin, Services, create_plugins
@@ -31,6 +29,9 @@ from pyflare.runtime.outbound import Outbound
 from pyflare.runtime.runtime import Runtime, scheduled_time_seconds
 from pyflare.storage import Storage
 from pyflare.workers._jsdict import JsDict
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("pyflare")
 
@@ -91,6 +92,8 @@ class PyflareWorker:
     def client(self) -> httpx.AsyncClient:
         """An httpx client talking to the worker in-process (base URL ``http://localhost``)."""
         if self._client is None:
+            import httpx  # imported on first use: pyflare dev starts faster without it
+
             self._client = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=self.asgi_app), base_url="http://localhost"
             )

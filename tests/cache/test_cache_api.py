@@ -207,3 +207,11 @@ async def test_the_cache_can_be_turned_off(tmp_path: Path, how: str) -> None:
         await mf.dispatch_fetch("/off")
         assert len(mf.env.ORIGIN_CALLS) == 2
         assert not (mf.storage.root / "cache").exists()
+
+
+async def test_workers_of_one_pyflare_share_the_cache(tmp_path: Path) -> None:
+    a = write_worker(tmp_path / "a", 'name = "a"\nmain = "src/entry.py"\n', {"src/entry.py": WORKER})
+    b = write_worker(tmp_path / "b", 'name = "b"\nmain = "src/entry.py"\n', {"src/entry.py": WORKER})
+    async with Pyflare([a, b], vars={"ORIGIN_CALLS": []}) as mf:
+        await mf.caches.default.put("https://zone/x", cached("from a"))
+        assert await (await mf.worker("b").caches.default.match("https://zone/x")).text() == "from a"

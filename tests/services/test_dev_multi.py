@@ -48,3 +48,37 @@ def test_ready_file_holds_the_url_while_serving_and_is_gone_after(tmp_path: Path
         proc.communicate(timeout=15)
     assert proc.returncode == 0
     assert not ready.exists()
+
+
+FRONT = """
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return await self.env.BACK.fetch(request)
+"""
+
+
+def test_each_worker_reloads_its_own_code_under_pyflare_dev(tmp_path: Path) -> None:
+    front = write_worker(tmp_path / "front", 'name = "front"\nmain = "src/entry.py"\n'
+                         '[[services]]\nbinding = "BACK"\nservice = "back"\n', {"src/entry.py": FRONT})
+    back = make(tmp_path, "back")
+    proc = DevProcess(front, "-c", str(back), "--no-persist")
+    try:
+        assert proc.get().text == "back"
+        (back.parent / "src" / "entry.py").write_text(
+            "from workers import Response\ndef on_fetch(request):\n    return Response('back v2')\n")
+        proc.wait_for_text("back v2")
+    finally:
+        code, err = proc.stop()
+    assert code == 0, err
+    assert "Reloaded worker" in err
+
+
+def test_a_missing_service_stops_pyflare_dev_at_start_with_wranglers_text(tmp_path: Path) -> None:
+    front = write_worker(tmp_path / "front", 'name = "front"\nmain = "src/entry.py"\n'
+                         '[[services]]\nbinding = "BACK"\nservice = "back"\n', {"src/entry.py": FRONT})
+    result = subprocess.run([sys.executable, "-m", "pyflare", "dev", str(front), "--port", "0", "--no-persist"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert 'binding "BACK" refers to a service "core:user:back", but no such service is defined.' in result.stderr

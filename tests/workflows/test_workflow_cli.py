@@ -74,6 +74,16 @@ def test_cli_without_a_server_changes_the_stored_state(tmp_path, capsys):
     assert stored_status(config, state, "t1") == "terminated"
     code, _, err = run_cli(capsys, "workflows", "terminate", "flow", "t1", *opts)
     assert code == 1 and "(instance.cannot_terminate) Cannot terminate instance since its on a finite state" in err
+    run_cli(capsys, "workflows", "trigger", "flow", "--id", "t2", *opts)
+    run_cli(capsys, "workflows", "trigger", "flow", "--id", "t3", *opts)
+    code, out, _ = run_cli(capsys, "workflows", "describe", "flow", *opts)
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    assert code == 0 and "Class Name: Flow" in lines and "queued: 2" in lines and "terminated: 1" in lines
+    code, _, err = run_cli(capsys, "workflows", "instances", "terminate-all", "flow", "--status", "complete", *opts)
+    assert code == 2 and 'Provided status "complete" is not valid' in err
+    code, out, _ = run_cli(capsys, "workflows", "instances", "terminate-all", "flow", *opts)
+    assert code == 0 and '2 instances from Workflow "flow" were terminated' in out
+    assert stored_status(config, state, "t3") == "terminated"
     code, _, err = run_cli(capsys, "workflows", "pause", "flow", "nope", *opts)
     assert code == 1 and "(instance.not_found) Instance not found" in err
     code, _, err = run_cli(capsys, "workflows", "instances", "list", "nope", *opts)

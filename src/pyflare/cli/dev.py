@@ -179,9 +179,7 @@ class DevServer:
             explorer=not self.args.no_explorer,
         )
         await mf.start(load_worker=False)
-        served = mf.asgi_app
-        served.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)
-        served.test_scheduled = bool(getattr(self.args, "test_scheduled", False))
+        mf.asgi_app.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)
         self.mf = mf
         self.load_worker()
         try:
@@ -308,7 +306,11 @@ class DevServer:
             shown_ip = f"[{ip}]" if ":" in ip else ip
             print(f"Ready on http://{shown_ip}:{port}", file=console_out(), flush=True)
             if not self.args.no_explorer:
-                print(f"Explorer at http://{shown_ip}:{port}/cdn-cgi/local/explorer", file=console_out(), flush=True)
+                explorer = f"Explorer at http://{shown_ip}:{port}/cdn-cgi/local/explorer"
+                if self.args.log_format == "json":  # stdout carries only the Ready line there
+                    log.info(explorer)
+                else:
+                    print(explorer, file=console_out(), flush=True)
             if self.args.ready_file:
                 write_ready_file(Path(self.args.ready_file), f"http://{shown_ip}:{port}")
         try:
@@ -320,6 +322,7 @@ class DevServer:
                     await asyncio.wait_for(watcher, 2)
             if self.mf is not None:
                 await self.mf.close()
+            self.access_log.flush()  # request lines still waiting for the next loop turn
 
 
 def write_ready_file(path: Path, url: str) -> None:

@@ -37,6 +37,11 @@ def register(subparsers: Any) -> None:
     add_state_options(list_)
     list_.set_defaults(handler=_list_workflows)
 
+    wdescribe = commands.add_parser("describe", help="show a workflow and how many instances it has per status")
+    wdescribe.add_argument("name", help="name of the workflow")
+    add_state_options(wdescribe)
+    wdescribe.set_defaults(handler=_describe_workflow)
+
     trigger = commands.add_parser("trigger", help="create an instance (params as a JSON string)")
     trigger.add_argument("name", help="name of the workflow")
     trigger.add_argument("params", nargs="?", default="", help="params for the instance, as JSON")
@@ -67,6 +72,12 @@ def register(subparsers: Any) -> None:
     describe.add_argument("--json", action="store_true", help="print JSON")
     add_state_options(describe)
     describe.set_defaults(handler=_describe)
+
+    terminate_all = instance_commands.add_parser("terminate-all", help="terminate every unfinished instance")
+    terminate_all.add_argument("name", help="name of the workflow")
+    terminate_all.add_argument("--status", default=None, help="only instances with this status")
+    add_state_options(terminate_all)
+    terminate_all.set_defaults(handler=_terminate_all)
 
     for parent in (commands, instance_commands):
         for action in ("pause", "resume", "restart", "terminate"):
@@ -163,6 +174,47 @@ def _list_workflows(args: argparse.Namespace) -> int:
             rows.append({"Name": entry.name, "Binding": entry.binding, "Script name": entry.script_name or config.name,
                          "Class name": entry.class_name, "Instances": sum(counts.values())})
         print(_table(rows))
+        return 0
+
+    return _run(args, action)
+
+
+def _describe_workflow(args: argparse.Namespace) -> int:
+    async def action(plugin: Any) -> int:
+        engine = plugin.engine(args.name)
+        entry = next(e for e in plugin.services.config.worker.workflows if e.name == args.name)
+        print(_labelled({"Name": engine.name, "Script Name": entry.script_name or plugin.services.config.name,
+                         "Class Name": engine.class_name}))
+        counts = engine.index.status_counts()
+        if counts:
+            print("Instance Status Counts:")
+            print(_labelled({status: str(count) for status, count in sorted(counts.items())}, 2))
+        return 0
+
+    return _run(args, action)
+
+
+TERMINABLE = ("queued", "running", "paused", "waitingForPause", "waiting")
+
+
+def _terminate_all(args: argparse.Namespace) -> int:
+    if args.status is not None and args.status not in TERMINABLE:
+        return _fail(f'Provided status "{args.status}" is not valid, it must be one of the following: '
+                     + ", ".join(TERMINABLE) + ".", 2)
+
+    async def action(plugin: Any) -> int:
+        engine = plugin.engine(args.name)
+        statuses = (args.status,) if args.status else TERMINABLE
+        ids = engine.index.ids_with_status(statuses)
+        for instance_id in ids:
+            try:
+                await plugin.submit(args.name, "terminate", instance_id, {})
+            except RuntimeError as exc:  # finished meanwhile: nothing to terminate
+                if "instance.cannot_terminate" not in str(exc):
+                    raise
+        shown = f' with status "{args.status}"' if args.status else ""
+        print(f'🥷 {len(ids)} instance{"" if len(ids) == 1 else "s"} from Workflow "{args.name}"{shown} '
+              f'{"was" if len(ids) == 1 else "were"} terminated')
         return 0
 
     return _run(args, action)

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from starlette.responses import HTMLResponse, RedirectResponse
-from starlette.routing import Mount, Route, Router
-
 from pyflare.explorer.activity import Activity
-from pyflare.explorer.api import ExplorerApi
-from pyflare.explorer.inventory import Inventory
-from pyflare.explorer.page import PAGE
 
 if TYPE_CHECKING:
+    from starlette.routing import Router
+
     from pyflare.instance import Pyflare
 
 PATH = "/cdn-cgi/local/explorer"
@@ -45,6 +41,14 @@ class Explorer:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if self._router is None:
+            # Imported on the first visit too: a server or test that never opens the explorer starts faster.
+            from starlette.responses import HTMLResponse, RedirectResponse
+            from starlette.routing import Mount, Route, Router
+
+            from pyflare.explorer.api import ExplorerApi
+            from pyflare.explorer.inventory import Inventory
+            from pyflare.explorer.page import PAGE
+
             api = ExplorerApi(Inventory(self.pyflare), self.activity)
             self._router = Router(routes=[
                 Route(PATH, lambda request: RedirectResponse(PATH + "/", status_code=307)),

@@ -245,8 +245,12 @@ class ObjectLayer:
 
     def _idle_check(self, live: LiveObject, timeout: float) -> None:
         live.evict_timer = None
-        if not live.alive or live.active or live.gate is not None:
+        if not live.alive or live.active:
             return  # the event that is inside re-arms the timer when it leaves
+        if live.gate is not None:  # blockConcurrencyWhile() is running outside any event: look again later
+            live.last_used = self.clock.time()
+            self._arm_eviction(live)
+            return
         due = live.last_used + timeout
         if self.clock.time() < due:
             live.evict_timer = self.clock.call_at(due, lambda: self._idle_check(live, timeout))

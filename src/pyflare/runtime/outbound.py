@@ -17,15 +17,17 @@ can also:
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from pyflare.workers._headers import Headers
 from pyflare.workers._request import Request
 from pyflare.workers._response import FetchResponse, Response
 from pyflare.workers.pyodide.ffi import JsException
+
+if TYPE_CHECKING:  # httpx is imported when first used: pyflare dev starts faster without it
+    import httpx
 
 Handler = Callable[[Request], Any]
 
@@ -53,6 +55,8 @@ class Outbound:
 
     def use(self, transport: Any) -> Outbound:
         """Send unrouted requests through an httpx transport or a respx router instead of the network."""
+        import httpx
+
         if hasattr(transport, "async_handler"):  # a respx.MockRouter
             transport = httpx.MockTransport(transport.async_handler)
         if not isinstance(transport, httpx.AsyncBaseTransport):
@@ -82,6 +86,8 @@ class Outbound:
         or NetworkBlocked when the network is off."""
         if self._transport is not None:
             if self._client is None:
+                import httpx
+
                 self._client = httpx.AsyncClient(transport=self._transport, follow_redirects=False, timeout=None)
             return self._client
         if not self.network:
@@ -105,7 +111,8 @@ async def _answer(target: Any, request: Request) -> Response:
         response = target(request)
         if inspect.isawaitable(response):
             response = await response
-    if isinstance(response, httpx.Response):
+    httpx_module = sys.modules.get("httpx")  # not imported yet: then the response cannot be an httpx.Response
+    if httpx_module is not None and isinstance(response, httpx_module.Response):
         body = response.content
         headers = Headers([(k, v) for k, v in response.headers.multi_items()
                            if k.lower() not in ("content-encoding", "content-length")])

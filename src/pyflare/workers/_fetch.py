@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from pyflare.workers._context import current_worker
 from pyflare.workers._headers import Headers, HeadersInit
@@ -15,12 +13,17 @@ from pyflare.workers._response import FetchResponse
 from pyflare.workers._streams import ReadableStream
 from pyflare.workers.pyodide.http import AbortError
 
+if TYPE_CHECKING:  # httpx is imported on the first fetch(): pyflare dev starts faster without it
+    import httpx
+
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
 
 def _client() -> httpx.AsyncClient:
     # One pooled client per event loop: pytest gives each test its own loop, and a client must not
     # outlive the loop its connections belong to.
+    import httpx
+
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None or client.is_closed:
@@ -57,6 +60,8 @@ async def fetch(
     follow = (redirect or request.redirect) == "follow"
     content = await request.bytes() if request._body is not None else None
     outgoing = client.build_request(request.method, request.url, headers=request.headers.entries(), content=content)
+    import httpx
+
     try:
         upstream = await client.send(outgoing, stream=True, follow_redirects=follow)
     except httpx.TransportError as exc:

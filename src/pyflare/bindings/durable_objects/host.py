@@ -7,6 +7,8 @@ class (from this worker or another) reaches the same live instances and storage.
 from __future__ import annotations
 
 import inspect
+import weakref
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
@@ -104,7 +106,7 @@ class ClassHost:
             token = current_worker.set(self.runtime.worker)
             try:
                 result = method(*args, **kwargs)
-                if inspect.isawaitable(result):
+                if type(result) is CoroutineType or (type(result) not in _PLAIN and inspect.isawaitable(result)):
                     result = await result
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
@@ -155,9 +157,21 @@ class ClassHost:
 
 
 
+_PLAIN = frozenset({int, str, float, bool, type(None), list, dict})
+# class -> {name: is an RPC-callable method}; weak, so the classes of reloaded code can go
+_CALLABLE: weakref.WeakKeyDictionary[type, dict[str, bool]] = weakref.WeakKeyDictionary()
+
+
 def _rpc_method(instance: Any, name: str) -> Any:
     """The bound public method ``name`` of ``instance``, or the TypeError Cloudflare's Python SDK raises."""
-    attr = getattr(type(instance), name, None)
-    if name.startswith("_") or not (inspect.isfunction(attr) or inspect.iscoroutinefunction(attr)):
+    cls = type(instance)
+    known = _CALLABLE.get(cls)
+    if known is None:
+        known = _CALLABLE[cls] = {}
+    callable_ = known.get(name)
+    if callable_ is None:
+        attr = getattr(cls, name, None)
+        callable_ = known[name] = not name.startswith("_") and inspect.isfunction(attr)
+    if not callable_:
         raise TypeError(f"Method {name} does not exist")
     return getattr(instance, name)

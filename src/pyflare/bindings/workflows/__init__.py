@@ -2,10 +2,11 @@
 
 Module map: ``constants`` (limits, defaults, status names), ``validation`` (every input check and its
 error text), ``errors``, ``serialization`` (how values are stored), ``store`` (the persistence interface:
-one SQLite database per workflow), ``context`` (``step.do``/``sleep``/``wait_for_event`` with replay),
-``engine`` (running instances, pause/resume/terminate/restart, events), ``binding`` (``env.WF`` and
-instance handles), ``plugin`` (wiring, which process runs instances, commands from the CLI). The
-``step`` decorator API a worker sees lives in :mod:`pyflare.workers._workflow_step`.
+each instance an object of :mod:`pyflare.objects` with its own file and alarm, plus an index per
+workflow), ``context`` (``step.do``/``sleep``/``wait_for_event`` with replay), ``engine`` (running
+instances, pause/resume/terminate/restart, events), ``binding`` (``env.WF`` and instance handles),
+``plugin`` (wiring, which process runs instances, commands from the CLI). The ``step`` decorator API a
+worker sees lives in :mod:`pyflare.workers._workflow_step`.
 """
 
 from __future__ import annotations
