@@ -51,10 +51,17 @@ class WorkerMistake(Exception):
     message says everything, so it is shown without pyflare's frames, which would only bury it."""
 
 
+def worker_mistake(exc: BaseException) -> BaseException:
+    """Mark a built-in exception (a TypeError...) as a :class:`WorkerMistake`: shown without frames, under
+    its own familiar name; returns it, for ``raise worker_mistake(TypeError(...))``."""
+    exc.pyflare_worker_mistake = True  # type: ignore[attr-defined]
+    return exc
+
+
 def _strip(summary: traceback.TracebackException, exc: BaseException) -> list[str]:
     """Drop internal frames from one exception of a chain; returns the files of those dropped."""
     frames = list(summary.stack)
-    if isinstance(exc, WorkerMistake):
+    if isinstance(exc, WorkerMistake) or getattr(exc, "pyflare_worker_mistake", False):
         summary.stack = traceback.StackSummary.from_list([])
         return []
     kept = [frame for frame in frames if not is_internal_frame(frame.filename)]
