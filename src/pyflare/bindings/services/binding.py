@@ -76,15 +76,11 @@ class RpcMethod:
         self._name = name
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs:
-            raise TypeError(
-                f"{self._name}() over RPC takes positional arguments only (JavaScript has no keyword arguments); "
-                f"got {', '.join(kwargs)}="
-            )
         sent = [to_rpc(arg) for arg in args]
+        sent_kwargs = {key: to_rpc(value) for key, value in kwargs.items()}
         binding = self._binding
         runtime = binding._runtime()
-        result = await call_method(runtime, binding._entrypoint, binding._props, self._name, sent)
+        result = await call_method(runtime, binding._entrypoint, binding._props, self._name, sent, sent_kwargs)
         return stubs(from_rpc(result), runtime.worker)
 
     def __repr__(self) -> str:
