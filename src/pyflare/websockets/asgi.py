@@ -133,6 +133,10 @@ class Connection:
                     self._notify("_receive_error", protocol_error(description))
                     continue
                 self._notify("_receive_message", data)
+                backlog = getattr(self._peer, "_backlog", None)
+                waiting = backlog() if backlog is not None else None
+                if waiting is not None:
+                    await waiting
             elif kind == "websocket.disconnect":
                 self._disconnected(message, too_big)
                 return
