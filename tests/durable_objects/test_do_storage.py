@@ -227,3 +227,20 @@ async def test_storage_calls_can_be_gathered(inside):
 
     await inside(lambda s: s.put({"a": 1, "b": 2}))
     assert await inside(lambda s: asyncio.gather(s.get("a"), s.get("b"))) == [1, 2]
+
+
+async def test_a_failed_write_resets_the_object(inside, counter, monkeypatch):
+    import sqlite3
+
+    from pyflare.objects import ObjectStorage
+
+    first = await run_in_durable_object(counter.getByName("s"), lambda obj, ctx: obj)
+
+    def broken(self, key, data):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(ObjectStorage, "put_encoded_one", broken)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        await inside(lambda s: s.put("k", 1))
+    monkeypatch.undo()
+    assert await run_in_durable_object(counter.getByName("s"), lambda obj, ctx: obj) is not first

@@ -120,6 +120,8 @@ class ClassHost:
     async def fetch(self, address: ObjectAddress, input: Any, init: Any, kwargs: dict[str, Any]) -> Response:  # noqa: A002
         options = {**(dict(init) if init else {}), **kwargs}
         request = input if isinstance(input, Request) and not options else Request(input, **options)
+        if "://" not in request.url:  # a stub has no base URL to resolve a relative one against
+            raise TypeError(f"Fetch API cannot load: {request.url}")
         async with self.layer.enter(address) as live:
             handler = getattr(live.instance, "fetch", None) or getattr(live.instance, "on_fetch", None)
             if not callable(handler):

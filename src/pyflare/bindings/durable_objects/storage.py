@@ -11,6 +11,7 @@ behaviour is always correct.
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -58,9 +59,14 @@ class Settled:
 
 def _eager(method: Callable[..., Any]) -> Callable[..., Settled]:
     @functools.wraps(method)
-    def run(*args: Any, **kwargs: Any) -> Settled:
+    def run(self: _KVOperations, *args: Any, **kwargs: Any) -> Settled:
         try:
-            return Settled(method(*args, **kwargs))
+            return Settled(method(self, *args, **kwargs))
+        except sqlite3.Error as exc:
+            # The storage itself failed (disk full, I/O error): as on Cloudflare, the object is reset so no
+            # instance goes on with state that was never stored.
+            self._host.layer.evict(self._address, f"reset: storage failed: {exc}")
+            return Settled(error=exc)
         except Exception as exc:
             return Settled(error=exc)
 
