@@ -16,7 +16,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from pyflare.cli.banner import banner_json, banner_lines
+from pyflare.cli.banner import banner_json, banner_lines, header_lines
 from pyflare.cli.common import persist_folder
 from pyflare.cli.logs import console_out, setup_logging
 from pyflare.config import ConfigError, ResolvedConfig, load_config
@@ -276,6 +276,9 @@ class DevServer:
 
     async def serve(self, sock: socket.socket, ip: str, port: int) -> None:
         import uvicorn
+
+        if self.args.log_format != "json":
+            print("\n".join(header_lines()), file=sys.stderr, flush=True)
 
         self.url = f"http://{f'[{ip}]' if ':' in ip else ip}:{port}"
 
