@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import resource
 import sys
@@ -23,6 +24,12 @@ from websockets.asyncio.client import connect
 
 ROOM = HERE / "workers" / "ws_room" / "wrangler.toml"
 IDLE_EVICTION_S = 10.0  # pyflare.objects.IDLE_TIMEOUT: after it the object hibernates
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (so a client-bound run still compares server cost)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -40,8 +47,9 @@ async def open_clients(url: str, count: int) -> list:
     return clients
 
 
-async def broadcast(base: str, clients_n: int, messages: int) -> float:
-    """Messages delivered per second: every client sends ``messages``, each reaches all ``clients_n``."""
+async def broadcast(base: str, clients_n: int, messages: int, pid: int) -> tuple[float, float]:
+    """Messages delivered per second, and server CPU microseconds per delivered message: every client sends
+    ``messages``, each reaches all ``clients_n``."""
     clients = await open_clients(base + "/bench", clients_n)
     expected = clients_n * messages
 
@@ -49,6 +57,7 @@ async def broadcast(base: str, clients_n: int, messages: int) -> float:
         for _ in range(expected):
             await ws.recv()
 
+    cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     readers = [asyncio.ensure_future(drain(ws)) for ws in clients]
 
@@ -59,8 +68,10 @@ async def broadcast(base: str, clients_n: int, messages: int) -> float:
     await asyncio.gather(*(talk(ws, i) for i, ws in enumerate(clients)))
     await asyncio.gather(*readers)
     elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(pid) - cpu_before
     await asyncio.gather(*(ws.close() for ws in clients))
-    return clients_n * expected / elapsed
+    delivered = clients_n * expected
+    return delivered / elapsed, cpu * 1e6 / delivered
 
 
 async def idle_memory(server, base: str, count: int) -> tuple[float, float]:
@@ -87,7 +98,8 @@ def main() -> None:
     port = free_port()
     bare = start(uvicorn_app("bare_ws_broadcast:app", port, HERE / "workers") + ["--ws-max-size", "33554432"], port)
     try:
-        bare_rate = asyncio.run(broadcast(bare.url.replace("http", "ws"), args.clients, args.messages))
+        bare_rate, bare_cpu = asyncio.run(broadcast(bare.url.replace("http", "ws"), args.clients, args.messages,
+                                                    bare.proc.pid))
     finally:
         bare.stop()
 
@@ -95,7 +107,7 @@ def main() -> None:
     server = start(pyflare_dev(ROOM, port, "--no-persist"), port)
     try:
         ws_base = server.url.replace("http", "ws")
-        rate = asyncio.run(broadcast(ws_base, args.clients, args.messages))
+        rate, cpu = asyncio.run(broadcast(ws_base, args.clients, args.messages, server.proc.pid))
         baseline, loaded = asyncio.run(idle_memory(server, ws_base, args.idle))
     finally:
         server.stop()
@@ -104,7 +116,9 @@ def main() -> None:
     print(f"broadcast, {args.clients} clients x {args.messages} messages, each to all {args.clients}:")
     print(f"  pyflare dev (Durable Object, hibernation API): {rate:10,.0f} messages delivered/s")
     print(f"  bare uvicorn ASGI broadcast (baseline):        {bare_rate:10,.0f} messages delivered/s")
-    print(f"  ratio pyflare/bare: {rate / bare_rate:.2f}")
+    print(f"  ratio pyflare/bare: {rate / bare_rate:.2f} (both can be bound by this one client process)")
+    print(f"  server CPU per delivered message: pyflare {cpu:.1f} us, bare {bare_cpu:.1f} us "
+          f"(pyflare costs {cpu / bare_cpu:.2f}x the bare app)")
     print(f"idle hibernated connections: {args.idle}")
     print(f"  idle pyflare dev RSS (baseline): {baseline:.1f} MB; with the connections: {loaded:.1f} MB")
     print(f"  extra: {extra:.1f} MB = {extra * 1024 / args.idle:.1f} KB per connection "

@@ -1,4 +1,5 @@
-"""The baseline for bench_websockets: a bare ASGI app that broadcasts every message to every socket."""
+"""The baseline for bench_websockets: a bare ASGI app that broadcasts every message to every socket, awaiting
+each send in turn as a hand-written broadcast loop does."""
 
 rooms: dict[str, set] = {}
 

@@ -45,18 +45,31 @@ simple = { limit = 10, period = 60 }
 binding = "CERT"
 certificate_id = "cert-1"
 """
+# Bindings that need other workers or classes to start; described from the config alone.
+DESCRIBED_ONLY = """
+[[services]]
+binding = "AUTH"
+service = "auth-worker"
+entrypoint = "Sessions"
+
+[[workflows]]
+binding = "FLOW"
+name = "order-flow"
+class_name = "OrderFlow"
+"""
 ENTRY = {"src/entry.py": "from workers import DurableObject, Response\n"
                          "class Counter(DurableObject):\n    pass\n"
                          "def on_fetch(request):\n    return Response('x')\n"}
 
 
 def test_bindings_are_described_from_the_config_without_a_list_of_kinds(tmp_path):
-    config = load_config(write_worker(tmp_path / "w", CONFIG, ENTRY))
+    config = load_config(write_worker(tmp_path / "w", CONFIG + DESCRIBED_ONLY, ENTRY))
     described = {(d.name, d.kind, d.resource) for d in describe_bindings(config.worker)}
     assert described == {
         ("KV", "KV Namespace", "abc123"), ("DB", "D1 Database", "shop-db"), ("AI", "AI", None),
         ("COUNTER", "Durable Object", "Counter"), ("LIMITER", "Rate Limit", "1001"),
-        ("CERT", "mTLS Certificate", "cert-1"),
+        ("CERT", "mTLS Certificate", "cert-1"), ("AUTH", "Worker", "auth-worker#Sessions"),
+        ("FLOW", "Workflow", "OrderFlow"),
     }
 
 
@@ -94,9 +107,22 @@ def test_dev_prints_the_banner_and_warnings_before_ready(tmp_path):
                           '[triggers]\ncrons = ["*/5 * * * *"]\n', ENTRY)
     proc = DevProcess(config, "--no-reload")
     _, err = proc.stop()
+    assert err.startswith(" ⛅️ pyflare ")
     assert "No compatibility_date was specified." in err
     assert "The `python_workers` compatibility flag is required to use Python." in err
     assert "Your Worker has access to the following bindings:" in err
     assert "env.KV (k)" in err and "KV Namespace" in err
     assert f'curl "{proc.url}/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*"' in err
     assert "Local state: " in err and ".pyflare" in err
+
+
+def test_a_binding_object_can_describe_its_own_mode(tmp_path):
+    from pyflare.cli.banner import banner_rows
+
+    class Simulated:
+        banner_mode = "local (simulated)"
+
+    config = load_config(write_worker(tmp_path / "w", CONFIG, ENTRY))
+    env = {"KV": Simulated(), "DB": object()}
+    modes = {row.name: row.mode for row in banner_rows(config, env)}
+    assert modes["KV"] == "local (simulated)" and modes["DB"] == "local" and modes["CERT"] == "not emulated"

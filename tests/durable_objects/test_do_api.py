@@ -77,6 +77,11 @@ async def test_stub_fetch_takes_a_url_or_a_request(counter):
     assert await response.text() == "PUT https://example.com/q 3"
 
 
+async def test_stub_fetch_needs_an_absolute_url(counter):
+    with pytest.raises(TypeError, match="^Fetch API cannot load: /relative$"):
+        await counter.getByName("f").fetch("/relative")
+
+
 async def test_rpc_arguments_keywords_and_sync_methods(counter):
     stub = counter.getByName("r")
     assert await stub.sync_method(1) == 3

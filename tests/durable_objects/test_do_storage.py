@@ -209,3 +209,38 @@ async def test_sqlite_backend_allows_large_values_and_many_keys(inside):
     assert len(await inside(lambda s: s.get([f"k{i}" for i in range(300)]))) == 300
     with pytest.raises(RangeError, match="2000000"):
         await inside(lambda s: s.put("big", "v" * 2_000_001))
+
+
+async def test_a_storage_call_happens_even_if_not_awaited(inside):
+    # On Cloudflare a storage call is a promise that starts at once; Python code that forgets `await` still
+    # writes. pyflare does the same (and never warns about an un-awaited coroutine).
+    def forget(storage):
+        storage.put("forgotten", 1)
+        storage.put({"also": 2})
+        return storage.get(["forgotten", "also"])
+
+    assert await inside(forget) == {"also": 2, "forgotten": 1}
+
+
+async def test_storage_calls_can_be_gathered(inside):
+    import asyncio
+
+    await inside(lambda s: s.put({"a": 1, "b": 2}))
+    assert await inside(lambda s: asyncio.gather(s.get("a"), s.get("b"))) == [1, 2]
+
+
+async def test_a_failed_write_resets_the_object(inside, counter, monkeypatch):
+    import sqlite3
+
+    from pyflare.objects import ObjectStorage
+
+    first = await run_in_durable_object(counter.getByName("s"), lambda obj, ctx: obj)
+
+    def broken(self, key, data):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(ObjectStorage, "put_encoded_one", broken)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        await inside(lambda s: s.put("k", 1))
+    monkeypatch.undo()
+    assert await run_in_durable_object(counter.getByName("s"), lambda obj, ctx: obj) is not first

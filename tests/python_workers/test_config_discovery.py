@@ -21,7 +21,8 @@ ENTRY = "from workers import Response\nasync def on_fetch(request, env):\n    re
 
 def test_the_config_is_found_in_parent_folders(tmp_path, monkeypatch):
     config = write_worker(tmp_path / "project", CONFIG, {"src/other.py": "x = 1\n", "src/deep/er/x.txt": ""})
-    assert find_config(config.parent / "src" / "deep" / "er") == config
+    monkeypatch.chdir(config.parent / "src" / "deep" / "er")
+    assert find_config() == config
     monkeypatch.chdir(config.parent / "src")
     assert load_config().path == config
 

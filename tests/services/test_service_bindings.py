@@ -144,9 +144,10 @@ async def test_unknown_private_and_reserved_methods_do_not_exist(mf: Pyflare) ->
             await getattr(mf.env.USERS, name)()
 
 
-async def test_keyword_arguments_are_refused_because_rpc_is_positional(mf: Pyflare) -> None:
-    with pytest.raises(TypeError, match="positional arguments only"):
-        await mf.env.USERS.plain(a=1, b=2)
+async def test_keyword_arguments_cross_like_durable_object_stubs(mf: Pyflare) -> None:
+    assert await mf.env.USERS.plain(1, b=2) == 3
+    with pytest.raises(TypeError, match=r"<class 'tuple'> cannot be sent over RPC\."):
+        await mf.env.USERS.plain(1, b=(2,))
 
 
 async def test_an_exception_in_the_target_reaches_the_caller(mf: Pyflare) -> None:

@@ -4,6 +4,7 @@ auto-responses never wake the object, and every limit fails with workerd's text.
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from httpx_ws import WebSocketDisconnect
@@ -28,9 +29,13 @@ def is_live(mf) -> bool:
     return stub._host.layer.live(stub._address) is not None
 
 
+async def worker_module(mf):
+    """The worker's module as loaded (its globals: LOG, GATE...)."""
+    return await run_in_durable_object(lobby(mf), lambda obj, ctx: sys.modules[type(obj).__module__])
+
+
 async def log(mf) -> list:
-    return json.loads(await run_in_durable_object(lobby(mf), lambda obj, ctx: json.dumps(
-        __import__("sys").modules[type(obj).__module__].LOG)))
+    return list((await worker_module(mf)).LOG)
 
 
 async def test_broadcast_reaches_every_socket(rooms):
@@ -230,3 +235,36 @@ async def test_closing_pyflare_closes_sockets_with_1012(rooms):
         with pytest.raises(WebSocketDisconnect) as caught:
             await ada.receive_text()
     assert caught.value.code == 1012
+
+
+async def test_legacy_on_handler_names_are_called(start_worker):
+    worker = ROOM_WORKER.replace("async def webSocketMessage(self, ws, message):",
+                                 "async def on_webSocketMessage(self, ws, message):")
+    mf = await start_worker(ROOM_CONFIG, {"src/entry.py": worker}, clock="manual")
+    async with mf.websocket("/?name=ada") as ada:
+        await ada.receive_text()
+        await ada.send_text("who")
+        assert json.loads(await ada.receive_text()) == ["ada"]
+
+
+async def test_a_busy_object_makes_the_connection_stop_reading(start_worker):
+    import asyncio
+
+    worker = ROOM_WORKER.replace('        if message == "who":', '''        if message == "wait":
+            await GATE.wait()
+            return
+        if message == "who":''').replace("LOG = []", "import asyncio\nLOG = []\nGATE = asyncio.Event()")
+    mf = await start_worker(ROOM_CONFIG, {"src/entry.py": worker}, clock="manual")
+    async with mf.websocket("/?name=ada") as ada:
+        await ada.receive_text()
+        await ada.send_text("wait")
+        for n in range(200):
+            await ada.send_text(f"m{n}")
+        for _ in range(50):
+            await asyncio.sleep(0)
+        socket = await run_in_durable_object(lobby(mf), lambda obj, ctx: ctx.getWebSockets()[0])
+        assert 0 < len(socket._hibernation.events) <= 64  # the rest waits unread, as TCP would hold it
+        (await worker_module(mf)).GATE.set()
+        await ada.send_text("who")
+        replies = [await ada.receive_text() for _ in range(201)]
+        assert replies[-1] == '["ada"]' and replies[0] == "ada: m0"

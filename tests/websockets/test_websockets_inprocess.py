@@ -107,3 +107,21 @@ async def test_the_subprotocol_the_worker_picks_is_the_connections(start_worker)
     async with mf.websocket("/", subprotocols=["chat.v1", "chat.v2"]) as ws:
         assert await ws.receive_text() == "chat.v1, chat.v2"
         assert ws.subprotocol == "chat.v2"
+
+
+async def test_returning_an_accepted_end_is_a_worker_error(start_worker):
+    mf = await start_worker(ECHO_CONFIG, {"src/entry.py": """
+        from js import WebSocketPair
+        from workers import Response, WorkerEntrypoint
+
+        class Default(WorkerEntrypoint):
+            async def fetch(self, request):
+                client, server = WebSocketPair.new().object_values()
+                client.accept()
+                return Response(None, status=101, web_socket=client)
+    """})
+    with pytest.raises(WebSocketUpgradeError) as caught:
+        async with mf.websocket("/"):
+            pass
+    assert caught.value.response.status_code == 500
+    assert "TypeError: Can't return WebSocket in a Response after calling accept()." in caught.value.response.text

@@ -117,6 +117,7 @@ async def test_mock_step_error_every_attempt_fails_the_step(start_flow):
     await mf.env.FLOW.create({"id": "f", "params": {"amount": 5}})
     with pytest.raises(RuntimeError, match="always"):
         await instance.wait_for_step_result({"name": "charge"})
+    await instance.wait_for_status("errored")
     assert await instance.get_error() == {"name": "RuntimeError", "message": "always"}
 
 

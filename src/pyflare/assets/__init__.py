@@ -79,16 +79,15 @@ class AssetsPlugin(Plugin):
         """The router: the assets' response, or None to hand the request to the worker."""
         if self.worker_first_always:
             return None
-        path = unquote(urlsplit(request.url).path or "/")
-        if self.asset_rules is not None and self.asset_rules.match(path):
-            return await self.handler.fetch(request)
-        if self.worker_rules is not None and self.worker_rules.match(path):
-            return None
+        if self.static_routing:
+            path = unquote(urlsplit(request.url).path or "/")
+            if self.asset_rules is not None and self.asset_rules.match(path):
+                return self.handler.respond(request)
+            if self.worker_rules is not None and self.worker_rules.match(path):
+                return None
         fallback = self.static_routing or (
             self.navigation_prefers_assets and request.headers.get("sec-fetch-mode") == "navigate")
-        if self.handler.can_serve(path, fallback=fallback):
-            return await self.handler.fetch(request)
-        return None
+        return self.handler.respond(request, fallback=fallback, required=False)
 
 
 def create(services: Services) -> AssetsPlugin | None:

@@ -11,6 +11,7 @@ import hashlib
 import mimetypes
 import os
 import stat
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +35,19 @@ def content_type(name: str) -> str:
 @dataclass(frozen=True)
 class Asset:
     path: str  # URL path, "/a/b.html"
-    file: Path
+    file: str  # absolute file path
     size: int
     etag: str  # the hash, without quotes
+    mtime_ns: int = 0
 
     @property
     def content_type(self) -> str:
         return content_type(self.path)
+
+
+# Small assets are kept in memory while unchanged (keyed by file, mtime and size, so an edit is a miss).
+MAX_CACHED_FILE = 1024 * 1024
+MAX_CACHED_TOTAL = 32 * 1024 * 1024
 
 
 class AssetFiles:
@@ -48,19 +55,24 @@ class AssetFiles:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory.resolve()
+        self.root = str(self.directory)
         self._ignore_stamp: float | None = -1.0
         self._ignore: pathspec.GitIgnoreSpec | None = None
+        self._ignored: dict[str, bool] = {}
+        self._contents: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+        self._cached_bytes = 0
 
     # -- ignore rules ------------------------------------------------------------------------------
     def _ignore_spec(self) -> pathspec.GitIgnoreSpec | None:
-        ignore_file = self.directory / ".assetsignore"
+        ignore_file = os.path.join(self.root, ".assetsignore")
         try:
-            stamp: float | None = ignore_file.stat().st_mtime
+            stamp: float | None = os.stat(ignore_file).st_mtime
         except OSError:
             stamp = None
         if stamp != self._ignore_stamp:
             self._ignore_stamp = stamp
-            lines = ignore_file.read_text(encoding="utf-8").splitlines() if stamp is not None else []
+            self._ignored.clear()
+            lines = Path(ignore_file).read_text(encoding="utf-8").splitlines() if stamp is not None else []
             self._ignore = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
         return self._ignore
 
@@ -68,29 +80,48 @@ class AssetFiles:
         if relative in ALWAYS_IGNORED:
             return True
         spec = self._ignore_spec()
-        return spec is not None and spec.match_file(relative)
+        if spec is None:
+            return False
+        known = self._ignored.get(relative)
+        if known is None:
+            if len(self._ignored) > 10_000:
+                self._ignored.clear()
+            known = self._ignored[relative] = spec.match_file(relative)
+        return known
 
     # -- lookups -----------------------------------------------------------------------------------
     def get(self, url_path: str) -> Asset | None:
         """The asset at a decoded URL path ("/dir/file.html"), or None."""
-        relative = url_path.lstrip("/")
-        if not relative or "\x00" in relative:
+        relative = url_path[1:] if url_path.startswith("/") else url_path
+        if not relative or "\x00" in relative or "\\" in relative:
             return None
-        parts = relative.split("/")
-        if any(part in ("", ".", "..") for part in parts):
+        if any(part in ("", ".", "..") for part in relative.split("/")):
             return None
-        file = self.directory.joinpath(*parts)
+        file = self.root + "/" + relative
         try:
-            info = file.lstat()
+            info = os.lstat(file)
         except (OSError, ValueError):
             return None
         if not stat.S_ISREG(info.st_mode) or self.ignored(relative):  # symlinks are skipped, as by wrangler
             return None
         digest = hashlib.sha256(f"{file}:{info.st_mtime_ns}".encode()).hexdigest()[:32]
-        return Asset("/" + relative, file, info.st_size, digest)
+        return Asset("/" + relative, file, info.st_size, digest, info.st_mtime_ns)
 
     def read(self, asset: Asset) -> bytes:
-        return asset.file.read_bytes()
+        key = (asset.file, asset.mtime_ns, asset.size)
+        data = self._contents.get(key)
+        if data is not None:
+            self._contents.move_to_end(key)
+            return data
+        with open(asset.file, "rb") as handle:
+            data = handle.read()
+        if len(data) <= MAX_CACHED_FILE:
+            self._contents[key] = data
+            self._cached_bytes += len(data)
+            while self._cached_bytes > MAX_CACHED_TOTAL:
+                _, dropped = self._contents.popitem(last=False)
+                self._cached_bytes -= len(dropped)
+        return data
 
     def scan(self) -> int:
         """Check the whole directory against Cloudflare's limits (at start); returns the number of assets."""
@@ -115,12 +146,12 @@ class AssetFiles:
     def read_text(self, name: str) -> str | None:
         """A control file at the directory's root (``_headers``, ``_redirects``), or None."""
         try:
-            return (self.directory / name).read_text(encoding="utf-8")
+            return Path(self.root, name).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
 
     def stamp(self, name: str) -> float | None:
         try:
-            return (self.directory / name).stat().st_mtime
+            return os.stat(self.root + "/" + name).st_mtime
         except OSError:
             return None

@@ -18,6 +18,8 @@ from pyflare.workers._headers import Headers
 from pyflare.workers._request import Request
 from pyflare.workers._response import Response
 
+_SAFE = "/:@!$&'()*+,;=-._~"
+
 
 @dataclass
 class Intent:
@@ -156,30 +158,41 @@ class AssetHandler:
 
     # -- answering ---------------------------------------------------------------------------------
     async def fetch(self, request: Request | str) -> Response:
+        """The asset worker's answer (``env.ASSETS.fetch``): always a response, 404 when nothing matches."""
         if not isinstance(request, Request):
             request = Request(str(request))
+        response = self.respond(request)
+        assert response is not None
+        return response
+
+    def respond(self, request: Request, *, fallback: bool = True, required: bool = True) -> Response | None:
+        """One pass over redirects, html_handling and (if ``fallback``) not_found_handling. Without
+        ``required`` a path the assets cannot serve gives None (the router then asks the worker)."""
         url = urlsplit(request.url)
         raw_path = url.path or "/"
-        path = unquote(raw_path)
+        path = unquote(raw_path) if "%" in raw_path else raw_path
+        redirect = self._redirect_for(path) if self.redirect_rules() else None
+        intent = None
+        if redirect is None or redirect[1] == 200:
+            intent = self.resolve(path, fallback=fallback)
+        if redirect is None and intent is None and not required:
+            return None
         method = request.method.upper()
         if method not in ("GET", "HEAD"):
             return Response("Method Not Allowed", status=405)
-        redirect = self._redirect_for(path)
         if redirect is not None:
             target, status = redirect
-            if status == 200:  # a rewrite: serve the target's asset under this URL
-                intent = self.resolve(unquote(urlsplit(target).path), fallback=False)
-                if intent is not None and intent.asset is not None:
-                    return self._serve(request, intent.asset, 200, path)
-            else:
+            if status != 200:
                 return self._redirect(target, status, url.query)
-        intent = self.resolve(path)
+            rewritten = self.resolve(unquote(urlsplit(target).path), fallback=False)
+            if rewritten is not None and rewritten.asset is not None:  # a rewrite: the target's asset here
+                return self._serve(request, rewritten.asset, 200, path)
         if intent is None:
             return self._with_headers(Response(None, status=404), path)
         if intent.redirect is not None:
-            return self._redirect(quote(intent.redirect, safe="/:@!$&'()*+,;=-._~"), 307, url.query)
-        if raw_path != quote(path, safe="/:@!$&'()*+,;=-._~%"):
-            return self._redirect(quote(path, safe="/:@!$&'()*+,;=-._~"), 307, url.query)
+            return self._redirect(quote(intent.redirect, safe=_SAFE), 307, url.query)
+        if "%" in raw_path and raw_path != quote(path, safe=_SAFE + "%"):
+            return self._redirect(quote(path, safe=_SAFE), 307, url.query)
         assert intent.asset is not None
         return self._serve(request, intent.asset, intent.status, path)
 
@@ -200,7 +213,10 @@ class AssetHandler:
         return self._with_headers(Response(body, status=status, headers=headers), path)
 
     def _with_headers(self, response: Response, path: str) -> Response:
-        for rule in self.header_rules():
+        rules = self.header_rules()
+        if not rules:
+            return response
+        for rule in rules:
             match = rule.pattern.match(path)
             if not match:
                 continue

@@ -6,8 +6,10 @@ and secrets hidden, the state folder, the cron triggers, and warnings (a binding
 compatibility date, no ``python_workers`` flag).
 
 Nothing here lists binding kinds: bindings come from :func:`pyflare.config.bindings.describe_bindings`
-(derived from the config models), and a binding is ``local`` exactly when the running worker's ``env``
-holds it, so a binding kind that gains a plugin shows up as ``local`` without touching this module.
+(derived from the config models; a model may describe itself with ``describe_binding()``), and a binding's
+mode comes from the running worker's ``env`` (:func:`binding_mode`): ``local`` when env holds it, ``not
+emulated`` when it does not, or what the binding object says of itself (``banner_mode``, or
+``needs_cloudflare = True``). A binding kind that gains a plugin shows up without touching this module.
 """
 
 from __future__ import annotations
@@ -46,13 +48,24 @@ def _var_value(value: Any) -> str:
     return _truncate(json.dumps(value, default=str, separators=(",", ":")))
 
 
+def binding_mode(env: Any, name: str) -> str:
+    """The Mode column: what the binding object in env says of itself (``banner_mode``, or
+    ``needs_cloudflare``), else ``local`` when env holds it and ``not emulated`` when it does not."""
+    if name not in env:
+        return NOT_EMULATED
+    binding = env[name]
+    if getattr(binding, "needs_cloudflare", False) is True:
+        return NEEDS_CLOUDFLARE
+    try:
+        own = getattr(binding, "banner_mode", None)
+    except Exception:  # a binding that refuses every attribute (a stand-in) describes nothing more
+        own = None
+    return own if isinstance(own, str) and own else LOCAL
+
+
 def banner_rows(config: Any, env: Any) -> list[BannerRow]:
     """Every binding, var and secret of a worker, with its local state."""
-    rows = [
-        BannerRow(d.name, d.kind, d.resource, NEEDS_CLOUDFLARE if getattr(env.get(d.name), "needs_cloudflare", False)
-                  else LOCAL if d.name in env else NOT_EMULATED)
-        for d in describe_bindings(config.worker)
-    ]
+    rows = [BannerRow(d.name, d.kind, d.resource, binding_mode(env, d.name)) for d in describe_bindings(config.worker)]
     hidden = set(config.secret_names) - set(config.override_names)
     for name, value in config.bindings_vars.items():
         shown = '"(hidden)"' if name in hidden else _var_value(value)
@@ -76,6 +89,14 @@ def _relative(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def header_lines() -> list[str]:
+    """The first lines of ``pyflare dev``, as wrangler's own: name and version over a rule."""
+    from pyflare import __version__
+
+    title = f" ⛅️ pyflare {__version__}"
+    return [title, "─" * (len(title) + 1)]
 
 
 def banner_lines(config: Any, env: Any, *, persist_to: Path | None, url: str | None = None,

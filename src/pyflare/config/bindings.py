@@ -100,8 +100,8 @@ def _describe_one(item: Any, key: str) -> BindingDescription | None:
         return None
     resource = next((str(fields[k]) for k in RESOURCE_KEYS if isinstance(fields.get(k), (str, int))
                      and fields.get(k) != ""), None)
-    if key == "workflows" and isinstance(fields.get("name"), str):
-        resource = fields["name"]
+    if resource is not None and isinstance(fields.get("entrypoint"), str) and fields["entrypoint"]:
+        resource += f"#{fields['entrypoint']}"  # a named entrypoint of a service, as wrangler shows it
     return BindingDescription(name, kind_name(key), resource, key)
 
 

@@ -58,16 +58,16 @@ class ResolvedConfig:
 
 
 def find_config(path: str | Path | None = None) -> Path:
-    """The config file at ``path``, else the nearest one in the folder ``path`` (default: the current folder)
-    or its parents, as wrangler looks for it."""
+    """The config file at ``path``, or the one in the folder ``path``; with no ``path``, the nearest one
+    from the current folder up, as wrangler looks for it."""
     candidate = Path(path or ".").resolve()
     if candidate.is_dir():
-        for folder in (candidate, *candidate.parents):
+        for folder in (candidate, *candidate.parents) if path is None else (candidate,):
             for name in CONFIG_NAMES:
                 if (folder / name).is_file():
                     return folder / name
-        raise ConfigError(f"{candidate}: no wrangler.toml, wrangler.jsonc or wrangler.json in this folder "
-                          "or its parents")
+        where = "this folder or its parents" if path is None else "this folder"
+        raise ConfigError(f"{candidate}: no wrangler.toml, wrangler.jsonc or wrangler.json in {where}")
     if not candidate.is_file():
         raise ConfigError(f"{candidate}: no such config file")
     return candidate
@@ -225,7 +225,7 @@ def load_config(
         if not script.is_file():
             raise ConfigError(f"{script}: no such file (the worker's main module)")
         try:
-            config_path = find_config(Path.cwd())
+            config_path = find_config()
         except ConfigError:  # no config at all: the script alone, as wrangler runs it
             config_path = Path.cwd() / "wrangler.toml"
     else:

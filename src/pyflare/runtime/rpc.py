@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import inspect
+import weakref
 from typing import Any
 
+from pyflare.bindings.jsvalues import STACK_OVERFLOW, RangeError
 from pyflare.workers._jsdict import JsDict
 from pyflare.workers.pyodide.ffi import JsException
 
-__all__ = ["MAX_RPC_SIZE", "DataCloneError", "RpcSizeError", "from_rpc", "to_rpc"]
+__all__ = ["MAX_RPC_SIZE", "DataCloneError", "RpcSizeError", "from_rpc", "rpc_method", "to_rpc"]
 
 MAX_RPC_SIZE = 32 * 1024 * 1024
 
@@ -58,7 +60,10 @@ def to_rpc(value: Any) -> Any:
             _check_size(len(value.encode("utf-8", "surrogatepass")))
         return value
     size = [0]
-    result = _clone(value, size, {})
+    try:
+        result = _clone(value, size, {})
+    except RecursionError:  # V8's serializer runs out of stack the same way
+        raise RangeError(STACK_OVERFLOW) from None
     _check_size(size[0])
     return result
 
@@ -162,3 +167,23 @@ def from_rpc(value: Any) -> Any:
     if kind is bytes:
         return memoryview(value)
     return value
+
+
+# class -> {name: is an RPC-callable method}; weak, so the classes of reloaded code can go
+_CALLABLE: weakref.WeakKeyDictionary[type, dict[str, bool]] = weakref.WeakKeyDictionary()
+
+
+def rpc_method(instance: Any, name: str) -> Any:
+    """The bound public method ``name`` of ``instance`` (a Durable Object or a WorkerEntrypoint), or the
+    TypeError Cloudflare's Python SDK raises: only public plain functions of the class are callable."""
+    cls = type(instance)
+    known = _CALLABLE.get(cls)
+    if known is None:
+        known = _CALLABLE[cls] = {}
+    callable_ = known.get(name)
+    if callable_ is None:
+        attr = getattr(cls, name, None)
+        callable_ = known[name] = not name.startswith("_") and inspect.isfunction(attr)
+    if not callable_:
+        raise TypeError(f"Method {name} does not exist")
+    return getattr(instance, name)

@@ -38,6 +38,8 @@ log = logging.getLogger("pyflare")
 
 ADAPTER = "websockets"  # key in ObjectLayer.adapters: {address: HibernationManager}
 EVENT_TIMEOUT_TEXT = "Actor exceeded event execution time and was disconnected."
+# Messages waiting for the object before the connection stops reading from the client, and where it resumes.
+BACKLOG_HIGH, BACKLOG_LOW = 64, 16
 
 
 class WebSocketRequestResponsePair(metaclass=_JsClass):
@@ -60,7 +62,7 @@ class WebSocketRequestResponsePair(metaclass=_JsClass):
 class _Hibernated:
     """One hibernatable socket's place in its manager: tags, and its events waiting for the object."""
 
-    __slots__ = ("manager", "tags", "events", "task", "ended")
+    __slots__ = ("manager", "tags", "events", "task", "ended", "drained")
 
     def __init__(self, manager: HibernationManager, tags: list[str]) -> None:
         self.manager = manager
@@ -68,6 +70,16 @@ class _Hibernated:
         self.events: deque[tuple[Any, ...]] = deque()
         self.task: asyncio.Task[None] | None = None
         self.ended = False
+        self.drained: asyncio.Future[None] | None = None  # set while the connection waits for the object
+
+    def backlog(self) -> asyncio.Future[None] | None:
+        """A future to await before reading more from the client, when the object has fallen behind (as
+        workerd reads the next message only after the previous event); None when it keeps up."""
+        if len(self.events) < BACKLOG_HIGH:
+            return None
+        if self.drained is None:
+            self.drained = asyncio.get_running_loop().create_future()
+        return self.drained
 
     # What WebSocket._receive_* hand over.
     def message(self, ws: WebSocket, data: str | bytes) -> None:
@@ -101,8 +113,16 @@ class _Hibernated:
                 await self.manager.deliver(event)
                 if event[0] != "webSocketMessage":
                     self.manager.remove(event[1])
+                if self.drained is not None and len(self.events) <= BACKLOG_LOW:
+                    self._release()
         finally:
             self.task = None
+            self._release()
+
+    def _release(self) -> None:
+        drained, self.drained = self.drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
 
 
 class HibernationManager:

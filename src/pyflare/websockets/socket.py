@@ -317,6 +317,11 @@ class WebSocket(metaclass=_JsClass):
         elif self._mode == HIBERNATABLE:
             self._hibernation.message(self, data)
 
+    def _backlog(self) -> Any:
+        """An awaitable while this end's events wait on a busy Durable Object (the connection reads no more
+        until then), else None."""
+        return self._hibernation.backlog() if self._mode == HIBERNATABLE else None
+
     def _receive_close(self, code: int, reason: str) -> None:
         if self._mode == PENDING or self._mode == CONNECTING_MODE:
             self._inbox.append(("_receive_close", code, reason))  # type: ignore[union-attr]

@@ -7,7 +7,6 @@ class (from this worker or another) reaches the same live instances and storage.
 from __future__ import annotations
 
 import inspect
-import weakref
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from pyflare.bindings.durable_objects.state import DurableObjectAbort, DurableOb
 from pyflare.config.migrations import class_backends
 from pyflare.objects import LiveObject, ObjectAddress, ObjectClass
 from pyflare.runtime.rpc import from_rpc, to_rpc
+from pyflare.runtime.rpc import rpc_method as _rpc_method
 from pyflare.runtime.worker import _arity
 from pyflare.workers._context import current_worker
 from pyflare.workers._request import Request
@@ -120,6 +120,8 @@ class ClassHost:
     async def fetch(self, address: ObjectAddress, input: Any, init: Any, kwargs: dict[str, Any]) -> Response:  # noqa: A002
         options = {**(dict(init) if init else {}), **kwargs}
         request = input if isinstance(input, Request) and not options else Request(input, **options)
+        if "://" not in request.url:  # a stub has no base URL to resolve a relative one against
+            raise TypeError(f"Fetch API cannot load: {request.url}")
         async with self.layer.enter(address) as live:
             handler = getattr(live.instance, "fetch", None) or getattr(live.instance, "on_fetch", None)
             if not callable(handler):
@@ -158,20 +160,3 @@ class ClassHost:
 
 
 _PLAIN = frozenset({int, str, float, bool, type(None), list, dict})
-# class -> {name: is an RPC-callable method}; weak, so the classes of reloaded code can go
-_CALLABLE: weakref.WeakKeyDictionary[type, dict[str, bool]] = weakref.WeakKeyDictionary()
-
-
-def _rpc_method(instance: Any, name: str) -> Any:
-    """The bound public method ``name`` of ``instance``, or the TypeError Cloudflare's Python SDK raises."""
-    cls = type(instance)
-    known = _CALLABLE.get(cls)
-    if known is None:
-        known = _CALLABLE[cls] = {}
-    callable_ = known.get(name)
-    if callable_ is None:
-        attr = getattr(cls, name, None)
-        callable_ = known[name] = not name.startswith("_") and inspect.isfunction(attr)
-    if not callable_:
-        raise TypeError(f"Method {name} does not exist")
-    return getattr(instance, name)

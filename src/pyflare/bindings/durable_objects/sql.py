@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.d1.sql import first_keyword, split_statements
 from pyflare.bindings.durable_objects import constants as C
+from pyflare.bindings.jsvalues import usv
 from pyflare.workers._jsdict import JsDict
 
 if TYPE_CHECKING:
@@ -59,9 +60,13 @@ def _sql_error(exc: sqlite3.Error) -> SqlError:
 
 
 def _binding(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bytes)):
+    if isinstance(value, str):
+        return usv(value)  # workerd receives text as UTF-8 (lone surrogates become U+FFFD)
+    if value is None or isinstance(value, (int, float, bytes)):
         if isinstance(value, bool):
             return int(value)
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise TypeError(f"Unsupported value for a SQL binding: {value} does not fit in 64 bits")
         return value
     if isinstance(value, (memoryview, bytearray)):
         return bytes(value)
@@ -90,6 +95,7 @@ class SqlStorage:
     def exec(self, query: str, *bindings: Any) -> SqlStorageCursor:  # noqa: A003 - Cloudflare's name
         if not isinstance(query, str):
             raise TypeError(f"exec() takes the SQL text as a str, not {type(query).__name__}")
+        query = usv(query)
         if len(query.encode("utf-8", "surrogatepass")) > C.MAX_SQL_STATEMENT_BYTES:
             raise SqlError("statement too long: SQLITE_TOOBIG")
         if len(bindings) > C.MAX_SQL_BOUND_PARAMETERS:

@@ -1,15 +1,18 @@
 """``ctx.storage``: the async key-value API, transactions, alarms, and the ``sql`` / ``kv`` properties.
 
-Each async method does its SQLite work before it first yields, so no other event reaches the object while a
-storage operation is pending (the input gate) and a write is committed before the call returns (the output
-gate: nothing the object sends afterwards can get ahead of it). The options ``allowConcurrency``,
+Each method does its SQLite work when it is called and returns an already-settled awaitable (:class:`Settled`),
+so no other event reaches the object while a storage operation is pending (the input gate), a write is
+committed before the call returns (the output gate: nothing the object sends afterwards can get ahead of
+it), and a call that is not awaited still happens, as a JavaScript promise does. The options ``allowConcurrency``,
 ``allowUnconfirmed`` and ``noCache`` are accepted; they only relax guarantees, so honouring the stricter
 behaviour is always correct.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+import sqlite3
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
@@ -33,6 +36,43 @@ def _options(options: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+class Settled:
+    """An awaitable that is already settled: what a storage call returns. The work happened when the method
+    was called, as a JavaScript promise starts at once; so ``storage.put(k, v)`` without ``await`` still
+    writes, as on Cloudflare. Awaiting it gives the result, or raises the error."""
+
+    __slots__ = ("_value", "_error")
+
+    def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
+        self._value = value
+        self._error = error
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        if self._error is not None:
+            raise self._error
+        return self._value
+        yield  # a generator: awaiting it finishes at once, without yielding to the event loop
+
+    def __repr__(self) -> str:
+        return f"<settled storage call: {'error ' + repr(self._error) if self._error else repr(self._value)}>"
+
+
+def _eager(method: Callable[..., Any]) -> Callable[..., Settled]:
+    @functools.wraps(method)
+    def run(self: _KVOperations, *args: Any, **kwargs: Any) -> Settled:
+        try:
+            return Settled(method(self, *args, **kwargs))
+        except sqlite3.Error as exc:
+            # The storage itself failed (disk full, I/O error): as on Cloudflare, the object is reset so no
+            # instance goes on with state that was never stored.
+            self._host.layer.evict(self._address, f"reset: storage failed: {exc}")
+            return Settled(error=exc)
+        except Exception as exc:
+            return Settled(error=exc)
+
+    return run
+
+
 class _Rollback(Exception):
     """Unwinds a transaction whose callback called ``txn.rollback()``."""
 
@@ -51,13 +91,13 @@ class _KVOperations:
     def _check_open(self, op: str) -> None:
         pass
 
-    async def get(self, keys: Any, options: Any = None, /, **kwargs: Any) -> Any:
+    @_eager
+    def get(self, keys: Any, options: Any = None, /, **kwargs: Any) -> Any:
         self._check_open("get()")
         backend = self._host.backend
         store = self._store
         if isinstance(keys, str):
-            validation.check_key(keys, backend)
-            value = store.get(keys)
+            value = store.get(validation.check_key(keys, backend))
             return None if value is MISSING else from_rpc(value)
         if isinstance(keys, (list, tuple)):
             found = store.get_many(validation.check_keys(list(keys), backend))
@@ -65,7 +105,8 @@ class _KVOperations:
         validation.check_key(keys, backend)
         return None
 
-    async def put(self, key_or_entries: Any, value: Any = _UNSET, options: Any = None, /, **kwargs: Any) -> None:
+    @_eager
+    def put(self, key_or_entries: Any, value: Any = _UNSET, options: Any = None, /, **kwargs: Any) -> None:
         self._check_open("put()")
         backend = self._host.backend
         if isinstance(key_or_entries, dict):
@@ -73,7 +114,7 @@ class _KVOperations:
             validation.check_entries_count(len(entries), backend)
             encoded = []
             for key, item in entries.items():
-                validation.check_key(key, backend)
+                key = validation.check_key(key, backend)
                 item = validation.check_put_value(item)
                 data = stored_values.encode(item)
                 validation.check_value_size(key, item, stored_values.size(data), backend)
@@ -88,14 +129,16 @@ class _KVOperations:
         validation.check_value_size(key, value, stored_values.size(data), backend)
         self._store.put_encoded_one(key, data)
 
-    async def delete(self, keys: Any, options: Any = None, /, **kwargs: Any) -> Any:
+    @_eager
+    def delete(self, keys: Any, options: Any = None, /, **kwargs: Any) -> Any:
         self._check_open("delete()")
         backend = self._host.backend
         if isinstance(keys, (list, tuple)):
             return self._store.delete_many(validation.check_keys(list(keys), backend))
         return self._store.delete(validation.check_key(keys, backend))
 
-    async def list(self, options: Any = None, /, **kwargs: Any) -> JsDict:
+    @_eager
+    def list(self, options: Any = None, /, **kwargs: Any) -> JsDict:
         self._check_open("list()")
         opts = validation.check_list_options(_options(options, kwargs))
         pairs = self._store.list(
@@ -104,18 +147,21 @@ class _KVOperations:
         )
         return JsDict({k: from_rpc(v) for k, v in pairs})
 
-    async def getAlarm(self, options: Any = None, /, **kwargs: Any) -> int | None:  # noqa: N802
+    @_eager
+    def getAlarm(self, options: Any = None, /, **kwargs: Any) -> int | None:  # noqa: N802
         self._check_open("getAlarm()")
         return self._host.layer.get_alarm(self._address)
 
-    async def setAlarm(self, scheduled_time: Any, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
+    @_eager
+    def setAlarm(self, scheduled_time: Any, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
         self._check_open("setAlarm()")
         when = validation.alarm_time_ms(scheduled_time)
         if not self._host.has_alarm_handler():
             raise TypeError(C.NO_ALARM_HANDLER)
         self._host.layer.set_alarm(self._address, max(when, self._host.clock.time_ms()))
 
-    async def deleteAlarm(self, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
+    @_eager
+    def deleteAlarm(self, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
         self._check_open("deleteAlarm()")
         self._host.layer.set_alarm(self._address, None)
 
@@ -142,7 +188,8 @@ class DurableObjectTransaction(_KVOperations):
         self._check_open("rollback()")
         self.rolled_back = True
 
-    async def deleteAll(self, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
+    @_eager
+    def deleteAll(self, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
         raise RuntimeError("Cannot call deleteAll() within a transaction")
 
     delete_all = deleteAll
@@ -157,7 +204,8 @@ class DurableObjectStorage(_KVOperations):
         self._sql: SqlStorage | None = None
         self._kv: SyncKvStorage | None = None
 
-    async def deleteAll(self, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
+    @_eager
+    def deleteAll(self, options: Any = None, /, **kwargs: Any) -> None:  # noqa: N802
         """Delete every key (and, for SQLite-backed objects, every table; the alarm too from 2026-02-24)."""
         host = self._host
         keep_alarm = None if host.delete_all_deletes_alarm else host.layer.get_alarm(self._address)
@@ -206,7 +254,8 @@ class DurableObjectStorage(_KVOperations):
 
     transaction_sync = transactionSync
 
-    async def sync(self) -> None:
+    @_eager
+    def sync(self) -> None:
         """Writes are already durable when their call returns; nothing is queued."""
 
     @property
@@ -236,12 +285,12 @@ class SyncKvStorage:
         self._generation = 0
 
     def get(self, key: str) -> Any:
-        validation.check_key(key, C.SQLITE)
+        key = validation.check_key(key, C.SQLITE)
         value = self._storage._store.get(key)
         return None if value is MISSING else from_rpc(value)
 
     def put(self, key: str, value: Any = _UNSET) -> None:
-        validation.check_key(key, C.SQLITE)
+        key = validation.check_key(key, C.SQLITE)
         if value is _UNSET:
             raise TypeError("put() called with undefined value.")
         value = validation.check_put_value(value)

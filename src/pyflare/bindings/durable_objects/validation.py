@@ -6,6 +6,7 @@ import datetime as _dt
 from typing import Any
 
 from pyflare.bindings.durable_objects import constants as C
+from pyflare.bindings.jsvalues import is_number, usv, webidl_int
 from pyflare.objects import belongs_to, is_well_formed
 from pyflare.runtime.rpc import to_rpc
 
@@ -18,6 +19,7 @@ def check_key(key: Any, backend: str) -> str:
     if not isinstance(key, str):
         # JavaScript would stringify it; Python code passing a non-str key is almost always a bug.
         raise TypeError(f"Durable Object storage keys must be strings, not {type(key).__name__}")
+    key = usv(key)  # workerd receives keys as UTF-8: a lone surrogate becomes U+FFFD
     if backend == C.KV:
         size = utf8_len(key)
         if size > C.MAX_KEY_BYTES:
@@ -70,15 +72,18 @@ def check_put_value(value: Any) -> Any:
 def check_list_options(options: dict[str, Any]) -> dict[str, Any]:
     limit = options.get("limit")
     if limit is not None:
-        if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0:
+        # workerd declares limit an int: NaN is 0, fractions are truncated, beyond 32 bits is a TypeError.
+        if not is_number(limit) or webidl_int(limit) <= 0:
             raise RangeError("List limit must be positive.")
-        options["limit"] = int(limit)
+        options["limit"] = webidl_int(limit)
     if options.get("start") is not None and options.get("startAfter") is not None:
         raise TypeError("list() cannot be called with both start and startAfter values.")
     for name in ("start", "startAfter", "end", "prefix"):
         value = options.get(name)
         if value is not None and not isinstance(value, str):
             raise TypeError(f"list() option {name} must be a string, not {type(value).__name__}")
+        if value is not None:
+            options[name] = usv(value)
     return options
 
 

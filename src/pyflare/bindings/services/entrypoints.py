@@ -8,7 +8,7 @@ from typing import Any
 
 from pyflare.bindings.services.constants import DEFAULT_ENTRYPOINT, RESERVED_METHODS
 from pyflare.bindings.services.validation import check_method_name
-from pyflare.runtime.rpc import from_rpc, to_rpc
+from pyflare.runtime.rpc import from_rpc, rpc_method, to_rpc
 from pyflare.runtime.runtime import Runtime
 from pyflare.runtime.worker import Worker
 from pyflare.workers._context import ExecutionContext, current_worker
@@ -39,20 +39,19 @@ async def call_fetch(runtime: Runtime, entrypoint: str | None, props: dict[str, 
 
 
 async def call_method(runtime: Runtime, entrypoint: str | None, props: dict[str, Any], name: str,
-                      args: list[Any]) -> Any:
-    """Call RPC method ``name`` on a fresh instance of the entrypoint; ``args`` are already RPC copies.
-
-    Returns the RPC copy of the result (the caller converts it with ``from_rpc``)."""
+                      args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """Call RPC method ``name`` on a fresh instance of the entrypoint; ``args``/``kwargs`` are already RPC
+    copies. Returns the RPC copy of the result (the caller converts it with ``from_rpc``)."""
     check_method_name(name)
     worker = runtime.current()
     cls = _entrypoint_class(worker, entrypoint)
-    method = getattr(cls, name, None) if cls is not None else None
-    if name in RESERVED_METHODS or not (inspect.isfunction(method) or inspect.ismethod(method)):
+    if cls is None or name in RESERVED_METHODS:
         raise TypeError(f"Method {name} does not exist")
-    instance = cls(ExecutionContext(worker.spawn, props), worker.env)  # type: ignore[misc]
+    instance = cls(ExecutionContext(worker.spawn, props), worker.env)
+    method = rpc_method(instance, name)  # the same rule as Durable Object stubs
     token = current_worker.set(worker)
     try:
-        result = getattr(instance, name)(*[from_rpc(arg) for arg in args])
+        result = method(*[from_rpc(arg) for arg in args], **{k: from_rpc(v) for k, v in kwargs.items()})
         if inspect.isawaitable(result):
             result = await result
     finally:
