@@ -215,3 +215,15 @@ async def test_workers_of_one_pyflare_share_the_cache(tmp_path: Path) -> None:
     async with Pyflare([a, b], vars={"ORIGIN_CALLS": []}) as mf:
         await mf.caches.default.put("https://zone/x", cached("from a"))
         assert await (await mf.worker("b").caches.default.match("https://zone/x")).text() == "from a"
+
+
+def test_pyflare_dev_no_cache_flag(tmp_path: Path) -> None:
+    import httpx
+
+    from pyflare.testing.server import PyflareServer
+
+    config = write_worker(tmp_path / "w", 'name = "c"\nmain = "src/entry.py"\n[vars]\nORIGIN_CALLS = []\n',
+                          {"src/entry.py": WORKER})
+    with PyflareServer(config, args=["--no-cache"]) as server:
+        assert "cf-cache-status" not in httpx.get(server.url + "/x").headers
+        assert "cf-cache-status" not in httpx.get(server.url + "/x").headers

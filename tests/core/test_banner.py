@@ -107,6 +107,7 @@ def test_dev_prints_the_banner_and_warnings_before_ready(tmp_path):
                           '[triggers]\ncrons = ["*/5 * * * *"]\n', ENTRY)
     proc = DevProcess(config, "--no-reload")
     _, err = proc.stop()
+    assert err.startswith(" ⛅️ pyflare ")
     assert "No compatibility_date was specified." in err
     assert "The `python_workers` compatibility flag is required to use Python." in err
     assert "Your Worker has access to the following bindings:" in err

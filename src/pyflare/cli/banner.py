@@ -91,6 +91,14 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+def header_lines() -> list[str]:
+    """The first lines of ``pyflare dev``, as wrangler's own: name and version over a rule."""
+    from pyflare import __version__
+
+    title = f" ⛅️ pyflare {__version__}"
+    return [title, "─" * (len(title) + 1)]
+
+
 def banner_lines(config: Any, env: Any, *, persist_to: Path | None, url: str | None = None,
                  worker_count: int = 1) -> list[str]:
     """The banner of one worker as text lines (no trailing newlines)."""

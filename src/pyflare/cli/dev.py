@@ -16,7 +16,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from pyflare.cli.banner import banner_json, banner_lines
+from pyflare.cli.banner import banner_json, banner_lines, header_lines
 from pyflare.cli.common import persist_folder
 from pyflare.cli.logs import console_out, setup_logging
 from pyflare.config import ConfigError, ResolvedConfig, load_config
@@ -76,6 +76,8 @@ def register(subparsers: Any) -> None:
                         help="Run on my machine (always the case: accepted for wrangler compatibility)")
     parser.add_argument("--no-reload", action="store_true", help="Do not reload the worker when files change")
     parser.add_argument("--no-crons", action="store_true", help="Do not fire cron triggers on schedule")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="Cache API stores nothing: every caches.default/open() match misses")
     parser.add_argument("--no-explorer", action="store_true",
                         help="Do not serve the local explorer at /cdn-cgi/local/explorer")
     parser.add_argument("--kv-propagation-delay", type=float, default=None, metavar="SECONDS",
@@ -173,6 +175,7 @@ class DevServer:
             persist_to=self.persist_to,
             kv_propagation_delay=self.args.kv_propagation_delay,
             crons=False if self.args.no_crons else None,
+            cache=False if self.args.no_cache else None,
             dev=True,
             access_log=self.access_log,
             test_scheduled=self.args.test_scheduled,
@@ -273,6 +276,9 @@ class DevServer:
 
     async def serve(self, sock: socket.socket, ip: str, port: int) -> None:
         import uvicorn
+
+        if self.args.log_format != "json":
+            print("\n".join(header_lines()), file=sys.stderr, flush=True)
 
         self.url = f"http://{f'[{ip}]' if ':' in ip else ip}:{port}"
 

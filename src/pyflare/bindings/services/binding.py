@@ -29,10 +29,15 @@ class ServiceBinding:
         self._config = config
         self._entrypoint = None if config.entrypoint in (None, "", "default") else config.entrypoint
         self._props: dict[str, Any] = to_jsdict(dict(config.props or {}))
+        self._target: Any = None
 
     def _runtime(self) -> Any:
+        if self._target is not None:
+            return self._target
         try:
-            return self._services.resolve_worker(self._config.service).runtime
+            # The workers of a pyflare are fixed once built (a reload swaps code inside the runtime): keep it.
+            self._target = self._services.resolve_worker(self._config.service).runtime
+            return self._target
         except LookupError:
             entrypoint = self._config.entrypoint or "default"
             raise JsException(f'Couldn\'t find a local dev session for the "{entrypoint}" entrypoint of service '
