@@ -88,6 +88,7 @@ def test_stopping_dev_closes_every_socket_cleanly(dev):
         code, stderr = dev.stop()
         assert code == 0
         assert "Traceback" not in stderr
+        assert stderr.count("GET /ws 101") == 3  # logged when each handshake was answered
         for ws in clients:
             with pytest.raises(ConnectionClosed) as caught:
                 ws.recv(timeout=5)

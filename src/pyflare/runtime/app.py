@@ -121,9 +121,13 @@ class WorkerApp:
             from pyflare.websockets.asgi import serve as serve_websocket
 
             started = time.perf_counter()
-            status = await serve_websocket(self, scope, receive, send)
-            if self.access_log is not None:
-                self.access_log("GET", scope["path"], status, started)
+
+            def answered(status: int) -> None:  # logged when the handshake is answered, not when it ends
+                for log_request in (self.access_log, self.observer):
+                    if log_request is not None:
+                        log_request("GET", scope["path"], status, started)
+
+            await serve_websocket(self, scope, receive, send, answered)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:

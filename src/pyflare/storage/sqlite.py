@@ -123,7 +123,9 @@ class Database:
         return self.connection.executemany(sql, rows)
 
     def executescript(self, sql: str) -> None:
-        self.connection.executescript(sql)
+        """Run a schema script (``CREATE ... IF NOT EXISTS``, once when a file is opened); waits for another
+        process's lock like :meth:`blocking`, so two processes opening a new state folder at once both work."""
+        self.blocking(self.connection.executescript, sql)
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> tuple | None:
         return self.connection.execute(sql, params).fetchone()

@@ -14,6 +14,7 @@ import logging
 import re
 import traceback
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from pyflare.websockets import constants as c
@@ -187,8 +188,14 @@ def _text(status: int, text: str) -> tuple[int, list[tuple[bytes, bytes]], bytes
     return status, [(b"content-type", b"text/plain;charset=UTF-8"), (b"content-length", str(len(body)).encode())], body
 
 
-async def serve(app: Any, scope: dict[str, Any], receive: Any, send: Any) -> int:
-    """Handle one ``websocket`` scope for the WorkerApp ``app``; returns the status answered."""
+async def serve(app: Any, scope: dict[str, Any], receive: Any, send: Any,
+                answered: Callable[[int], None] | None = None) -> int:
+    """Handle one ``websocket`` scope for the WorkerApp ``app``; ``answered(status)`` is called once the
+    handshake is answered (101, or the HTTP status of a refusal). Returns that status."""
+    return await _serve(app, scope, receive, send, answered or (lambda status: None))
+
+
+async def _serve(app: Any, scope: dict[str, Any], receive: Any, send: Any, answered: Callable[[int], None]) -> int:
     from pyflare.runtime.app import LOCAL_CF
     from pyflare.runtime.worker import WorkerLoadError
     from pyflare.workers._headers import Headers
@@ -204,11 +211,13 @@ async def serve(app: Any, scope: dict[str, Any], receive: Any, send: Any) -> int
         response = await app.runtime.fetch(request)
     except WorkerLoadError as exc:
         await _deny(send, scope, *_text(500, f"The worker failed to load.\n\n{exc.details or exc}"))
+        answered(500)
         return 500
     except Exception as exc:
         log.error("Uncaught exception in fetch handler for WebSocket upgrade %s", scope["path"], exc_info=exc)
         text = ("Worker threw exception\n\n" + traceback.format_exc()) if app.dev else "Error 1101: Worker threw exception"
         await _deny(send, scope, *_text(500, text))
+        answered(500)
         return 500
     socket = response.web_socket
     if response.status != 101 or socket is None:
@@ -216,10 +225,12 @@ async def serve(app: Any, scope: dict[str, Any], receive: Any, send: Any) -> int
         raw = [(k, v) for k, v in response.headers.raw() if k.lower() != b"content-length"]
         raw.append((b"content-length", str(len(body)).encode()))
         await _deny(send, scope, response.status, raw, body)
+        answered(response.status)
         return response.status
     plugin = plugin_for_runtime(app.runtime)
     if plugin is not None and plugin.closing:
         await _deny(send, scope, *_text(503, "pyflare is shutting down"))
+        answered(503)
         return 503
     connection = Connection(send, plugin.connections if plugin is not None else None)
     try:
@@ -234,6 +245,7 @@ async def serve(app: Any, scope: dict[str, Any], receive: Any, send: Any) -> int
         log.error("Uncaught exception in fetch handler for WebSocket upgrade %s: TypeError: %s", scope["path"], exc)
         await _deny(send, scope, *_text(500, f"Worker threw exception\n\nTypeError: {exc}" if app.dev
                                         else "Error 1101: Worker threw exception"))
+        answered(500)
         return 500
     raw = [(k, v) for k, v in response.headers.raw() if k.lower() not in _HANDSHAKE_HEADERS]
     accept: dict[str, Any] = {"type": "websocket.accept", "headers": raw}
@@ -241,6 +253,7 @@ async def serve(app: Any, scope: dict[str, Any], receive: Any, send: Any) -> int
     if protocol:
         accept["subprotocol"] = protocol.split(",")[0].strip()
     await send(accept)
+    answered(101)
     # Messages the worker sent before returning wait in the outbox; they follow the accept.
     connection.open()
     await connection.run(receive)
