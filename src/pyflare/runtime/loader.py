@@ -72,6 +72,7 @@ class _Registry:
         self.live: list[WorkerModules] = []
         self.owners: dict[str, WorkerModules] = {}
         self.stashed: dict[str, types.ModuleType] = {}
+        self.aliases: set[str] = set()  # the shim names put into sys.modules (removed with the last worker)
         self.finder = _Finder(self)
         self.vendor_finder = _VendorFinder(self)
 
@@ -93,11 +94,13 @@ class _Registry:
             self._uninstall()
 
     def _install(self) -> None:
-        for name in list(sys.modules):
-            if _shim_target(name) is not None:
-                self.stashed[name] = sys.modules.pop(name)
+        if any(top in sys.modules for top in SHIMS):  # e.g. Cloudflare's SDK imported already: set it aside
+            for name in list(sys.modules):
+                if _shim_target(name) is not None:
+                    self.stashed[name] = sys.modules.pop(name)
         for top, target in SHIMS.items():
             sys.modules[top] = importlib.import_module(target)
+        self.aliases.update(SHIMS)
         sys.meta_path.insert(0, self.finder)
         sys.meta_path.append(self.vendor_finder)
 
@@ -105,8 +108,9 @@ class _Registry:
         for finder in (self.finder, self.vendor_finder):
             if finder in sys.meta_path:
                 sys.meta_path.remove(finder)
-        for name in [n for n in sys.modules if _shim_target(n) is not None]:
-            del sys.modules[name]
+        for name in self.aliases:
+            sys.modules.pop(name, None)
+        self.aliases.clear()
         sys.modules.update(self.stashed)
         self.stashed.clear()
 
@@ -138,6 +142,7 @@ class WorkerModules:
         self.package = f"{PRIVATE_PREFIX}{next(_counter)}"
         self._local_names: dict[str, bool] = {}
         self._stash: dict[str, types.ModuleType] = {}
+        self.loaded: set[str] = set()  # every module name this load's finders resolved
         self.builtins = dict(vars(builtins))
         self.builtins["__import__"] = self._import
         package = types.ModuleType(self.package)
@@ -224,6 +229,7 @@ class WorkerModules:
         return builtins.__import__(name, globals, locals, fromlist, level)
 
     def spec_for(self, fullname: str, parts: list[str]) -> importlib.machinery.ModuleSpec | None:
+        self.loaded.add(fullname)
         base = self.folder.joinpath(*parts)
         if (base / "__init__.py").is_file():
             origin, locations = base / "__init__.py", [str(base)]
@@ -242,17 +248,21 @@ class WorkerModules:
 
     def unload(self) -> None:
         """Forget every module of this load (a reload then imports them afresh)."""
-        owned = [top for top, owner in _registry.owners.items() if owner is self]
-        shared = {f for m in _registry.live if m is not self for f in m.vendor}
-        vendor = [f for f in self.vendor if f not in shared]
-        for name in list(sys.modules):
-            module = sys.modules[name]
+        owned = {top for top, owner in _registry.owners.items() if owner is self}
+        for name in self.loaded | {self.package}:
+            module = sys.modules.get(name)
+            if module is None:
+                continue
             if name == self.package or name.startswith(self.package + "."):
                 del sys.modules[name]
             elif name.partition(".")[0] in owned and _is_under(module, self.folder):
                 del sys.modules[name]
-            elif vendor and any(_is_under(module, folder) for folder in vendor):
-                del sys.modules[name]
+        shared = {f for m in _registry.live if m is not self for f in m.vendor}
+        vendor = [f for f in self.vendor if f not in shared]
+        if vendor:  # vendored packages loaded by the standard machinery: find them by their files
+            for name in list(sys.modules):
+                if any(_is_under(sys.modules[name], folder) for folder in vendor):
+                    del sys.modules[name]
         self._stash.clear()
         _registry.remove(self)
 
@@ -341,6 +351,7 @@ class _Finder(importlib.abc.MetaPathFinder):
                 real = None
             if real is None:
                 return None
+            self.registry.aliases.add(fullname)
             spec = importlib.machinery.ModuleSpec(fullname, _AliasLoader(shim), is_package=bool(
                 real.submodule_search_locations))
             spec.submodule_search_locations = real.submodule_search_locations
