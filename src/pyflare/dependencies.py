@@ -14,16 +14,17 @@ packages installed in its own environment, so at start it checks the same list:
 from __future__ import annotations
 
 import importlib
-import importlib.metadata as metadata
 import shlex
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.markers import default_environment
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+if TYPE_CHECKING:  # packaging and importlib.metadata load only for a project with a pyproject.toml
+    import importlib.metadata as metadata
+
+    from packaging.requirements import Requirement
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -88,6 +89,8 @@ def declared(pyproject: Path) -> list[str]:
 
 
 def _distribution(name: str) -> metadata.Distribution | None:
+    import importlib.metadata as metadata
+
     try:
         return metadata.distribution(name)
     except metadata.PackageNotFoundError:
@@ -116,6 +119,10 @@ def check(folder: Path) -> DependencyReport:
 
 
 def _check(pyproject: Path) -> DependencyReport:
+    from packaging.markers import default_environment
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     report = DependencyReport(pyproject)
     environment = default_environment()
     seen: set[str] = set()

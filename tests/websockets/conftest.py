@@ -10,19 +10,22 @@ compatibility_date = "2026-05-01"
 
 # A plain worker (no Durable Object): accept(), event listeners, send/close both ways.
 ECHO_WORKER = """
-import json
+from urllib.parse import parse_qs, urlparse
+
 from js import WebSocketPair
 from workers import Response, WorkerEntrypoint
 
-EVENTS = []
+EVENTS = {}  # by the path the socket was opened on
 
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         if request.headers.get("Upgrade", "").lower() != "websocket":
-            if request.url.endswith("/events"):
-                return Response.json(EVENTS)
+            url = urlparse(request.url)
+            if url.path == "/events":
+                return Response.json(EVENTS.get(parse_qs(url.query).get("of", ["/ws"])[0], []))
             return Response("Expected Upgrade: websocket", status=426)
+        events = EVENTS.setdefault(urlparse(request.url).path, [])
         client, server = WebSocketPair.new().object_values()
         server.accept()
 
@@ -39,11 +42,11 @@ class Default(WorkerEntrypoint):
                 server.send(b"bin:" + data.to_bytes())
 
         async def on_close(event):
-            EVENTS.append({"type": "close", "code": event.code, "reason": event.reason,
+            events.append({"type": "close", "code": event.code, "reason": event.reason,
                            "wasClean": event.wasClean, "readyState": server.readyState})
 
         def on_error(event):
-            EVENTS.append({"type": "error", "message": event.message})
+            events.append({"type": "error", "message": event.message})
 
         server.addEventListener("message", on_message)
         server.addEventListener("close", on_close)

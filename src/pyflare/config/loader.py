@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import json5
-from dotenv import dotenv_values
 from pydantic import BaseModel, ValidationError
 
 from pyflare.config.diagnostics import binding_warnings, environment_warnings, sibling_config_warning
@@ -95,6 +93,8 @@ def parse_file(path: Path) -> dict[str, Any]:
                 where = f"{path}:{line}" if line else str(path)
                 raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
         else:
+            import json5  # only JSON configs pay for importing it
+
             try:
                 data = json5.loads(text)
             except ValueError as exc:
@@ -344,6 +344,10 @@ def secrets_file(folder: Path, environment: str | None) -> Path | None:
 def load_secrets(folder: Path, environment: str | None) -> dict[str, str]:
     """Secrets from :func:`secrets_file` (none if there is no such file)."""
     path = secrets_file(folder, environment)
-    return {k: v or "" for k, v in dotenv_values(path).items()} if path is not None else {}
+    if path is None:
+        return {}
+    from dotenv import dotenv_values  # only projects with secrets files pay for importing it
+
+    return {k: v or "" for k, v in dotenv_values(path).items()}
 
 

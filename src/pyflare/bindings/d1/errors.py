@@ -72,6 +72,8 @@ def sqlite_message(exc: sqlite3.Error) -> str:
         text = str(exc)
         if text.startswith("not authorized") or (text.startswith("access to ") and text.endswith("prohibited")):
             code = 23
+        elif text.startswith(("database is locked", "database table is locked")):
+            code = 6 if text.startswith("database table") else 5  # SQLITE_LOCKED / SQLITE_BUSY
         else:
             code = next((c for cls, c in _CLASS_CODES if isinstance(exc, cls)), 1)
     primary = code & 0xFF

@@ -10,6 +10,7 @@ allows (3.11+: ``setlimit``); the statement length and bound parameter count are
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,10 @@ from pyflare.workers._jsdict import JsDict
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost
     from pyflare.objects import ObjectAddress
+
+# Python 3.10 cannot remove an authorizer (set_authorizer(None) denies everything there); one that allows
+# everything stands in for "none" on that version.
+_NO_AUTHORIZER = None if sys.version_info >= (3, 11) else (lambda *_args: sqlite3.SQLITE_OK)
 
 _TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
 
@@ -114,7 +119,7 @@ class SqlStorage:
         except sqlite3.Error as exc:
             raise _sql_error(exc) from None
         finally:
-            connection.set_authorizer(None)
+            connection.set_authorizer(_NO_AUTHORIZER)
         assert cursor is not None
         return SqlStorageCursor(cursor, connection.total_changes - before)
 
