@@ -189,3 +189,16 @@ async def test_too_many_assets_stops_the_start(worker_dir, monkeypatch):
     with pytest.raises(ConfigError, match=r"Maximum number of assets exceeded.\nCloudflare Workers supports up to "
                                           r"3 assets in a version. We found 3 files"):
         await Pyflare(worker_dir(config(), SITE)).start()
+
+
+def test_redirect_and_header_rules_beyond_cloudflares_limits_are_skipped_with_a_warning(pyflare_log):
+    from pyflare.assets.rules import parse_headers, parse_redirects
+
+    dynamic = "".join(f"/d{i}/* /x/:splat 301\n" for i in range(101))
+    rules = parse_redirects("/bad /x 404\n/one\n" + dynamic + "/static /there\n")
+    assert len(rules) == 101 and rules[-1].source == "/static" and rules[-1].status == 302
+    assert "_redirects line 1: valid statuses are 200, 301, 302, 303, 307, 308; ignored" in pyflare_log.lines
+    assert "_redirects line 103: more than 100 dynamic redirects; ignored" in pyflare_log.lines
+    headers = parse_headers("".join(f"/p{i}\n  X-N: {i}\n" for i in range(101)))
+    assert len(headers) == 100
+    assert "_headers line 201: more than 100 rules; the rest are ignored" in pyflare_log.lines

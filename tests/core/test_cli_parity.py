@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -215,16 +213,16 @@ def test_d1_list_and_info(project, capsys):
     assert "Couldn't find a D1 DB with the name or binding 'nope'" in capsys.readouterr().err
 
 
-def test_init_scaffolds_a_project_whose_test_passes_and_which_serves(tmp_path, capsys):
-    folder = tmp_path / "My Worker"
+def test_init_scaffolds_a_project_whose_test_passes_and_which_serves(pytester, capsys):
+    folder = pytester.path / "My Worker"
     assert main(["init", str(folder)]) == 0
     assert "Next steps:" in capsys.readouterr().out
     config = (folder / "wrangler.toml").read_text()
     assert 'name = "my-worker"' in config and 'compatibility_flags = ["python_workers"]' in config
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=folder,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    pytester.chdir()
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider", "--rootdir", str(folder), "-c",
+                                str(folder / "pyproject.toml"), str(folder))
+    result.assert_outcomes(passed=2)
     proc = DevProcess(folder / "wrangler.toml", "--no-reload", "--no-persist")
     assert proc.get("/?name=you").text == "Hello, you!"
     proc.stop()

@@ -98,3 +98,12 @@ def test_chained_exceptions_are_filtered_too(tmp_path):
         text = format_user_traceback(exc)
     assert 'user_code.py", line 2, in fail' in text
     assert "The above exception was the direct cause" in text and "RuntimeError: wrapped" in text
+
+
+async def test_a_missing_handler_is_one_clear_line_not_pyflares_traceback(start_worker):
+    mf = await start_worker('main = "src/entry.py"\n', {"src/entry.py": "VALUE = 1\n"})
+    response = await mf.dispatch_fetch("/")
+    assert response.status_code == 500
+    body = response.text
+    assert "entry.py has no fetch handler: define class Default(WorkerEntrypoint)" in body
+    assert "Traceback" not in body and "pyflare/runtime" not in body.replace("\\", "/")

@@ -83,3 +83,25 @@ def test_ini_option_names_the_config(pytester: pytest.Pytester):
             assert (await pyflare_client.get("/")).text == "from-ini"
     """))
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_a_missing_or_broken_config_is_one_clear_error_with_the_fix(pytester: pytest.Pytester):
+    pytester.makepyfile(test_app=textwrap.dedent("""
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_needs_a_worker(pyflare):
+            pass
+    """))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=strict")
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert "no wrangler.toml, wrangler.jsonc or wrangler.json in this folder" in out
+    assert "pyflare_config = path/to/wrangler.toml" in out  # how to point the plugin at the config
+    assert "config/loader.py" not in out and "plugin.py" not in out  # not pyflare's traceback
+
+    pytester.makefile(".toml", wrangler='name = "p"\nmain = "src/missing.py"\n')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=strict")
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert "main: src/missing.py does not exist" in out and "plugin.py" not in out

@@ -91,7 +91,8 @@ async def test_handler_returning_non_response_is_a_clear_500(start_worker):
     mf = await start_worker(CONFIG, {"src/entry.py": "def on_fetch(r):\n    return 'text'\n"})
     response = await mf.dispatch_fetch("/")
     assert response.status_code == 500
-    assert "returned str, not a workers.Response" in response.text
+    assert "TypeError: The worker's fetch handler returned str, not a workers.Response" in response.text
+    assert "Traceback" not in response.text and "runtime/worker.py" not in response.text.replace("\\", "/")
 
 
 async def test_uncaught_exception_gives_500_with_traceback_in_dev(worker_dir):

@@ -99,3 +99,14 @@ async def test_sql_and_kv_share_the_object_file(sql, counter):
     await run_in_durable_object(stub, lambda obj, ctx: ctx.storage.put("k", "v"))
     await sql(lambda s: s.exec("CREATE TABLE t (x)"))
     assert await run_in_durable_object(stub, lambda obj, ctx: ctx.storage.get("k")) == "v"
+
+
+@pytest.mark.skipif(not hasattr(__import__("sqlite3").Connection, "setlimit"), reason="sqlite3 setlimit: 3.11+")
+async def test_sqlite_limits_are_cloudflares(sql):
+    columns = ", ".join(f"c{i}" for i in range(101))
+    with pytest.raises(SqlError, match="too many columns"):
+        await sql(lambda s: s.exec(f"CREATE TABLE wide ({columns})"))
+    with pytest.raises(SqlError, match="LIKE or GLOB pattern too complex"):
+        await sql(lambda s: s.exec("SELECT 'a' LIKE ?", "%" * 51))
+    with pytest.raises(SqlError, match="too big|too large"):
+        await sql(lambda s: s.exec("SELECT zeroblob(2000001)"))

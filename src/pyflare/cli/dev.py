@@ -313,10 +313,10 @@ class DevServer:
             print(f"Ready on http://{shown_ip}:{port}", file=console_out(), flush=True)
             if not self.args.no_explorer:
                 explorer = f"Explorer at http://{shown_ip}:{port}/cdn-cgi/local/explorer"
-                if self.args.log_format == "json":  # stdout carries only the Ready line there
+                if self.args.log_format == "json":
                     log.info(explorer)
-                else:
-                    print(explorer, file=console_out(), flush=True)
+                else:  # stderr, with the banner: stdout carries only the Ready line scripts wait for
+                    print(explorer, file=sys.stderr, flush=True)
             if self.args.ready_file:
                 write_ready_file(Path(self.args.ready_file), f"http://{shown_ip}:{port}")
         try:

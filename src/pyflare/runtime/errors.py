@@ -46,9 +46,24 @@ def is_internal_frame(filename: str) -> bool:
     return resolved.startswith(_PYFLARE_DIR) or resolved.startswith(_IMPORTLIB_DIR)
 
 
+class WorkerMistake(Exception):
+    """An error about the worker's code or config raised from inside pyflare (a missing handler...): its
+    message says everything, so it is shown without pyflare's frames, which would only bury it."""
+
+
+def worker_mistake(exc: BaseException) -> BaseException:
+    """Mark a built-in exception (a TypeError...) as a :class:`WorkerMistake`: shown without frames, under
+    its own familiar name; returns it, for ``raise worker_mistake(TypeError(...))``."""
+    exc.pyflare_worker_mistake = True  # type: ignore[attr-defined]
+    return exc
+
+
 def _strip(summary: traceback.TracebackException, exc: BaseException) -> list[str]:
     """Drop internal frames from one exception of a chain; returns the files of those dropped."""
     frames = list(summary.stack)
+    if isinstance(exc, WorkerMistake) or getattr(exc, "pyflare_worker_mistake", False):
+        summary.stack = traceback.StackSummary.from_list([])
+        return []
     kept = [frame for frame in frames if not is_internal_frame(frame.filename)]
     # A SyntaxError names its file and line itself; any other error with no frame of the worker's is
     # pyflare's own, and keeps its frames.

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from pyflare.runtime.errors import format_user_traceback
+from pyflare.runtime.errors import WorkerMistake, format_user_traceback, worker_mistake
 from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
 from pyflare.workers._context import ExecutionContext, current_worker
@@ -25,7 +25,7 @@ class WorkerLoadError(Exception):
         self.details = details
 
 
-class HandlerMissing(Exception):
+class HandlerMissing(WorkerMistake):
     """The worker exports no handler for an event."""
 
 
@@ -157,10 +157,10 @@ class Worker:
             finally:
                 current_worker.reset(token)
         if not isinstance(response, Response):
-            raise TypeError(
+            raise worker_mistake(TypeError(
                 f"The worker's fetch handler returned {type(response).__name__}, not a workers.Response: "
                 f"return Response(...) (or Response.json(...))"
-            )
+            ))
         return response
 
     async def scheduled(self, controller: Any) -> None:

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from pyflare.config import find_config
+from pyflare.config.loader import ConfigError
 from pyflare.instance import Pyflare
 from pyflare.testing.server import PyflareServer
 
@@ -70,10 +71,22 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     return options
 
 
+NO_CONFIG_HINT = ("\n(pytest's rootdir is {rootdir}: put the test's worker config there, or point the plugin at "
+                  "it with the ini option pyflare_config = path/to/wrangler.toml, or "
+                  "@pytest.mark.pyflare(config=...))")
+
+
 async def _started(request: pytest.FixtureRequest) -> AsyncIterator[Pyflare]:
-    options = _options(request)
-    mf = Pyflare(options.pop("config"), persist_to=None, **options)
-    await mf.start()
+    problem = None
+    try:
+        options = _options(request)
+        mf = Pyflare(options.pop("config"), persist_to=None, **options)
+        await mf.start()
+    except ConfigError as exc:  # the user's config, not pyflare: one message, without pyflare's traceback
+        hint = NO_CONFIG_HINT.format(rootdir=request.config.rootpath) if "no wrangler.toml" in str(exc) else ""
+        problem = f"pyflare: {exc}{hint}"
+    if problem is not None:  # outside the except block, so the ConfigError is not chained to the report
+        pytest.fail(problem, pytrace=False)
     try:
         yield mf
     finally:
