@@ -8,6 +8,7 @@ across restarts and an id from one namespace is refused by another, as on Cloudf
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -35,6 +36,7 @@ class ObjectAddress(NamedTuple):
         return f"{self.namespace}/{self.id}"
 
 
+@functools.lru_cache(maxsize=256)
 def _key(namespace: str) -> bytes:
     return hashlib.sha256(namespace.encode("utf-8", "surrogatepass")).digest()
 
@@ -43,6 +45,7 @@ def _seal(key: bytes, first: bytes) -> str:
     return (first + hmac.new(key, first, hashlib.sha256).digest()[:16]).hex()
 
 
+@functools.lru_cache(maxsize=4096)  # workers address the same few names on every request (two HMACs each)
 def id_from_name(namespace: str, name: str) -> str:
     """The deterministic id of ``name`` in ``namespace`` (64 lowercase hex digits)."""
     key = _key(namespace)
