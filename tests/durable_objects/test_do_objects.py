@@ -84,3 +84,29 @@ async def test_alarm_due_while_stopped_fires_after_restart(tmp_path, config):
         stub = mf.env.COUNTER.getByName("a")
         assert await run_in_durable_object(stub, lambda obj, ctx: ctx.storage.get("alarms")) == [[0, False]]
         assert await run_in_durable_object(stub, lambda obj, ctx: ctx.storage.getAlarm()) is None
+
+
+async def test_many_alarmed_objects_do_not_hold_a_connection_each(tmp_path):
+    """Sleeping workflow instances and objects with alarms are many; their files stay closed until used."""
+    import os
+
+    from pyflare.objects import ObjectAddress, ObjectLayer
+    from pyflare.objects.layer import MAX_IDLE_CONNECTIONS
+    from pyflare.storage import Storage
+
+    storage = Storage(tmp_path / "state")
+    layer = ObjectLayer(storage, Clock(manual=True), lambda awaitable, what: None)
+    before = len(os.listdir("/proc/self/fd"))
+    far = int(time.time() * 1000) + 3_600_000
+    addresses = [ObjectAddress("w", "Sleeper", f"{i:064x}") for i in range(6 * MAX_IDLE_CONNECTIONS)]
+    for index, address in enumerate(addresses):
+        layer.storage(address).put("n", index)
+        layer.set_alarm(address, far)
+    opened = len(os.listdir("/proc/self/fd")) - before
+    # Each open object is three descriptors (file, WAL, shared memory); not three for each of 384 objects.
+    assert opened <= 3 * MAX_IDLE_CONNECTIONS + 16, opened
+    # A closed store reopens its file on use: nothing stored is lost.
+    assert [layer.storage(a).get("n") for a in addresses] == list(range(len(addresses)))
+    assert all(layer.get_alarm(a) == far for a in addresses)
+    layer.close()
+    storage.close()

@@ -26,6 +26,9 @@ log = logging.getLogger("pyflare")
 
 IDLE_TIMEOUT = 10.0  # seconds without work before workerd frees an object locally ("Actor freed due to inactivity")
 ALARM_MAX_RETRIES = 6  # workerd's alarm scheduler: 6 retries (7 attempts), then the alarm is dropped
+# Connections kept open for objects without a live instance (three file descriptors each): sleeping workflow
+# instances and objects with alarms are many; past this, the least recently used are closed (reopened on use).
+MAX_IDLE_CONNECTIONS = 64
 ALARM_FIRST_RETRY_DELAY = 2.0  # seconds, doubling per retry: 2, 4, 8, 16, 32, 64
 
 Factory = Callable[["LiveObject"], Any]
@@ -130,6 +133,7 @@ class ObjectLayer:
         self._classes: dict[tuple[str, str], ObjectClass] = {}
         self._live: dict[ObjectAddress, LiveObject] = {}
         self._stores: dict[ObjectAddress, ObjectStorage] = {}
+        self._recent: dict[ObjectAddress, ObjectStorage] = {}  # stores by last use, oldest first
         self._alarm_timers: dict[ObjectAddress, Timer] = {}
         self._alarm_retries: dict[ObjectAddress, int] = {}
         self._running_alarms: dict[ObjectAddress, int] = {}
@@ -153,7 +157,20 @@ class ObjectLayer:
         store = self._stores.get(address)
         if store is None:
             store = self._stores[address] = ObjectStorage(self.storage_root, address)
+        recent = self._recent
+        recent.pop(address, None)
+        recent[address] = store
+        if len(recent) > MAX_IDLE_CONNECTIONS:
+            self._close_least_recent()
         return store
+
+    def _close_least_recent(self) -> None:
+        """Close the connections of the least recently used stores, sparing live objects and open
+        transactions (the store object stays, and reopens its file on its next use)."""
+        for address in list(self._recent)[: len(self._recent) - MAX_IDLE_CONNECTIONS // 2]:
+            store = self._recent.pop(address)  # live ones close when evicted, and rejoin on their next use
+            if address not in self._live and not store.in_transaction():
+                store.close()
 
     def ids(self, worker: str, class_name: str) -> list[str]:
         """Ids of the objects of a class that have storage (a file), sorted."""
@@ -232,6 +249,7 @@ class ObjectLayer:
             except Exception as exc:  # an extension's cleanup must not stop eviction
                 log.error("cleanup of %s failed: %s", live.address, exc, exc_info=exc)
         if live.address not in self._alarm_timers:
+            self._recent.pop(live.address, None)
             store = self._stores.pop(live.address, None)
             if store is not None:
                 store.close()
@@ -403,6 +421,7 @@ class ObjectLayer:
         for store in self._stores.values():
             store.close()
         self._stores.clear()
+        self._recent.clear()
         if self._index is not None:
             self.storage_root.release_database(self._index)
             self._index = None

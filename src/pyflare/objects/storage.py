@@ -61,6 +61,9 @@ class ObjectStorage:
             return None
         return self.db
 
+    def in_transaction(self) -> bool:
+        return self._db is not None and self._db.connection.in_transaction
+
     def close(self) -> None:
         """Release the connection (the next call reopens it)."""
         if self._db is not None:
