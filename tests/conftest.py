@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -29,22 +30,27 @@ def write_worker(folder: Path, config: str, files: dict[str, str], *, config_nam
 
 
 @contextlib.asynccontextmanager
-async def serve_on_loopback(app: Any) -> AsyncIterator[str]:
+async def serve_on_loopback(app: Any, **options: Any) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port, on the test's own loop; yields its URL.
 
-    For clients that need a socket (botocore, a browser) while the test keeps in-process access to
-    the Pyflare behind the app. startup()/shutdown() skip serve()'s 0.1 s polling loop."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    For clients that need a socket (botocore, a browser, raw bytes) while the test keeps in-process access
+    to the Pyflare behind the app. ``options`` go to ``uvicorn.Config`` (e.g. ``http="h11"``). The socket is
+    an IPPROTO_TCP one, as ``pyflare dev`` listens (no Nagle delay); startup()/shutdown() skip serve()'s
+    0.1 s polling loop."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    config = uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning", **options)
     config.load()
     server = uvicorn.Server(config)
     server.lifespan = config.lifespan_class(config)
-    await server.startup()
-    port = server.servers[0].sockets[0].getsockname()[1]
+    await server.startup(sockets=[sock])
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.force_exit = True
-        await server.shutdown()
+        await server.shutdown(sockets=[sock])
+        sock.close()
 
 
 @pytest.fixture
