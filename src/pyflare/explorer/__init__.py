@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pyflare.explorer.activity import Activity
+from pyflare.local import EXPLORER_PATH
 
 if TYPE_CHECKING:
     from starlette.routing import Router
 
     from pyflare.instance import Pyflare
 
-PATH = "/cdn-cgi/local/explorer"
+PATH = EXPLORER_PATH
 
 
 class Explorer:

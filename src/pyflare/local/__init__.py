@@ -16,7 +16,25 @@ if TYPE_CHECKING:
     from pyflare.instance import Pyflare
 
 PREFIX = "/cdn-cgi/local/"
+EXPLORER_PATH = PREFIX + "explorer"
+R2_S3_PATH = PREFIX + "r2/s3"
+R2_PUBLIC_PATH = PREFIX + "r2/public"
+
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+class _Lazy:
+    """An endpoint built on its first request, so starting a worker never imports what nobody asks for."""
+
+    def __init__(self, build: Callable[[], ASGIApp]) -> None:
+        self.build: Callable[[], ASGIApp] | None = build
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self.app is None:
+            assert self.build is not None
+            self.app, self.build = self.build(), None
+        await self.app(scope, receive, send)
 
 
 class LocalEndpoints:
@@ -30,7 +48,6 @@ class LocalEndpoints:
 
             r2_endpoints.mount(self, pyflare)
         if explorer:
-            from pyflare.explorer import PATH as EXPLORER_PATH
             from pyflare.explorer import Explorer
 
             app = Explorer(pyflare)
@@ -44,6 +61,10 @@ class LocalEndpoints:
     def mount(self, prefix: str, app: ASGIApp) -> None:
         """Serve ``app`` for paths under ``prefix``."""
         self.mounts.append((prefix.rstrip("/"), app))
+
+    def mount_lazy(self, prefix: str, build: Callable[[], ASGIApp]) -> None:
+        """Serve the app ``build()`` returns, built on the first request under ``prefix``."""
+        self.mount(prefix, _Lazy(build))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         path: str = scope["path"]

@@ -14,7 +14,6 @@ from pyflare.bindings import Plugin, Services
 from pyflare.bindings.r2.bucket import R2Bucket, R2MultipartUpload
 from pyflare.bindings.r2.errors import R2Error
 from pyflare.bindings.r2.objects import R2Checksums, R2Object, R2ObjectBody
-from pyflare.bindings.r2.s3.auth import Credentials
 from pyflare.bindings.r2.store import BucketStore
 
 PLUGIN = "r2"
@@ -27,7 +26,8 @@ class R2Plugin(Plugin):
         self.services = services
         self.buckets: dict[str, R2Bucket] = {}  # by binding name
         self.stores: dict[str, BucketStore] = {}  # by bucket (storage) name
-        self.s3_credentials: dict[str, Credentials] = {}  # by bucket name, for the local S3 endpoint
+        # (accessKeyId, secretAccessKey) by bucket name, for the local S3 endpoint (bindings/r2/endpoints.py)
+        self.s3_credentials: dict[str, tuple[str, str]] = {}
         for config in services.config.worker.r2_buckets:
             name = config.storage_name
             store = self.stores.get(name)
@@ -38,7 +38,7 @@ class R2Plugin(Plugin):
             self.buckets[config.binding] = R2Bucket(store, binding=config.binding, bucket_name=name)
             s3 = config.local_dev.experimental_s3_credentials if config.local_dev else None
             if s3 is not None:
-                self.s3_credentials[name] = Credentials(s3.accessKeyId, s3.secretAccessKey)
+                self.s3_credentials[name] = (s3.accessKeyId, s3.secretAccessKey)
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.buckets)

@@ -3,16 +3,14 @@ the S3 API (``s3``) and public bucket access (``public``), found by bucket_name.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.r2 import R2Bucket, R2Plugin
-from pyflare.bindings.r2.public import PATH as PUBLIC_PATH
-from pyflare.bindings.r2.public import PublicBucketEndpoint
-from pyflare.bindings.r2.s3 import PATH as S3_PATH
-from pyflare.bindings.r2.s3 import S3Bucket, S3Endpoint
 from pyflare.config import ConfigError
+from pyflare.local import R2_PUBLIC_PATH, R2_S3_PATH
 
 if TYPE_CHECKING:
+    from pyflare.bindings.r2.s3 import S3Bucket
     from pyflare.instance import Pyflare
     from pyflare.local import LocalEndpoints
 
@@ -30,25 +28,46 @@ def r2_buckets(pyflare: Pyflare) -> dict[str, R2Bucket]:
     return buckets
 
 
-def s3_buckets(pyflare: Pyflare) -> dict[str, S3Bucket]:
-    """Every bucket with the S3 credentials its config gives it (None: not reachable over S3).
+def s3_credentials(pyflare: Pyflare) -> dict[str, tuple[str, str] | None]:
+    """Each bucket's S3 credentials (None: not reachable over S3), by bucket_name.
 
     Raises ConfigError when two workers bind one bucket with different credentials, as wrangler does."""
-    result: dict[str, S3Bucket] = {}
+    result: dict[str, tuple[str, str] | None] = {}
     for plugin in r2_plugins(pyflare):
-        for name, bucket in plugin.buckets_by_name().items():
+        for name in plugin.buckets_by_name():
             credentials = plugin.s3_credentials.get(name)
             known = result.get(name)
-            if known is not None and known.credentials is not None:
-                if credentials is not None and credentials != known.credentials:
+            if known is not None:
+                if credentials is not None and credentials != known:
                     raise ConfigError(f'Bucket "{name}" is bound by multiple Workers with different S3 credentials')
                 continue
-            result[name] = S3Bucket(bucket, credentials)
+            result[name] = credentials
     return result
 
 
+def s3_buckets(pyflare: Pyflare) -> dict[str, S3Bucket]:
+    """Every bucket as the S3 endpoint sees it."""
+    from pyflare.bindings.r2.s3 import Credentials, S3Bucket
+
+    buckets = r2_buckets(pyflare)
+    return {name: S3Bucket(buckets[name], Credentials(*pair) if pair else None)
+            for name, pair in s3_credentials(pyflare).items()}
+
+
 def mount(endpoints: LocalEndpoints, pyflare: Pyflare) -> None:
-    """Add the S3 and public-bucket endpoints; a credentials conflict between workers fails here, at start."""
-    s3_buckets(pyflare)
-    endpoints.mount(S3_PATH, S3Endpoint(lambda: s3_buckets(pyflare), pyflare.clock))
-    endpoints.mount(PUBLIC_PATH, PublicBucketEndpoint(lambda: r2_buckets(pyflare)))
+    """Add the S3 and public-bucket endpoints (built on their first request); a credentials conflict
+    between workers fails here, at start."""
+    s3_credentials(pyflare)
+
+    def s3_endpoint() -> Any:
+        from pyflare.bindings.r2.s3 import S3Endpoint
+
+        return S3Endpoint(lambda: s3_buckets(pyflare), pyflare.clock)
+
+    def public_endpoint() -> Any:
+        from pyflare.bindings.r2.public import PublicBucketEndpoint
+
+        return PublicBucketEndpoint(lambda: r2_buckets(pyflare))
+
+    endpoints.mount_lazy(R2_S3_PATH, s3_endpoint)
+    endpoints.mount_lazy(R2_PUBLIC_PATH, public_endpoint)

@@ -15,8 +15,9 @@ from urllib.parse import unquote
 from pyflare.bindings.r2.bucket import R2Bucket
 from pyflare.bindings.r2.http import failed_condition_status, object_headers
 from pyflare.bindings.r2.objects import R2ObjectBody
+from pyflare.local import R2_PUBLIC_PATH
 
-PATH = "/cdn-cgi/local/r2/public"
+PATH = R2_PUBLIC_PATH
 _RANGE = re.compile(r"^bytes=(?:(\d+)-(\d+)?|-(\d+))$")
 _CORS = [(b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", b"*")]
 

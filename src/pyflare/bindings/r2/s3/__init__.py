@@ -29,8 +29,9 @@ from pyflare.bindings.r2.s3.body import read_body
 from pyflare.bindings.r2.s3.errors import S3Error, no_such_bucket, not_implemented, route_not_found
 from pyflare.bindings.r2.s3.operations import Operations, Reply
 from pyflare.clock import Clock
+from pyflare.local import R2_S3_PATH
 
-PATH = "/cdn-cgi/local/r2/s3"
+PATH = R2_S3_PATH
 MAX_XML_BODY = 2 * 1024 * 1024
 
 _CORS = [("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]
