@@ -156,6 +156,7 @@ async def test_queue_send_and_delete_a_pending_message(mf: Pyflare) -> None:
     assert await mf.env.CACHE.get("done-7") == "yes"
     await mf.env.JOBS.send({"n": 8}, delaySeconds=600)
     [pending] = (await api(mf, "GET", "/queues/jobs/messages"))["result"]
+    assert pending["body"] == {"n": 8} and pending["in_flight"] is False  # delayed, not delivered
     await api(mf, "DELETE", f"/queues/jobs/messages/{pending['id']}")
     assert (await api(mf, "GET", "/queues/jobs/messages"))["result"] == []
 

@@ -169,12 +169,8 @@ class Inventory:
 
     def queue_messages(self, queue: str) -> list[dict[str, Any]]:
         plugin = self._queues_plugin()
-        stored = {m.id: m for m in plugin.store.messages(queue)}
-        result = []
-        for message in plugin.messages(queue):
-            raw = stored.get(message["id"])
-            result.append({**dict(message), "in_flight": raw is not None and plugin.store.is_leased(raw.seq)})
-        return result
+        leased = plugin.store.leased_ids(queue)
+        return [{**dict(message), "in_flight": message["id"] in leased} for message in plugin.messages(queue)]
 
     async def queue_send(self, queue: str, body: Any, content_type: str) -> None:
         from pyflare.bindings.queues.producer import Queue

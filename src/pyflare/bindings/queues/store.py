@@ -154,9 +154,10 @@ class MessageStore:
         rows = self.db.all(f"SELECT {_COLUMNS} FROM messages WHERE queue = ? ORDER BY seq", (queue,))
         return [StoredMessage(*r) for r in rows]
 
-    def is_leased(self, seq: int) -> bool:
-        row = self.db.one("SELECT lease IS NOT NULL FROM messages WHERE seq = ?", (seq,))
-        return bool(row and row[0])
+    def leased_ids(self, queue: str) -> set[str]:
+        """Ids of the queue's messages that are in flight (delivered, not yet settled)."""
+        return {row[0] for row in self.db.all("SELECT id FROM messages WHERE queue = ? AND lease IS NOT NULL",
+                                              (queue,))}
 
     # -- operating by hand (the explorer) ----------------------------------------------------------
     def remove(self, queue: str, message_id: str) -> bool:
