@@ -13,21 +13,25 @@ per test, and each xdist worker process starts its own server on its own port.
 The fixtures work in async tests under pytest-asyncio and under anyio's plugin: the public fixtures are
 synchronous and pick, per test, an async fixture that the test's own async framework runs, so the worker
 lives on the same event loop as the test.
+
+pytest imports this module in every run of an environment where pyflare is installed, including projects
+that never use it: so it imports nothing of the emulator (nor httpx) until a fixture runs, and the
+pytest-asyncio fixture is added only when pytest-asyncio's plugin is active.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
-from pyflare.config import find_config
-from pyflare.config.loader import ConfigError
-from pyflare.instance import Pyflare
-from pyflare.testing.server import PyflareServer
+if TYPE_CHECKING:
+    import httpx
+
+    from pyflare.instance import Pyflare
+    from pyflare.testing.server import PyflareServer
 
 MARKER_HELP = (
     "pyflare(config=None (a path, or a list of paths for several workers), environment=None, vars=None, clock='manual', **options): "
@@ -44,6 +48,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    if config.pluginmanager.has_plugin("asyncio"):  # pytest-asyncio is loaded already: this costs nothing
+        from pyflare.testing import asyncio_fixture
+
+        config.pluginmanager.register(asyncio_fixture, "pyflare-asyncio")
 
 
 def _ini_configs(config: pytest.Config) -> str | list[str] | None:
@@ -60,6 +68,8 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     config = options.pop("config", None) or _ini_configs(request.config)
     rootdir = Path(str(request.config.rootpath))
     if config is None:
+        from pyflare.config import find_config
+
         config = find_config(rootdir)
     elif isinstance(config, (list, tuple)):  # several workers: the first is the one served
         config = [c if not isinstance(c, (str, Path)) or Path(c).is_absolute() else rootdir / c for c in config]
@@ -76,7 +86,11 @@ NO_CONFIG_HINT = ("\n(pytest's rootdir is {rootdir}: put the test's worker confi
                   "@pytest.mark.pyflare(config=...))")
 
 
-async def _started(request: pytest.FixtureRequest) -> AsyncIterator[Pyflare]:
+async def pyflare_for_test(request: pytest.FixtureRequest) -> AsyncIterator[Pyflare]:
+    from pyflare.config import ConfigError
+    from pyflare.instance import Pyflare
+
+    _check_backend(request)
     problem = None
     try:
         options = _options(request)
@@ -95,24 +109,22 @@ async def _started(request: pytest.FixtureRequest) -> AsyncIterator[Pyflare]:
 
 @pytest.fixture
 async def _pyflare_anyio(request: pytest.FixtureRequest) -> AsyncIterator[Pyflare]:
-    async for mf in _started(request):
+    async for mf in pyflare_for_test(request):
         yield mf
-
-
-try:
-    import pytest_asyncio
-
-    @pytest_asyncio.fixture
-    async def _pyflare_asyncio(request: pytest.FixtureRequest) -> AsyncIterator[Pyflare]:
-        async for mf in _started(request):
-            yield mf
-
-except ImportError:  # pragma: no cover - anyio-only projects
-    pass
 
 
 def _is_anyio_test(request: pytest.FixtureRequest) -> bool:
     return "anyio_backend" in request.fixturenames or request.node.get_closest_marker("anyio") is not None
+
+
+def _check_backend(request: pytest.FixtureRequest) -> None:
+    """pyflare runs on asyncio (as workerd's Python runtime does): under anyio, trio cannot host it."""
+    if "anyio_backend" in request.fixturenames:
+        backend = request.getfixturevalue("anyio_backend")
+        name = backend if isinstance(backend, str) else backend[0]
+        if name != "asyncio":
+            pytest.skip(f"pyflare's fixtures run on asyncio, not {name}: return \"asyncio\" from an "
+                        "anyio_backend fixture (pyflare init's tests/conftest.py does)")
 
 
 @pytest.fixture
@@ -124,8 +136,8 @@ def pyflare(request: pytest.FixtureRequest) -> Pyflare:
         return request.getfixturevalue("_pyflare_asyncio")
     except pytest.FixtureLookupError:
         raise pytest.UsageError(
-            "the pyflare fixture needs an async test framework: install pytest-asyncio, "
-            "or mark the test with @pytest.mark.anyio"
+            "the pyflare fixture needs an async test: let anyio's plugin run it (anyio_mode = \"auto\" in "
+            "the pytest ini, or @pytest.mark.anyio), or install pytest-asyncio"
         ) from None
 
 
@@ -134,6 +146,9 @@ def pyflare_server(request: pytest.FixtureRequest) -> Iterator[PyflareServer]:
     """A real ``pyflare dev`` for the project's config on a free port of 127.0.0.1 (``.url``), with temporary
     state, shared by the tests of a session (of each pytest-xdist worker), like pytest-django's live_server.
     Options: ini ``pyflare_config``; override the fixture for other arguments."""
+    from pyflare.config import find_config
+    from pyflare.testing.server import PyflareServer
+
     rootdir = Path(str(request.config.rootpath))
     config = _ini_configs(request.config)
     paths = [rootdir / p for p in ([config] if isinstance(config, str) else config)] if config else [find_config(rootdir)]
