@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pyflare.distribution import DISTRIBUTION, MissingDependency, require
+from pyflare.kernel.distribution import DISTRIBUTION, MissingDependency, require
 
 
 async def test_websocket_without_httpx_ws_names_the_testing_extra(worker_dir, monkeypatch):

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pyflare.distribution import DISTRIBUTION
+from pyflare.kernel.distribution import DISTRIBUTION
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,8 @@ import textwrap
 
 # What the entry point may load: the plugin, its packages, the lazy-export helper, and the pytest-asyncio
 # half of the plugin where pytest-asyncio is active.
-TINY = {"pyflare", "pyflare.lazy", "pyflare.testing", "pyflare.testing.plugin", "pyflare.testing.asyncio_fixture"}
+TINY = {"pyflare", "pyflare.kernel", "pyflare.kernel.lazy", "pyflare.testing", "pyflare.testing.plugin",
+        "pyflare.testing.asyncio_fixture"}
 
 
 def test_importing_the_entry_point_imports_only_the_plugin():

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pyflare.distribution import DISTRIBUTION, install_hint
+from pyflare.kernel.distribution import DISTRIBUTION, install_hint
 
 DESCRIPTION = """\
 Create a Python Worker project: a worker, a test and a config that run straight away.

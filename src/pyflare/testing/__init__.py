@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyflare.lazy import lazy_exports
+from pyflare.kernel.lazy import lazy_exports
 
 _EXPORTS = {
     "apply_d1_migrations": "pyflare.testing.d1",

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from pyflare.distribution import require
+from pyflare.kernel.distribution import require
 
 
 def _transport(app: Any, receive_timeout: float) -> Any:
