@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.tools import pypi_tool
 
 from pyflare.kernel.distribution import DISTRIBUTION
 
@@ -123,27 +122,8 @@ def test_the_wheel_runs_the_quick_start_in_a_clean_venv_and_the_init_project_wor
     assert "2 passed" in output and "warning" not in output.lower()
 
 
-def uv_binary() -> Path:
-    """uv from PATH or this environment, else installed from PyPI into a folder kept between runs."""
-    found = shutil.which("uv")
-    if found:
-        return Path(found)
-    if importlib.util.find_spec("uv") is not None:
-        import uv
-
-        return Path(uv.find_uv_bin())
-    tools = Path(tempfile.gettempdir()) / "pyflare-test-tools"
-    binary = tools / "bin" / "uv"
-    if not binary.exists():
-        result = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", tools, "uv"],
-                                env=clean_env(), capture_output=True, text=True, timeout=600)
-        if result.returncode != 0 or not binary.exists():
-            pytest.skip("uv is not installable here (pip install uv failed): the uv project test needs it")
-    return binary
-
-
 def test_the_init_project_works_with_uv(dist, tmp_path):
-    uv = uv_binary()
+    uv = pypi_tool("uv")
     run(sys.executable, "-m", "pyflare", "init", "my-worker", cwd=tmp_path, env={**os.environ})
     project = tmp_path / "my-worker"
     pyproject = project / "pyproject.toml"

@@ -18,9 +18,12 @@ from typing import Any
 
 from pyflare.cli.banner import banner_json, banner_lines, header_lines
 from pyflare.cli.common import persist_folder
+from pyflare.cli.debugger import DEFAULT_PORT, DebuggerUnavailable, terminal_breakpoints
+from pyflare.cli.debugger import listen as listen_for_debugger
 from pyflare.cli.logs import console_out, setup_logging
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
+from pyflare.kernel.distribution import MissingDependency
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
 from pyflare.runtime.incoming import MAX_HEADERS_TOTAL
@@ -86,6 +89,11 @@ def register(subparsers: Any) -> None:
                         help="pretty for people, json for machines (one JSON object per line)")
     parser.add_argument("--verbose", action="store_true",
                         help="Show pyflare's own frames in tracebacks of errors in the worker")
+    parser.add_argument("--debug", action="store_true",
+                        help="Let a debugger attach (debugpy, as VS Code's Remote Attach uses), on 127.0.0.1:"
+                             "--debug-port; breakpoints in the worker's files stop its requests")
+    parser.add_argument("--debug-port", type=port_number, default=DEFAULT_PORT, metavar="PORT",
+                        help=f"Port the debugger listens on with --debug (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--ready-file", default=None, metavar="PATH",
                         help="Write the URL to PATH once requests are accepted (for CI scripts to wait on)")
     parser.add_argument("--install-deps", action="store_true",
@@ -363,6 +371,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"pyflare: {exc}", file=sys.stderr)
         return 1
     port = sock.getsockname()[1]
+    terminal_breakpoints()
+    if args.debug:
+        try:
+            listen_for_debugger(args.debug_port)
+        except (DebuggerUnavailable, MissingDependency) as exc:
+            sock.close()
+            print(f"pyflare: {exc}", file=sys.stderr)
+            return 1
     ready_file = Path(args.ready_file) if args.ready_file else None
     if ready_file is not None:
         ready_file.unlink(missing_ok=True)  # a file left by an earlier run must not look like "ready"

@@ -5,7 +5,8 @@ The name ``pyflare`` on PyPI belongs to an unrelated project, so pyflare is inst
 ``pyflare-emulator`` (imported as ``pyflare``, run as the ``pyflare`` command). Extras:
 
 - ``testing``: what a project's tests need for pyflare's fixtures (pytest, anyio, httpx-ws);
-- ``dev``: pyflare's own development tools (its test suite, linters, browsers, debugger, packaging).
+- ``debug``: debugpy, for ``pyflare dev --debug``;
+- ``dev``: pyflare's own development tools (its test suite, linters, browsers, profiler, packaging).
 """
 
 from __future__ import annotations
