@@ -21,6 +21,7 @@ from pyflare.cli.common import persist_folder
 from pyflare.cli.debugger import DEFAULT_PORT, DebuggerUnavailable, terminal_breakpoints
 from pyflare.cli.debugger import listen as listen_for_debugger
 from pyflare.cli.logs import console_out, setup_logging
+from pyflare.cli.watch import SaveGate, watch_changes, watch_plan
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
 from pyflare.kernel.distribution import MissingDependency
@@ -252,23 +253,17 @@ class DevServer:
                 except ConfigError as exc:
                     log.error("%s", exc)
 
-    async def watch(self, stop: asyncio.Event) -> None:
-        from watchfiles import DefaultFilter, awatch
-
-        state = self.persist_to
-
-        class Filter(DefaultFilter):
-            def __call__(self, change: Any, path: str) -> bool:
-                if state is not None and Path(path).resolve().is_relative_to(state):
-                    return False
-                name = Path(path).name
-                return super().__call__(change, path) and (
-                    name.endswith(".py") or name.startswith((".dev.vars", ".env", "wrangler.")) or name.endswith(".sql")
-                )
-
-        roots = sorted({str(c.root) for c in self.configs})
-        async for changes in awatch(*roots, stop_event=stop, watch_filter=Filter(), debounce=100, step=20):
-            await self.on_change({path for _, path in changes})
+    async def watch(self, stop: asyncio.Event, watching: asyncio.Event) -> None:
+        """Reload on each save that changes code or config (see :mod:`pyflare.cli.watch`); a config change
+        that moves what is watched (``[build] watch_dir``, ``main``) starts watching the new folders."""
+        gate = SaveGate()
+        while not stop.is_set():
+            plan = watch_plan(self.configs, self.persist_to)
+            async with contextlib.aclosing(watch_changes(plan, stop, gate=gate, watching=watching)) as saves:
+                async for paths in saves:
+                    await self.on_change(paths)
+                    if watch_plan(self.configs, self.persist_to) != plan:
+                        break
 
     def print_banner(self) -> None:
         """What the workers have access to (stderr, before the Ready line; again after a config change)."""
@@ -308,11 +303,13 @@ class DevServer:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
-        # The watcher starts first: awatch() sets up its file watches when first iterated, so a save
-        # made right after the Ready line is seen.
-        watcher = None if self.args.no_reload else asyncio.create_task(self.watch(stop))
-        for _ in range(3):
-            await asyncio.sleep(0)
+        # The watcher starts first and the Ready line waits for its file watches, so a save made right
+        # after the Ready line is seen.
+        watching = asyncio.Event()
+        watcher = None if self.args.no_reload else asyncio.create_task(self.watch(stop, watching))
+        if watcher is not None:
+            await asyncio.wait([asyncio.create_task(watching.wait()), watcher], timeout=5,
+                               return_when=asyncio.FIRST_COMPLETED)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not serving.done():
             await asyncio.sleep(0.005)
