@@ -6,6 +6,7 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
+import shlex
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.conftest import write_worker
+from tests.docs.blocks import ROOT, blocks
 from tests.tools import pypi_tool
 
 from pyflare import Pyflare
@@ -49,6 +51,12 @@ def project(folder: Path) -> Path:
     return write_worker(folder, CONFIG, {"src/entry.py": ENTRY, "src/greeting.py": GREETING})
 
 
+def cov_command() -> list[str]:
+    """The command docs/debugging.md gives for coverage."""
+    [block] = [b for b in blocks(ROOT / "docs" / "debugging.md") if "--cov" in b.body]
+    return shlex.split(block.body.strip())
+
+
 def test_pytest_cov_measures_the_worker_lines_its_tests_run(tmp_path):
     pytest.importorskip("pytest_cov", reason="pytest --cov needs pytest-cov (pip install pytest-cov)")
     project(tmp_path)
@@ -59,9 +67,10 @@ def test_pytest_cov_measures_the_worker_lines_its_tests_run(tmp_path):
     (tmp_path / "tests" / "test_entry.py").write_text(
         "async def test_greets(pyflare_client):\n"
         "    assert (await pyflare_client.get('/?name=Ada')).text == 'Hello, Ada!'\n")
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:asyncio",
-                             "--cov=src", "--cov-report=term-missing"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120)
+    command = cov_command()
+    assert command[:3] == ["python3", "-m", "pytest"]
+    result = subprocess.run([sys.executable, *command[1:], "-q", "-p", "no:cacheprovider", "-p", "no:asyncio"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert "1 passed" in result.stdout, result.stdout + result.stderr
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith("src/")}
     # entry.py: 9 statements, the "nobody" branch's return (line 12) not run; greeting.py: unused()'s body.

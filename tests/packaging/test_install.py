@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
 import subprocess
 import sys
 import tarfile
@@ -19,14 +20,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.docs.blocks import blocks
 from tests.tools import pypi_tool
 
 from pyflare.kernel.distribution import DISTRIBUTION
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # README.md and docs/testing.md give the commands run here
 STRICT = ("-W", "error::pytest.PytestConfigWarning", "-W", "error::pytest.PytestDeprecationWarning")
+
+
+def commands(page: str, containing: str) -> list[list[str]]:
+    """The commands (one per line, comments dropped) of the shell block of ``page`` holding ``containing``."""
+    [block] = [b for b in blocks(ROOT / page) if b.lang == "bash" and containing in b.body]
+    return [shlex.split(line, comments=True) for line in block.body.splitlines() if shlex.split(line, comments=True)]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -97,7 +105,10 @@ def test_the_wheel_runs_the_quick_start_in_a_clean_venv_and_the_init_project_wor
     python = bin_dir / "python"
     # pip >= 25.1 installs a project's dependency groups (--group); the venv's bundled pip may be older.
     run(python, "-m", "pip", "install", "-q", "--upgrade", "pip")
-    run(python, "-m", "pip", "install", "-q", "--find-links", dist, f"{DISTRIBUTION}[testing]")
+    # docs/testing.md's install command, finding the unreleased distribution in the wheel folder.
+    [install] = commands("docs/testing.md", "pip install")
+    assert install[:4] == ["python3", "-m", "pip", "install"] and install[4] == f"{DISTRIBUTION}[testing]"
+    run(python, "-m", "pip", "install", "-q", "--find-links", dist, *install[4:])
 
     # README's first command, with the wheel: serve the bundled example.
     server = subprocess.Popen([bin_dir / "pyflare", "dev", ROOT / "examples" / "hello", "--port", "0",
@@ -112,13 +123,18 @@ def test_the_wheel_runs_the_quick_start_in_a_clean_venv_and_the_init_project_wor
         server.terminate()
         server.wait(timeout=30)
 
-    # The quick start's project: pyflare init, its dev group installed with pip, its tests pass on
-    # anyio's plugin without pytest-asyncio and without a warning.
-    run(bin_dir / "pyflare", "init", "my-worker", cwd=tmp_path)
-    project = tmp_path / "my-worker"
+    # README's quick start, steps 1 and 2: pyflare init, then the project's test passes on anyio's plugin
+    # without pytest-asyncio and without a warning. Its dev group installs with pip too.
+    init, _serve = commands("README.md", "pyflare init")
+    assert init[:3] == ["pyflare", "init", "my-worker"]
+    run(bin_dir / "pyflare", *init[1:3], cwd=tmp_path)
+    project = tmp_path / init[2]
+    install, test = commands("README.md", "python3 -m pytest -q")
+    assert install == ["python3", "-m", "pip", "install", "pytest"] and test == ["python3", "-m", "pytest", "-q"]
+    run(python, *install[1:], "-q", cwd=project)
     run(python, "-m", "pip", "install", "-q", "--group", "dev", "--find-links", dist, cwd=project)
     assert run(python, "-c", "import importlib.util as u; print(u.find_spec('pytest_asyncio'))").strip() == "None"
-    output = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *STRICT, cwd=project)
+    output = run(python, *test[1:], "-p", "no:cacheprovider", *STRICT, cwd=project)
     assert "2 passed" in output and "warning" not in output.lower()
 
 
