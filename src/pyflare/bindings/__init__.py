@@ -105,7 +105,7 @@ def _uses(*attrs: str) -> Callable[[Any], bool]:
 # (does the config use it?, module) in the order plugins are built.
 REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("assets"), "pyflare.assets"),  # static assets (their router runs before the worker)
-    (lambda worker: _offline().uses_cloudflare_only(worker), "pyflare.bindings.offline"),  # ai, vectorize...
+    (lambda worker: _offline().uses_cloudflare_only(worker), "pyflare.bindings.offline"),  # ai, browser...
     (_uses("worker_loaders"), "pyflare.bindings.worker_loader"),
     (_uses("kv_namespaces"), "pyflare.bindings.kv"),
     (_uses("r2_buckets"), "pyflare.bindings.r2"),
@@ -116,6 +116,7 @@ REGISTRY: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("workflows"), "pyflare.bindings.workflows"),
     (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
     (_uses("services"), "pyflare.bindings.services"),
+    (_uses("vectorize", "pyflare.vectorize"), "pyflare.bindings.vectorize"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),
