@@ -157,7 +157,7 @@ async def run(args: argparse.Namespace) -> None:
             # -- 4. pure Python -------------------------------------------------------------------
             if args.python_queries:
                 search.PREFER_NUMPY = False
-                store = catalog_for(mf.main.services).require("bench")
+                store = catalog_for(mf.main.platform).require("bench")
                 store._table = None  # reload without NumPy
                 began = time.perf_counter()
                 await mf.env.VECTORS.query(queries[0].tolist(), topK=10)

@@ -15,7 +15,7 @@ async def test_the_explorer_lists_indexes_with_their_vector_counts(mf):
     from pyflare.bindings.vectorize import catalog_for
 
     await mf.env.VECTORS.insert([{"id": "a", "values": [1, 0, 0, 0]}, {"id": "b", "values": [0, 1, 0, 0]}])
-    catalog_for(mf.services).create("unbound", 8, "euclidean", "made by the CLI")
+    catalog_for(mf.platform).create("unbound", 8, "euclidean", "made by the CLI")
     body = (await mf.dispatch_fetch(API + "/vectorize/v2/indexes")).json()
     assert body["success"] is True
     docs, unbound = body["result"]

@@ -87,7 +87,7 @@ async def test_vectors_written_before_a_metadata_index_existed_are_not_in_it(sta
     mf = await start_worker(config, files, clock="manual")
     index = mf.env.VECTORS
     await index.insert([{"id": "old", "values": [1, 0, 0, 0], "metadata": {"tag": "t"}}])
-    store = catalog_for(mf.services).require("docs")
+    store = catalog_for(mf.platform).require("docs")
     store.create_metadata_index("tag", "string")
     await index.insert([{"id": "new", "values": [1, 0, 0, 0], "metadata": {"tag": "t"}}])
     assert await ids(index, {"tag": "t"}) == ["new"]

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from pyflare.bindings.vectorize import VectorizeError
-from pyflare.bindings.vectorize.errors import Error
+from pyflare.kernel.jserrors import JsException
 
 
 def vector(vector_id="v", values=(1, 0, 0, 0), **fields):
@@ -127,7 +127,7 @@ async def test_return_metadata_false_is_refused_as_on_cloudflare(index):
 
 @pytest.mark.parametrize(("value", "shown"), [("ALL", "ALL"), (1, "1"), ({"a": 1}, "[object Object]")])
 async def test_an_unknown_return_metadata_level_is_refused_by_the_binding(index, value, shown):
-    with pytest.raises(Error) as caught:
+    with pytest.raises(JsException) as caught:
         await index.query([1, 0, 0, 0], returnMetadata=value)
     assert str(caught.value) == ('Invalid returnMetadata option. Expected: true, false, "none", "indexed" or "all"; '
                                  f"got: {shown}")

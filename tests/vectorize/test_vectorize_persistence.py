@@ -11,8 +11,7 @@ import textwrap
 
 from tests.vectorize.conftest import PLAIN_ENTRY, index_config
 
-from pyflare import Pyflare
-from pyflare.clock import Clock
+from pyflare import Clock, Pyflare
 
 WRITER = textwrap.dedent(
     """

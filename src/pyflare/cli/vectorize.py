@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace, action: Any) -> int:
 
     async def go(mf: Any) -> int:
         try:
-            return await action(catalog_for(mf.services))
+            return await action(catalog_for(mf.platform))
         except _Failure as exc:
             return _error(str(exc), exc.code)
         except (VectorizeApiError, VectorizeError, TypeError, ValueError) as exc:

@@ -9,11 +9,12 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from pyflare.clock import Clock
-from pyflare.runtime.background import Background
+from pyflare.kernel.background import Background
+from pyflare.kernel.clock import Clock
+from pyflare.kernel.context import call_as_sync
+from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.stash import Stash
 from pyflare.runtime.worker import Worker, WorkerLoadError
-from pyflare.workers._context import current_worker
-from pyflare.workers._jsdict import JsDict
 from pyflare.workers._response import Response
 
 log = logging.getLogger("pyflare")
@@ -73,9 +74,10 @@ class Runtime:
         self.env = env
         self.clock = clock
         self.background = background
-        # Platform objects worker code reaches without a binding (``from js import caches``, the outbound
-        # fetch route), by name; plugins fill it, and every load of the code shares it.
-        self.globals: dict[str, Any] = {}
+        # The worker's own platform state, which worker code reaches without a binding (``from js import
+        # caches``, the outbound fetch route, WebSocket settings), under typed keys; plugins fill it, and every
+        # load of the code shares it.
+        self.stash = Stash()
         self.worker: Worker | None = None
         self.load_error: WorkerLoadError | None = None
         self.generation = 0
@@ -85,7 +87,7 @@ class Runtime:
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
-            worker = Worker(self.main, self.env, self.background.spawn, self.clock, globals=self.globals)
+            worker = Worker(self.main, self.env, self.background.spawn, self.clock, stash=self.stash)
         except WorkerLoadError as exc:
             self.load_error = exc
             raise
@@ -111,11 +113,7 @@ class Runtime:
         if cls is None:
             exported = ", ".join(sorted(worker.exports)) or "none"
             raise LookupError(f"{self.main.name} exports no class {class_name!r} (exported: {exported})")
-        token = current_worker.set(worker)
-        try:
-            return cls(ctx, self.env)
-        finally:
-            current_worker.reset(token)
+        return call_as_sync(worker, cls, ctx, self.env)
 
     async def fetch(self, request: Any) -> Response:
         return await self.current().fetch(request)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.bindings.vectorize import validation
 from pyflare.bindings.vectorize.errors import (
     IndexConfigMismatchError,
@@ -37,19 +36,21 @@ from pyflare.bindings.vectorize.errors import (
 from pyflare.bindings.vectorize.index import VectorizeIndex
 from pyflare.bindings.vectorize.store import Catalog, IndexStore
 from pyflare.config import ConfigError
+from pyflare.kernel.stash import StashKey
+from pyflare.runtime.plugin import Platform, Plugin
 
 __all__ = ["Catalog", "IndexStore", "VectorizeError", "VectorizeIndex", "VectorizePlugin", "catalog_for", "create"]
 
 log = logging.getLogger("pyflare")
 
-SHARED_KEY = "vectorize.catalog"  # one catalog (one store, one in-memory table per index) per pyflare
+CATALOG = StashKey[Catalog]("vectorize catalog")  # one catalog (one store, one table per index) per pyflare
 
 
-def catalog_for(services: Services) -> Catalog:
+def catalog_for(platform: Platform) -> Catalog:
     """The catalog of local indexes shared by every worker of this pyflare."""
-    catalog = services.shared.get(SHARED_KEY)
+    catalog = platform.shared.get(CATALOG, None)
     if catalog is None:
-        catalog = services.shared[SHARED_KEY] = Catalog(services.storage, services.clock)
+        catalog = platform.shared[CATALOG] = Catalog(platform.storage, platform.clock)
     return catalog
 
 
@@ -74,10 +75,10 @@ class Declaration:
 class VectorizePlugin(Plugin):
     """The Vectorize indexes of one worker."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.catalog = catalog_for(services)
-        config = services.config
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.catalog = catalog_for(platform)
+        config = platform.config
         self.declared = {name: Declaration(name, settings, f"{config.path}: pyflare.vectorize.{name}")
                          for name, settings in config.worker.pyflare.vectorize.items()}
         for declaration in self.declared.values():
@@ -98,7 +99,7 @@ class VectorizePlugin(Plugin):
             if declaration.unknown:
                 log.warning("%s: unexpected field(s) %s (ignored)", declaration.where, ", ".join(declaration.unknown))
             self._ensure(declaration)
-        for entry in self.services.config.worker.vectorize:
+        for entry in self.platform.config.worker.vectorize:
             if entry.index_name not in self.declared and self.catalog.open(entry.index_name) is None:
                 log.warning("%s", self._missing_text(entry.index_name, entry.binding))
 
@@ -125,7 +126,7 @@ class VectorizePlugin(Plugin):
                             declaration.where, prop, kind, existing[prop], declaration.name, prop)
 
     def _missing_text(self, index_name: str, binding: str) -> str:
-        config_name = self.services.config.path.name
+        config_name = self.platform.config.path.name
         return (f'env.{binding}: the Vectorize index "{index_name}" does not exist in local state. Declare it in '
                 f'{config_name} ([pyflare.vectorize.{index_name}] with dimensions = 768 and metric = "cosine", or '
                 f'preset = "@cf/baai/bge-base-en-v1.5") or create it: pyflare vectorize create {index_name} '
@@ -154,8 +155,8 @@ class VectorizePlugin(Plugin):
             raise LookupError(f"no Vectorize index bound as {binding!r} (bindings: {names})") from None
 
 
-def create(services: Services) -> VectorizePlugin | None:
-    worker = services.config.worker
+def create(platform: Platform) -> VectorizePlugin | None:
+    worker = platform.config.worker
     if not worker.vectorize and not worker.pyflare.vectorize:
         return None
-    return VectorizePlugin(services)
+    return VectorizePlugin(platform)

@@ -57,7 +57,7 @@ TOO_MANY_NAMESPACES = (40013, "too many namespaces; an index holds at most {max}
 INDEX_FULL = (40014, "index is full; an index holds at most {max} vectors")
 INVALID_FILTER = (40027, "invalid filter: {why}")
 
-# -- errors of workerd itself (before any request; plain Error) ------------------------------------
+# -- errors of workerd itself (before any request): a plain Error, pyflare.kernel.jserrors.JsException --
 # src/cloudflare/internal/vectorize-api.ts, queryImplV2
 BAD_RETURN_METADATA = ('Invalid returnMetadata option. Expected: true, false, "none", "indexed" or "all"; '
                        "got: {got}")
@@ -77,11 +77,6 @@ def refuse(operation: str, error: tuple[int, str], **fields: object) -> Vectoriz
     """The :class:`VectorizeError` for one of the (code, text) pairs above, its text filled in."""
     code, text = error
     return VectorizeError(operation, code, text.format(**fields))
-
-
-class Error(Exception):  # noqa: N818 - JavaScript's name: workerd throws a plain Error
-    """A plain JavaScript ``Error`` thrown by workerd's binding itself, before any request
-    (:data:`BAD_RETURN_METADATA`)."""
 
 
 class IndexNotFoundError(LookupError):

@@ -23,11 +23,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pyflare.bindings.jsvalues import is_number, json_stringify, usv
 from pyflare.bindings.vectorize import constants as c
 from pyflare.bindings.vectorize import errors as e
 from pyflare.bindings.vectorize.errors import refuse
 from pyflare.bindings.vectorize.validation import truncate_utf8
+from pyflare.kernel.jsvalues import is_number, json_stringify, usv
 
 ALL_OPS = c.EQUALITY_OPS + c.SET_OPS + c.UPPER_OPS + c.LOWER_OPS
 

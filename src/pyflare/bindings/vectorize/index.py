@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pyflare.bindings.jsvalues import json_parse
 from pyflare.bindings.vectorize import constants as c
 from pyflare.bindings.vectorize import errors as e
 from pyflare.bindings.vectorize import validation as v
 from pyflare.bindings.vectorize.filters import nest, parse_filter
 from pyflare.bindings.vectorize.search import VectorTable, floats_of
 from pyflare.bindings.vectorize.store import IndexStore
-from pyflare.workers._jsdict import JsDict, to_jsdict
+from pyflare.kernel.jsdict import JsDict, to_jsdict
+from pyflare.kernel.jsvalues import json_parse
 
 
 class VectorizeIndex:

@@ -31,14 +31,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pyflare.bindings.jsvalues import json_parse
 from pyflare.bindings.vectorize import constants as c
 from pyflare.bindings.vectorize import errors as e
 from pyflare.bindings.vectorize.errors import VectorizeApiError, refuse
 from pyflare.bindings.vectorize.filters import Filter, indexed_values
 from pyflare.bindings.vectorize.search import VectorTable, numpy_module
 from pyflare.bindings.vectorize.validation import Vector
-from pyflare.clock import Clock
+from pyflare.kernel.clock import Clock
+from pyflare.kernel.jsvalues import json_parse
 from pyflare.storage import Database, Storage
 
 SCHEMA = """

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pyflare.bindings.jsvalues import RangeError, is_number, json_stringify, usv
 from pyflare.bindings.vectorize import constants as c
 from pyflare.bindings.vectorize import errors as e
-from pyflare.bindings.vectorize.errors import Error, VectorizeApiError, VectorizeError, refuse
+from pyflare.bindings.vectorize.errors import VectorizeApiError, VectorizeError, refuse
+from pyflare.kernel.jserrors import JsException, RangeError
+from pyflare.kernel.jsvalues import is_number, json_stringify, usv
 
 _NUMBER_TYPES = {float, int}
 
@@ -268,7 +269,7 @@ def _return_metadata(value: Any) -> str:
             return "all"
         if isinstance(value, str) and value in c.RETURN_METADATA_LEVELS:
             return value
-        raise Error(e.BAD_RETURN_METADATA.format(got=js_string(value)))
+        raise JsException(e.BAD_RETURN_METADATA.format(got=js_string(value)))
     raise _parse_error("returnMetadata")
 
 
