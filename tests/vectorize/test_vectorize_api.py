@@ -194,3 +194,51 @@ class Default(WorkerEntrypoint):
 """
     mf = await start_worker(config, {"src/entry.py": entry}, clock="manual")
     assert (await mf.dispatch_fetch("/")).json() == {"id": "doc-1", "score": 1.0, "category": "news"}
+
+
+async def test_the_in_memory_table_follows_every_mutation(index, backend):
+    """Random inserts, upserts and deletes, each followed by queries (so the table is live and updated in
+    place): results always equal a brute-force search over a plain model of the index."""
+    import math
+    import random
+
+    rng = random.Random(3)
+    model: dict[str, tuple[list[float], str | None, str]] = {}
+
+    def cosine(a, b):
+        norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+        return sum(x * y for x, y in zip(a, b, strict=True)) / norms if norms else 0.0
+
+    for step in range(60):
+        batch = [{"id": f"v{rng.randrange(40)}", "values": [float(rng.randrange(-5, 6)) for _ in range(4)],
+                  "namespace": rng.choice([None, "a", "b"]), "metadata": {"category": rng.choice(["x", "y", "z"])}}
+                 for _ in range(rng.randrange(1, 6))]
+        action = rng.choice(["insert", "upsert", "delete"])
+        if action == "delete":
+            ids = [v["id"] for v in batch]
+            await index.deleteByIds(ids)
+            for vector_id in ids:
+                model.pop(vector_id, None)
+        else:
+            await getattr(index, action)([{k: v for k, v in item.items() if v is not None} for item in batch])
+            seen: set[str] = set()  # insert: the first of an id wins and stored ids stay; upsert: the last wins
+            for item in batch:
+                if action == "insert" and (item["id"] in model or item["id"] in seen):
+                    continue
+                seen.add(item["id"])
+                model[item["id"]] = (item["values"], item["namespace"], item["metadata"]["category"])
+        query = [float(rng.randrange(-5, 6)) for _ in range(4)]
+        namespace = rng.choice([None, "a"])
+        category = rng.choice([None, "x"])
+        options = {"topK": 100}
+        if namespace:
+            options["namespace"] = namespace
+        if category:
+            options["filter"] = {"category": category}
+        found = [(m.id, m.score) for m in (await index.query(query, options)).matches]
+        candidates = [(i, cosine(v, query)) for i, (v, ns, cat) in model.items()
+                      if (namespace is None or ns == namespace) and (category is None or cat == category)]
+        expected = sorted(candidates, key=lambda item: (-item[1], item[0]))
+        assert [i for i, _ in found] == [i for i, _ in expected], f"step {step}"
+        assert [s for _, s in found] == pytest.approx([s for _, s in expected], abs=1e-6)
+        assert (await index.describe()).vectorCount == len(model)

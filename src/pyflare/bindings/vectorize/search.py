@@ -91,19 +91,25 @@ class VectorTable:
             values.append(data)
         self._rows.extend(values, self.namespaces)
 
-    def put(self, vector_id: str, values: bytes, namespace: str | None, indexed: dict[str, Any]) -> None:
-        """Add a vector, or replace the one with that id."""
-        row = self.rows.get(vector_id)
-        if row is None:
-            self.rows[vector_id] = len(self.ids)
-            self.ids.append(vector_id)
-            self.namespaces.append(namespace)
-            self.indexed.append(indexed)
-            self._rows.extend([values], [namespace])
-        else:
-            self.namespaces[row] = namespace
-            self.indexed[row] = indexed
-            self._rows.assign(row, values, namespace)
+    def put(self, vectors: list[tuple[str, bytes, str | None, dict[str, Any]]]) -> None:
+        """Add vectors ``(id, float32 bytes, namespace, indexed values)``, replacing those with the same id
+        (new rows are appended in one block)."""
+        added: list[bytes] = []
+        namespaces: list[str | None] = []
+        for vector_id, values, namespace, indexed in vectors:
+            row = self.rows.get(vector_id)
+            if row is None:
+                self.rows[vector_id] = len(self.ids)
+                self.ids.append(vector_id)
+                self.namespaces.append(namespace)
+                self.indexed.append(indexed)
+                added.append(values)
+                namespaces.append(namespace)
+            else:
+                self.namespaces[row] = namespace
+                self.indexed[row] = indexed
+                self._rows.assign(row, values, namespace)
+        self._rows.extend(added, namespaces)
         self._rows.changed()
 
     def remove(self, vector_id: str) -> None:
@@ -341,7 +347,8 @@ class _NumpyRows(_Rows):
         np = self.np
         tags = np.zeros(self.size, dtype=np.int8)
         numbers = np.full(self.size, np.nan)
-        strings = np.full(self.size, "", dtype=object)
+        strings = np.full(self.size, -1, dtype=np.int32)  # a code: the string's place in `distinct`
+        distinct: dict[str, int] = {}
         booleans = np.zeros(self.size, dtype=bool)
         for row in range(self.size):
             indexed = table.indexed_at(row)
@@ -353,16 +360,25 @@ class _NumpyRows(_Rows):
             if kind == NUMBER:
                 numbers[row] = value
             elif kind == STRING:
-                strings[row] = value
+                strings[row] = distinct.setdefault(value, len(distinct))
             else:
                 booleans[row] = value
-        column = self.columns[path] = {"tags": tags, NUMBER: numbers, STRING: strings, BOOLEAN: booleans}
+        column = self.columns[path] = {"tags": tags, NUMBER: numbers, STRING: strings, BOOLEAN: booleans,
+                                       "distinct": distinct}
         return column
+
+    def _strings_where(self, column: dict[str, Any], test: Any) -> Any:
+        """Rows whose string passes ``test``: decided once per distinct string, then looked up by code."""
+        passing = [test(value) for value in column["distinct"]] + [False]  # code -1 (no string) reads the last
+        return self.np.array(passing, dtype=bool)[column[STRING]]
 
     def _equal(self, column: dict[str, Any], operand: Any) -> Any:
         if operand is None:
             return column["tags"] == 0
         kind, value = operand
+        if kind == STRING:
+            code = column["distinct"].get(value)
+            return column[STRING] == (-2 if code is None else code)
         return (column["tags"] == kind) & (column[kind] == value)
 
     def _mask(self, table: VectorTable, condition: Condition) -> Any:
@@ -371,6 +387,8 @@ class _NumpyRows(_Rows):
             kind = (condition.lower or condition.upper)[0]  # type: ignore[index]
             if condition.lower is not None and condition.upper is not None and condition.lower[0] != condition.upper[0]:
                 return self.np.zeros(self.size, dtype=bool)  # a string bound with a number bound: nothing is both
+            if kind == STRING:
+                return self._strings_where(column, lambda value: condition.test((STRING, value)))
             mask = column["tags"] == kind
             values = column[kind]
             if condition.lower is not None:

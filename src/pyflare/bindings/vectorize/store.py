@@ -223,13 +223,20 @@ class IndexStore:
         table = self._table
         if table is None or self._table_generation != generation:
             return
-        for change in changes:
+        puts: list[tuple[Any, ...]] = []
+        for change in changes:  # consecutive puts go in as one block
             if change[0] == "put":
-                table.put(*change[1:])
-            elif change[0] == "remove":
+                puts.append(change[1:])
+                continue
+            if puts:
+                table.put(puts)  # type: ignore[arg-type]
+                puts = []
+            if change[0] == "remove":
                 table.remove(change[1])
             else:
                 table.drop_indexed(change[1])
+        if puts:
+            table.put(puts)  # type: ignore[arg-type]
         self._table_generation = generation + 1
 
     def _existing(self, ids: Iterable[str]) -> set[str]:
