@@ -144,3 +144,22 @@ async def test_two_workers_binding_one_index_share_it(tmp_path, backend):
     async with Pyflare([folder("writer"), folder("reader")], clock="manual") as mf:
         await mf.env.VECTORS.insert([{"id": "a", "values": [1, 0, 0, 0]}])
         assert (await mf.worker("reader").env.VECTORS.query([1, 0, 0, 0])).count == 1
+
+
+async def test_a_deleted_metadata_index_stays_deleted_after_a_restart(worker_dir, vectorize_worker, tmp_path,
+                                                                      backend):
+    from pyflare.bindings.vectorize import catalog_for
+
+    config = worker_dir(*vectorize_worker)
+    state = tmp_path / "state"
+    news = {"id": "a", "values": [1, 0, 0, 0], "metadata": {"category": "news", "year": 2020}}
+    async with Pyflare(config, persist_to=state) as mf:
+        await mf.env.VECTORS.insert([news])
+        catalog_for(mf.platform).require("docs").delete_metadata_index("category")
+    # the config declares "category" again, so it is created again at start: vectors written before are not in it
+    async with Pyflare(config, persist_to=state) as mf:
+        index = mf.env.VECTORS
+        assert (await index.query([1, 0, 0, 0], filter={"category": "news"})).count == 0
+        assert (await index.query([1, 0, 0, 0], returnMetadata="indexed")).matches[0].metadata == {"year": 2020}
+        await index.upsert([news])
+        assert (await index.query([1, 0, 0, 0], filter={"category": "news"})).count == 1

@@ -254,8 +254,13 @@ class IndexStore:
             return
         if kind == "delete-metadata-index":
             self.db.execute("DELETE FROM metadata_indexes WHERE property = ?", (prop,))
-            self.db.execute("UPDATE vectors SET indexed = json_remove(indexed, ?) WHERE indexed IS NOT NULL",
-                            (f'$."{prop}"',))
+            updates = []  # in Python rather than with SQLite's JSON functions, which old builds may lack
+            for rowid, text in self.db.all("SELECT rowid, indexed FROM vectors WHERE indexed IS NOT NULL"):
+                indexed = json.loads(text)
+                if prop in indexed:
+                    del indexed[prop]
+                    updates.append((json.dumps(indexed, ensure_ascii=False) if indexed else None, rowid))
+            self.db.executemany("UPDATE vectors SET indexed = ? WHERE rowid = ?", updates)
             changes.append(("drop-indexed", prop))
             return
         existing = self._existing(v.id for v in vectors)
