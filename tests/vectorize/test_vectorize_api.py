@@ -242,3 +242,15 @@ async def test_the_in_memory_table_follows_every_mutation(index, backend):
         assert [i for i, _ in found] == [i for i, _ in expected], f"step {step}"
         assert [s for _, s in found] == pytest.approx([s for _, s in expected], abs=1e-6)
         assert (await index.describe()).vectorCount == len(model)
+
+
+async def test_the_pure_python_search_says_once_that_numpy_would_be_faster(index, monkeypatch, pyflare_log):
+    from pyflare.bindings.vectorize import constants, search
+
+    monkeypatch.setattr(search, "PREFER_NUMPY", False)
+    monkeypatch.setattr(constants, "SLOW_SEARCH_HINT_AT", 10)
+    await index.insert([{"id": str(i), "values": [1, i, 0, 0]} for i in range(10)])
+    await index.query([1, 0, 0, 0])
+    await index.query([1, 0, 0, 0])
+    hints = [line for line in pyflare_log.lines if "NumPy is not installed" in line]
+    assert len(hints) == 1 and "'docs' holds 10 vectors" in hints[0]

@@ -6,8 +6,8 @@ up to date after every change it applies (append, overwrite in place, swap-remov
 SQLite. Search is exact (every candidate is scored), which is what a development index of up to a few hundred
 thousand vectors needs; Cloudflare's own search is approximate, so scores may differ in the last digits.
 
-With NumPy (``pip install numpy``; pyflare's ``vectorize`` extra) the values are one float32 matrix and a
-query is one matrix-vector product over the rows that pass the namespace and the filter; the candidates
+With NumPy (``python3 -m pip install numpy``; pyflare's ``vectorize`` extra) the values are one float32 matrix
+and a query is one matrix-vector product over the rows that pass the namespace and the filter; the candidates
 are then rescored exactly in float64. Without NumPy, rows are ``array('f')`` and scoring is pure Python:
 correct, about a hundred times slower, and it says so once when an index is large.
 
