@@ -83,7 +83,7 @@ async def test_declared_metadata_indexes_are_created(start_worker):
     from pyflare.bindings.vectorize import catalog_for
 
     mf = await start_worker(index_config(extra='metadata_indexes = { "a.b" = "number", c = "boolean" }'), FILES)
-    assert catalog_for(mf.platform).require("docs").metadata_indexes() == {"a.b": "number", "c": "boolean"}
+    assert await catalog_for(mf.platform).require("docs").metadata_indexes() == {"a.b": "number", "c": "boolean"}
 
 
 async def test_the_banner_shows_the_index_as_local(start_worker):

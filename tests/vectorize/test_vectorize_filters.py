@@ -88,12 +88,12 @@ async def test_vectors_written_before_a_metadata_index_existed_are_not_in_it(sta
     index = mf.env.VECTORS
     await index.insert([{"id": "old", "values": [1, 0, 0, 0], "metadata": {"tag": "t"}}])
     store = catalog_for(mf.platform).require("docs")
-    store.create_metadata_index("tag", "string")
+    await store.create_metadata_index("tag", "string")
     await index.insert([{"id": "new", "values": [1, 0, 0, 0], "metadata": {"tag": "t"}}])
     assert await ids(index, {"tag": "t"}) == ["new"]
     await index.upsert([{"id": "old", "values": [1, 0, 0, 0], "metadata": {"tag": "t"}}])  # re-upserting indexes it
     assert await ids(index, {"tag": "t"}) == ["new", "old"]
-    store.delete_metadata_index("tag")
+    await store.delete_metadata_index("tag")
     assert await ids(index, {"tag": "t"}) == []
     assert (await index.query([1, 0, 0, 0], returnMetadata="indexed")).matches[0].metadata == {}
 

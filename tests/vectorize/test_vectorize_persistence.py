@@ -155,7 +155,7 @@ async def test_a_deleted_metadata_index_stays_deleted_after_a_restart(worker_dir
     news = {"id": "a", "values": [1, 0, 0, 0], "metadata": {"category": "news", "year": 2020}}
     async with Pyflare(config, persist_to=state) as mf:
         await mf.env.VECTORS.insert([news])
-        catalog_for(mf.platform).require("docs").delete_metadata_index("category")
+        await catalog_for(mf.platform).require("docs").delete_metadata_index("category")
     # the config declares "category" again, so it is created again at start: vectors written before are not in it
     async with Pyflare(config, persist_to=state) as mf:
         index = mf.env.VECTORS

@@ -138,15 +138,15 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return format_table(columns, [[row[c] for c in columns] for row in rows])
 
 
-def _index_json(store: Any) -> dict[str, Any]:
-    info = store.info()
+async def _index_json(store: Any) -> dict[str, Any]:
+    info = await store.info()
     return {"created_on": info["created_on"], "modified_on": info["modified_on"], "name": info["name"],
             "description": info["description"] or "",
             "config": {"dimensions": info["dimensions"], "metric": info["metric"]}}
 
 
-def _index_row(store: Any) -> dict[str, Any]:
-    index = _index_json(store)
+async def _index_row(store: Any) -> dict[str, Any]:
+    index = await _index_json(store)
     return {"name": index["name"], "dimensions": str(index["config"]["dimensions"]),
             "metric": index["config"]["metric"], "description": index["description"],
             "created": index["created_on"], "modified": index["modified_on"]}
@@ -165,7 +165,7 @@ def _create(args: argparse.Namespace) -> int:
             print(f"🚧 Creating index: '{name}'")
         store = catalog.create(name, dimensions, metric, args.description)
         if args.json:
-            print(json.dumps(_index_json(store), indent=2))
+            print(json.dumps(await _index_json(store), indent=2))
             return 0
         print(f"✅ Successfully created a new Vectorize index: '{name}'")
         print("To access your new Vectorize Index in your Worker, add the following snippet to your configuration "
@@ -181,13 +181,13 @@ def _list(args: argparse.Namespace) -> int:
             print("📋 Listing Vectorize indexes...")
         stores = [catalog.require(name) for name in catalog.names()]
         if args.json:
-            print(json.dumps([_index_json(s) for s in stores], indent=2))
+            print(json.dumps([await _index_json(s) for s in stores], indent=2))
             return 0
         if not stores:
             _warn("You haven't created any indexes in local state.\n\nUse 'pyflare vectorize create <name>' to "
                   "create one, or declare one in the config: [pyflare.vectorize.<name>].")
             return 0
-        print(_table([_index_row(s) for s in stores]))
+        print(_table([await _index_row(s) for s in stores]))
         return 0
 
     return _run(args, action)
@@ -196,7 +196,7 @@ def _list(args: argparse.Namespace) -> int:
 def _get(args: argparse.Namespace) -> int:
     async def action(catalog: Any) -> int:
         store = catalog.require(args.name)
-        print(json.dumps(_index_json(store), indent=2) if args.json else _table([_index_row(store)]))
+        print(json.dumps(await _index_json(store), indent=2) if args.json else _table([await _index_row(store)]))
         return 0
 
     return _run(args, action)
@@ -206,7 +206,7 @@ def _info(args: argparse.Namespace) -> int:
     async def action(catalog: Any) -> int:
         if not args.json:
             print("📋 Fetching index info...")
-        info = catalog.require(args.name).info()
+        info = await catalog.require(args.name).info()
         details = {"dimensions": info["dimensions"], "vectorCount": info["vector_count"],
                    "processedUpToMutation": info["processed_mutation"],
                    "processedUpToDatetime": info["processed_at"]}
@@ -373,7 +373,7 @@ def _list_vectors(args: argparse.Namespace) -> int:
         store = catalog.require(args.name)
         if not args.json:
             print(f"📋 Listing vectors in index '{args.name}'...")
-        ids, total, more = store.list_ids(count, args.cursor)
+        ids, total, more = await store.list_ids(count, args.cursor)
         result: dict[str, Any] = {"count": len(ids), "totalCount": total, "isTruncated": more,
                                   "vectors": [{"id": i} for i in ids]}
         if more:
@@ -397,7 +397,7 @@ def _list_vectors(args: argparse.Namespace) -> int:
 def _create_metadata_index(args: argparse.Namespace) -> int:
     from pyflare.bindings.vectorize import validation
 
-    def change(store: Any) -> str:
+    def change(store: Any) -> Any:
         return store.create_metadata_index(*validation.metadata_index(args.property_name, args.type))
 
     return _change_metadata_index(args, "Creating", "creation", change)
@@ -412,7 +412,7 @@ def _change_metadata_index(args: argparse.Namespace, doing: str, noun: str, chan
     async def action(catalog: Any) -> int:
         store = catalog.require(args.name)
         print(f"📋 {doing} metadata index...")
-        mutation = change(store)
+        mutation = await change(store)
         print(f"✅ Successfully enqueued metadata index {noun} request. Mutation changeset identifier: {mutation}.")
         return 0
 
@@ -424,7 +424,7 @@ def _list_metadata_index(args: argparse.Namespace) -> int:
         store = catalog.require(args.name)
         if not args.json:
             print("📋 Fetching metadata indexes...")
-        indexes = [{"propertyName": p, "indexType": t} for p, t in store.metadata_indexes().items()]
+        indexes = [{"propertyName": p, "indexType": t} for p, t in (await store.metadata_indexes()).items()]
         if args.json:
             print(json.dumps(indexes, indent=2))
             return 0

@@ -315,7 +315,7 @@ class ExplorerApi:
 
     # -- Vectorize -------------------------------------------------------------------------------
     async def vectorize_indexes(self, request: Request) -> Response:
-        return envelope(self.inv.vectorize_indexes())
+        return envelope(await self.inv.vectorize_indexes())
 
     # -- Queues ----------------------------------------------------------------------------------
     async def queues(self, request: Request) -> Response:

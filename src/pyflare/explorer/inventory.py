@@ -241,7 +241,7 @@ class Inventory:
         return apply_command(engine, action, instance_id, args)
 
     # -- Vectorize -------------------------------------------------------------------------------
-    def vectorize_indexes(self) -> list[dict[str, Any]]:
+    async def vectorize_indexes(self) -> list[dict[str, Any]]:
         """Every Vectorize index in local state (bound or not), as Cloudflare's API lists them, with the
         local additions ``vectorCount``, ``metadataIndexes`` and ``bindings``."""
         workers = [w for w in self._workers() if w.config.worker.vectorize or w.config.worker.pyflare.vectorize]
@@ -257,11 +257,11 @@ class Inventory:
         result = []
         for name in catalog.names():
             store = catalog.require(name)
-            info = store.info()
+            info = await store.info()
             result.append({"name": name, "description": info["description"] or "",
                            "config": {"dimensions": info["dimensions"], "metric": info["metric"]},
                            "created_on": info["created_on"], "modified_on": info["modified_on"],
-                           "vectorCount": info["vector_count"], "metadataIndexes": store.metadata_indexes(),
+                           "vectorCount": info["vector_count"], "metadataIndexes": await store.metadata_indexes(),
                            "bindings": bindings.get(name, [])})
         return result
 

@@ -98,12 +98,12 @@ class VectorizePlugin(Plugin):
         for declaration in self.declared.values():
             if declaration.unknown:
                 log.warning("%s: unexpected field(s) %s (ignored)", declaration.where, ", ".join(declaration.unknown))
-            self._ensure(declaration)
+            await self._ensure(declaration)
         for entry in self.platform.config.worker.vectorize:
             if entry.index_name not in self.declared and self.catalog.open(entry.index_name) is None:
                 log.warning("%s", self._missing_text(entry.index_name, entry.binding))
 
-    def _ensure(self, declaration: Declaration) -> None:
+    async def _ensure(self, declaration: Declaration) -> None:
         store = self.catalog.open(declaration.name)
         if store is None:
             store = self.catalog.create(declaration.name, declaration.dimensions, declaration.metric,
@@ -116,10 +116,10 @@ class VectorizePlugin(Plugin):
                 f"`pyflare vectorize delete {declaration.name}` and restart, or change the declaration back.")
             log.error("%s", self.mismatched[declaration.name])
             return
-        existing = store.metadata_indexes()
+        existing = await store.metadata_indexes()
         for prop, kind in declaration.metadata_indexes.items():
             if prop not in existing:
-                store.create_metadata_index(prop, kind)
+                await store.create_metadata_index(prop, kind)
             elif existing[prop] != kind:
                 log.warning('%s: metadata index "%s" is declared as %s but exists as %s in local state; delete it '
                             "(pyflare vectorize delete-metadata-index %s --property-name=%s) to change it",

@@ -40,7 +40,7 @@ class VectorizeIndex:
     # -- information -----------------------------------------------------------------------------
     async def describe(self) -> JsDict:
         """``{vectorCount, dimensions, processedUpToDatetime, processedUpToMutation}``."""
-        info = await self._resolve().describe()
+        info = await self._resolve().info()
         return JsDict(vectorCount=info["vector_count"], dimensions=info["dimensions"],
                       processedUpToDatetime=info["processed_at"], processedUpToMutation=info["processed_mutation"])
 

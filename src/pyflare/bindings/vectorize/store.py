@@ -39,7 +39,7 @@ from pyflare.bindings.vectorize.search import VectorTable, numpy_module
 from pyflare.bindings.vectorize.validation import Vector
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsvalues import json_parse
-from pyflare.storage import Database, Storage
+from pyflare.storage import Database, Storage, retrying
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectorize_index (
@@ -117,16 +117,10 @@ class IndexStore:
         self.name, self.dimensions, self.metric = row[0], row[1], row[2]
 
     # -- index information -----------------------------------------------------------------------
-    # Synchronous methods are for the CLI and start-up (they wait for another process's lock by sleeping);
-    # the binding uses the async ones, which wait without blocking the event loop.
-    def info(self) -> dict[str, Any]:
+    # Each ``name_now`` runs at once; ``await store.name(...)`` runs it under the file's retry policy
+    # (waiting, without blocking the event loop, while another process holds the lock).
+    def info_now(self) -> dict[str, Any]:
         """The index's configuration and state (processing any due mutation first)."""
-        return self.db.blocking(self._info)
-
-    async def describe(self) -> dict[str, Any]:
-        return await self.db.run(self._info)
-
-    def _info(self) -> dict[str, Any]:
         self._process_due()
         row = self.db.one(_INFO)
         assert row is not None
@@ -134,28 +128,31 @@ class IndexStore:
                 "created_on": row[4], "modified_on": row[5], "vector_count": row[6],
                 "processed_mutation": row[7], "processed_at": row[8]}
 
-    def metadata_indexes(self) -> dict[str, str]:
-        def read() -> dict[str, str]:
-            self._process_due()
-            return self._metadata_indexes()
+    info = retrying(info_now)
 
-        return self.db.blocking(read)
+    def metadata_indexes_now(self) -> dict[str, str]:
+        """``{property: type}`` of the index's metadata indexes."""
+        self._process_due()
+        return self._metadata_indexes()
+
+    metadata_indexes = retrying(metadata_indexes_now)
 
     def _metadata_indexes(self) -> dict[str, str]:
         return dict(self.db.all("SELECT property, type FROM metadata_indexes ORDER BY rowid"))
 
     # -- mutations -------------------------------------------------------------------------------
-    async def write(self, kind: str, vectors: list[Vector]) -> str:
+    def write_now(self, kind: str, vectors: list[Vector]) -> str:
         """Insert or upsert (``kind``) checked vectors; returns the mutation id once it is committed."""
-        return await self.db.run(self._mutate, kind, vectors, None, None)
+        return self._mutate(kind, vectors, None, None)
 
-    async def delete(self, ids: list[str]) -> str:
-        return await self.db.run(self._mutate, "delete", [Vector(i, b"") for i in ids], None, None)
+    write = retrying(write_now)
 
-    def create_metadata_index(self, prop: str, kind: str) -> str:
-        return self.db.blocking(self._create_metadata_index, prop, kind)
+    def delete_now(self, ids: list[str]) -> str:
+        return self._mutate("delete", [Vector(i, b"") for i in ids], None, None)
 
-    def _create_metadata_index(self, prop: str, kind: str) -> str:
+    delete = retrying(delete_now)
+
+    def create_metadata_index_now(self, prop: str, kind: str) -> str:
         self._process_due()
         known = self._metadata_indexes()
         if prop not in known and len(known) >= c.MAX_METADATA_INDEXES:
@@ -163,14 +160,15 @@ class IndexStore:
                                                        f"indexes; delete one first ({', '.join(known)})")
         return self._mutate("create-metadata-index", [], prop, kind)
 
-    def delete_metadata_index(self, prop: str) -> str:
-        return self.db.blocking(self._delete_metadata_index, prop)
+    create_metadata_index = retrying(create_metadata_index_now)
 
-    def _delete_metadata_index(self, prop: str) -> str:
+    def delete_metadata_index_now(self, prop: str) -> str:
         self._process_due()
         if prop not in self._metadata_indexes():
             raise VectorizeApiError(e.API_METADATA_INDEX_NOT_FOUND, f'no metadata index on property "{prop}"')
         return self._mutate("delete-metadata-index", [], prop, None)
+
+    delete_metadata_index = retrying(delete_metadata_index_now)
 
     def _mutate(self, kind: str, vectors: list[Vector], prop: str | None, prop_type: str | None) -> str:
         """Commit one mutation: processed now, or queued until the mutation delay has passed."""
@@ -312,7 +310,7 @@ class IndexStore:
         self._follow(generation, changes)
 
     # -- reads -----------------------------------------------------------------------------------
-    def table(self) -> VectorTable:
+    def table_now(self) -> VectorTable:
         """The in-memory table, current with the file (loaded on first use and after another writer)."""
         self._process_due()
         generation = self._generation()
@@ -323,20 +321,18 @@ class IndexStore:
             self._table, self._table_generation = table, generation
         return self._table
 
+    table = retrying(table_now)
+
     async def search(self, query: bytes, top_k: int, namespace: str | None,
                      flt: Filter | None) -> tuple[VectorTable, list[tuple[str, float]]]:
-        table = await self.db.run(self.table)
+        table = await self.table()
         return table, table.search(query, top_k, namespace, flt)
 
     async def values_of(self, vector_id: str) -> bytes | None:
-        table = await self.db.run(self.table)
-        return table.values_bytes(vector_id)
+        return (await self.table()).values_bytes(vector_id)
 
-    async def records(self, ids: list[str]) -> dict[str, tuple[str | None, bytes, str | None]]:
+    def records_now(self, ids: list[str]) -> dict[str, tuple[str | None, bytes, str | None]]:
         """``{id: (namespace, float32 bytes, metadata JSON)}`` of the stored vectors among ``ids``."""
-        return await self.db.run(self._records, ids)
-
-    def _records(self, ids: list[str]) -> dict[str, tuple[str | None, bytes, str | None]]:
         self._process_due()
         found = {}
         for chunk in _chunks(list(dict.fromkeys(ids))):
@@ -346,19 +342,20 @@ class IndexStore:
                 found[vector_id] = (namespace, vals, metadata)
         return found
 
+    records = retrying(records_now)
+
     async def metadata_of(self, ids: list[str]) -> dict[str, Any]:
         records = await self.records(ids)
         return {i: json_parse(meta) if meta else None for i, (_, _, meta) in records.items()}
 
-    def list_ids(self, count: int, after: str | None) -> tuple[list[str], int, bool]:
+    def list_ids_now(self, count: int, after: str | None) -> tuple[list[str], int, bool]:
         """Vector ids in order after ``after``: ``(ids, total count, more?)`` (``wrangler vectorize list-vectors``)."""
-        return self.db.blocking(self._list_ids, count, after)
-
-    def _list_ids(self, count: int, after: str | None) -> tuple[list[str], int, bool]:
         self._process_due()
         rows = self.db.all("SELECT id FROM vectors WHERE id > ? ORDER BY id LIMIT ?", (after or "", count + 1))
         total = self.db.one("SELECT vector_count FROM vectorize_index")[0]  # type: ignore[index]
         return [r[0] for r in rows[:count]], total, len(rows) > count
+
+    list_ids = retrying(list_ids_now)
 
 
 class Catalog:
