@@ -7,7 +7,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyflare.clock import Clock
 from pyflare.runtime.background import Background
@@ -15,6 +15,9 @@ from pyflare.runtime.worker import Worker, WorkerLoadError
 from pyflare.workers._context import current_worker
 from pyflare.workers._jsdict import JsDict
 from pyflare.workers._response import Response
+
+if TYPE_CHECKING:
+    from pyflare.portability.strict import StrictMode
 
 log = logging.getLogger("pyflare")
 
@@ -68,8 +71,10 @@ class ScheduledController:
 class Runtime:
     """Owns the live :class:`Worker` (or the error that stopped it loading) and hands it events."""
 
-    def __init__(self, main: Any, env: Any, clock: Clock, background: Background) -> None:
+    def __init__(self, main: Any, env: Any, clock: Clock, background: Background,
+                 strict: StrictMode | None = None) -> None:
         self.main = main
+        self.strict = strict  # strict portability mode (pyflare.portability.strict), or None
         self.env = env
         self.clock = clock
         self.background = background
@@ -85,7 +90,8 @@ class Runtime:
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
-            worker = Worker(self.main, self.env, self.background.spawn, self.clock, globals=self.globals)
+            worker = Worker(self.main, self.env, self.background.spawn, self.clock, globals=self.globals,
+                            strict=self.strict)
         except WorkerLoadError as exc:
             self.load_error = exc
             raise
