@@ -139,6 +139,7 @@ class Declared:
     marker: Any
     path: Path
     line: int
+    extras: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -153,7 +154,9 @@ class Provided:
     wheel_tag_lines: list[str] = field(default_factory=list)  # "Tag:" lines of an installed WHEEL file
     origin: str = ""  # "pylock.toml", "uv.lock", "python_modules", "installed", "pyodide"
     imports: set[str] = field(default_factory=set)
-    depends: list[tuple[str, Any]] = field(default_factory=list)  # (canonical name, marker or None)
+    # (canonical name, marker or None, extras asked of it); markers may test ``extra``
+    depends: list[tuple[str, Any, frozenset[str]]] = field(default_factory=list)
+    optional: dict[str, list[tuple[str, Any, frozenset[str]]]] = field(default_factory=dict)  # uv.lock's extras
     path: Path | None = None
 
 
@@ -167,11 +170,12 @@ def target_environment(target: Target) -> dict[str, str]:
     }
 
 
-def _marker_ok(marker: Any, environment: dict[str, str]) -> bool:
+def _marker_ok(marker: Any, environment: dict[str, str], extras: frozenset[str] = frozenset()) -> bool:
+    """Whether a requirement applies on the target (with ``extras`` asked of the package that requires it)."""
     if marker is None:
         return True
     try:
-        return bool(marker.evaluate(environment))
+        return any(bool(marker.evaluate({**environment, "extra": extra})) for extra in ("", *extras))
     except Exception:  # an unknown marker variable: assume it may apply
         return True
 
@@ -196,8 +200,9 @@ def declared_requirements(pyproject: Path | None, requirements_txt: Path | None)
         except InvalidRequirement as exc:
             problems.append(f"{path}: {text!r}: {exc}")
             return
+        line = next((_line_of(source, q + text + q) for q in ('"', "'") if q + text + q in source), None)
         found.append(Declared(text, canonical(requirement.name), requirement.specifier, requirement.marker, path,
-                              _line_of(source, text)))
+                              line or _line_of(source, text), frozenset(requirement.extras)))
 
     if pyproject is not None:
         source = pyproject.read_text(encoding="utf-8")
@@ -223,15 +228,15 @@ def _wheel_file_name(entry: dict[str, Any]) -> str | None:
     return name if name and name.endswith(".whl") else None
 
 
-def read_uv_lock(path: Path) -> tuple[dict[str, Provided], list[tuple[str, Any]]]:
+def read_uv_lock(path: Path) -> tuple[dict[str, Provided], list[tuple[str, Any, frozenset[str]]]]:
     """``uv.lock``: every package with its wheels and dependencies, and the project's own dependencies."""
     from packaging.markers import Marker
 
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     packages: dict[str, Provided] = {}
-    roots: list[tuple[str, Any]] = []
+    roots: list[tuple[str, Any, frozenset[str]]] = []
 
-    def deps(entries: Iterable[dict[str, Any]]) -> list[tuple[str, Any]]:
+    def deps(entries: Iterable[dict[str, Any]]) -> list[tuple[str, Any, frozenset[str]]]:
         result = []
         for entry in entries:
             marker = entry.get("marker")
@@ -239,7 +244,8 @@ def read_uv_lock(path: Path) -> tuple[dict[str, Provided], list[tuple[str, Any]]
                 parsed = Marker(marker) if marker else None
             except Exception:
                 parsed = None
-            result.append((canonical(entry["name"]), parsed))
+            extras = frozenset(entry.get("extra") or entry.get("extras") or ())
+            result.append((canonical(entry["name"]), parsed, extras))
         return result
 
     for entry in data.get("package", []):
@@ -249,8 +255,9 @@ def read_uv_lock(path: Path) -> tuple[dict[str, Provided], list[tuple[str, Any]]
             roots.extend(deps(entry.get("dependencies", [])))  # the project itself: its runtime dependencies
             continue
         wheels = [w for w in (_wheel_file_name(x) for x in entry.get("wheels", [])) if w]
+        optional = {extra: deps(items) for extra, items in (entry.get("optional-dependencies") or {}).items()}
         packages[name] = Provided(name, entry.get("version"), wheels, sdist="sdist" in entry, origin="uv.lock",
-                                  depends=deps(entry.get("dependencies", [])), path=path)
+                                  depends=deps(entry.get("dependencies", [])), optional=optional, path=path)
     return packages, roots
 
 
@@ -296,7 +303,7 @@ def _dist_facts(dist: Any, origin: str, path: Path | None) -> Provided:
             requirement = Requirement(text)
         except InvalidRequirement:
             continue
-        depends.append((canonical(requirement.name), requirement.marker))
+        depends.append((canonical(requirement.name), requirement.marker, frozenset(requirement.extras)))
     tags = [line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:")]
     return Provided(name, dist.version, native=native, wheel_tag_lines=tags, origin=origin, imports=imports,
                     depends=depends, path=path)

@@ -32,6 +32,7 @@ class PackageChecker:
         self.closure: dict[str, pk.Provided] = {}
         self.needed_by: dict[str, str] = {}
         self.unknown: list[str] = []
+        self.unverified: list[str] = []  # judged from this environment only: not evidence about Cloudflare
 
     def run(self) -> None:
         if self.requirements_txt is not None:
@@ -41,7 +42,7 @@ class PackageChecker:
                 self.requirements_txt, 1))
         declared, problems = pk.declared_requirements(self.pyproject, self.requirements_txt)
         self.report.notes.extend(problems)
-        declared = [d for d in declared if _marker_ok(d.marker, self.environment)]
+        declared = [d for d in declared if pk._marker_ok(d.marker, self.environment)]
         self.resolve(declared)
         for requirement in declared:
             self.judge_declared(requirement)
@@ -52,6 +53,10 @@ class PackageChecker:
         if self.unknown:
             self.report.notes.append(
                 f"not checked (not in a lock file, python_modules/ or this environment): {', '.join(sorted(self.unknown))}")
+        if self.unverified:
+            self.report.notes.append(
+                "compiled packages judged from this environment only (PyPI may have a pure or PyEmscripten wheel; "
+                f"`uv lock` writes the wheel lists pyflare check decides from): {'; '.join(sorted(self.unverified))}")
 
     # -- the closure ----------------------------------------------------------------------------------------
     def resolve(self, declared: list[pk.Declared]) -> None:
@@ -64,47 +69,59 @@ class PackageChecker:
         locked: dict[str, pk.Provided] = {}
         if uv_lock.is_file() and self.pyproject is not None:
             locked, _roots = pk.read_uv_lock(uv_lock)
-        queue = [(d.name, None) for d in declared]
+        queue: list[tuple[str, str | None, frozenset[str]]] = [(d.name, None, d.extras) for d in declared]
+        extras_seen: dict[str, frozenset[str]] = {}
         while queue:
-            name, parent = queue.pop()
-            if name in self.needed_by:
+            name, parent, extras = queue.pop()
+            if name in extras_seen and extras <= extras_seen[name]:
                 continue
+            extras = extras | extras_seen.get(name, frozenset())
+            extras_seen[name] = extras
             provided = self.closure.get(name) or vendored.get(name) or locked.get(name) or pk.installed(name)
             pyodide = self.index.get(name)
             if provided is None and pyodide is not None:
                 provided = pk.Provided(name, pyodide.version, origin="pyodide", imports=set(pyodide.imports),
-                                       depends=[(d, None) for d in pyodide.depends])
-            if parent is not None:
-                self.needed_by[name] = parent
-            else:
-                self.needed_by.setdefault(name, "")
+                                       depends=[(d, None, frozenset()) for d in pyodide.depends])
+            self.needed_by.setdefault(name, parent or "")
             if provided is None:
                 self.unknown.append(name)
                 continue
             self.closure[name] = provided
-            depends = provided.depends
+            depends = list(provided.depends)
+            for extra in extras:
+                depends += provided.optional.get(extra, [])
             if provided.origin == "installed" and pyodide is not None:
-                depends = [(d, None) for d in pyodide.depends] + depends
-            for child, marker in depends:
-                if _marker_ok(marker, self.environment) and child not in self.needed_by:
-                    queue.append((child, name))
+                depends = [(d, None, frozenset()) for d in pyodide.depends] + depends
+            for child, marker, child_extras in depends:
+                if pk._marker_ok(marker, self.environment, extras):
+                    queue.append((child, name, child_extras))
 
     # -- judging packages ------------------------------------------------------------------------------------
     def judge_declared(self, requirement: pk.Declared) -> None:
         provided = self.closure.get(requirement.name)
         pyodide = self.index.get(requirement.name)
         where = (requirement.path, requirement.line)
-        if pyodide is not None:
-            if pyodide.binary and requirement.specifier and not requirement.specifier.contains(
-                    pyodide.version, prereleases=True):
+        if pyodide is not None and pyodide.binary and requirement.specifier and not requirement.specifier.contains(
+                pyodide.version, prereleases=True):
+            # Decisive only when a lock shows that no version the requirement allows has a wheel Pyodide loads.
+            if provided is not None and provided.origin in ("pylock.toml", "uv.lock") and not self.loads(provided):
                 self.add("package-version", f"{requirement.text}: Pyodide {self.index.version} (the package index "
-                         f"for Python {self.target.python}) builds {pyodide.name} {pyodide.version} only, which "
-                         "this requirement excludes: pywrangler cannot install it", *where)
+                         f"for Python {self.target.python}) builds {pyodide.name} {pyodide.version}, which this "
+                         f"requirement excludes, and the locked {provided.version} has no wheel Pyodide loads: "
+                         "pywrangler cannot install it", *where)
                 return
+            self.unverified.append(f"{requirement.text} (Pyodide builds {pyodide.version})")
+            return
         if provided is not None:
             self.judge(provided, where)
 
+    def loads(self, provided: pk.Provided) -> bool:
+        return any(pk.wheel_loads(w, self.target, self.index.abi) for w in provided.wheels)
+
     def judge(self, provided: pk.Provided, where: tuple[Path, int] | None) -> None:
+        """Findings need evidence: Pyodide's list says what Pyodide builds, a lock's wheel list what PyPI has
+        for the locked version, python_modules/ what is vendored. What is merely installed here says neither,
+        so it only feeds the notes."""
         name = provided.name
         if where is None:
             where = self.place_of(provided)
@@ -112,16 +129,20 @@ class PackageChecker:
         via = f" (needed by {parent})" if parent else ""
         pyodide = self.index.get(name)
         label = f"{name} {provided.version}" if provided.version else name
+        locked = provided.origin in ("pylock.toml", "uv.lock")
         if pyodide is not None:
-            if pyodide.binary and provided.version and provided.version != pyodide.version \
-                    and provided.origin in ("installed", "uv.lock"):
-                here = "installed here" if provided.origin == "installed" else "locked in uv.lock"
-                self.add("package-version-differs", f"{label}{via}: {here}; on Cloudflare it is Pyodide's build, "
-                         f"{pyodide.version}", *where)
+            if not (pyodide.binary and provided.version and provided.version != pyodide.version):
+                return
+            if locked and not self.loads(provided):
+                self.add("package-version-differs", f"{label}{via}: locked in {provided.origin}, but that version has "
+                         "no wheel Pyodide loads, so on Cloudflare pywrangler installs another one (Pyodide "
+                         f"{self.index.version} builds {pyodide.version})", *where)
+            elif provided.origin == "installed":
+                self.unverified.append(f"{label} (installed here; Pyodide builds {pyodide.version})")
             return
-        if provided.origin in ("pylock.toml", "uv.lock"):
+        if locked:
             if provided.wheels:
-                if not any(pk.wheel_loads(w, self.target, self.index.abi) for w in provided.wheels):
+                if not self.loads(provided):
                     self.add("package-native", f"{label}{via}: every wheel of it holds compiled code for other "
                              f"platforms ({_platforms(provided.wheels)}) and Pyodide {self.index.version} does not "
                              "build it", *where)
@@ -130,18 +151,13 @@ class PackageChecker:
                          "installs prebuilt wheels only", *where)
             return
         if provided.origin == "python_modules":
-            loads = pk.installed_tags_load(provided, self.target, self.index.abi)
-            if loads is False:
+            if pk.installed_tags_load(provided, self.target, self.index.abi) is False:
                 self.add("package-native", f"{label}{via}: the copy in python_modules/ is built for "
                          f"{', '.join(provided.wheel_tag_lines) or 'another platform'}, which Pyodide cannot load",
                          *where)
             return
         if provided.origin == "installed" and provided.native:
-            severity = "warning" if self.target.version >= (3, 14) else None
-            tail = (" (unless it publishes PyEmscripten wheels on PyPI)" if severity else "")
-            self.add("package-native", f"{label}{via}: holds compiled code (as installed here: "
-                     f"{', '.join(provided.wheel_tag_lines) or 'extension modules'}) and Pyodide "
-                     f"{self.index.version} does not build it{tail}", *where, severity=severity)
+            self.unverified.append(f"{label} (compiled code here; not in Pyodide's index)")
 
     def place_of(self, provided: pk.Provided) -> tuple[Path, int]:
         """Where to point for a package: its top-level declaration, else the lock, else pyproject.toml."""
@@ -167,6 +183,7 @@ class PackageChecker:
         if self.unknown:
             return  # an unknown package may provide anything: no claim
         provided_names: set[str] = set(pk.vendored_top_level(self.checker.vendor))
+        unnamed = []  # packages whose import names we cannot know (locked, but neither installed nor Pyodide's)
         for name, provided in self.closure.items():
             provided_names |= provided.imports
             pyodide = self.index.get(name)
@@ -176,7 +193,11 @@ class PackageChecker:
             if installed is not None:
                 provided_names |= installed.imports
             if not provided.imports and not pyodide and not installed:
-                provided_names.add(name.replace("-", "_"))
+                unnamed.append(name)
+        if unnamed:  # then only imports whose own package is known (and undeclared) are claimed
+            self.report.notes.append("the import names of " f"{', '.join(sorted(unnamed))} are unknown until they "
+                                     "are installed here: only imports of known other packages are checked")
+        owners = _import_owners()
         project = self.checker.project
         for module in project.modules.values():
             for imp in module.imports:
@@ -187,14 +208,25 @@ class PackageChecker:
                         or top in pk.RUNTIME_MODULES or top == "__future__"):
                     continue
                 hint = self.index.by_import.get(top)
-                hint_text = f" (Pyodide's {self.index.packages[hint].name} provides it)" if hint else ""
+                owner = hint or owners.get(top)
+                if unnamed and (owner is None or owner in self.closure):
+                    continue
+                hint_text = f" (Pyodide's {self.index.packages[hint].name} provides it)" if hint else (
+                    f" ({owner} provides it here)" if owner else "")
                 self.report.add(Finding("import-undeclared", f"import {imp.module}: no declared package provides "
                                         f"{top}, so it is not installed on Cloudflare{hint_text}", module.path,
                                         imp.line, imp.column))
 
 
-def _marker_ok(marker: object, environment: dict[str, str]) -> bool:
-    return pk._marker_ok(marker, environment)
+def _import_owners() -> dict[str, str]:
+    """Top-level import name -> canonical name of the distribution installed here that provides it."""
+    import importlib.metadata as metadata
+
+    owners: dict[str, str] = {}
+    for top, names in metadata.packages_distributions().items():
+        if len(names) == 1:
+            owners[top] = pk.canonical(names[0])
+    return owners
 
 
 def _platforms(wheels: list[str]) -> str:
