@@ -179,7 +179,7 @@ def subprocess_message(call: str) -> str:
 
 def socket_message(call: str, python: str) -> str:
     return (f"{call}() opens a raw network connection; Python {python} Workers have no sockets: use fetch "
-            "(HTTP clients Cloudflare patches: requests, urllib3, httpx, aiohttp)")
+            "(HTTP clients that work there: requests, urllib3, httpx, aiohttp)")
 
 
 def server_message(call: str) -> str:
