@@ -111,10 +111,8 @@ def _relative(path: Path | None, root: Path) -> str:
 
 
 def project_root(config: ResolvedConfig) -> Path:
-    """pywrangler's project root: the nearest folder from the config's up that holds a pyproject.toml."""
-    for folder in (config.root, *config.root.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder
+    """pywrangler's project root: the folder of the pyproject.toml, which must also hold the wrangler config
+    (``check_wrangler_config`` in pywrangler's utils.py), so the config's folder."""
     return config.root
 
 

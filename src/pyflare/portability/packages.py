@@ -261,6 +261,27 @@ def read_uv_lock(path: Path) -> tuple[dict[str, Provided], list[tuple[str, Any, 
     return packages, roots
 
 
+def uv_lock_covers(pyproject: Path, environment: dict[str, str]) -> bool:
+    """Whether ``uv.lock`` lists wheels for Emscripten: not when ``[tool.uv] environments`` (which makes uv
+    keep only the wheels of those environments) excludes it."""
+    from packaging.markers import Marker
+
+    try:
+        uv = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("uv", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return True
+    environments = uv.get("environments")
+    if not environments:
+        return True
+    for text in [environments] if isinstance(environments, str) else environments:
+        try:
+            if Marker(text).evaluate(environment):
+                return True
+        except Exception:
+            return True
+    return False
+
+
 def read_pylock(path: Path) -> dict[str, Provided]:
     """``pylock.toml`` (PEP 751; pywrangler writes it, resolved for Pyodide): every package it installs."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))

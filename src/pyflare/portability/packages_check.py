@@ -8,6 +8,7 @@ of these knows is named in a note, not judged.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ class PackageChecker:
                 "requirements.txt is no longer supported\"); Cloudflare no longer installs packages from it",
                 self.requirements_txt, 1))
         declared, problems = pk.declared_requirements(self.pyproject, self.requirements_txt)
+        self.declared = declared
         self.report.notes.extend(problems)
         declared = [d for d in declared if pk._marker_ok(d.marker, self.environment)]
         self.resolve(declared)
@@ -68,7 +70,11 @@ class PackageChecker:
             self.closure.update(pk.read_pylock(pylock))
         locked: dict[str, pk.Provided] = {}
         if uv_lock.is_file() and self.pyproject is not None:
-            locked, _roots = pk.read_uv_lock(uv_lock)
+            if pk.uv_lock_covers(self.pyproject, self.environment):
+                locked, _roots = pk.read_uv_lock(uv_lock)
+            else:
+                self.report.notes.append(f"{uv_lock}: [tool.uv] environments leave Emscripten out, so its wheel "
+                                         "lists say nothing about Pyodide; not used")
         queue: list[tuple[str, str | None, frozenset[str]]] = [(d.name, None, d.extras) for d in declared]
         extras_seen: dict[str, frozenset[str]] = {}
         while queue:
@@ -166,8 +172,7 @@ class PackageChecker:
         while self.needed_by.get(top) and top not in seen:
             seen.add(top)
             top = self.needed_by[top]
-        declared, _ = pk.declared_requirements(self.pyproject, self.requirements_txt)
-        for requirement in declared:
+        for requirement in self.declared:
             if requirement.name == top:
                 return requirement.path, requirement.line
         if provided.path is not None and provided.path.is_file():
@@ -197,7 +202,7 @@ class PackageChecker:
         if unnamed:  # then only imports whose own package is known (and undeclared) are claimed
             self.report.notes.append("the import names of " f"{', '.join(sorted(unnamed))} are unknown until they "
                                      "are installed here: only imports of known other packages are checked")
-        owners = _import_owners()
+
         project = self.checker.project
         for module in project.modules.values():
             for imp in module.imports:
@@ -208,7 +213,7 @@ class PackageChecker:
                         or top in pk.RUNTIME_MODULES or top == "__future__"):
                     continue
                 hint = self.index.by_import.get(top)
-                owner = hint or owners.get(top)
+                owner = hint or _import_owners().get(top)
                 if unnamed and (owner is None or owner in self.closure):
                     continue
                 hint_text = f" (Pyodide's {self.index.packages[hint].name} provides it)" if hint else (
@@ -218,6 +223,7 @@ class PackageChecker:
                                         imp.line, imp.column))
 
 
+@functools.lru_cache(maxsize=1)
 def _import_owners() -> dict[str, str]:
     """Top-level import name -> canonical name of the distribution installed here that provides it."""
     import importlib.metadata as metadata
