@@ -199,3 +199,19 @@ def test_the_marker_turns_it_on(pytester):
             assert (await pyflare.dispatch_fetch("/thread")).status_code == 200
     """))
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_pyflare_dev_strict_portability_flag(tmp_path):
+    from tests.core.test_cli_dev import DevProcess
+
+    config = write_worker(tmp_path / "dev", _config(), {"src/entry.py": HANDLER})
+    relaxed = DevProcess(config, "--no-reload", "--no-persist")
+    strict = DevProcess(config, "--no-reload", "--no-persist", "--strict-portability")
+    try:
+        assert relaxed.get("/thread").status_code == 200
+        response = strict.get("/thread")
+        assert response.status_code == 500 and "[thread]" in response.text
+        assert strict.get("/").text == "ok"  # the server itself (uvicorn, its loop) is unaffected
+    finally:
+        relaxed.stop()
+        strict.stop()
