@@ -215,3 +215,12 @@ def test_pyflare_dev_strict_portability_flag(tmp_path):
     finally:
         relaxed.stop()
         strict.stop()
+
+
+async def test_a_virtualenv_inside_the_workers_folder_is_third_party(start_worker):
+    source = "import lib_in_venv\ndef on_fetch(request):\n    return None\nSTARTED = lib_in_venv.start()\n"
+    library = "import threading\ndef start():\n    t = threading.Thread(target=print)\n    t.start()\n    t.join()\n    return True\n"
+    site = "src/.venv/lib/python3.12/site-packages"
+    (await start_worker(_config(), {"src/entry.py": "import sys, pathlib\n"
+                                    "sys.path.insert(0, str(pathlib.Path(__file__).parent / '.venv/lib/python3.12/site-packages'))\n"
+                                    + source, f"{site}/lib_in_venv.py": library}, strict_portability=True))

@@ -117,6 +117,8 @@ def _caller() -> tuple[_Load, str | None] | None:
                 called = frame
             frame = frame.f_back
             continue
+        if "-packages" + os.sep in filename:  # a virtualenv inside the worker's folder is still third-party code
+            return None
         for load in _loads:
             if filename.startswith(load.folder) and not filename.startswith(load.vendor) and load.live:
                 return load, _frame_name(called)
