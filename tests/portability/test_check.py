@@ -222,3 +222,26 @@ def test_bundle_size_against_cloudflares_limits(tmp_path, size, severity):
     found = [f for f in report.findings if f.rule == "bundle-size"]
     assert [f.severity for f in found] == [severity]
     assert report.bundle_gzip_bytes > size * 1024 * 1024
+
+
+def _sample_copy(tmp_path, extra_pyproject: str) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project)
+    with (project / "pyproject.toml").open("a") as out:
+        out.write(extra_pyproject)
+    return project
+
+
+def test_pywrangler_allow_build_lets_source_archives_in(tmp_path):
+    report = check(_sample_copy(tmp_path, "\n[tool.pywrangler]\nallow-build = true\n"))
+    assert not _rules(report, "package-no-wheel") and _rules(report, "package-native")
+
+
+def test_a_lock_restricted_to_other_platforms_is_no_evidence(tmp_path):
+    report = check(_sample_copy(tmp_path, "\n[tool.uv]\nenvironments = [\"sys_platform == 'linux'\"]\n"))
+    assert not _rules(report, "package-native") and not _rules(report, "package-no-wheel")
+    assert any("environments leave Emscripten out" in note for note in report.notes)
+
+
+def _rules(report, rule):
+    return [f for f in report.findings if f.rule == rule]

@@ -261,6 +261,14 @@ def read_uv_lock(path: Path) -> tuple[dict[str, Provided], list[tuple[str, Any, 
     return packages, roots
 
 
+def pywrangler_allows_build(pyproject: Path) -> bool:
+    try:
+        tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return bool((tool.get("pywrangler") or {}).get("allow-build", False))
+
+
 def uv_lock_covers(pyproject: Path, environment: dict[str, str]) -> bool:
     """Whether ``uv.lock`` lists wheels for Emscripten: not when ``[tool.uv] environments`` (which makes uv
     keep only the wheels of those environments) excludes it."""

@@ -30,6 +30,8 @@ class PackageChecker:
         root = checker.root
         self.pyproject = root / "pyproject.toml" if (root / "pyproject.toml").is_file() else None
         self.requirements_txt = root / "requirements.txt" if (root / "requirements.txt").is_file() else None
+        # [tool.pywrangler] allow-build = true: pywrangler builds source archives too (sync.py)
+        self.allow_build = self.pyproject is not None and pk.pywrangler_allows_build(self.pyproject)
         self.closure: dict[str, pk.Provided] = {}
         self.needed_by: dict[str, str] = {}
         self.unknown: list[str] = []
@@ -152,7 +154,7 @@ class PackageChecker:
                     self.add("package-native", f"{label}{via}: every wheel of it holds compiled code for other "
                              f"platforms ({_platforms(provided.wheels)}) and Pyodide {self.index.version} does not "
                              "build it", *where)
-            elif provided.sdist:
+            elif provided.sdist and not self.allow_build:
                 self.add("package-no-wheel", f"{label}{via}: published as a source archive only, and pywrangler "
                          "installs prebuilt wheels only", *where)
             return
