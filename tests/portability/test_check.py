@@ -19,22 +19,22 @@ SAMPLE = Path(__file__).parent / "nonportable"
 # rule -> (file, line) the sample trips it at (see the comments in the sample's files)
 EXPECTED = {
     "python-workers-flag": ("wrangler.toml", 7),
-    "legacy-handlers": ("src/entry.py", 32),
+    "legacy-handlers": ("src/entry.py", 31),
     "requirements-txt": ("requirements.txt", 1),
     "package-native": ("pyproject.toml", 8),
     "package-no-wheel": ("pyproject.toml", 9),
     "package-version": ("pyproject.toml", 7),
     "package-version-differs": ("pyproject.toml", 6),
     "import-undeclared": ("src/entry.py", 19),
-    "module-unavailable": ("src/entry.py", 6),
-    "stdlib-version": ("src/entry.py", 16),
-    "entropy-at-import": ("src/entry.py", 25),
-    "thread": ("src/entry.py", 33),
-    "subprocess": ("src/entry.py", 34),
-    "socket": ("src/entry.py", 35),
-    "server-socket": ("src/entry.py", 37),
-    "file-write-bundle": ("src/entry.py", 38),
-    "file-write": ("src/entry.py", 39),
+    "module-unavailable": ("src/entry.py", 7),
+    "stdlib-version": ("src/entry.py", 32),
+    "entropy-at-import": ("src/entry.py", 24),
+    "thread": ("src/entry.py", 36),
+    "subprocess": ("src/entry.py", 37),
+    "socket": ("src/entry.py", 38),
+    "server-socket": ("src/entry.py", 40),
+    "file-write-bundle": ("src/entry.py", 41),
+    "file-write": ("src/entry.py", 42),
 }
 
 
@@ -60,7 +60,7 @@ def test_every_rule_is_tripped_by_the_sample_or_a_test_here():
 def test_the_sample_reports_nothing_it_does_not_do(sample_report):
     # one entropy finding per import-time draw: uuid4, random.seed, secrets, os.urandom via helpers.make_salt()
     entropy = _at(sample_report, "entropy-at-import")
-    assert sorted(entropy) == [("src/entry.py", 25), ("src/entry.py", 26), ("src/entry.py", 27),
+    assert sorted(entropy) == [("src/entry.py", 24), ("src/entry.py", 25), ("src/entry.py", 26),
                                ("src/helpers.py", 5)]
     assert len(_at(sample_report, "socket")) == 2
     assert all(f.severity in ("error", "warning") for f in sample_report.findings)
@@ -108,7 +108,7 @@ def test_exit_status_and_json_for_ci(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["errors"] >= 15 and data["warnings"] == 2
     finding = next(f for f in data["findings"] if f["rule"] == "thread")
-    assert finding["path"] == "src/entry.py" and finding["line"] == 33 and finding["severity"] == "error"
+    assert finding["path"] == "src/entry.py" and finding["line"] == 36 and finding["severity"] == "error"
     assert finding["sources"] and finding["fix"]
     assert data["target"]["python"] == "3.12"
 
@@ -116,7 +116,7 @@ def test_exit_status_and_json_for_ci(capsys):
 def test_text_output_gives_file_line_rule_and_fix(capsys):
     assert main(["check", str(SAMPLE)]) == 1
     out = capsys.readouterr().out
-    assert "src/entry.py:33: error [thread] threading.Thread() starts a thread" in out
+    assert "src/entry.py:36: error [thread] threading.Thread() starts a thread" in out
     assert "    fix: do the work inline" in out
 
 

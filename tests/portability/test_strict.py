@@ -224,3 +224,17 @@ async def test_a_virtualenv_inside_the_workers_folder_is_third_party(start_worke
     (await start_worker(_config(), {"src/entry.py": "import sys, pathlib\n"
                                     "sys.path.insert(0, str(pathlib.Path(__file__).parent / '.venv/lib/python3.12/site-packages'))\n"
                                     + source, f"{site}/lib_in_venv.py": library}, strict_portability=True))
+
+
+async def test_strict_mode_refuses_the_non_portable_sample_at_its_first_import_time_draw():
+    from pathlib import Path
+
+    from pyflare import Pyflare
+
+    sample = Path(__file__).parent / "nonportable"
+    async with Pyflare(sample) as mf:  # it loads under pyflare...
+        assert mf.runtime.current().module.SESSION
+    with pytest.raises(WorkerLoadError) as caught:  # ...but not in strict mode
+        async with Pyflare(sample, strict_portability=True):
+            pass
+    assert "uuid.uuid4() runs at import time" in str(caught.value)

@@ -1,6 +1,7 @@
-"""A worker that runs under pyflare but breaks on Cloudflare's Python Workers, one rule at a time.
+"""A worker that loads under pyflare but breaks on Cloudflare's Python Workers, one rule at a time.
 
-Each line marked with a rule id is what `pyflare check` reports (docs/portability.md).
+Each line marked with a rule id is what `pyflare check` reports (docs/portability.md). In strict portability
+mode pyflare refuses to load it: the first uuid.uuid4() at import time raises.
 """
 
 import fcntl  # module-unavailable
@@ -13,14 +14,12 @@ import subprocess
 import threading
 import urllib.request
 import uuid
-from copy import replace  # stdlib-version (new in Python 3.13; this worker gets 3.12)
 from pathlib import Path
 
 import yaml  # import-undeclared (no declared package provides it)
 from workers import Response
 
 import helpers
-import newer  # noqa: F401  (its syntax is the finding)
 
 SESSION = uuid.uuid4()  # entropy-at-import
 random.seed(7)  # entropy-at-import
@@ -30,6 +29,10 @@ HERE = Path(__file__).parent
 
 
 async def on_fetch(request, env):  # legacy-handlers
+    from copy import replace  # stdlib-version (new in Python 3.13; this worker gets 3.12)
+
+    import newer  # syntax-version, in newer.py
+
     threading.Thread(target=print).start()  # thread
     subprocess.run(["uname", "-a"])  # subprocess
     urllib.request.urlopen("https://example.com/")  # socket
@@ -40,4 +43,4 @@ async def on_fetch(request, env):  # legacy-handlers
         log.write("hit\n")
     fcntl.flock(0, fcntl.LOCK_EX)
     return Response(yaml.safe_dump({"session": str(SESSION), "token": TOKEN, "salt": SALT.hex(),
-                                    "copy": str(replace)}))
+                                    "first": newer.first([1]), "copy": str(replace)}))
