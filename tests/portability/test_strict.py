@@ -238,3 +238,17 @@ async def test_strict_mode_refuses_the_non_portable_sample_at_its_first_import_t
         async with Pyflare(sample, strict_portability=True):
             pass
     assert "uuid.uuid4() runs at import time" in str(caught.value)
+
+
+async def test_code_beside_the_worker_that_the_worker_did_not_import_is_not_the_workers(start_worker, tmp_path):
+    # e.g. the project's tests when main sits at the project root: the worker's folder, not the worker's code
+    mf = await start_worker(_config().replace("src/entry.py", "entry.py"), {
+        "entry.py": "def on_fetch(request):\n    return None\n",
+        "tests_beside.py": "import threading\ndef start():\n    t = threading.Thread(target=print)\n"
+                           "    t.start()\n    t.join()\n    return True\n"}, strict_portability=True)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tests_beside", mf.config.root / "tests_beside.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.start() is True

@@ -3,7 +3,8 @@
 Enabled per worker (``pyflare dev --strict-portability``, ``Pyflare(strict_portability=True)``, the pytest
 marker ``strict_portability``, or ``[pyflare] strict_portability = true``). It watches the worker's own
 code only: an operation counts when the innermost frame that is neither the standard library nor this
-module belongs to a strict worker's folder (its ``python_modules/`` aside). pyflare's machinery (uvicorn,
+module is one of a strict worker's modules (loaded by pyflare's loader from the worker's folder; its
+``python_modules/``, a virtualenv in it and tests beside it aside). pyflare's machinery (uvicorn,
 aiosqlite's threads, the bindings the worker awaits) and third-party packages (whose blocking HTTP clients
 Cloudflare patches) are left alone.
 
@@ -60,6 +61,14 @@ class _Load:
     @property
     def live(self) -> bool:
         return self.modules() is not None and self.package in sys.modules
+
+    def owns(self, module: str) -> bool:
+        """Whether ``module`` is one of the worker's own, imported by its loader (not, say, a test module
+        that lives in the same folder)."""
+        modules = self.modules()
+        if modules is None or self.package not in sys.modules:
+            return False
+        return module in modules.loaded or module.startswith(self.package + ".")
 
 
 _loads: list[_Load] = []
@@ -119,8 +128,9 @@ def _caller() -> tuple[_Load, str | None] | None:
             continue
         if "-packages" + os.sep in filename:  # a virtualenv inside the worker's folder is still third-party code
             return None
+        module = frame.f_globals.get("__name__", "")
         for load in _loads:
-            if filename.startswith(load.folder) and not filename.startswith(load.vendor) and load.live:
+            if filename.startswith(load.folder) and not filename.startswith(load.vendor) and load.owns(module):
                 return load, _frame_name(called)
         return None
     return None
