@@ -11,13 +11,11 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyflare.portability import rules as r
+from pyflare.portability.source import Call, CallScanner, Module
 from pyflare.portability.targets import Target
-
-if TYPE_CHECKING:
-    from pyflare.portability.source import Call, Module
 
 DATA = Path(__file__).parent / "data"
 
@@ -115,9 +113,7 @@ def classify_call(call: Call, module: Module, target: Target) -> ApiUse | None:
 
 # -- file writes -------------------------------------------------------------------------------------------
 def _file_write(call: Call, module: Module) -> ApiUse | None:
-    from pyflare.portability.source import _Caller
-
-    caller = _Caller(module, False)
+    caller = CallScanner(module, False)
     name, node = call.qualname, call.node
     path_expr: ast.expr | None = None
     if name in FILE_FUNCTIONS:

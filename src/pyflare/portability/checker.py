@@ -18,8 +18,9 @@ from typing import Any
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.portability import packages as pk
 from pyflare.portability.apis import ApiUse, classify_call, stdlib_change
+from pyflare.portability.packages_check import PackageChecker
 from pyflare.portability.rules import Finding
-from pyflare.portability.source import Module, Project
+from pyflare.portability.source import CallScanner, Module, Project
 from pyflare.portability.targets import Target, global_handlers_disabled, target_for
 
 # Standard-library modules Python Workers leave out (Cloudflare's "Standard Library" page).
@@ -237,9 +238,7 @@ class Checker:
                                             module.path, imp.line, imp.column))
 
     def check_attributes(self, module: Module) -> None:
-        from pyflare.portability.source import _Caller
-
-        caller = _Caller(module, False)
+        caller = CallScanner(module, False)
         assert module.tree is not None
         for node in ast.walk(module.tree):
             if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
@@ -258,8 +257,6 @@ class Checker:
 
     # -- packages ---------------------------------------------------------------------------------------------
     def check_packages(self) -> None:
-        from pyflare.portability.packages_check import PackageChecker
-
         PackageChecker(self).run()
 
     # -- size -----------------------------------------------------------------------------------------------

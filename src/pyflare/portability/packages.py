@@ -170,7 +170,7 @@ def target_environment(target: Target) -> dict[str, str]:
     }
 
 
-def _marker_ok(marker: Any, environment: dict[str, str], extras: frozenset[str] = frozenset()) -> bool:
+def marker_applies(marker: Any, environment: dict[str, str], extras: frozenset[str] = frozenset()) -> bool:
     """Whether a requirement applies on the target (with ``extras`` asked of the package that requires it)."""
     if marker is None:
         return True
@@ -180,7 +180,7 @@ def _marker_ok(marker: Any, environment: dict[str, str], extras: frozenset[str] 
         return True
 
 
-def _line_of(text: str, needle: str) -> int:
+def line_of(text: str, needle: str) -> int:
     for number, line in enumerate(text.splitlines(), 1):
         if needle in line:
             return number
@@ -200,9 +200,9 @@ def declared_requirements(pyproject: Path | None, requirements_txt: Path | None)
         except InvalidRequirement as exc:
             problems.append(f"{path}: {text!r}: {exc}")
             return
-        line = next((_line_of(source, q + text + q) for q in ('"', "'") if q + text + q in source), None)
+        line = next((line_of(source, q + text + q) for q in ('"', "'") if q + text + q in source), None)
         found.append(Declared(text, canonical(requirement.name), requirement.specifier, requirement.marker, path,
-                              line or _line_of(source, text), frozenset(requirement.extras)))
+                              line or line_of(source, text), frozenset(requirement.extras)))
 
     if pyproject is not None:
         source = pyproject.read_text(encoding="utf-8")

@@ -46,7 +46,7 @@ class PackageChecker:
         declared, problems = pk.declared_requirements(self.pyproject, self.requirements_txt)
         self.declared = declared
         self.report.notes.extend(problems)
-        declared = [d for d in declared if pk._marker_ok(d.marker, self.environment)]
+        declared = [d for d in declared if pk.marker_applies(d.marker, self.environment)]
         self.resolve(declared)
         for requirement in declared:
             self.judge_declared(requirement)
@@ -101,7 +101,7 @@ class PackageChecker:
             if provided.origin == "installed" and pyodide is not None:
                 depends = [(d, None, frozenset()) for d in pyodide.depends] + depends
             for child, marker, child_extras in depends:
-                if pk._marker_ok(marker, self.environment, extras):
+                if pk.marker_applies(marker, self.environment, extras):
                     queue.append((child, name, child_extras))
 
     # -- judging packages ------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ class PackageChecker:
             if requirement.name == top:
                 return requirement.path, requirement.line
         if provided.path is not None and provided.path.is_file():
-            return provided.path, pk._line_of(provided.path.read_text(encoding="utf-8"), f'name = "{provided.name}"')
+            return provided.path, pk.line_of(provided.path.read_text(encoding="utf-8"), f'name = "{provided.name}"')
         return (self.pyproject or self.checker.config.path), 1
 
     def add(self, rule: str, message: str, path: Path, line: int, severity: str | None = None) -> None:

@@ -124,7 +124,7 @@ class Project:
         for module in list(self.modules.values()):
             if module.tree is None:
                 continue
-            for call in _Caller(module, module.at_import).scan(module.tree.body):
+            for call in CallScanner(module, module.at_import).scan(module.tree.body):
                 seen_calls.append((module, call))
                 if call.at_import:
                     queue.append(self._local_target(module, call.qualname))
@@ -146,7 +146,7 @@ class Project:
                 body = init.body if init is not None else []
             if isinstance(node, ast.AsyncFunctionDef):
                 continue  # calling a coroutine function at import runs nothing
-            for call in _Caller(owner, True).scan(body, inside_function=True):
+            for call in CallScanner(owner, True).scan(body):
                 seen_calls.append((owner, call))
                 queue.append(self._local_target(owner, call.qualname))
         yield from seen_calls
@@ -268,7 +268,7 @@ class _Indexer(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-class _Caller:
+class CallScanner:
     """Walks statements knowing whether they run at import time, yielding every call it can name."""
 
     def __init__(self, module: Module, at_import: bool) -> None:
@@ -286,7 +286,7 @@ class _Caller:
             return f"{base}.{expr.attr}" if base else None
         return None
 
-    def scan(self, body: list[ast.stmt], *, inside_function: bool = False) -> Iterator[Call]:
+    def scan(self, body: list[ast.stmt]) -> Iterator[Call]:
         yield from self._stmts(body, self.at_import, False)
 
     def _stmts(self, body: list[ast.stmt], at_import: bool, guarded: bool) -> Iterator[Call]:

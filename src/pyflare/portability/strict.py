@@ -37,7 +37,7 @@ from typing import Any
 
 from pyflare.portability import rules as r
 from pyflare.portability.apis import RANDOM_ALLOWED
-from pyflare.portability.targets import Target
+from pyflare.portability.targets import Target, target_for
 
 _HERE = __file__
 _STDLIB = tuple(
@@ -95,8 +95,6 @@ class StrictMode:
 
 def strict_mode_for(compatibility_date: str | None, flags: list[str]) -> StrictMode:
     """Strict mode for a worker with this compatibility date and these flags."""
-    from pyflare.portability.targets import target_for
-
     target = target_for(compatibility_date, [*flags, "python_workers"])
     assert target is not None
     return StrictMode(target)
