@@ -175,6 +175,8 @@ class PyflareSettings(_Model):
     # or power loss (docs/durability.md).
     synchronous: Literal["normal", "full"] = "normal"
     cache: bool = True
+    # Raise what would fail on Cloudflare's Python Workers where the worker does it (docs/portability.md).
+    strict_portability: bool = False
     vectorize: dict[str, VectorizeIndexSettings] = {}  # local Vectorize indexes, by index name
 
 
