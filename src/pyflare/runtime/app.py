@@ -207,4 +207,6 @@ class WorkerApp:
             text = ("Worker threw exception\n\n" + format_user_traceback(exc)) if self.dev else (
                 "Error 1101: Worker threw exception")
             return await send_plain(send, *plain(500, text))
-        return await send_response(send, response, scope["method"])
+        body = request._body
+        received = body is None or type(body) is bytes or getattr(body, "finished", False)
+        return await send_response(send, response, scope["method"], receive if received else None)

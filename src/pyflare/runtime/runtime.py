@@ -7,6 +7,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pyflare.clock import Clock
@@ -81,11 +82,16 @@ class Runtime:
         self.generation = 0
         # Called after each (re)load: instances made from the old code must not outlive it (Durable Objects).
         self.reload_hooks: list[Callable[[], None]] = []
+        # The vendor folders and .pth import lines for the config's compatibility settings (None: found from
+        # main's folder with today's defaults); see pyflare.runtime.loader.vendor_folders.
+        self.vendor: list[Path] | None = None
+        self.startup: list[str] = []
 
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
-            worker = Worker(self.main, self.env, self.background.spawn, self.clock, globals=self.globals)
+            worker = Worker(self.main, self.env, self.background.spawn, self.clock, globals=self.globals,
+                            vendor=self.vendor, startup=self.startup)
         except WorkerLoadError as exc:
             self.load_error = exc
             raise

@@ -48,15 +48,18 @@ class Worker:
     """A loaded worker module and its exports."""
 
     def __init__(self, main: Path, env: Any, spawn: Callable[[Awaitable[Any], str], Any], clock: Any, *,
-                 globals: dict[str, Any] | None = None) -> None:
+                 globals: dict[str, Any] | None = None, vendor: list[Path] | None = None,
+                 startup: list[str] | None = None) -> None:
         self.main = main
         self.env = env
         self.spawn = spawn
         self.clock = clock
         self.globals = globals if globals is not None else {}  # see Runtime.globals
-        self.modules = WorkerModules(main.parent)
+        self.modules = WorkerModules(main.parent, vendor)
         token = current_worker.set(self)
         try:
+            for line in startup or ():  # the import lines of python_modules/*.pth, as site.addsitedir runs them
+                exec(line, {"__name__": "__pth__"})  # noqa: S102 - what site does with a .pth import line
             self.module = self.modules.import_main(main)
         except BaseException as exc:
             self.modules.unload()

@@ -1,35 +1,36 @@
-"""A worker's declared Python packages: are they installed here, and can Cloudflare load them?
+"""A worker's declared Python packages: are they installed here, can Cloudflare load them, and installing them.
 
-pywrangler vendors the ``[project].dependencies`` of the project's ``pyproject.toml`` (beside the wrangler
-config) into ``python_modules/`` as Pyodide builds. pyflare runs the worker on CPython with the
-packages installed in its own environment, so at start it checks the same list:
+pywrangler vendors the project's packages (``[project].dependencies`` of its ``pyproject.toml``, at the
+versions of its ``pylock.toml``) into ``python_modules/`` as Pyodide builds. pyflare runs the worker on
+CPython with the packages installed in its own environment, so at start it checks the same list
+(:mod:`pyflare.dependencies.project` says where it is read from; a lock's versions win):
 
-- a declared package that is not installed (or whose version does not satisfy the declaration) is named,
-  with the exact ``pip install`` command (``pyflare dev --install-deps`` runs it);
+- a declared package that is not installed, or whose version is not the locked one (or does not satisfy
+  the declaration), is named, with the exact ``pip install`` command (``pyflare dev --install-deps`` runs it);
 - an installed package of the worker's dependency tree that carries compiled extensions (judged from the
   installed distribution: a wheel that is not ``Root-Is-Purelib``, or ``.so``/``.pyd`` files) and is not
-  among the packages Pyodide builds is named too: it runs here but Cloudflare's runtime cannot load it.
+  among the packages Pyodide builds is named too: it runs here but Cloudflare's runtime cannot load it;
+- a ``requires-python`` that excludes this interpreter, and the Python version Cloudflare would run the
+  worker on when it is not this one (:mod:`pyflare.dependencies.python`).
+
+Installing (:mod:`pyflare.dependencies.installer`) never changes pyflare's own dependencies silently.
 """
 
 from __future__ import annotations
 
 import importlib
 import shlex
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # packaging and importlib.metadata load only for a project with a pyproject.toml
+from pyflare.dependencies.project import PROVIDED, Project, read_project
+
+if TYPE_CHECKING:  # packaging and importlib.metadata load only for a project that declares packages
     import importlib.metadata as metadata
 
     from packaging.requirements import Requirement
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 # Packages with compiled code that Pyodide 0.28 (Cloudflare's Python runtime) ships builds of, by canonical
 # name. A native package outside this list has no Pyodide build Cloudflare could load.
@@ -50,26 +51,40 @@ PYODIDE_NATIVE = frozenset({
 
 @dataclass
 class DependencyReport:
-    pyproject: Path | None = None
-    missing: list[str] = field(default_factory=list)  # requirement strings, as declared
+    project: Project | None = None
+    missing: list[str] = field(default_factory=list)  # what to install: declared strings, or name==locked
+    installed_instead: dict[str, str] = field(default_factory=dict)  # name -> the version installed now
     native: list[str] = field(default_factory=list)  # installed package names with no Pyodide build
+
+    @property
+    def pyproject(self) -> Path | None:  # where the packages are declared (kept for older callers)
+        return self.project.declared_in if self.project is not None else None
 
     @property
     def install_command(self) -> list[str]:
         return [sys.executable, "-m", "pip", "install", *self.missing]
 
+    def _source(self) -> Path | None:
+        if self.project is None:
+            return None
+        return self.project.lock if self.project.pins else self.project.declared_in
+
     def messages(self) -> list[str]:
         lines = []
         if self.missing:
+            named = ", ".join(
+                f"{text} ({self.installed_instead[text]} is installed)" if text in self.installed_instead else text
+                for text in self.missing)
             lines.append(
-                f"{self.pyproject}: the worker's dependencies are not all installed here: "
-                f"{', '.join(self.missing)}. Install them with: {shlex.join(self.install_command)} "
-                "(or start with pyflare dev --install-deps)")
+                f"{self._source()}: the worker's dependencies are not all installed here: {named}. Install them "
+                f"with: {shlex.join(self.install_command)} (or start with pyflare dev --install-deps)")
         if self.native:
             lines.append(
                 f"{self.pyproject}: {', '.join(self.native)}: compiled extension(s) without a Pyodide build; "
                 "they run under pyflare but Cloudflare's Python runtime cannot load them, so the worker would "
                 "fail when deployed")
+        if self.project is not None:
+            lines += self.project.notes
         return lines
 
 
@@ -80,12 +95,7 @@ def find_pyproject(folder: Path) -> Path | None:
 
 
 def declared(pyproject: Path) -> list[str]:
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return []
-    dependencies = (data.get("project") or {}).get("dependencies") or []
-    return [d for d in dependencies if isinstance(d, str)]
+    return read_project(pyproject.parent).requirements
 
 
 def _distribution(name: str) -> metadata.Distribution | None:
@@ -104,30 +114,32 @@ def is_native(dist: metadata.Distribution) -> bool:
     return any(str(f).endswith((".so", ".pyd")) for f in (dist.files or []))
 
 
-_cache: dict[tuple[str, float], DependencyReport] = {}
+_cache: dict[tuple[tuple[str, float], ...], DependencyReport] = {}
+_PROJECT_FILES = ("pyproject.toml", "requirements.txt", "pylock.toml", "uv.lock")
 
 
 def check(folder: Path) -> DependencyReport:
-    """The report for the project around ``folder`` (cached while its pyproject.toml is unchanged)."""
-    pyproject = find_pyproject(folder.resolve())
-    if pyproject is None:
+    """The report for the project in ``folder`` (cached while its files are unchanged)."""
+    folder = folder.resolve()
+    key = tuple((str(folder / name), (folder / name).stat().st_mtime) for name in _PROJECT_FILES
+                if (folder / name).is_file())
+    if not key:
         return DependencyReport()
-    key = (str(pyproject), pyproject.stat().st_mtime)
     if key not in _cache:
-        _cache[key] = _check(pyproject)
+        _cache[key] = _check(read_project(folder))
     return _cache[key]
 
 
-def _check(pyproject: Path) -> DependencyReport:
+def _check(project: Project) -> DependencyReport:
     from packaging.markers import default_environment
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    report = DependencyReport(pyproject)
+    report = DependencyReport(project)
     environment = default_environment()
     seen: set[str] = set()
     queue: list[Requirement] = []
-    for text in declared(pyproject):
+    for text in project.requirements:
         try:
             requirement = Requirement(text)
         except InvalidRequirement:
@@ -135,9 +147,23 @@ def _check(pyproject: Path) -> DependencyReport:
             continue
         if requirement.marker is not None and not requirement.marker.evaluate(environment):
             continue
+        name = canonicalize_name(requirement.name)
+        if name in PROVIDED:  # pyflare is the `workers` module itself
+            continue
         dist = _distribution(requirement.name)
-        if dist is None or not requirement.specifier.contains(dist.version, prereleases=True):
+        pinned = project.pins.get(name)
+        if pinned is not None:
+            wanted = f"{requirement.name}{'[' + ','.join(sorted(requirement.extras)) + ']' if requirement.extras else ''}" \
+                     f"=={pinned}"
+            if dist is None or dist.version != pinned:
+                report.missing.append(wanted)
+                if dist is not None:
+                    report.installed_instead[wanted] = dist.version
+                continue
+        elif dist is None or not requirement.specifier.contains(dist.version, prereleases=True):
             report.missing.append(text)
+            if dist is not None:
+                report.installed_instead[text] = dist.version
             continue
         queue.append(requirement)
     while queue:  # the installed dependency tree of what was declared
@@ -169,8 +195,14 @@ def forget(report: DependencyReport) -> None:
     importlib.invalidate_caches()
 
 
-def install(report: DependencyReport) -> int:
-    """Run the install command for the missing packages; returns pip's exit status."""
-    if not report.missing:
-        return 0
-    return subprocess.call(report.install_command)
+def install(report: DependencyReport, *, allow_changes: bool = False) -> int:
+    """Install what the report says is missing (locked versions first); returns pip's exit status.
+
+    Raises :class:`~pyflare.dependencies.installer.InstallRefused` when installing would change a package
+    pyflare itself depends on, unless ``allow_changes``."""
+    from pyflare.dependencies.installer import install_missing
+
+    return install_missing(report, allow_changes=allow_changes)
+
+
+__all__ = ["PYODIDE_NATIVE", "DependencyReport", "Project", "check", "forget", "install", "read_project"]
