@@ -6,15 +6,18 @@ import datetime
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from pyflare.clock import Clock
-from pyflare.runtime.background import Background
+from pyflare.kernel.background import Background
+from pyflare.kernel.clock import Clock
+from pyflare.kernel.context import call_as_sync
+from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.stash import Stash
+from pyflare.runtime.loader import pth_imports, vendor_folders
 from pyflare.runtime.worker import Worker, WorkerLoadError
-from pyflare.workers._context import current_worker
-from pyflare.workers._jsdict import JsDict
+from pyflare.websockets.registry import SOCKETS, Settings, WorkerSockets
 from pyflare.workers._response import Response
 
 log = logging.getLogger("pyflare")
@@ -69,28 +72,34 @@ class ScheduledController:
 class Runtime:
     """Owns the live :class:`Worker` (or the error that stopped it loading) and hands it events."""
 
-    def __init__(self, main: Any, env: Any, clock: Clock, background: Background) -> None:
+    def __init__(self, main: Any, env: Any, clock: Clock, background: Background, *,
+                 compatibility_date: str | None = None, compatibility_flags: Iterable[str] = ()) -> None:
         self.main = main
         self.env = env
         self.clock = clock
         self.background = background
-        # Platform objects worker code reaches without a binding (``from js import caches``, the outbound
-        # fetch route), by name; plugins fill it, and every load of the code shares it.
-        self.globals: dict[str, Any] = {}
+        # The worker's own platform state, which worker code reaches without a binding (``from js import
+        # caches``, the outbound fetch route, WebSocket settings), under typed keys; plugins fill it, and every
+        # load of the code shares it.
+        self.stash = Stash()
+        # The worker's WebSocket settings and live connections, closed with the runtime (close()).
+        self.sockets = WorkerSockets(Settings.of(compatibility_date, compatibility_flags))
+        self.stash[SOCKETS] = self.sockets
         self.worker: Worker | None = None
         self.load_error: WorkerLoadError | None = None
         self.generation = 0
         # Called after each (re)load: instances made from the old code must not outlive it (Durable Objects).
         self.reload_hooks: list[Callable[[], None]] = []
-        # The vendor folders and .pth import lines for the config's compatibility settings (None: found from
-        # main's folder with today's defaults); see pyflare.runtime.loader.vendor_folders.
-        self.vendor: list[Path] | None = None
-        self.startup: list[str] = []
+        # Where vendored packages are (python_modules/, src/vendor/) and the .pth import lines to run, for the
+        # compatibility settings (pyflare.runtime.loader.vendor_folders).
+        folder = Path(main).parent
+        self.vendor = vendor_folders(folder, compatibility_flags, compatibility_date)
+        self.startup = pth_imports(folder, compatibility_flags, compatibility_date)
 
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
-            worker = Worker(self.main, self.env, self.background.spawn, self.clock, globals=self.globals,
+            worker = Worker(self.main, self.env, self.background.spawn, self.clock, stash=self.stash,
                             vendor=self.vendor, startup=self.startup)
         except WorkerLoadError as exc:
             self.load_error = exc
@@ -117,11 +126,7 @@ class Runtime:
         if cls is None:
             exported = ", ".join(sorted(worker.exports)) or "none"
             raise LookupError(f"{self.main.name} exports no class {class_name!r} (exported: {exported})")
-        token = current_worker.set(worker)
-        try:
-            return cls(ctx, self.env)
-        finally:
-            current_worker.reset(token)
+        return call_as_sync(worker, cls, ctx, self.env)
 
     async def fetch(self, request: Any) -> Response:
         return await self.current().fetch(request)
@@ -145,6 +150,10 @@ class Runtime:
 
     async def queue(self, batch: Any) -> None:
         await self.current().queue(batch)
+
+    async def close(self) -> None:
+        """Close what the worker holds open beside its code: its WebSocket connections (1012)."""
+        await self.sockets.close()
 
     def unload(self) -> None:
         if self.worker is not None:

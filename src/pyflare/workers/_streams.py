@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
-from pyflare.workers.pyodide.ffi import JsException
+from pyflare.kernel.jserrors import JsException
 
 
 class ReadableStream:

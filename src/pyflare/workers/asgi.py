@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from pyflare.workers._context import current_worker
+from pyflare.kernel.context import current_worker
 from pyflare.workers._entrypoints import WorkerEntrypoint
 from pyflare.workers._response import Response
 from pyflare.workers._streams import StreamChannel

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.jsdict import JsDict
 from pyflare.workers._request import Request
 from pyflare.workers._response import Response
 from pyflare.workers._streams import ReadableStream

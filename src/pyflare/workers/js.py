@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
-from pyflare.websockets.hibernation import WebSocketRequestResponsePair
-from pyflare.websockets.socket import WebSocket, WebSocketPair
+from pyflare.kernel.context import current_worker
+from pyflare.kernel.jsdict import to_jsdict
+from pyflare.websockets.socket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 from pyflare.workers._htmlrewriter import HTMLRewriter
 from pyflare.workers._jsapi import (
     ArrayBuffer,
@@ -25,7 +27,7 @@ from pyflare.workers._jsapi import (
     Uint8Array,
     fetch,
 )
-from pyflare.workers._jsdict import to_jsdict
+from pyflare.workers.host import CACHES
 
 _log = logging.getLogger("pyflare.worker")
 
@@ -76,13 +78,9 @@ class JSON:
 class Date:
     @staticmethod
     def now() -> int:
-        from pyflare.workers._context import current_worker
-
         worker = current_worker.get()
         if worker is not None:
             return worker.clock.time_ms()
-        import time
-
         return int(time.time() * 1000)
 
 
@@ -90,10 +88,8 @@ class _CacheStorage:
     """``caches``: the Cache API (pyflare.bindings.cache) of the worker whose code is running."""
 
     def _target(self) -> Any:
-        from pyflare.workers._context import current_worker
-
         worker = current_worker.get()
-        factory = worker.globals.get("caches") if worker is not None else None
+        factory = worker.stash.get(CACHES, None) if worker is not None else None
         if factory is None:
             raise RuntimeError("caches is only available inside a worker loaded by pyflare")
         return factory()

@@ -6,44 +6,41 @@ class (from this worker or another) reaches the same live instances and storage.
 
 from __future__ import annotations
 
-import inspect
-from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
+from pyflare.bindings.durable_objects.errors import DurableObjectAbort, DurableObjectError
 from pyflare.bindings.durable_objects.namespace import DurableObjectId
-from pyflare.bindings.durable_objects.state import DurableObjectAbort, DurableObjectState
+from pyflare.bindings.durable_objects.state import STATE, DurableObjectState
 from pyflare.config.migrations import class_backends
+from pyflare.kernel.context import call_as, fit_args
+from pyflare.kernel.stash import StashKey
 from pyflare.objects import LiveObject, ObjectAddress, ObjectClass
-from pyflare.runtime.rpc import from_rpc, to_rpc
-from pyflare.runtime.rpc import rpc_method as _rpc_method
-from pyflare.runtime.worker import _arity
-from pyflare.workers._context import current_worker
-from pyflare.workers._request import Request
-from pyflare.workers._response import Response
-from pyflare.workers.pyodide.ffi import JsException
+from pyflare.websockets.socket import holds_object
+from pyflare.workers import Request, Response
+from pyflare.workers.rpc import from_rpc, rpc_method, to_rpc
 
 if TYPE_CHECKING:
-    from pyflare.bindings import Services
+    from pyflare.runtime.plugin import Platform
 
 
-class DurableObjectError(JsException):
-    """An object was reset (``ctx.abort()``, a failed ``blockConcurrencyWhile``) while serving this call."""
+# The hosted classes of every worker, by "<worker>-<Class>" (in ObjectLayer.stash).
+HOSTS = StashKey[dict[str, "ClassHost"]]("Durable Object classes")
 
 
 class ClassHost:
     """Objects of one exported class of one worker."""
 
-    def __init__(self, services: Services, class_name: str) -> None:
-        self.services = services
+    def __init__(self, platform: Platform, class_name: str) -> None:
+        self.platform = platform
         self.class_name = class_name
-        self.worker = services.config.name
+        self.worker = platform.config.name
         self.namespace_key = f"{self.worker}-{class_name}"
-        assert services.objects is not None
-        self.layer = services.objects
-        self.runtime = services.runtime
-        self.clock = services.clock
-        worker_config = services.config.worker
+        assert platform.objects is not None
+        self.layer = platform.objects
+        self.runtime = platform.runtime
+        self.clock = platform.clock
+        worker_config = platform.config.worker
         # Classes not named in any migration are treated as KV-backed, as wrangler does (no SQL).
         uses_sqlite = class_backends(worker_config.migrations).get(class_name, False)
         self.backend = C.SQLITE if uses_sqlite else C.KV
@@ -54,22 +51,22 @@ class ClassHost:
             or (date >= C.DELETE_ALL_DELETES_ALARM_DATE and "delete_all_preserves_alarm" not in flags)
         )
         self._names: dict[str, str] = {}
-        self.object_class = ObjectClass(factory=self._construct, on_alarm=self._on_alarm)
+        self.object_class = ObjectClass(factory=self._construct, on_alarm=self._on_alarm, can_evict=_keeps_alive)
         self.layer.register(self.worker, class_name, self.object_class)
 
     @classmethod
-    def of(cls, services: Services, class_name: str) -> ClassHost:
-        """The host of ``class_name`` in the worker ``services`` belongs to (created once per layer)."""
-        assert services.objects is not None
-        hosts = services.objects.adapters.setdefault("durable_objects", {})
-        key = f"{services.config.name}-{class_name}"
+    def of(cls, platform: Platform, class_name: str) -> ClassHost:
+        """The host of ``class_name`` in the worker ``platform`` belongs to (created once per layer)."""
+        assert platform.objects is not None
+        hosts = platform.objects.stash.setdefault(HOSTS, {})
+        key = f"{platform.config.name}-{class_name}"
         host = hosts.get(key)
         if host is None:
-            host = hosts[key] = cls(services, class_name)
+            host = hosts[key] = cls(platform, class_name)
         return host
 
     def spawn(self, awaitable: Any, what: str) -> Any:
-        return self.services.spawn(awaitable, what)
+        return self.platform.spawn(awaitable, what)
 
     def address(self, object_id: str, name: str | None = None) -> ObjectAddress:
         if name is not None:
@@ -91,7 +88,7 @@ class ClassHost:
     def _construct(self, live: LiveObject) -> Any:
         object_id = DurableObjectId(live.address.id, self._names.get(live.address.id), self.namespace_key)
         state = DurableObjectState(self, live, object_id)
-        live.extras["state"] = state
+        live.stash[STATE] = state
         return self.runtime.construct(self.class_name, state)
 
     # -- events -----------------------------------------------------------------------------------
@@ -102,16 +99,11 @@ class ClassHost:
         if kwargs:
             kwargs = {k: from_rpc(to_rpc(v)) for k, v in kwargs.items()}
         async with self.layer.enter(address) as live:
-            method = _rpc_method(live.instance, name)
-            token = current_worker.set(self.runtime.worker)
+            method = rpc_method(live.instance, name)
             try:
-                result = method(*args, **kwargs)
-                if type(result) is CoroutineType or (type(result) not in _PLAIN and inspect.isawaitable(result)):
-                    result = await result
+                result = await call_as(self.runtime.worker, method, *args, **kwargs)
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
-            finally:
-                current_worker.reset(token)
         kind = type(result)
         if kind is int or kind is str or result is None:
             return result
@@ -126,15 +118,10 @@ class ClassHost:
             handler = getattr(live.instance, "fetch", None) or getattr(live.instance, "on_fetch", None)
             if not callable(handler):
                 raise TypeError("Handler does not export a fetch() function.")
-            token = current_worker.set(self.runtime.worker)
             try:
-                response = handler(*((request,) if _arity(handler) != 0 else ()))
-                if inspect.isawaitable(response):
-                    response = await response
+                response = await call_as(self.runtime.worker, handler, *fit_args(handler, (request,)))
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
-            finally:
-                current_worker.reset(token)
         if not isinstance(response, Response):
             raise TypeError(
                 f"The Durable Object's fetch handler returned {type(response).__name__}, not a workers.Response"
@@ -146,17 +133,13 @@ class ClassHost:
             handler = getattr(live.instance, "alarm", None) or getattr(live.instance, "on_alarm", None)
             if not callable(handler):
                 return
-            token = current_worker.set(self.runtime.worker)
             try:
-                result = handler(*((info,) if _arity(handler) != 0 else ()))
-                if inspect.isawaitable(result):
-                    await result
+                await call_as(self.runtime.worker, handler, *fit_args(handler, (info,)))
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
-            finally:
-                current_worker.reset(token)
 
 
-
-
-_PLAIN = frozenset({int, str, float, bool, type(None), list, dict})
+def _keeps_alive(live: LiveObject) -> bool:
+    """The eviction rule of a Durable Object class: an idle object with an open ``accept()``-ed WebSocket
+    stays (workerd keeps the actor for it); hibernatable sockets do not hold it."""
+    return not holds_object(live)

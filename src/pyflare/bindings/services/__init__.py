@@ -2,22 +2,22 @@
 another worker of the same pyflare (or this one), its default export or a named ``WorkerEntrypoint``.
 
 Calls stay in-process, as on Cloudflare where they never touch the network. Arguments and results follow
-the Python RPC type rules of :mod:`pyflare.runtime.rpc` (the same rules as Durable Object stubs). Module map:
+the Python RPC type rules of :mod:`pyflare.workers.rpc` (the same rules as Durable Object stubs). Module map:
 ``constants`` (reserved names), ``validation`` (target checks with workerd's texts), ``entrypoints`` (calling
 into a worker's entrypoint: fetch and methods), ``binding`` (what the caller's env holds), ``plugin``.
 """
 
 from __future__ import annotations
 
-from pyflare.bindings import Services
 from pyflare.bindings.services.binding import ServiceBinding
 from pyflare.bindings.services.plugin import ServicesPlugin
+from pyflare.runtime.plugin import Platform
 
 
-def create(services: Services) -> ServicesPlugin | None:
-    if not services.config.worker.services:
+def create(platform: Platform) -> ServicesPlugin | None:
+    if not platform.config.worker.services:
         return None
-    return ServicesPlugin(services)
+    return ServicesPlugin(platform)
 
 
 __all__ = ["ServiceBinding", "ServicesPlugin", "create"]
