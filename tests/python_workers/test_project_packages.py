@@ -15,7 +15,7 @@ import pytest
 from pyflare import dependencies
 from pyflare.dependencies import installer as installing
 from pyflare.dependencies.project import read_project
-from pyflare.dependencies.python import cloudflare_python, python_notes
+from pyflare.dependencies.python import python_notes
 
 HERE = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -192,23 +192,11 @@ def test_pyflares_own_requirements_are_followed_through_installed_packages():
     assert ("", "pyflare") not in needed.get("starlette", []) and needed["starlette"][0][1] == "pyflare"
 
 
-@pytest.mark.parametrize(("flags", "date", "version"), [
-    (["python_workers"], "2025-03-16", "3.12"),
-    (["python_workers"], "2025-09-29", "3.13"),
-    (["python_workers", "python_workers_20250116"], "2024-01-01", "3.13"),
-    (["python_workers", "no_python_workers_20250116"], "2026-01-01", "3.12"),
-    (["python_workers", "python_workers_20260610"], "2025-01-01", "3.14"),
-    (["nodejs_compat"], "2026-01-01", None),
-])
-def test_the_python_version_cloudflare_picks_from_flags_and_date(flags, date, version):
-    assert cloudflare_python(flags, date) == version
-
-
 def test_python_notes_name_a_mismatch_with_this_interpreter():
     other = "3.12" if HERE != "3.12" else "3.13"
     date = "2025-03-16" if other == "3.12" else "2026-01-01"
     notes = python_notes(["python_workers"], date, f"=={other}.*", "pyproject.toml")
-    assert notes[0].startswith(f"Python {other}: the version Cloudflare runs this worker on (")
+    assert notes[0].startswith(f"Python {other}: the version Cloudflare runs this worker on (compatibility ")
     assert f"pyflare runs it on Python {platform.python_version()}" in notes[0]
     assert notes[1] == (f'pyproject.toml: requires-python "=={other}.*" does not allow Python '
                         f"{platform.python_version()}, which is running pyflare")

@@ -9,7 +9,9 @@ CPython with the packages installed in its own environment, so at start it check
   the declaration), is named, with the exact ``pip install`` command (``pyflare dev --install-deps`` runs it);
 - an installed package of the worker's dependency tree that carries compiled extensions (judged from the
   installed distribution: a wheel that is not ``Root-Is-Purelib``, or ``.so``/``.pyd`` files) and is not
-  among the packages Pyodide builds is named too: it runs here but Cloudflare's runtime cannot load it;
+  among the packages Pyodide builds (Pyodide's package list, :mod:`pyflare.portability.packages`) is named
+  too: it runs here, but Cloudflare loads it only if PyPI has a pure or PyEmscripten wheel of it.
+  ``pyflare check`` decides that from a lock file's wheel lists;
 - a ``requires-python`` that excludes this interpreter, and the Python version Cloudflare would run the
   worker on when it is not this one (:mod:`pyflare.dependencies.python`).
 
@@ -32,21 +34,9 @@ if TYPE_CHECKING:  # packaging and importlib.metadata load only for a project th
 
     from packaging.requirements import Requirement
 
-# Packages with compiled code that Pyodide 0.28 (Cloudflare's Python runtime) ships builds of, by canonical
-# name. A native package outside this list has no Pyodide build Cloudflare could load.
-PYODIDE_NATIVE = frozenset({
-    "aiohttp", "apsw", "argon2-cffi-bindings", "atomicwrites", "bcrypt", "bitarray", "blosc2", "brotli",
-    "cffi", "contourpy", "coolprop", "crc32c", "cryptography", "cytoolz", "duckdb", "fastparquet", "frozenlist",
-    "gensim", "gmpy2", "greenlet", "h5py", "jiter", "kiwisolver", "lakers-python", "lxml", "lz4", "markupsafe",
-    "matplotlib", "msgpack", "msgspec", "multidict", "netcdf4", "numcodecs", "numpy", "opencv-python", "orjson",
-    "pandas", "peewee", "pillow", "polars", "propcache", "pyarrow", "pycryptodome", "pycryptodomex",
-    "pydantic-core", "pyerfa", "pygame-ce", "pyheif", "pyinstrument", "pynacl", "pyproj", "pyrsistent",
-    "python-sat", "pywavelets", "pyxel", "pyyaml", "pyzmq", "rapidfuzz", "regex", "rpds-py", "ruamel-yaml-clib",
-    "scikit-image", "scikit-learn", "scipy", "shapely", "simplejson", "sqlalchemy", "statsmodels", "tiktoken",
-    "tokenizers", "tornado", "ujson", "unicodedata2", "wrapt", "xgboost", "xxhash", "yarl", "zfpy", "zstandard",
-    "charset-normalizer", "psutil", "zope-interface", "pycparser", "mmh3", "pyodide-http", "hashlib", "lzma",
-    "ssl", "sqlite3",
-})
+# The Pyodide package index whose builds count here: Python 3.13's, the default runtime (pyflare check picks the
+# one the config selects; see pyflare.portability.targets).
+PYODIDE_INDEX = "0.28.3"
 
 
 @dataclass
@@ -81,8 +71,8 @@ class DependencyReport:
         if self.native:
             lines.append(
                 f"{self.pyproject}: {', '.join(self.native)}: compiled extension(s) without a Pyodide build; "
-                "they run under pyflare but Cloudflare's Python runtime cannot load them, so the worker would "
-                "fail when deployed")
+                "they run under pyflare, but Cloudflare's Python runtime loads them only if PyPI has a pure or "
+                "PyEmscripten wheel of them (pyflare check tells, from a uv.lock)")
         if self.project is not None:
             lines += self.project.notes
         return lines
@@ -135,6 +125,9 @@ def _check(project: Project) -> DependencyReport:
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
+    from pyflare.portability.packages import binary_builds
+
+    pyodide_native = binary_builds(PYODIDE_INDEX)
     report = DependencyReport(project)
     environment = default_environment()
     seen: set[str] = set()
@@ -175,7 +168,7 @@ def _check(project: Project) -> DependencyReport:
         dist = _distribution(requirement.name)
         if dist is None:
             continue
-        if is_native(dist) and name not in PYODIDE_NATIVE:
+        if is_native(dist) and name not in pyodide_native:
             report.native.append(dist.metadata["Name"] or name)
         for text in dist.requires or []:
             try:
@@ -205,4 +198,4 @@ def install(report: DependencyReport, *, allow_changes: bool = False) -> int:
     return install_missing(report, allow_changes=allow_changes)
 
 
-__all__ = ["PYODIDE_NATIVE", "DependencyReport", "Project", "check", "forget", "install", "read_project"]
+__all__ = ["PYODIDE_INDEX", "DependencyReport", "Project", "check", "forget", "install", "read_project"]

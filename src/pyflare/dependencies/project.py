@@ -6,7 +6,8 @@ that wrangler read for Cloudflare's built-in packages; today's pywrangler refuse
 A lock pins versions and wins over the declaration: ``pylock.toml`` (PEP 751, what ``pywrangler sync``
 writes and installs for Cloudflare), else ``uv.lock`` (the versions the author ran with ``uv``). Only
 what the project itself needs is taken from a lock: its declared packages and what they depend on, not
-its dev groups.
+its dev groups. The files are parsed by :mod:`pyflare.portability.packages` (which ``pyflare check`` reads
+them with too); here markers are evaluated for this interpreter, where the packages get installed.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ else:  # pragma: no cover
 LOCK_FILES = ("pylock.toml", "uv.lock")
 # Packages that are pyflare's business: Cloudflare's SDK (pyflare is its own ``workers``) and pywrangler.
 PROVIDED = frozenset({"workers-runtime-sdk", "workers-py"})
-# A lock entry read from a source that has no version to pin (the project itself, a path, a checkout).
-_LOCAL_SOURCES = ("virtual", "editable", "path", "directory", "git", "url")
 
 
 @dataclass
@@ -57,14 +56,10 @@ def _load_toml(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _canonical(name: str) -> str:
-    from packaging.utils import canonicalize_name
-
-    return str(canonicalize_name(name))
-
-
 def read_project(root: Path) -> Project:
     """The project in ``root`` (the folder of the wrangler config)."""
+    from pyflare.portability.packages import declared_requirements
+
     project = Project(root)
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
@@ -73,15 +68,21 @@ def read_project(root: Path) -> Project:
         if data is None:
             project.notes.append(f"{pyproject}: not valid TOML; its dependencies are not checked")
         else:
-            table = data.get("project") or {}
-            project.requirements = [d for d in table.get("dependencies") or [] if isinstance(d, str)]
-            requires = table.get("requires-python")
+            found, problems = declared_requirements(pyproject, None)
+            project.requirements = [d.text for d in found]
+            project.notes += problems
+            requires = (data.get("project") or {}).get("requires-python")
             project.requires_python = requires if isinstance(requires, str) else None
     requirements_txt = root / "requirements.txt"
     if requirements_txt.is_file():
         project.requirements_txt = requirements_txt
         if not project.requirements:
-            project.requirements = _read_requirements_txt(requirements_txt, project.notes)
+            try:
+                found, problems = declared_requirements(None, requirements_txt)
+            except (OSError, UnicodeDecodeError):
+                found, problems = [], [f"{requirements_txt}: cannot be read"]
+            project.requirements = [d.text for d in found]
+            project.notes += problems + _option_lines(requirements_txt)
         project.notes.append(
             f"{requirements_txt}: Cloudflare's pywrangler no longer reads requirements.txt (it stops while one "
             "exists); list these packages in [project].dependencies of a pyproject.toml instead")
@@ -94,115 +95,67 @@ def read_project(root: Path) -> Project:
     return project
 
 
-def _read_requirements_txt(path: Path, notes: list[str]) -> list[str]:
-    requirements = []
+def _option_lines(path: Path) -> list[str]:
+    """pip options in a requirements file (``-r other.txt``, ``--index-url``): named, not followed."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        notes.append(f"{path}: cannot be read")
         return []
-    for line in lines:
-        text = line.split(" #", 1)[0].strip()
-        if not text or text.startswith("#"):
-            continue
-        if text.startswith("-"):  # -r other.txt, --index-url ...: pip options pyflare does not follow
-            notes.append(f"{path}: {text!r} is not followed (pyflare reads package lines only)")
-            continue
-        requirements.append(text)
-    return requirements
+    return [f"{path}: {line.strip()!r} is not followed (pyflare reads package lines only)"
+            for line in lines if line.strip().startswith("-")]
 
 
 def read_lock(path: Path, project: Project) -> dict[str, str]:
     """The pins of a lock file that apply to this interpreter, for what the project needs."""
-    data = _load_toml(path)
-    if data is None:
-        project.notes.append(f"{path}: not valid TOML; its pins are not used")
-        return {}
-    if path.name == "uv.lock":
-        return _uv_lock_pins(data, project)
-    return _pylock_pins(data)
-
-
-def _environment(extra: str = "") -> dict[str, str]:
     from packaging.markers import default_environment
 
-    return dict(default_environment(), extra=extra)
+    from pyflare.portability import packages
+
+    environment = dict(default_environment(), extra="")
+    try:
+        if path.name == "pylock.toml":  # PEP 751: every package applies, but for its marker
+            markers = _pylock_markers(path)
+            return {name: provided.version for name, provided in packages.read_pylock(path).items()
+                    if provided.version and packages.marker_applies(markers.get(name), environment)}
+        locked, roots = packages.read_uv_lock(path)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError):
+        project.notes.append(f"{path}: cannot be read as a lock file; its pins are not used")
+        return {}
+    pins: dict[str, str] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    pending = list(roots)
+    while pending:  # the project's own dependencies, and theirs, for this interpreter
+        name, marker, extras = pending.pop()
+        if (name, extras) in seen or not packages.marker_applies(marker, environment):
+            continue
+        seen.add((name, extras))
+        provided = locked.get(name)
+        if provided is None:
+            continue
+        if provided.version:
+            pins[name] = provided.version
+        pending.extend(provided.depends)
+        for extra in extras:
+            pending.extend(provided.optional.get(extra, []))
+    return pins
 
 
-def _marker_holds(marker: str | None, extra: str = "") -> bool:
-    if not marker:
-        return True
+def _pylock_markers(path: Path) -> dict[str, Any]:
+    """Each pylock.toml package's marker (the portability reader keeps versions and wheels, not markers)."""
     from packaging.markers import InvalidMarker, Marker
 
-    try:
-        return Marker(marker).evaluate(_environment(extra))
-    except (InvalidMarker, Exception):
-        return True  # a marker this packaging cannot read: keep the pin rather than drop it silently
+    markers: dict[str, Any] = {}
+    for package in (_load_toml(path) or {}).get("packages") or []:
+        text = package.get("marker")
+        if isinstance(text, str) and text:
+            try:
+                markers[_canonical(str(package.get("name", "")))] = Marker(text)
+            except InvalidMarker:
+                continue
+    return markers
 
 
-def _pylock_pins(data: dict[str, Any]) -> dict[str, str]:
-    """PEP 751: every package applies, but for its ``marker``."""
-    pins = {}
-    for package in data.get("packages") or []:
-        name, version = package.get("name"), package.get("version")
-        if isinstance(name, str) and isinstance(version, str) and _marker_holds(package.get("marker")):
-            pins[_canonical(name)] = version
-    return pins
+def _canonical(name: str) -> str:
+    from pyflare.portability.packages import canonical
 
-
-def _uv_lock_pins(data: dict[str, Any], project: Project) -> dict[str, str]:
-    """uv.lock: walk the lock from the project's own entry through its (non-dev) dependencies."""
-    entries: dict[str, list[dict[str, Any]]] = {}
-    for package in data.get("package") or []:
-        if isinstance(package.get("name"), str):
-            entries.setdefault(_canonical(package["name"]), []).append(package)
-    roots = [p for group in entries.values() for p in group
-             if (p.get("source") or {}).get("virtual") == "." or (p.get("source") or {}).get("editable") == "."]
-    if not roots:  # a lock without the project's own entry: take every registry package
-        return {name: group[0]["version"] for name, group in entries.items()
-                if isinstance(group[0].get("version"), str) and not _is_local(group[0])}
-    pins: dict[str, str] = {}
-    seen: set[tuple[str, str]] = set()
-    pending: list[tuple[dict[str, Any], str]] = [(dep, "") for dep in roots[0].get("dependencies") or []]
-    while pending:
-        dep, extra_of_parent = pending.pop()
-        if not isinstance(dep, dict) or not _marker_holds(dep.get("marker"), extra_of_parent):
-            continue
-        name = _canonical(str(dep.get("name", "")))
-        package = _pick(entries.get(name) or [], dep.get("version"))
-        if package is None:
-            continue
-        extras = [e for e in dep.get("extra") or [] if isinstance(e, str)]
-        key = (name, ",".join(sorted(extras)))
-        if key in seen:
-            continue
-        seen.add(key)
-        if _is_local(package):
-            project.notes.append(f"{project.lock}: {package['name']} comes from a local source; it is not pinned")
-        elif isinstance(package.get("version"), str):
-            pins[name] = package["version"]
-        pending.extend((child, "") for child in package.get("dependencies") or [])
-        optional = package.get("optional-dependencies") or {}
-        for extra in extras:
-            pending.extend((child, extra) for child in optional.get(extra) or [])
-    return pins
-
-
-def _pick(candidates: list[dict[str, Any]], version: Any) -> dict[str, Any] | None:
-    """The lock entry a dependency means: the one with its version, else the one for this interpreter."""
-    if not candidates:
-        return None
-    if isinstance(version, str):
-        for candidate in candidates:
-            if candidate.get("version") == version:
-                return candidate
-    for candidate in candidates:
-        markers = candidate.get("resolution-markers") or []
-        if not markers or any(_marker_holds(m) for m in markers):
-            return candidate
-    return candidates[0]
-
-
-def _is_local(package: dict[str, Any]) -> bool:
-    source = package.get("source") or {}
-    return any(key in source for key in _LOCAL_SOURCES)
+    return canonical(name)
