@@ -27,6 +27,7 @@ from pyflare.local import LocalEndpoints
 from pyflare.objects import ObjectLayer
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.env import Env, build_env
+from pyflare.runtime.loader import shadowed_vendored, vendor_folders
 from pyflare.runtime.outbound import Outbound
 from pyflare.runtime.plugin import Options, Platform, Plugin
 from pyflare.runtime.runtime import Runtime, scheduled_time_seconds
@@ -157,13 +158,13 @@ class PyflareWorker:
 
     @property
     def client(self) -> httpx.AsyncClient:
-        """An httpx client talking to the worker in-process (base URL ``http://localhost``)."""
+        """An httpx client talking to the worker in-process (base URL ``http://localhost``); responses stream
+        as the worker produces them (``client.stream(...)``), and closing one early is a client disconnect."""
         if self._client is None:
-            import httpx  # imported on first use: pyflare dev starts faster without it
+            # imported on first use (and httpx with it): pyflare dev starts faster without it
+            from pyflare.runtime.inprocess import in_process_client
 
-            self._client = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=self.asgi_app), base_url="http://localhost"
-            )
+            self._client = in_process_client(self.asgi_app)
         return self._client
 
     async def dispatch_fetch(self, url: str = "/", *, method: str = "GET", **kwargs: Any) -> httpx.Response:
@@ -257,7 +258,11 @@ class Pyflare:
         for resolved in configs:
             for warning in resolved.warnings:
                 log.warning(warning)
-            for message in dependencies.check(resolved.root).messages():  # the pyproject.toml's packages
+            for message in dependencies.check(resolved.root).messages():  # the project's declared packages
+                log.warning(message)
+            worker = resolved.worker
+            for message in shadowed_vendored(vendor_folders(resolved.main_path.parent, worker.compatibility_flags,
+                                                            worker.compatibility_date)):
                 log.warning(message)
         if isinstance(clock, Clock):
             self.clock = clock
@@ -403,7 +408,8 @@ class Pyflare:
 
     @property
     def client(self) -> httpx.AsyncClient:
-        """An httpx client talking to the worker in-process (base URL ``http://localhost``)."""
+        """An httpx client talking to the worker in-process (base URL ``http://localhost``); responses stream
+        as the worker produces them (``client.stream(...)``), and closing one early is a client disconnect."""
         return self.main.client
 
     async def dispatch_fetch(self, url: str = "/", *, method: str = "GET", **kwargs: Any) -> httpx.Response:

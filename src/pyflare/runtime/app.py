@@ -204,4 +204,6 @@ class WorkerApp:
         except Exception as exc:
             log.error("Uncaught exception in fetch handler for %s %s", scope["method"], scope["path"], exc_info=exc)
             return await send_plain(send, *error_page(exc, dev=self.dev))
-        return await send_response(send, response, scope["method"])
+        body = request._body
+        received = body is None or type(body) is bytes or getattr(body, "finished", False)
+        return await send_response(send, response, scope["method"], receive if received else None)

@@ -7,6 +7,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.background import Background
@@ -14,6 +15,7 @@ from pyflare.kernel.clock import Clock
 from pyflare.kernel.context import call_as_sync
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
+from pyflare.runtime.loader import pth_imports, vendor_folders
 from pyflare.runtime.worker import Worker, WorkerLoadError
 from pyflare.websockets.registry import SOCKETS, Settings, WorkerSockets
 from pyflare.workers._response import Response
@@ -93,12 +95,17 @@ class Runtime:
         self.generation = 0
         # Called after each (re)load: instances made from the old code must not outlive it (Durable Objects).
         self.reload_hooks: list[Callable[[], None]] = []
+        # Where vendored packages are (python_modules/, src/vendor/) and the .pth import lines to run, for the
+        # compatibility settings (pyflare.runtime.loader.vendor_folders).
+        folder = Path(main).parent
+        self.vendor = vendor_folders(folder, compatibility_flags, compatibility_date)
+        self.startup = pth_imports(folder, compatibility_flags, compatibility_date)
 
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
             worker = Worker(self.main, self.env, self.background.spawn, self.clock, stash=self.stash,
-                            strict=self.strict)
+                            strict=self.strict, vendor=self.vendor, startup=self.startup)
         except WorkerLoadError as exc:
             self.load_error = exc
             raise

@@ -38,15 +38,18 @@ class Worker:
     """A loaded worker module and its exports."""
 
     def __init__(self, main: Path, env: Any, spawn: Callable[[Awaitable[Any], str], Any], clock: Any, *,
-                 stash: Stash | None = None, strict: StrictMode | None = None) -> None:
+                 stash: Stash | None = None, strict: StrictMode | None = None, vendor: list[Path] | None = None,
+                 startup: list[str] | None = None) -> None:
         self.main = main
         self.env = env
         self.spawn = spawn
         self.clock = clock
         self.stash = stash if stash is not None else Stash()  # see Runtime.stash
-        self.modules = WorkerModules(main.parent)
+        self.modules = WorkerModules(main.parent, vendor)
         try:
             with running_as(self):
+                for line in startup or ():  # the import lines of python_modules/*.pth, as site.addsitedir runs them
+                    exec(line, {"__name__": "__pth__"})  # noqa: S102 - what site does with a .pth import line
                 # Strict portability mode watches the import (entropy) and, from then on, the worker's own code.
                 self.module = strict.import_main(self.modules, main) if strict else self.modules.import_main(main)
         except BaseException as exc:
