@@ -51,7 +51,9 @@ LAYERS: list[list[str]] = [
     ["runtime"],
     ["workers"],
     ["websockets", "objects", "local"],
-    ["config", "storage", "dependencies"],
+    ["dependencies"],
+    ["portability"],
+    ["config", "storage"],
     ["kernel", "clock"],
 ]
 # Layers whose siblings may import each other (none today).

@@ -7,7 +7,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
@@ -17,6 +17,9 @@ from pyflare.kernel.stash import Stash
 from pyflare.runtime.worker import WorkerCode, WorkerLoadError
 from pyflare.websockets.registry import SOCKETS, Settings, WorkerSockets
 from pyflare.workers import Response
+
+if TYPE_CHECKING:
+    from pyflare.portability.strict import StrictMode
 
 log = logging.getLogger("pyflare")
 
@@ -72,8 +75,10 @@ class Runtime:
     loading), hands it events, and owns the worker's platform state (``stash``, ``sockets``)."""
 
     def __init__(self, main: Any, env: Any, clock: Clock, background: Background, *,
-                 compatibility_date: str | None = None, compatibility_flags: Iterable[str] = ()) -> None:
+                 compatibility_date: str | None = None, compatibility_flags: Iterable[str] = (),
+                 strict: StrictMode | None = None) -> None:
         self.main = main
+        self.strict = strict  # strict portability mode (pyflare.portability.strict), or None
         self.env = env
         self.clock = clock
         self.background = background
@@ -93,7 +98,8 @@ class Runtime:
     def load(self) -> WorkerCode:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
-            worker = WorkerCode(self.main, self.env, self.background.spawn, self.clock, stash=self.stash)
+            worker = WorkerCode(self.main, self.env, self.background.spawn, self.clock, stash=self.stash,
+                                strict=self.strict)
         except WorkerLoadError as exc:
             self.load_error = exc
             raise

@@ -5,13 +5,16 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.context import arity, call_as, call_as_sync, fit_args, running_as
 from pyflare.kernel.stash import Stash
 from pyflare.runtime.errors import WorkerMistake, format_user_traceback, worker_mistake
 from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, ExecutionContext, Response, WorkerEntrypoint, WorkflowEntrypoint
+
+if TYPE_CHECKING:
+    from pyflare.portability.strict import StrictMode
 
 LEGACY_HANDLERS = ("on_fetch", "on_scheduled", "on_queue")
 _UNPLANNED = object()
@@ -36,7 +39,7 @@ class WorkerCode:
     :class:`~pyflare.runtime.runtime.Runtime` (``runtime.worker``); a reload replaces it."""
 
     def __init__(self, main: Path, env: Any, spawn: Callable[[Awaitable[Any], str], Any], clock: Any, *,
-                 stash: Stash | None = None) -> None:
+                 stash: Stash | None = None, strict: StrictMode | None = None) -> None:
         self.main = main
         self.env = env
         self.spawn = spawn
@@ -45,7 +48,8 @@ class WorkerCode:
         self.modules = WorkerModules(main.parent)
         try:
             with running_as(self):
-                self.module = self.modules.import_main(main)
+                # Strict portability mode watches the import (entropy) and, from then on, the worker's own code.
+                self.module = strict.import_main(self.modules, main) if strict else self.modules.import_main(main)
         except BaseException as exc:
             self.modules.unload()
             details = format_user_traceback(exc)
