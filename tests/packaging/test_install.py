@@ -75,6 +75,10 @@ def test_the_wheel_and_the_sdist_hold_what_they_need(dist):
     names = zipfile.ZipFile(wheel_in(dist)).namelist()
     assert "pyflare/explorer/page.py" in names and "pyflare/py.typed" in names
     assert "pyflare/testing/plugin.py" in names and "pyflare/workers/pyodide/ffi.py" in names
+    # the stub-only packages editors resolve worker code with, and the portability checker's data
+    for stubs in ("workers-stubs", "js-stubs", "pyodide-stubs", "asgi-stubs"):
+        assert any(n.startswith(f"{stubs}/") and n.endswith(".pyi") for n in names), stubs
+    assert any(n.startswith("pyflare/portability/data/") and n.endswith(".json") for n in names)
     metadata = zipfile.ZipFile(wheel_in(dist)).read(
         next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert f"Name: {DISTRIBUTION}\n" in metadata and "License-Expression: MIT" in metadata

@@ -9,10 +9,10 @@ import subprocess
 import sys
 import textwrap
 
-# What the entry point may load: the plugin, its packages, the lazy-export helper, and the pytest-asyncio
-# half of the plugin where pytest-asyncio is active.
+# What the entry point may load: the plugin and how it starts a test's worker, its packages, the lazy-export
+# helper, and the pytest-asyncio half of the plugin where pytest-asyncio is active.
 TINY = {"pyflare", "pyflare.kernel", "pyflare.kernel.lazy", "pyflare.testing", "pyflare.testing.plugin",
-        "pyflare.testing.asyncio_fixture"}
+        "pyflare.testing.starting", "pyflare.testing.asyncio_fixture"}
 
 
 def test_importing_the_entry_point_imports_only_the_plugin():

@@ -114,6 +114,7 @@ class ExplorerApi:
             ("/queues/{queue}/messages", self.queue_messages, ["GET", "POST"]),
             ("/queues/{queue}/messages/{message}", self.queue_message, ["DELETE"]),
             ("/queues/{queue}/messages/{message}/redrive", self.queue_redrive, ["POST"]),
+            ("/vectorize/v2/indexes", self.vectorize_indexes, ["GET"]),
         ]
         table += [
             ("/workers/durable_objects/namespaces", self.do_namespaces, ["GET"]),
@@ -338,6 +339,10 @@ class ExplorerApi:
             return envelope(None)
         entries = self.inv.cache_entries(name)
         return envelope(entries, {"count": len(entries)})
+
+    # -- Vectorize -------------------------------------------------------------------------------
+    async def vectorize_indexes(self, request: Request) -> Response:
+        return envelope(await self.inv.vectorize_indexes())
 
     # -- Queues ----------------------------------------------------------------------------------
     async def queues(self, request: Request) -> Response:

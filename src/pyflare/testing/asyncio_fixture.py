@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 import pytest_asyncio
 
-from pyflare.testing.plugin import pyflare_for_test
+from pyflare.testing.starting import pyflare_for_test
 
 if TYPE_CHECKING:
     from pyflare.instance import Pyflare

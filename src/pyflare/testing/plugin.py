@@ -7,7 +7,8 @@ Fixtures:
 - ``pyflare_server``: a real ``pyflare dev`` subprocess on a free port (``.url``), once per session.
 
 Options: marker ``@pytest.mark.pyflare(config=..., environment=..., vars=..., network=False, ...)``; ini
-``pyflare_config`` and ``pyflare_network``. Everything works under pytest-xdist (``-n auto``): storage is
+``pyflare_config`` and ``pyflare_network``; marker ``@pytest.mark.strict_portability`` (or ini
+``pyflare_strict_portability = true``) for strict portability mode. Everything works under pytest-xdist (``-n auto``): storage is
 per test, and each xdist worker process starts its own server on its own port.
 
 The fixtures work in async tests under pytest-asyncio and under anyio's plugin: the public fixtures are
@@ -23,9 +24,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
+
+from pyflare.testing.starting import ini_configs, pyflare_for_test
 
 if TYPE_CHECKING:
     import httpx
@@ -39,72 +42,26 @@ MARKER_HELP = (
 )
 
 
+STRICT_MARKER_HELP = ("strict_portability: the pyflare fixture's worker raises what would fail on Cloudflare's "
+                      "Python Workers (threads, entropy at import, subprocesses, sockets); see docs/portability.md")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("pyflare_config", "path of the wrangler config the pyflare fixtures load (default: rootdir); "
                   "several paths separated by spaces run several workers, the first served")
     parser.addini("pyflare_network", "false: a worker's fetch() may not reach the real network in tests "
                   "(route it with pyflare.outbound)", type="bool", default=True)
+    parser.addini("pyflare_strict_portability", "true: every pyflare fixture runs its worker in strict portability "
+                  "mode (as @pytest.mark.strict_portability)", type="bool", default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    config.addinivalue_line("markers", STRICT_MARKER_HELP)
     if config.pluginmanager.has_plugin("asyncio"):  # pytest-asyncio is loaded already: this costs nothing
         from pyflare.testing import asyncio_fixture
 
         config.pluginmanager.register(asyncio_fixture, "pyflare-asyncio")
-
-
-def _ini_configs(config: pytest.Config) -> str | list[str] | None:
-    """``pyflare_config``: one path, or several separated by whitespace (several workers, the first served)."""
-    paths = str(config.getini("pyflare_config") or "").split()
-    return None if not paths else paths[0] if len(paths) == 1 else paths
-
-
-def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
-    marker = request.node.get_closest_marker("pyflare")
-    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    if marker and marker.args:
-        options.setdefault("config", marker.args[0])
-    config = options.pop("config", None) or _ini_configs(request.config)
-    rootdir = Path(str(request.config.rootpath))
-    if config is None:
-        from pyflare.config import find_config
-
-        config = find_config(rootdir)
-    elif isinstance(config, (list, tuple)):  # several workers: the first is the one served
-        config = [c if not isinstance(c, (str, Path)) or Path(c).is_absolute() else rootdir / c for c in config]
-    elif isinstance(config, (str, Path)) and not Path(config).is_absolute():
-        config = rootdir / config
-    options["config"] = config
-    options.setdefault("clock", "manual")
-    options.setdefault("network", request.config.getini("pyflare_network"))
-    return options
-
-
-NO_CONFIG_HINT = ("\n(pytest's rootdir is {rootdir}: put the test's worker config there, or point the plugin at "
-                  "it with the ini option pyflare_config = path/to/wrangler.toml, or "
-                  "@pytest.mark.pyflare(config=...))")
-
-
-async def pyflare_for_test(request: pytest.FixtureRequest) -> AsyncIterator[Pyflare]:
-    from pyflare.config import ConfigError
-    from pyflare.instance import Pyflare
-
-    _check_backend(request)
-    problem = None
-    try:
-        options = _options(request)
-        mf = Pyflare(options.pop("config"), persist_to=None, **options)
-        await mf.start()
-    except ConfigError as exc:  # the user's config, not pyflare: one message, without pyflare's traceback
-        hint = NO_CONFIG_HINT.format(rootdir=request.config.rootpath) if "no wrangler.toml" in str(exc) else ""
-        problem = f"pyflare: {exc}{hint}"
-    if problem is not None:  # outside the except block, so the ConfigError is not chained to the report
-        pytest.fail(problem, pytrace=False)
-    try:
-        yield mf
-    finally:
-        await mf.close()
 
 
 @pytest.fixture
@@ -115,16 +72,6 @@ async def _pyflare_anyio(request: pytest.FixtureRequest) -> AsyncIterator[Pyflar
 
 def _is_anyio_test(request: pytest.FixtureRequest) -> bool:
     return "anyio_backend" in request.fixturenames or request.node.get_closest_marker("anyio") is not None
-
-
-def _check_backend(request: pytest.FixtureRequest) -> None:
-    """pyflare runs on asyncio (as workerd's Python runtime does): under anyio, trio cannot host it."""
-    if "anyio_backend" in request.fixturenames:
-        backend = request.getfixturevalue("anyio_backend")
-        name = backend if isinstance(backend, str) else backend[0]
-        if name != "asyncio":
-            pytest.skip(f"pyflare's fixtures run on asyncio, not {name}: return \"asyncio\" from an "
-                        "anyio_backend fixture (pyflare init's tests/conftest.py does)")
 
 
 @pytest.fixture
@@ -150,7 +97,7 @@ def pyflare_server(request: pytest.FixtureRequest) -> Iterator[PyflareServer]:
     from pyflare.testing.server import PyflareServer
 
     rootdir = Path(str(request.config.rootpath))
-    config = _ini_configs(request.config)
+    config = ini_configs(request.config)
     paths = [rootdir / p for p in ([config] if isinstance(config, str) else config)] if config else [find_config(rootdir)]
     server = PyflareServer(paths)
     server.start()
