@@ -57,7 +57,7 @@ def doc_command(containing: str) -> str:
     return block.body.strip()
 
 
-def tested_project(folder: Path) -> Path:
+def project_with_a_test(folder: Path) -> Path:
     """The worker, with a test of it that pyflare's fixture runs on anyio's plugin."""
     project(folder)
     (folder / "pyproject.toml").write_text('[tool.pytest.ini_options]\nanyio_mode = "auto"\n')
@@ -84,7 +84,7 @@ PYTEST_OPTIONS = ["-q", "-p", "no:cacheprovider", "-p", "no:asyncio"]
 
 def test_pytest_cov_measures_the_worker_lines_its_tests_run(tmp_path):
     pytest.importorskip("pytest_cov", reason="pytest --cov needs pytest-cov (pip install pytest-cov)")
-    tested_project(tmp_path)
+    project_with_a_test(tmp_path)
     command = shlex.split(doc_command("--cov"))
     assert command[:3] == ["python3", "-m", "pytest"]
     result = subprocess.run([sys.executable, *command[1:], *PYTEST_OPTIONS],
@@ -95,7 +95,7 @@ def test_pytest_cov_measures_the_worker_lines_its_tests_run(tmp_path):
 
 def test_coverage_run_measures_the_worker_lines_its_tests_run(tmp_path):
     pytest.importorskip("coverage", reason="coverage run needs coverage.py (pip install coverage)")
-    tested_project(tmp_path)
+    project_with_a_test(tmp_path)
     run_tests, report = (shlex.split(part) for part in doc_command("coverage run").split(" && "))
     assert run_tests[:5] == ["python3", "-m", "coverage", "run", "--source=src"] and run_tests[5:] == ["-m", "pytest"]
     assert report[:4] == ["python3", "-m", "coverage", "report"]
