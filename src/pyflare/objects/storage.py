@@ -11,12 +11,14 @@ Every write commits before it returns (WAL, synchronous=NORMAL): an acknowledged
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pyflare.objects import values
 from pyflare.objects.ids import ObjectAddress
+from pyflare.storage.authorizer import Authorizer
 
 if TYPE_CHECKING:
     from pyflare.storage import Database, Storage
@@ -39,6 +41,7 @@ class ObjectStorage:
         self.address = address
         self._storage = storage
         self._db: Database | None = None
+        self._authorizer = Authorizer(checks=False)  # pyflare's own statements by default; see user_sql()
         self.path = storage.database_path(PLUGIN, address.id, folder=address.namespace)
 
     # -- the file ---------------------------------------------------------------------------------
@@ -52,8 +55,25 @@ class ObjectStorage:
         if db is None:
             db = self._storage.database(PLUGIN, self.address.id, folder=self.address.namespace)
             db.executescript(_SCHEMA)
+            if hasattr(db.connection, "setconfig") and hasattr(sqlite3, "SQLITE_DBCONFIG_DEFENSIVE"):
+                db.connection.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)  # as workerd's setupSecurity
+            self._authorizer.install(db.connection)
             self._db = db
         return db
+
+    @contextmanager
+    def user_sql(self) -> Iterator[sqlite3.Connection]:
+        """The object's connection, checking every statement prepared inside with workerd's authorizer (one
+        file only, allowed pragmas and functions, no ``_cf_`` tables): for SQL a user wrote, from
+        ``ctx.storage.sql`` or the explorer's console. ``denied_transaction`` tells whether a BEGIN or
+        SAVEPOINT was refused."""
+        connection = self.db.connection
+        with self._authorizer.checking():
+            yield connection
+
+    @property
+    def denied_transaction(self) -> bool:
+        return self._authorizer.denied_transaction
 
     def _reader(self) -> Database | None:
         """The database if the object has one; reads of an object without a file see nothing."""

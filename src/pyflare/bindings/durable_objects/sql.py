@@ -1,16 +1,16 @@
 """``ctx.storage.sql``: SQL on the object's own SQLite file, with workerd's cursor API and refusals.
 
 ``exec(query, *bindings)`` runs every statement in ``query``; the cursor reads the last one's rows lazily,
-as workerd does (an unconsumed cursor keeps its statement open). Tables whose names start with ``_cf_`` are
-pyflare's (the key-value rows, the alarm) and refused, as are transaction statements: use
-``storage.transaction()`` / ``transactionSync()``. SQLite's limits are set to Cloudflare's where Python
+as workerd does (an unconsumed cursor keeps its statement open). Statements go through workerd's authorizer
+(:mod:`pyflare.storage.authorizer`): tables whose names start with ``_cf_`` are pyflare's (the key-value rows,
+the alarm) and refused, as are other database files (ATTACH, VACUUM INTO), pragmas and functions off
+workerd's lists, and transaction statements: use ``storage.transaction()`` / ``transactionSync()``. SQLite's limits are set to Cloudflare's where Python
 allows (3.11+: ``setlimit``); the statement length and bound parameter count are checked on every version.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +23,6 @@ if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost
     from pyflare.objects import ObjectAddress
 
-# Python 3.10 cannot remove an authorizer (set_authorizer(None) denies everything there); one that allows
-# everything stands in for "none" on that version.
-_NO_AUTHORIZER = None if sys.version_info >= (3, 11) else (lambda *_args: sqlite3.SQLITE_OK)
-
 _TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
 
 _LIMITS = (
@@ -37,18 +33,6 @@ _LIMITS = (
     ("SQLITE_LIMIT_FUNCTION_ARG", C.MAX_SQL_FUNCTION_ARGS),
     ("SQLITE_LIMIT_LIKE_PATTERN_LENGTH", C.MAX_SQL_LIKE_PATTERN_BYTES),
 )
-
-_DENY_ACTIONS = {getattr(sqlite3, name) for name in ("SQLITE_ATTACH", "SQLITE_DETACH") if hasattr(sqlite3, name)}
-
-
-def _authorize(action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None) -> int:
-    if action in _DENY_ACTIONS:
-        return sqlite3.SQLITE_DENY
-    for name in (arg1, arg2):
-        if name and name[:4].lower() == "_cf_":
-            return sqlite3.SQLITE_DENY
-    return sqlite3.SQLITE_OK
-
 
 class SqlError(Exception):
     """An error from SQLite, worded as workerd words it (``<message>: SQLITE_<CODE>``)."""
@@ -81,16 +65,14 @@ class SqlStorage:
         self._address = address
         self._limited: object | None = None
 
-    def _connection(self) -> sqlite3.Connection:
-        db = self._host.layer.storage(self._address).db
-        if self._limited is not db:  # once per opened connection
-            setlimit = getattr(db.connection, "setlimit", None)
+    def _limit(self, connection: sqlite3.Connection) -> None:
+        if self._limited is not connection:  # once per opened connection
+            setlimit = getattr(connection, "setlimit", None)
             if setlimit is not None:
                 for name, value in _LIMITS:
                     if hasattr(sqlite3, name):
                         setlimit(getattr(sqlite3, name), value)
-            self._limited = db
-        return db.connection
+            self._limited = connection
 
     def exec(self, query: str, *bindings: Any) -> SqlStorageCursor:  # noqa: A003 - Cloudflare's name
         if not isinstance(query, str):
@@ -105,21 +87,22 @@ class SqlStorage:
         for statement in statements:
             if first_keyword(statement) in _TRANSACTION_KEYWORDS:
                 raise SqlError(C.SQL_TRANSACTION)
-        connection = self._connection()
-        before = connection.total_changes
-        connection.set_authorizer(_authorize)
-        try:
-            cursor: sqlite3.Cursor | None = None
-            for index, statement in enumerate(statements):
-                last = index == len(statements) - 1
-                # Bindings belong to the last statement (workerd binds them to the single or final one).
-                cursor = connection.execute(statement, params if last else ())
-                if not last:
-                    cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise _sql_error(exc) from None
-        finally:
-            connection.set_authorizer(_NO_AUTHORIZER)
+        store = self._host.layer.storage(self._address)
+        with store.user_sql() as connection:
+            self._limit(connection)
+            before = connection.total_changes
+            try:
+                cursor: sqlite3.Cursor | None = None
+                for index, statement in enumerate(statements):
+                    last = index == len(statements) - 1
+                    # Bindings belong to the last statement (workerd binds them to the single or final one).
+                    cursor = connection.execute(statement, params if last else ())
+                    if not last:
+                        cursor.fetchall()
+            except sqlite3.Error as exc:
+                if store.denied_transaction:
+                    raise SqlError(C.SQL_TRANSACTION) from None
+                raise _sql_error(exc) from None
         assert cursor is not None
         return SqlStorageCursor(cursor, connection.total_changes - before)
 
