@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from pyflare import Pyflare
+from pyflare.runtime.server import server_options
 
 pytest_plugins = ["pytester"]
 
@@ -34,12 +35,14 @@ async def serve_on_loopback(app: Any, **options: Any) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port, on the test's own loop; yields its URL.
 
     For clients that need a socket (botocore, a browser, raw bytes) while the test keeps in-process access
-    to the Pyflare behind the app. ``options`` go to ``uvicorn.Config`` (e.g. ``http="h11"``). The socket is
+    to the Pyflare behind the app. ``options`` go to ``uvicorn.Config``; ``http="h11"`` picks pyflare's h11
+    protocol instead of its httptools one (both as ``pyflare dev`` runs them). The socket is
     an IPPROTO_TCP one, as ``pyflare dev`` listens (no Nagle delay); startup()/shutdown() skip serve()'s
     0.1 s polling loop."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
+    options = {**server_options(options.pop("http", "auto")), **options}  # pyflare dev's protocols
     config = uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning", **options)
     config.load()
     server = uvicorn.Server(config)

@@ -23,8 +23,8 @@ from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
-from pyflare.runtime.incoming import MAX_HEADERS_TOTAL
 from pyflare.runtime.local import local_hostnames
+from pyflare.runtime.server import server_options
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 
@@ -292,9 +292,8 @@ class DevServer:
         server = Server(uvicorn.Config(
             self.app, interface="asgi3", proxy_headers=False, lifespan="off", access_log=False, log_level="warning", server_header=False,
             date_header=False, timeout_graceful_shutdown=10,
-            # h11 (used when httptools is missing) would refuse large headers before the app can answer 431
-            h11_max_incomplete_event_size=2 * MAX_HEADERS_TOTAL,
             ws_max_size=MAX_MESSAGE_SIZE,  # Cloudflare's 32 MiB: a bigger message closes with 1009
+            **server_options(),  # URL and header limits counted as the bytes arrive (runtime.server)
         ))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -197,6 +197,7 @@ async def serve(app: Any, scope: dict[str, Any], receive: Any, send: Any,
 
 async def _serve(app: Any, scope: dict[str, Any], receive: Any, send: Any, answered: Callable[[int], None]) -> int:
     from pyflare.runtime.app import LOCAL_CF
+    from pyflare.runtime.incoming import head_refusal
     from pyflare.runtime.worker import WorkerLoadError
     from pyflare.workers._headers import Headers
     from pyflare.workers._jsdict import JsDict
@@ -205,6 +206,11 @@ async def _serve(app: Any, scope: dict[str, Any], receive: Any, send: Any, answe
     message = await receive()
     if message["type"] != "websocket.connect":
         return 499
+    refusal = head_refusal(scope)  # Cloudflare's URL and header limits, as for any request
+    if refusal is not None:
+        await _deny(send, scope, *_text(refusal.status, refusal.text))
+        answered(refusal.status)
+        return refusal.status
     headers = Headers.from_raw(scope["headers"])
     request = Request._incoming(_request_url(scope, headers), "GET", headers, None, JsDict(LOCAL_CF))
     try:
