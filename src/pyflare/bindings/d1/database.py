@@ -48,7 +48,7 @@ from pyflare.storage.authorizer import Authorizer
 from pyflare.storage.sqlite import is_busy
 
 if TYPE_CHECKING:
-    from pyflare.clock import Clock
+    from pyflare.kernel.clock import Clock
     from pyflare.storage import Database
 
 T = TypeVar("T")
