@@ -26,6 +26,7 @@ from pyflare.runtime.errors import set_verbose
 from pyflare.runtime.local import local_hostnames
 from pyflare.runtime.server import server_options
 from pyflare.runtime.worker import WorkerLoadError
+from pyflare.storage.descriptors import raise_soft_limit, soft_limit
 from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 
 log = logging.getLogger("pyflare")
@@ -85,7 +86,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty",
                         help="pretty for people, json for machines (one JSON object per line)")
     parser.add_argument("--verbose", action="store_true",
-                        help="Show pyflare's own frames in tracebacks of errors in the worker")
+                        help="Show pyflare's own frames in tracebacks of errors in the worker, and the limits "
+                             "pyflare set at start (open files)")
     parser.add_argument("--ready-file", default=None, metavar="PATH",
                         help="Write the URL to PATH once requests are accepted (for CI scripts to wait on)")
     parser.add_argument("--install-deps", action="store_true",
@@ -351,6 +353,13 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     set_verbose(args.verbose)
+    raised = raise_soft_limit()  # Durable Objects and workflow instances each hold a file while in use
+    if args.verbose:
+        from pyflare.objects.layer import open_files_cap
+
+        limit = f"raised from {raised[0]} to {raised[1]}" if raised else f"{soft_limit() or 'unlimited'}"
+        print(f"pyflare: open files limit {limit}; at most {open_files_cap()} Durable Object and workflow "
+              f"instance files open at once", file=sys.stderr)
     server = DevServer(args)  # a bad config fails here, before logging is set up for serving
     setup_logging(args.log_format)
     dev = server.config.worker.dev

@@ -104,7 +104,10 @@ class SqlStorage:
                     raise SqlError(C.SQL_TRANSACTION) from None
                 raise _sql_error(exc) from None
         assert cursor is not None
-        return SqlStorageCursor(cursor, connection.total_changes - before)
+        result = SqlStorageCursor(cursor, connection.total_changes - before)
+        if not result.done:
+            store.track_cursor(result)  # the file stays open while rows remain to be read
+        return result
 
     @property
     def databaseSize(self) -> int:  # noqa: N802
@@ -121,8 +124,8 @@ class SqlStorageCursor:
         self.columnNames: list[str] = [d[0] for d in cursor.description] if cursor.description else []
         self.rowsRead = 0
         self.rowsWritten = rows_written
-        self._done = cursor.description is None
-        if self._done and rows_written:
+        self.done = cursor.description is None
+        if self.done and rows_written:
             self.rowsRead = rows_written  # an UPDATE/DELETE reads the rows it changes
 
     @property
@@ -138,14 +141,14 @@ class SqlStorageCursor:
         return self.rowsWritten
 
     def _next_raw(self) -> tuple[Any, ...] | None:
-        if self._done:
+        if self.done:
             return None
         try:
             row = self._cursor.fetchone()
         except sqlite3.Error as exc:
             raise _sql_error(exc) from None
         if row is None:
-            self._done = True
+            self.done = True
             return None
         self.rowsRead += 1
         return row
