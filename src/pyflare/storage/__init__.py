@@ -6,7 +6,8 @@ SQLite database or a blob store by plugin and name; they never build file paths 
 """
 
 from pyflare.storage.blobs import BlobStore
+from pyflare.storage.errors import StorageError
 from pyflare.storage.root import Storage, safe_name
 from pyflare.storage.sqlite import Database
 
-__all__ = ["BlobStore", "Database", "Storage", "safe_name"]
+__all__ = ["BlobStore", "Database", "Storage", "StorageError", "safe_name"]

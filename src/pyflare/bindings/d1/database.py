@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyflare.bindings.d1 import constants
-from pyflare.bindings.d1.errors import D1Error, D1ExecError, sqlite_message
+from pyflare.bindings.d1.errors import D1Error, D1ExecError
 from pyflare.bindings.d1.sql import (
     READ_KEYWORDS,
     TRANSACTION_KEYWORDS,
@@ -45,6 +45,7 @@ from pyflare.bindings.d1.validation import (
     check_query_text,
 )
 from pyflare.storage.authorizer import Authorizer
+from pyflare.storage.errors import StorageError, sqlite_text
 from pyflare.storage.sqlite import is_busy
 
 if TYPE_CHECKING:
@@ -112,14 +113,18 @@ class D1Store:
         try:
             return await self.db.run(operation, *args)
         except sqlite3.OperationalError as exc:
-            raise D1Error(sqlite_message(exc)) from None
+            raise D1Error(sqlite_text(exc)) from None
+        except StorageError as exc:  # the disk failed (full, I/O error): D1_ERROR with SQLite's text
+            raise D1Error(str(exc)) from exc
 
     def call_blocking(self, operation: Callable[..., T], *args: Any) -> T:
         """:meth:`call` for tools with no event loop to yield to (CLI commands, migrations): it sleeps."""
         try:
             return self.db.blocking(operation, *args)
         except sqlite3.OperationalError as exc:
-            raise D1Error(sqlite_message(exc)) from None
+            raise D1Error(sqlite_text(exc)) from None
+        except StorageError as exc:
+            raise D1Error(str(exc)) from exc
 
     # -- queries ---------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> StatementResult:
@@ -246,7 +251,7 @@ class D1Store:
                 raise D1Error(TRANSACTIONS_REFUSED) from None
             if is_busy(exc):
                 raise  # another process holds the lock: the caller waits and retries (Database.run)
-            raise D1Error(sqlite_message(exc)) from None
+            raise D1Error(sqlite_text(exc)) from None
         except (OverflowError, UnicodeError, ValueError) as exc:
             raise D1Error(str(exc)) from None
 
@@ -255,7 +260,7 @@ class D1Store:
         try:
             raw = cursor.fetchall()
         except sqlite3.Error as exc:
-            raise D1Error(sqlite_message(exc)) from None
+            raise D1Error(sqlite_text(exc)) from None
         rows: list[list[Any]] = []
         for row in raw:
             converted = list(row)

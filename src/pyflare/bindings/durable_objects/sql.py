@@ -18,6 +18,7 @@ from pyflare.bindings.d1.sql import first_keyword, split_statements
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import usv
+from pyflare.storage.errors import sqlite_text, storage_error
 
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost
@@ -39,8 +40,7 @@ class SqlError(Exception):
 
 
 def _sql_error(exc: sqlite3.Error) -> SqlError:
-    code = getattr(exc, "sqlite_errorname", None)
-    return SqlError(f"{exc}: {code}" if code else str(exc))
+    return SqlError(sqlite_text(exc))
 
 
 def _binding(value: Any) -> Any:
@@ -102,6 +102,8 @@ class SqlStorage:
             except sqlite3.Error as exc:
                 if store.denied_transaction:
                     raise SqlError(C.SQL_TRANSACTION) from None
+                if storage_error(exc) is not None:  # the disk failed: the object is reset, as by workerd
+                    self._host.layer.evict(self._address, f"reset: storage failed: {exc}")
                 raise _sql_error(exc) from None
         assert cursor is not None
         result = SqlStorageCursor(cursor, connection.total_changes - before)
