@@ -184,7 +184,11 @@ class S3Endpoint:
         ):
             raise S3Error(501, "NotImplemented", "Presigned post requests are not yet implemented not implemented")
         verified = auth.verify(signed, entry.credentials, self.clock.time())
-        operations = Operations({name: item.bucket for name, item in buckets.items()})
+        # Credentials are per bucket: they reach the buckets configured with them, and no other (a
+        # CopyObject or UploadPartCopy source included).
+        granted = {name: item.bucket for name, item in buckets.items() if item.credentials == entry.credentials}
+        others = frozenset(name for name, item in buckets.items() if item.credentials is not None) - set(granted)
+        operations = Operations(granted, others)
         if request.key is None:
             return await self._bucket_operation(request, operations)
         return await self._object_operation(request, operations, verified.payload_sha256)
