@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections import deque
 from typing import Any
 
 from pyflare.kernel.context import current_worker
 from pyflare.websockets import constants as c
+from pyflare.websockets.outbox import Outbox, message_size
 from pyflare.websockets.plugin import plugin_for_env
 from pyflare.websockets.socket import (
     ACCEPTED,
@@ -23,6 +23,7 @@ from pyflare.websockets.socket import (
     ErrorEvent,
     Event,
     WebSocket,
+    WebSocketError,
     protocol_error,
 )
 
@@ -44,10 +45,11 @@ class RemoteConnection:
     """A connection to a remote WebSocket server, the peer of the worker's end."""
 
     def __init__(self, conn: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         self.conn = conn
         self._peer: Any = None
-        self._outbox: deque[tuple[str, Any]] = deque()
-        self._writer: asyncio.Task[None] | None = None
+        self._outbox = Outbox(self._deliver, gone=(ConnectionClosed, OSError), overflow=self._overflowed)
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
         self._done = asyncio.get_running_loop().create_future()
@@ -62,12 +64,12 @@ class RemoteConnection:
     # -- what the worker's end sends -------------------------------------------------------------
     def _receive_message(self, data: str | bytes) -> None:
         if not self._closing:
-            self._write(("send", data))
+            self._outbox.put(("send", data), message_size(data))
 
     def _receive_close(self, code: int, reason: str) -> None:
         if not self._closing:
             self._closing = True
-            self._write(("close", (None if code == c.NO_STATUS_RECEIVED else code, reason)))
+            self._outbox.put(("close", (None if code == c.NO_STATUS_RECEIVED else code, reason)))
 
     def _receive_abort(self) -> None:
         self._receive_close(c.INTERNAL_ERROR, "")
@@ -75,26 +77,21 @@ class RemoteConnection:
     def _receive_error(self, error: BaseException) -> None:
         self._receive_close(c.INTERNAL_ERROR, "")
 
-    def _write(self, item: tuple[str, Any]) -> None:
-        self._outbox.append(item)
-        if self._writer is None:
-            self._writer = asyncio.ensure_future(self._drain())
+    async def _deliver(self, item: tuple[str, Any]) -> None:
+        kind, value = item
+        if kind == "send":
+            await self.conn.send(value)
+        else:
+            code, reason = value
+            await self.conn.close(code, reason)
 
-    async def _drain(self) -> None:
-        from websockets.exceptions import ConnectionClosed
-
-        try:
-            while self._outbox:
-                kind, value = self._outbox.popleft()
-                if kind == "send":
-                    await self.conn.send(value)
-                else:
-                    code, reason = value
-                    await self.conn.close(code, reason)
-        except (ConnectionClosed, OSError):
-            self._outbox.clear()
-        finally:
-            self._writer = None
+    def _overflowed(self) -> None:
+        """The server stopped reading and MAX_SEND_BACKLOG bytes wait: close, and tell the worker's end."""
+        text = c.SEND_BACKLOG_EXCEEDED.format(c.MAX_SEND_BACKLOG)
+        log.warning("%s; the connection is closed", text)
+        if self._peer is not None:
+            self._peer._receive_error(WebSocketError(text))
+        self._receive_close(c.INTERNAL_ERROR, "send queue exceeded")
 
     async def _read(self) -> None:
         from websockets.exceptions import ConnectionClosed
