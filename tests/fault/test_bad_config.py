@@ -25,6 +25,13 @@ CASES = {
                            + "}" * 3000 + "}", "nested too deeply"),
     "deeply nested TOML": ("wrangler.toml", 'main = "src/entry.py"\n[vars]\nA = ' + "[" * 3000 + "]" * 3000 + "\n",
                            "nested"),
+    "a Unicode digit in a cron": ("wrangler.toml", 'main = "src/entry.py"\n[triggers]\ncrons = ["² * * * *"]\n',
+                                  'triggers.crons[0]: invalid cron expression "² * * * *": "²" is not a valid minute'),
+    "an Arabic-Indic digit in a cron step": ("wrangler.toml",
+                                             'main = "src/entry.py"\n[triggers]\ncrons = ["*/٣ * * * *"]\n',
+                                             'triggers.crons[0]: invalid cron expression "*/٣ * * * *"'),
+    "main of 5,000 characters": ("wrangler.toml", 'main = "' + "a" * 5000 + '.py"\n',
+                                 "main: " + "a" * 120 + "... (5003 characters) does not exist"),
     "nested past the limit": ("wrangler.json", '{"main": "src/entry.py", "vars": ' + "[" * 40 + "]" * 40 + "}",
                               "vars" + "[0]" * 32),
 }

@@ -123,7 +123,7 @@ async def incoming_request(scope: dict[str, Any], receive: Receive) -> Request:
         raise URL_TOO_LONG
     body: bytes | ReadableStream | None = None
     if chunked or (length is not None and length != "0"):
-        if length is not None and length.isdigit() and int(length) > MAX_REQUEST_BODY:
+        if length is not None and length.isascii() and length.isdigit() and int(length) > MAX_REQUEST_BODY:
             raise TOO_LARGE
         body = await read_body(receive)
     add_edge_headers(items, scope, client_ip)
