@@ -27,14 +27,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyflare.bindings.d1 import constants
 from pyflare.bindings.d1.errors import D1Error, D1ExecError
-from pyflare.bindings.d1.sql import (
-    READ_KEYWORDS,
-    TRANSACTION_KEYWORDS,
-    first_keyword,
-    is_blank,
-    parameter_names,
-    split_statements,
-)
 from pyflare.bindings.d1.validation import (
     MULTI_STATEMENT_PARAMS,
     NO_STATEMENTS,
@@ -46,6 +38,14 @@ from pyflare.bindings.d1.validation import (
 )
 from pyflare.storage.authorizer import Authorizer
 from pyflare.storage.errors import StorageError, sqlite_text
+from pyflare.storage.sql import (
+    READ_KEYWORDS,
+    TRANSACTION_KEYWORDS,
+    first_keyword,
+    is_blank,
+    parameter_names,
+    split_statements,
+)
 from pyflare.storage.sqlite import is_busy
 
 if TYPE_CHECKING:

@@ -101,7 +101,7 @@ class Queue:
         failure as workerd reports it, with the storage's text: ``Queue send failed: Internal Server Error
         (database or disk is full: SQLITE_FULL)``."""
         try:
-            await self._store.db.run(self._store.append, self.queue_name, messages)
+            await self._store.append(self.queue_name, messages)
         except StorageError as exc:
             raise QueueSendError(f"Queue {method} failed: Internal Server Error ({exc})") from exc
 
