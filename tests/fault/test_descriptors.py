@@ -140,5 +140,5 @@ def test_pyflare_dev_raises_the_soft_limit_and_says_so(worker_dir: Any) -> None:
     finally:
         process.terminate()
         _, err = process.communicate(timeout=30)
-    assert "pyflare: open files limit raised from 64 to " in err
+    assert "open files limit raised from 64 to " in err
     assert "Durable Object and workflow instance files open at once" in err

@@ -354,14 +354,14 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
 def run(args: argparse.Namespace) -> int:
     set_verbose(args.verbose)
     raised = raise_soft_limit()  # Durable Objects and workflow instances each hold a file while in use
+    server = DevServer(args)  # a bad config fails here, before logging is set up for serving
+    setup_logging(args.log_format)
     if args.verbose:
         from pyflare.objects.layer import open_files_cap
 
         limit = f"raised from {raised[0]} to {raised[1]}" if raised else f"{soft_limit() or 'unlimited'}"
-        print(f"pyflare: open files limit {limit}; at most {open_files_cap()} Durable Object and workflow "
-              f"instance files open at once", file=sys.stderr)
-    server = DevServer(args)  # a bad config fails here, before logging is set up for serving
-    setup_logging(args.log_format)
+        log.info("open files limit %s; at most %d Durable Object and workflow instance files open at once",
+                 limit, open_files_cap())
     dev = server.config.worker.dev
     ip = args.ip or dev.ip or "127.0.0.1"
     port = args.port if args.port is not None else (dev.port if dev.port is not None else 8787)
