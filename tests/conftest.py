@@ -56,6 +56,15 @@ async def serve_on_loopback(app: Any, **options: Any) -> AsyncIterator[str]:
         sock.close()
 
 
+def s3_client(endpoint: str, key: str, secret: str) -> Any:
+    """A boto3 S3 client for pyflare's R2 S3 endpoint (``<url>/cdn-cgi/local/r2/s3``), path-style, no retries."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                        region_name="auto", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+
+
 @pytest.fixture
 def worker_dir(tmp_path: Path) -> Callable[..., Path]:
     """``worker_dir(config_toml, {"src/entry.py": source})`` -> path of the config file."""

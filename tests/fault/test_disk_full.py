@@ -13,11 +13,9 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from tests.conftest import serve_on_loopback
+from tests.conftest import s3_client, serve_on_loopback
 
 from pyflare import Pyflare
 from pyflare.storage import blobs, sqlite
@@ -239,9 +237,7 @@ async def test_a_workflow_run_stopped_by_a_full_disk_carries_on_later(
 async def test_s3_put_object_on_a_full_disk_is_s3_xml(mf: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     disk = Disk(mf, monkeypatch)
     async with serve_on_loopback(mf.asgi_app) as url:
-        client = boto3.client("s3", endpoint_url=f"{url}/cdn-cgi/local/r2/s3", aws_access_key_id="key",
-                              aws_secret_access_key="secret", region_name="auto",
-                              config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+        client = s3_client(f"{url}/cdn-cgi/local/r2/s3", "key", "secret")
         disk.fill()
         with pytest.raises(ClientError) as info:
             await asyncio.to_thread(client.put_object, Bucket="b", Key="k", Body=b"x" * 100_000)

@@ -1,5 +1,6 @@
-"""S3 credentials reach their own buckets only (a CopyObject or UploadPartCopy source included), and no key,
-from a worker or over S3, ever becomes a path: keys that look like paths are stored as keys."""
+"""S3 credentials reach their own buckets only (a CopyObject or UploadPartCopy source included), and no key or
+CLI argument (from a worker, over S3 or on the command line) ever becomes a path outside the state folder:
+keys that look like paths are stored as keys, names are made file-safe."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from tests.conftest import serve_on_loopback
+from tests.conftest import s3_client, serve_on_loopback
 
 from pyflare import Pyflare
 
@@ -56,10 +55,7 @@ async def served(worker_dir: Any, tmp_path: Path) -> Any:
         await mf.env.HIDDEN.put("hidden", "NOT SERVED OVER S3")
         await mf.env.ALSO_ALPHA.put("shared", "SAME CREDENTIALS")
         async with serve_on_loopback(mf.asgi_app) as url:
-            client = boto3.client("s3", endpoint_url=f"{url}/cdn-cgi/local/r2/s3", aws_access_key_id="alpha-key",
-                                  aws_secret_access_key="alpha-secret", region_name="auto",
-                                  config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
-            yield mf, client
+            yield mf, s3_client(f"{url}/cdn-cgi/local/r2/s3", "alpha-key", "alpha-secret")
 
 
 async def refused(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
@@ -105,3 +101,25 @@ async def test_path_like_keys_stay_keys(served: Any, tmp_path: Path) -> None:
     state = tmp_path / "state"
     assert [p for p in created if state not in p.parents] == []  # nothing outside the state folder
     assert not [p for p in created if p.name in ("escaped", "passwd", "b", "win", "x")]  # and no file named by a key
+
+
+def test_cli_arguments_never_name_a_file_outside_the_state_folder(worker_dir: Any, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from pyflare.cli import main
+
+    config = worker_dir(CONFIG, {"src/entry.py": ENTRY})
+    upload = tmp_path / "upload.txt"
+    upload.write_text("uploaded")
+    state = ["--config", str(config), "--persist-to", str(tmp_path / "state")]
+    before = {p for p in tmp_path.rglob("*")}
+    assert main(["kv", "key", "put", "k", "v", "--namespace-id", "../../../escaped", *state]) == 0
+    assert main(["kv", "key", "put", "../../../escaped", "v", "--binding", "KV", *state]) == 0
+    assert main(["r2", "object", "put", "alpha/../../../escaped", "--file", str(upload), *state]) == 0
+    assert main(["r2", "object", "get", "alpha/../../../escaped", "--pipe", *state]) == 0
+    assert capsys.readouterr().out.endswith("uploaded")
+    assert main(["r2", "object", "put", "../escaped/key", "--file", str(upload), *state]) == 2  # no such bucket
+    assert main(["d1", "execute", "../../escaped", "--command", "SELECT 1", *state]) == 1  # no such database
+    created = {p for p in tmp_path.rglob("*")} - before
+    folder = tmp_path / "state"
+    assert [p for p in created if p != folder and folder not in p.parents] == []
+    assert not [p for p in created if p.name == "escaped"]  # a namespace id is a readable name plus a hash
