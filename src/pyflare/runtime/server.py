@@ -49,11 +49,15 @@ class _HeadCounter:
         self.carry = b""  # the last bytes of the previous chunk, to find a CRLF CRLF split between chunks
 
     def feed(self, data: bytes) -> tuple[Refused | None, bool]:
-        """Count ``data``; returns (the refusal, if a limit is passed; whether the head ended in ``data``)."""
+        """Count ``data``; returns (the refusal, if a limit is passed; whether the head ended in ``data``).
+
+        Only searches and counts: nothing of ``data`` is copied, so a body arriving with its head costs no more
+        than finding where the head ends."""
         start = 0
         if not self.line_done:
             if self.line == 0:  # the parsers skip blank lines before a request line
-                start = len(data) - len(data.lstrip(b"\r\n"))
+                while start < len(data) and data[start] in _CRLF:
+                    start += 1
             end = data.find(b"\n", start)
             self.line += (len(data) if end < 0 else end + 1) - start
             if self.line > MAX_URL + _REQUEST_LINE_SLACK:
@@ -63,17 +67,34 @@ class _HeadCounter:
             self.line_done = True
             start = end + 1
             self.carry = b"\n"  # so an empty line right after the request line ends the head too
-        window = self.carry + data[start:]
-        ends = [at + size for at, size in ((window.find(b"\n\r\n"), 3), (window.find(b"\n\n"), 2)) if at >= 0]
-        stop = min(ends) if ends else len(window)
-        self.headers += stop - len(self.carry)
+        stop = _head_end(self.carry, data, start)
+        self.headers += (len(data) if stop < 0 else stop) - start
         if self.headers > MAX_HEADERS_TOTAL:
             return HEADERS_TOO_LARGE, False
-        if ends:
+        if stop >= 0:
             self.reset()
             return None, True
-        self.carry = window[-2:]
+        self.carry = (self.carry + data[-2:])[-2:]
         return None, False
+
+
+_CRLF = b"\r\n"
+
+
+def _head_end(carry: bytes, data: bytes, start: int) -> int:
+    """Where in ``data`` the head ends (just past its empty line, CRLF or bare LF), or -1; ``carry`` is what the
+    previous chunk ended with, for an empty line split between chunks."""
+    if carry:
+        joint = carry + data[start:start + 2]
+        for mark in (b"\n\r\n", b"\n\n"):
+            at = joint.find(mark)
+            if 0 <= at < len(carry):  # the mark starts in the carry
+                return start + at + len(mark) - len(carry)
+    crlf = data.find(b"\n\r\n", start)
+    bare = data.find(b"\n\n", start, len(data) if crlf < 0 else crlf + 2)
+    if bare >= 0 and (crlf < 0 or bare < crlf):
+        return bare + 2
+    return crlf + 3 if crlf >= 0 else -1
 
 
 class _HeadLimit:
