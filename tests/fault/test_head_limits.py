@@ -189,3 +189,24 @@ async def test_in_process_requests_to_pyflare_endpoints_are_held_to_the_limits_t
     mf = await start_worker(CONFIG, {"src/entry.py": ENTRY})
     assert (await mf.dispatch_fetch("/cdn-cgi/local/r2/s3/b", headers={"x-big": "v" * 20000})).status_code == 431
     assert (await mf.dispatch_fetch("/cdn-cgi/local/explorer/api/" + "a" * 17000)).status_code == 414
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 7, 65536])
+def test_a_head_split_anywhere_is_counted_the_same(piece: int) -> None:
+    from pyflare.runtime.server import _HeadCounter
+
+    def feed(data: bytes) -> Any:
+        counter = _HeadCounter()
+        for at in range(0, len(data), piece):
+            refusal = counter.feed(data[at:at + piece])
+            if refusal is not None:
+                return refusal.status
+        return counter.headers  # 0 once a head has ended (the counter starts over for the next one)
+
+    lines = "".join(f"X-H{i}: {'v' * 900}\r\n" for i in range(100))  # about 90 KB of headers
+    within = f"\r\nGET / HTTP/1.1\r\nHost: a\r\n{lines}\r\n".encode() + b"body\n\n\r\n"
+    assert feed(within) == 0
+    assert feed(within.replace(b"\r\n", b"\n")) == 0  # bare LF line ends
+    over = f"GET / HTTP/1.1\r\nHost: a\r\n{lines}{lines}\r\n".encode()  # about 180 KB
+    assert feed(over) == 431
+    assert feed(b"GET /" + b"a" * 17000 + b" HTTP/1.1\r\n\r\n") == 414

@@ -48,8 +48,8 @@ class _HeadCounter:
         self.headers = 0  # bytes of the header section so far
         self.carry = b""  # the last bytes of the previous chunk, to find a CRLF CRLF split between chunks
 
-    def feed(self, data: bytes) -> tuple[Refused | None, bool]:
-        """Count ``data``; returns (the refusal, if a limit is passed; whether the head ended in ``data``).
+    def feed(self, data: bytes) -> Refused | None:
+        """Count ``data``; the refusal if it takes the head past a limit.
 
         Only searches and counts: nothing of ``data`` is copied, so a body arriving with its head costs no more
         than finding where the head ends."""
@@ -61,21 +61,21 @@ class _HeadCounter:
             end = data.find(b"\n", start)
             self.line += (len(data) if end < 0 else end + 1) - start
             if self.line > MAX_URL + _REQUEST_LINE_SLACK:
-                return URL_TOO_LONG, False
+                return URL_TOO_LONG
             if end < 0:
-                return None, False
+                return None
             self.line_done = True
             start = end + 1
             self.carry = b"\n"  # so an empty line right after the request line ends the head too
         stop = _head_end(self.carry, data, start)
         self.headers += (len(data) if stop < 0 else stop) - start
         if self.headers > MAX_HEADERS_TOTAL:
-            return HEADERS_TOO_LARGE, False
-        if stop >= 0:
+            return HEADERS_TOO_LARGE
+        if stop >= 0:  # the rest of the chunk is a body (or, pipelined, the next head: not counted)
             self.reset()
-            return None, True
-        self.carry = (self.carry + data[-2:])[-2:]
-        return None, False
+        else:
+            self.carry = (self.carry + data[max(start, len(data) - 2):])[-2:]  # head bytes only
+        return None
 
 
 _CRLF = b"\r\n"
@@ -106,7 +106,7 @@ class _HeadLimit:
 
     def _limit_head(self, data: bytes) -> bool:
         """Count ``data`` as head bytes; False (and the answer sent) if the request is refused."""
-        refusal, _ended = self._counter.feed(data)
+        refusal = self._counter.feed(data)
         if refusal is None:
             return True
         self._refuse(refusal)
