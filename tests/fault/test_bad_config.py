@@ -30,6 +30,8 @@ CASES = {
     "an Arabic-Indic digit in a cron step": ("wrangler.toml",
                                              'main = "src/entry.py"\n[triggers]\ncrons = ["*/٣ * * * *"]\n',
                                              'triggers.crons[0]: invalid cron expression "*/٣ * * * *"'),
+    "a newline in main (found by the long fuzz run)": ("wrangler.json", '{"main": "src/\\nentry.py"}',
+                                                       "main: src/\\nentry.py does not exist"),
     "main of 5,000 characters": ("wrangler.toml", 'main = "' + "a" * 5000 + '.py"\n',
                                  "main: " + "a" * 120 + "... (5003 characters) does not exist"),
     "nested past the limit": ("wrangler.json", '{"main": "src/entry.py", "vars": ' + "[" * 40 + "]" * 40 + "}",

@@ -84,8 +84,9 @@ def _is_dir(path: Path) -> bool:
 
 
 def _shown(text: str, limit: int = 120) -> str:
-    """A path as an error line quotes it: whole, or its start and its length when it is very long."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+    """A path as an error line quotes it: printable (a newline as ``\\n``), whole, or its start and its length
+    when it is very long."""
+    return _printable(text) if len(text) <= limit else f"{_printable(text[:limit])}... ({len(text)} characters)"
 
 
 def is_script(path: str | Path | None) -> bool:
