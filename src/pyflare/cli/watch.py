@@ -91,7 +91,7 @@ def watch_plan(configs: Iterable[ResolvedConfig], persist_to: Path | None) -> Wa
     if persist_to is not None:
         plan.ignored.append(persist_to.resolve())
     # A folder inside another watched one is watched already.
-    unique = sorted(set(code), key=lambda p: len(p.parts))
+    unique = sorted(dict.fromkeys(code), key=lambda p: len(p.parts))  # stable: main's folder first
     plan.code_dirs = [d for i, d in enumerate(unique) if not any(d.is_relative_to(o) for o in unique[:i])]
     plan.roots = list(dict.fromkeys(plan.roots))
     plan.config_dirs = [d for d in plan.roots if not any(d.is_relative_to(o) for o in plan.code_dirs)]
