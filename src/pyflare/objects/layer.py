@@ -144,6 +144,7 @@ class ObjectLayer:
         self._alarm_retries: dict[ObjectAddress, int] = {}
         self._running_alarms: dict[ObjectAddress, int] = {}
         self._index: Database | None = None
+        self._names: dict[ObjectAddress, str] = {}  # names ids were made from (idFromName), this run
         # State of the adapters built over the layer, under their own keys (the Durable Object classes...).
         self.stash = Stash()
         self._started = False
@@ -162,7 +163,8 @@ class ObjectLayer:
         """The storage of ``address`` (usable with or without a live instance)."""
         store = self._stores.get(address)
         if store is None:
-            store = ObjectStorage(self.storage_root, address, self._store_opened, self._store_closed)
+            store = ObjectStorage(self.storage_root, address, self._store_opened, self._store_closed,
+                                  name=self._names.get(address))
             self._stores[address] = store
         elif address in self._open:  # most recently used now
             self._open[address] = self._open.pop(address)
@@ -186,6 +188,20 @@ class ObjectLayer:
         """How many object files are open now (at most :attr:`max_open_files`, beyond it only files that are
         in a transaction or have a cursor still being read)."""
         return len(self._open)
+
+    def name_object(self, address: ObjectAddress, name: str) -> None:
+        """Remember that ``address``'s id was made from ``name``; it is stored with the object's file (once
+        the object has one), so tools can show the object by name after a restart too."""
+        if self._names.get(address) == name:
+            return
+        self._names[address] = name
+        store = self._stores.get(address)
+        if store is not None:
+            store.set_name(name)
+
+    def name_of(self, address: ObjectAddress) -> str | None:
+        """The name ``address``'s id was made from, if known (this run, or stored with the object)."""
+        return self._names.get(address) or self.storage(address).read_name()
 
     def ids(self, worker: str, class_name: str) -> list[str]:
         """Ids of the objects of a class that have storage (a file), sorted."""

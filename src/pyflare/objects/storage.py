@@ -3,7 +3,8 @@
 The file is ``<persist>/do/<worker>-<Class>/<id>.sqlite``, readable with ``sqlite3``: key-value pairs are in
 ``_cf_KV`` (key TEXT, value as :mod:`pyflare.objects.values` stores it), the alarm is row 1 of
 ``_cf_METADATA`` (milliseconds since the epoch), and the object's ``sql.exec`` tables sit beside them, as in
-workerd's SQLite backend. The file is created by the first write; reads of an object that never wrote see
+workerd's SQLite backend. Row 2 of ``_cf_METADATA`` is the name the object's id was made from
+(``idFromName``), where it was, for tools that show objects by name as Cloudflare's dashboard does. The file is created by the first write; reads of an object that never wrote see
 empty storage without creating anything, so only objects with data have a file.
 
 Every write commits before it returns (WAL, synchronous=NORMAL): an acknowledged write survives ``kill -9``.
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 PLUGIN = "do"
 ALARM_KEY = 1
+NAME_KEY = 2
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;"
@@ -41,7 +43,7 @@ class ObjectStorage:
 
     def __init__(self, storage: Storage, address: ObjectAddress,
                  on_open: Callable[[ObjectStorage], None] | None = None,
-                 on_close: Callable[[ObjectStorage], None] | None = None) -> None:
+                 on_close: Callable[[ObjectStorage], None] | None = None, name: str | None = None) -> None:
         self.address = address
         self._storage = storage
         self._db: Database | None = None
@@ -49,6 +51,24 @@ class ObjectStorage:
         self._on_open, self._on_close = on_open, on_close  # the object layer counts open files (MAX_OPEN_FILES)
         self._cursors: weakref.WeakSet[Any] = weakref.WeakSet()  # user SQL cursors that may still be read
         self.path = storage.database_path(PLUGIN, address.id, folder=address.namespace)
+        self.name = name  # the name the id was made from, recorded with the object's file
+
+    def set_name(self, name: str) -> None:
+        """Record the name the id was made from: now if the object has a file, else when it makes one."""
+        self.name = name
+        if self._db is not None:
+            self._record_name(self._db)
+
+    def _record_name(self, db: Database) -> None:
+        db.execute("INSERT OR IGNORE INTO _cf_METADATA (key, value) VALUES (?, ?)", (NAME_KEY, self.name))
+
+    def read_name(self) -> str | None:
+        """The name the id was made from, if it was made from one (and the object has a file)."""
+        db = self._reader()
+        if db is None:
+            return self.name
+        row = db.one("SELECT value FROM _cf_METADATA WHERE key = ?", (NAME_KEY,))
+        return self.name if row is None else str(row[0])
 
     # -- the file ---------------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -64,6 +84,8 @@ class ObjectStorage:
             if hasattr(db.connection, "setconfig") and hasattr(sqlite3, "SQLITE_DBCONFIG_DEFENSIVE"):
                 db.connection.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)  # as workerd's setupSecurity
             self._authorizer.install(db.connection)
+            if self.name is not None:
+                self._record_name(db)
             self._db = db
             if self._on_open is not None:
                 self._on_open(self)

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from pyflare.bindings.cache import validation
-from pyflare.bindings.cache.constants import CACHE_STATUS_HEADER, DEFAULT_NAMESPACE
+from pyflare.bindings.cache.constants import CACHE_STATUS_HEADER, DEFAULT_NAMESPACE, NAMED_PREFIX
 from pyflare.bindings.cache.policy import decide
 from pyflare.bindings.cache.store import CacheStore, Entry
 from pyflare.kernel.clock import Clock
@@ -175,7 +175,7 @@ class CacheStorage:
         name = validation.cache_name(name)
         cache = self._named.get(name)
         if cache is None:
-            cache = self._named[name] = Cache(self._store, self._clock, f"named:{name}")
+            cache = self._named[name] = Cache(self._store, self._clock, NAMED_PREFIX + name)
         return cache
 
     @property
