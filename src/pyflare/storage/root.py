@@ -84,7 +84,7 @@ class Storage:
         """Close ``db`` (a later :meth:`database` call reopens it); ``delete`` also removes its files."""
         if self._databases.get(db.path) is db:
             del self._databases[db.path]
-        db.close()
+        db.close(keep=not delete)
         if delete:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 db.path.with_name(db.path.name + suffix).unlink(missing_ok=True)
@@ -99,7 +99,7 @@ class Storage:
 
     def close(self) -> None:
         for db in self._databases.values():
-            db.close()
+            db.close(keep=self.persistent)
         for store in self._blob_stores.values():
             store.close()
         self._databases.clear()

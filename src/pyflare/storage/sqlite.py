@@ -48,8 +48,33 @@ def is_busy(exc: BaseException) -> bool:
     return text.startswith(("database is locked", "database table is locked"))
 
 
+# Empty databases with a schema, by schema script (see Database.executescript).
+_schema_images: dict[str, bytes] = {}
+_CAN_IMAGE = hasattr(sqlite3.Connection, "deserialize")  # Python 3.11+
+
+
+def _schema_image(script: str) -> bytes:
+    image = _schema_images.get(script)
+    if image is None:
+        scratch = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            scratch.executescript(script)
+            image = _schema_images[script] = scratch.serialize()
+        finally:
+            scratch.close()
+    return image
+
+
 class Database:
-    """One SQLite file with one connection, explicit transactions and a small query API."""
+    """One SQLite file with one connection, explicit transactions and a small query API.
+
+    A durable database (a persist folder) opens its file at once, in WAL mode. A temporary one (a test's
+    fresh storage) opens on first use; if that use is a store setting up its schema in a new file, the
+    database is a copy of a ready-made image of that schema held in memory (creating tables costs far more
+    than copying a few pages, and every test creates the same ones), with the file beside it so listings and
+    existence checks see it as before; the contents are written to the file if the database is closed and may
+    be opened again (:meth:`close`).
+    """
 
     def __init__(
         self, path: str | Path, *, synchronous: str = "NORMAL", busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
@@ -61,21 +86,50 @@ class Database:
         self.path = Path(path)
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout
-        self.connection = sqlite3.connect(
+        self.durable = durable
+        self._connection: sqlite3.Connection | None = None
+        self._in_memory = False  # the contents live in memory (an image); the file is written on close
+        self._lock = threading.RLock()
+        self._depth = 0
+        if durable:
+            self._open_file()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        connection = self._connection
+        return connection if connection is not None else self._open_file()
+
+    def _open_file(self) -> sqlite3.Connection:
+        connection = self._connection = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, cached_statements=256, timeout=0
         )
-        self.connection.execute("PRAGMA busy_timeout=0")
-        if durable:
-            self.blocking(self.connection.execute, "PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA busy_timeout=0")
+        if self.durable:
+            self.blocking(connection.execute, "PRAGMA journal_mode=WAL")
         else:
             # Temporary storage (one process, one connection, deleted on close): holding the file lock and
             # keeping the journal in memory halves the cost of creating the database and of every read and
             # write (no lock and change-counter checks per statement, no WAL files).
-            self.connection.execute("PRAGMA locking_mode=EXCLUSIVE")
-            self.connection.execute("PRAGMA journal_mode=MEMORY")
-        self.connection.execute(f"PRAGMA synchronous={synchronous}")
-        self._lock = threading.RLock()
-        self._depth = 0
+            connection.execute("PRAGMA locking_mode=EXCLUSIVE")
+            connection.execute("PRAGMA journal_mode=MEMORY")
+        connection.execute(f"PRAGMA synchronous={self.synchronous}")
+        return connection
+
+    def _open_image(self, script: str) -> bool:
+        """Open a new temporary database as a copy of ``script``'s schema image; False if it cannot be."""
+        if not _CAN_IMAGE or self._connection is not None or self.durable:
+            return False
+        try:
+            if self.path.stat().st_size:
+                return False  # written before (closed and reopened): it holds data
+        except FileNotFoundError:
+            pass
+        connection = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False, cached_statements=256)
+        connection.deserialize(_schema_image(script))
+        connection.execute(f"PRAGMA synchronous={self.synchronous}")  # no effect in memory; reads back as set
+        self.path.touch()
+        self._connection, self._in_memory = connection, True
+        return True
 
     # -- waiting for other processes' locks --------------------------------------------------------
     async def run(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -124,8 +178,10 @@ class Database:
 
     def executescript(self, sql: str) -> None:
         """Run a schema script (``CREATE ... IF NOT EXISTS``, once when a file is opened); waits for another
-        process's lock like :meth:`blocking`, so two processes opening a new state folder at once both work."""
-        self.blocking(self.connection.executescript, sql)
+        process's lock like :meth:`blocking`, so two processes opening a new state folder at once both work.
+        A new temporary database starts as a copy of the script's image instead (see the class)."""
+        if not self._open_image(sql):
+            self.blocking(self.connection.executescript, sql)
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> tuple | None:
         return self.connection.execute(sql, params).fetchone()
@@ -164,8 +220,16 @@ class Database:
             finally:
                 self._depth = 0
 
-    def close(self) -> None:
+    def close(self, *, keep: bool = True) -> None:
+        """Close the connection. A database held in memory is written to its file first, so that opening it
+        again finds its contents, unless ``keep`` is false (the file is about to be deleted)."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
         try:
-            self.connection.close()
+            if self._in_memory and keep:
+                self.path.write_bytes(connection.serialize())
+            connection.close()
         except sqlite3.Error:
             pass
+        self._in_memory = False
