@@ -94,9 +94,9 @@ class PyflareWorker:
         if self._client is None:
             import httpx  # imported on first use: pyflare dev starts faster without it
 
-            self._client = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=self.asgi_app), base_url="http://localhost"
-            )
+            from pyflare.runtime.inprocess import InProcessTransport
+
+            self._client = httpx.AsyncClient(transport=InProcessTransport(self.asgi_app), base_url="http://localhost")
         return self._client
 
     async def dispatch_fetch(self, url: str = "/", *, method: str = "GET", **kwargs: Any) -> httpx.Response:
