@@ -69,11 +69,11 @@ class Database:
     """One SQLite file with one connection, explicit transactions and a small query API.
 
     A durable database (a persist folder) opens its file at once, in WAL mode. A temporary one (a test's
-    fresh storage) opens on first use; if that use is a store setting up its schema in a new file, the
-    database is a copy of a ready-made image of that schema held in memory (creating tables costs far more
-    than copying a few pages, and every test creates the same ones), with the file beside it so listings and
-    existence checks see it as before; the contents are written to the file if the database is closed and may
-    be opened again (:meth:`close`).
+    fresh storage) opens on first use, and a new one lives in memory: opening a file costs far more than the
+    few reads and writes a test makes. If that first use is a store setting up its schema, the database
+    starts as a copy of a ready-made image of that schema (every test creates the same tables). Its file
+    exists from the first use, so listings and existence checks see it as before, and receives the contents
+    if the database is closed and may be opened again (:meth:`close`).
     """
 
     def __init__(
@@ -88,18 +88,27 @@ class Database:
         self.busy_timeout = busy_timeout
         self.durable = durable
         self._connection: sqlite3.Connection | None = None
-        self._in_memory = False  # the contents live in memory (an image); the file is written on close
+        self._in_memory = False  # the contents live in memory; the file is written on close
         self._lock = threading.RLock()
         self._depth = 0
         if durable:
-            self._open_file()
+            self._open()
 
     @property
     def connection(self) -> sqlite3.Connection:
         connection = self._connection
-        return connection if connection is not None else self._open_file()
+        return connection if connection is not None else self._open()
 
-    def _open_file(self) -> sqlite3.Connection:
+    def _open(self, schema: str | None = None) -> sqlite3.Connection:
+        if not self.durable and _CAN_IMAGE and self._is_new():
+            connection = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False,
+                                         cached_statements=256)
+            if schema is not None:
+                connection.deserialize(_schema_image(schema))
+            connection.execute(f"PRAGMA synchronous={self.synchronous}")  # no effect in memory; reads back as set
+            self.path.touch()
+            self._connection, self._in_memory = connection, True
+            return connection
         connection = self._connection = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, cached_statements=256, timeout=0
         )
@@ -107,29 +116,19 @@ class Database:
         if self.durable:
             self.blocking(connection.execute, "PRAGMA journal_mode=WAL")
         else:
-            # Temporary storage (one process, one connection, deleted on close): holding the file lock and
-            # keeping the journal in memory halves the cost of creating the database and of every read and
-            # write (no lock and change-counter checks per statement, no WAL files).
+            # A temporary file written before (closed and opened again): one process, one connection, deleted
+            # on close, so it holds the file lock and keeps the journal in memory (no lock and change-counter
+            # checks per statement, no WAL files).
             connection.execute("PRAGMA locking_mode=EXCLUSIVE")
             connection.execute("PRAGMA journal_mode=MEMORY")
         connection.execute(f"PRAGMA synchronous={self.synchronous}")
         return connection
 
-    def _open_image(self, script: str) -> bool:
-        """Open a new temporary database as a copy of ``script``'s schema image; False if it cannot be."""
-        if not _CAN_IMAGE or self._connection is not None or self.durable:
-            return False
+    def _is_new(self) -> bool:
         try:
-            if self.path.stat().st_size:
-                return False  # written before (closed and reopened): it holds data
+            return self.path.stat().st_size == 0
         except FileNotFoundError:
-            pass
-        connection = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False, cached_statements=256)
-        connection.deserialize(_schema_image(script))
-        connection.execute(f"PRAGMA synchronous={self.synchronous}")  # no effect in memory; reads back as set
-        self.path.touch()
-        self._connection, self._in_memory = connection, True
-        return True
+            return True
 
     # -- waiting for other processes' locks --------------------------------------------------------
     async def run(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -180,8 +179,11 @@ class Database:
         """Run a schema script (``CREATE ... IF NOT EXISTS``, once when a file is opened); waits for another
         process's lock like :meth:`blocking`, so two processes opening a new state folder at once both work.
         A new temporary database starts as a copy of the script's image instead (see the class)."""
-        if not self._open_image(sql):
-            self.blocking(self.connection.executescript, sql)
+        if self._connection is None and not self.durable:
+            self._open(schema=sql)
+            if self._in_memory:
+                return  # a copy of the schema's image
+        self.blocking(self.connection.executescript, sql)
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> tuple | None:
         return self.connection.execute(sql, params).fetchone()
