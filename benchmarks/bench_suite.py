@@ -21,7 +21,8 @@ process tree, steady when other work shares the machine), peak RSS (the sum over
 every 20 ms), and ratios to the vitest run.
 Target (issue 27): pytest serial at least 10x faster than vitest in wall time, and ``-n 2`` faster again.
 
-    python benchmarks/bench_suite.py [--rounds 3] [--cache DIR] [--python-env venv|current]
+    python benchmarks/bench_suite.py [--rounds 3] [--cache DIR] [--python-env venv|current] [--no-vitest]
+                                     [--compare OTHER_CHECKOUT]   # e.g. `git archive <commit>` unpacked
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ class Row:
         return statistics.median(r.wall_s for r in self.runs)
 
     def cpu(self) -> float:
+        return min(r.cpu_s for r in self.runs)
+
+    def median_cpu(self) -> float:
         return statistics.median(r.cpu_s for r in self.runs)
 
     def rss(self) -> float:
@@ -163,16 +167,16 @@ def install_vitest(work: Path, pool: str) -> Path | None:
     return project
 
 
-def install_venv(cache: Path) -> Path:
-    """A virtualenv with this checkout of pyflare (editable) and pytest's plugins; its python."""
-    tag = hashlib.sha256(f"{REPO}\n{(REPO / 'pyproject.toml').read_text()}\n{PYTEST_PACKAGES}".encode()).hexdigest()
+def install_venv(cache: Path, repo: Path) -> Path:
+    """A virtualenv with the pyflare checkout ``repo`` (editable) and pytest's plugins; its python."""
+    tag = hashlib.sha256(f"{repo}\n{(repo / 'pyproject.toml').read_text()}\n{PYTEST_PACKAGES}".encode()).hexdigest()
     venv = cache / f"venv-py{sys.version_info[0]}{sys.version_info[1]}-{tag[:12]}"
     python = venv / "bin" / "python"
     if not (venv / "installed").exists():
         shutil.rmtree(venv, ignore_errors=True)
-        print(f"creating {venv} (pyflare from {REPO}, {', '.join(PYTEST_PACKAGES)}) ...", flush=True)
+        print(f"creating {venv} (pyflare from {repo}, {', '.join(PYTEST_PACKAGES)}) ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(REPO), *PYTEST_PACKAGES], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(repo), *PYTEST_PACKAGES], check=True)
         (venv / "installed").write_text(tag)
     return python
 
@@ -203,6 +207,8 @@ def main() -> None:
                         help="venv: a clean virtualenv made here (default); current: this interpreter as it is")
     parser.add_argument("--vitest-pool", default=VITEST_POOL, help="npm package@version of the vitest pool")
     parser.add_argument("--no-vitest", action="store_true", help="run the pytest side only")
+    parser.add_argument("--compare", type=Path, metavar="CHECKOUT",
+                        help="also run the pytest side with another pyflare checkout (e.g. an older commit)")
     args = parser.parse_args()
 
     work = args.cache.resolve() / "suite"
@@ -210,21 +216,25 @@ def main() -> None:
         (work / part).mkdir(parents=True, exist_ok=True)
     copy_sources(work)
     project = None if args.no_vitest else install_vitest(work, args.vitest_pool)
-    python = sys.executable if args.python_env == "current" else str(install_venv(args.cache.resolve()))
+    python = sys.executable if args.python_env == "current" else str(install_venv(args.cache.resolve(), REPO))
     env = child_env(keep_pythonpath=args.python_env == "current")
     pytest_dir = work / "python"
-    pytest = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 
     rows: list[tuple[Row, list[str], Path, str]] = []
     if project is not None:
         rows.append((Row(f"vitest ({args.vitest_pool.rsplit('/', 1)[-1]})"),
                      [str(project / "node_modules" / ".bin" / "vitest"), "run"], project, f"{TESTS} passed"))
-    rows += [
-        (Row("pytest, serial"), pytest, pytest_dir, f"{TESTS} passed"),
-        (Row("pytest -n 2 (xdist)"), [*pytest, "-n", "2"], pytest_dir, f"{TESTS} passed"),
-        (Row("pytest --collect-only"), [*pytest, "--collect-only"], pytest_dir, f"{TESTS} tests collected"),
-    ]
-    print(versions(python, env))
+    pythons = [("", python)]
+    if args.compare is not None:
+        pythons.append((f" [{args.compare.name}]", str(install_venv(args.cache.resolve(), args.compare.resolve()))))
+    for label, interpreter in pythons:
+        pytest = [interpreter, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        rows += [
+            (Row(f"pytest, serial{label}"), pytest, pytest_dir, f"{TESTS} passed"),
+            (Row(f"pytest -n 2 (xdist){label}"), [*pytest, "-n", "2"], pytest_dir, f"{TESTS} passed"),
+            (Row(f"pytest --collect-only{label}"), [*pytest, "--collect-only"], pytest_dir, f"{TESTS} tests collected"),
+        ]
+        print(versions(interpreter, env))
     print(f"warming up (one untimed run of each), then {args.rounds} rounds ...", flush=True)
     for _row, cmd, cwd, expect in rows:
         measure(cmd, cwd, env, expect)
@@ -235,17 +245,20 @@ def main() -> None:
     print(f"\n{TESTS} tests in 10 files (KV, R2, D1, a queue and its consumer, a Durable Object, a workflow), "
           f"fresh storage per test; {args.rounds} rounds; load average now {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs")
-    print(f"{'':38} {'wall best':>9} {'median':>8} {'CPU':>7} {'peak RSS':>9}   vitest/this: wall  CPU")
+    print("wall and CPU: best of the rounds (median beside); CPU is user + system time of the whole process tree")
+    print(f"{'':40} {'wall':>8} {'(median)':>9} {'CPU':>7} {'(median)':>9} {'peak RSS':>9}   vitest/this: wall  CPU")
     baseline = rows[0][0] if project is not None else None
     for row, *_ in rows:
         ratios = ""
         if baseline is not None and row is not baseline:
             ratios = f"{baseline.best_wall() / row.best_wall():17.1f}x {baseline.cpu() / row.cpu():4.1f}x"
-        print(f"{row.name:38} {row.best_wall():8.2f}s {row.median_wall():7.2f}s {row.cpu():6.2f}s "
-              f"{row.rss():6.0f} MB{ratios}")
-    serial, xdist = rows[-3][0], rows[-2][0]
-    print(f"pytest -n 2 vs serial: {serial.best_wall() / xdist.best_wall():.2f}x (wall); target: pytest serial "
-          ">= 10x vitest (wall), and -n 2 faster than serial")
+        print(f"{row.name:40} {row.best_wall():7.2f}s {row.median_wall():8.2f}s {row.cpu():6.2f}s "
+              f"{row.median_cpu():8.2f}s {row.rss():6.0f} MB{ratios}")
+    first = 1 if project is not None else 0
+    for offset in range(0, len(rows) - first, 3):
+        serial, xdist = rows[first + offset][0], rows[first + offset + 1][0]
+        print(f"{xdist.name} vs {serial.name}: {serial.best_wall() / xdist.best_wall():.2f}x (wall)")
+    print("target: pytest serial >= 10x vitest (wall), and -n 2 faster than serial")
 
 
 if __name__ == "__main__":
