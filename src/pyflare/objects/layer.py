@@ -14,7 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pyflare.kernel.context import current_object
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.stash import Stash
 from pyflare.objects.ids import ObjectAddress
 from pyflare.objects.storage import PLUGIN, ObjectStorage
 
@@ -33,10 +35,6 @@ ALARM_FIRST_RETRY_DELAY = 2.0  # seconds, doubling per retry: 2, 4, 8, 16, 32, 6
 
 Factory = Callable[["LiveObject"], Any]
 
-# The live object whose event the current task is running (set by ``layer.enter``): extensions such as
-# WebSockets use it to tie what the code creates (an accept()-ed socket) to its object.
-current_object: contextvars.ContextVar[LiveObject | None] = contextvars.ContextVar("pyflare_current_object",
-                                                                                    default=None)
 AlarmHandler = Callable[[ObjectAddress, JsDict], Awaitable[Any]]
 
 
@@ -46,7 +44,7 @@ class ObjectClass:
 
     ``factory(live)`` builds the instance for a live object (None: the class has storage and alarms only);
     ``on_alarm(address, info)`` runs a due alarm (``info.retryCount``, ``info.isRetry``); raising retries it.
-    ``can_evict(live)`` may keep an idle object alive (hibernatable WebSockets decide there).
+    ``can_evict(live)`` may keep an idle object alive (an open WebSocket does, for Durable Objects).
     """
 
     factory: Factory | None = None
@@ -58,7 +56,7 @@ class ObjectClass:
 class LiveObject:
     """One live object: its instance, storage, in-flight events and the gate ``blockConcurrencyWhile`` closes."""
 
-    __slots__ = ("address", "storage", "instance", "active", "last_used", "gate", "evict_timer", "alive", "extras",
+    __slots__ = ("address", "storage", "instance", "active", "last_used", "gate", "evict_timer", "alive", "stash",
                  "on_evict")
 
     def __init__(self, address: ObjectAddress, storage: ObjectStorage, now: float) -> None:
@@ -70,8 +68,8 @@ class LiveObject:
         self.gate: asyncio.Event | None = None  # set while blockConcurrencyWhile holds events back
         self.evict_timer: Timer | None = None
         self.alive = True
-        # Extensions keep their per-object state here (e.g. hibernatable WebSockets under "websockets").
-        self.extras: dict[str, Any] = {}
+        # Adapters keep their per-object state here, under their own keys (the Durable Object's ctx...).
+        self.stash = Stash()
         self.on_evict: list[Callable[[LiveObject], None]] = []
 
     def close_gate(self) -> asyncio.Event:
@@ -138,8 +136,8 @@ class ObjectLayer:
         self._alarm_retries: dict[ObjectAddress, int] = {}
         self._running_alarms: dict[ObjectAddress, int] = {}
         self._index: Database | None = None
-        # Adapters built over the layer, by kind (e.g. "durable_objects": {"<worker>-<Class>": ClassHost}).
-        self.adapters: dict[str, dict[str, Any]] = {}
+        # State of the adapters built over the layer, under their own keys (the Durable Object classes...).
+        self.stash = Stash()
         self._started = False
         self._closed = False
 

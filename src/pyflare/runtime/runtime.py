@@ -6,15 +6,20 @@ import datetime
 import logging
 import time
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.context import call_as_sync
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.stash import Stash
 from pyflare.runtime.worker import Worker, WorkerLoadError
+from pyflare.websockets.registry import SOCKETS, Settings, WorkerSockets
 from pyflare.workers._response import Response
+
+if TYPE_CHECKING:
+    from pyflare.portability.strict import StrictMode
 
 log = logging.getLogger("pyflare")
 
@@ -68,14 +73,21 @@ class ScheduledController:
 class Runtime:
     """Owns the live :class:`Worker` (or the error that stopped it loading) and hands it events."""
 
-    def __init__(self, main: Any, env: Any, clock: Clock, background: Background) -> None:
+    def __init__(self, main: Any, env: Any, clock: Clock, background: Background, *,
+                 compatibility_date: str | None = None, compatibility_flags: Iterable[str] = (),
+                 strict: StrictMode | None = None) -> None:
         self.main = main
+        self.strict = strict  # strict portability mode (pyflare.portability.strict), or None
         self.env = env
         self.clock = clock
         self.background = background
-        # Platform objects worker code reaches without a binding (``from js import caches``, the outbound
-        # fetch route), by name; plugins fill it, and every load of the code shares it.
-        self.globals: dict[str, Any] = {}
+        # The worker's own platform state, which worker code reaches without a binding (``from js import
+        # caches``, the outbound fetch route, WebSocket settings), under typed keys; plugins fill it, and every
+        # load of the code shares it.
+        self.stash = Stash()
+        # The worker's WebSocket settings and live connections, closed with the runtime (close()).
+        self.sockets = WorkerSockets(Settings.of(compatibility_date, compatibility_flags))
+        self.stash[SOCKETS] = self.sockets
         self.worker: Worker | None = None
         self.load_error: WorkerLoadError | None = None
         self.generation = 0
@@ -85,7 +97,8 @@ class Runtime:
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
-            worker = Worker(self.main, self.env, self.background.spawn, self.clock, globals=self.globals)
+            worker = Worker(self.main, self.env, self.background.spawn, self.clock, stash=self.stash,
+                            strict=self.strict)
         except WorkerLoadError as exc:
             self.load_error = exc
             raise
@@ -135,6 +148,10 @@ class Runtime:
 
     async def queue(self, batch: Any) -> None:
         await self.current().queue(batch)
+
+    async def close(self) -> None:
+        """Close what the worker holds open beside its code: its WebSocket connections (1012)."""
+        await self.sockets.close()
 
     def unload(self) -> None:
         if self.worker is not None:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.context import arity, call_as, call_as_sync, fit_args, running_as
+from pyflare.kernel.stash import Stash
 from pyflare.runtime.errors import WorkerMistake, format_user_traceback, worker_mistake
 from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
 from pyflare.workers._context import ExecutionContext
 from pyflare.workers._response import Response
+
+if TYPE_CHECKING:
+    from pyflare.portability.strict import StrictMode
 
 LEGACY_HANDLERS = ("on_fetch", "on_scheduled", "on_queue")
 _UNPLANNED = object()
@@ -34,16 +38,17 @@ class Worker:
     """A loaded worker module and its exports."""
 
     def __init__(self, main: Path, env: Any, spawn: Callable[[Awaitable[Any], str], Any], clock: Any, *,
-                 globals: dict[str, Any] | None = None) -> None:
+                 stash: Stash | None = None, strict: StrictMode | None = None) -> None:
         self.main = main
         self.env = env
         self.spawn = spawn
         self.clock = clock
-        self.globals = globals if globals is not None else {}  # see Runtime.globals
+        self.stash = stash if stash is not None else Stash()  # see Runtime.stash
         self.modules = WorkerModules(main.parent)
         try:
             with running_as(self):
-                self.module = self.modules.import_main(main)
+                # Strict portability mode watches the import (entropy) and, from then on, the worker's own code.
+                self.module = strict.import_main(self.modules, main) if strict else self.modules.import_main(main)
         except BaseException as exc:
             self.modules.unload()
             details = format_user_traceback(exc)

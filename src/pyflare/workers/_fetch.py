@@ -11,6 +11,7 @@ from pyflare.workers._headers import Headers, HeadersInit
 from pyflare.workers._request import Request
 from pyflare.workers._response import FetchResponse
 from pyflare.workers._streams import ReadableStream
+from pyflare.workers.host import OUTBOUND
 from pyflare.workers.pyodide.http import AbortError
 
 if TYPE_CHECKING:  # httpx is imported on the first fetch(): pyflare dev starts faster without it
@@ -46,16 +47,14 @@ async def fetch(
     ) else resource
     client = None
     worker = current_worker.get()
-    outbound = getattr(worker, "globals", {}).get("outbound") if worker is not None else None
+    outbound = worker.stash.get(OUTBOUND, None) if worker is not None else None
     if outbound is not None:  # a test may route fetch() or turn the network off (pyflare.runtime.outbound)
         routed = await outbound.dispatch(request)
         if routed is not None:
             return routed
         client = outbound.client(request)
     if request.headers.get("upgrade", "").lower() == "websocket":  # an outgoing WebSocket
-        from pyflare.websockets.outgoing import connect
-
-        return await connect(request)
+        return await _connect_websocket(request)
     client = client or _client()
     follow = (redirect or request.redirect) == "follow"
     content = await request.bytes() if request._body is not None else None
@@ -82,4 +81,21 @@ async def fetch(
                              headers=response_headers)
     response.url = str(upstream.url)
     response.redirected = bool(upstream.history)
+    return response
+
+
+async def _connect_websocket(request: Request) -> FetchResponse:
+    """``fetch()`` of a request with ``Upgrade: websocket``: a 101 with ``web_socket``, or the server's answer."""
+    from pyflare.websockets.connect import ConnectFailed, UpgradeRefused
+    from pyflare.websockets.socket import open_socket
+
+    try:
+        socket, headers = await open_socket(request.url, list(request.headers.items()))
+    except UpgradeRefused as refused:
+        response = FetchResponse(refused.body or None, status=refused.status, headers=refused.headers)
+    except ConnectFailed as exc:
+        raise AbortError(f"fetch to {request.url} failed: {exc}") from exc.__cause__
+    else:
+        response = FetchResponse(None, status=101, headers=headers or None, web_socket=socket)
+    response.url = request.url
     return response

@@ -15,8 +15,7 @@ from typing import Any
 
 from pyflare.kernel.context import current_worker
 from pyflare.kernel.jsdict import to_jsdict
-from pyflare.websockets.hibernation import WebSocketRequestResponsePair
-from pyflare.websockets.socket import WebSocket, WebSocketPair
+from pyflare.websockets.socket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 from pyflare.workers._htmlrewriter import HTMLRewriter
 from pyflare.workers._jsapi import (
     ArrayBuffer,
@@ -28,6 +27,7 @@ from pyflare.workers._jsapi import (
     Uint8Array,
     fetch,
 )
+from pyflare.workers.host import CACHES
 
 _log = logging.getLogger("pyflare.worker")
 
@@ -89,7 +89,7 @@ class _CacheStorage:
 
     def _target(self) -> Any:
         worker = current_worker.get()
-        factory = worker.globals.get("caches") if worker is not None else None
+        factory = worker.stash.get(CACHES, None) if worker is not None else None
         if factory is None:
             raise RuntimeError("caches is only available inside a worker loaded by pyflare")
         return factory()

@@ -56,7 +56,7 @@ class Queue:
         now = self._clock.time()
         message = NewMessage(new_message_id(), int(now * 1000), kind, data,
                              now + (delay if delay is not None else self._delivery_delay))
-        await self._store.db.run(self._store.append, self.queue_name, [message])
+        await self._store.append(self.queue_name, [message])
         self._notify(self.queue_name)
         return None
 
@@ -88,7 +88,7 @@ class Queue:
                 delay = batch_delay if batch_delay is not None else self._delivery_delay
             stored.append(NewMessage(new_message_id(), int(now * 1000), kind, data, now + delay))
         validation.batch_sizes(len(items), largest, total)
-        await self._store.db.run(self._store.append, self.queue_name, stored)
+        await self._store.append(self.queue_name, stored)
         self._notify(self.queue_name)
         return None
 
