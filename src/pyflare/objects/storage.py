@@ -50,7 +50,7 @@ class ObjectStorage:
         """The object's database, created (with its tables) on first use."""
         db = self._db
         if db is None:
-            db = self._storage.database(PLUGIN, self.address.id, folder=self.address.namespace)
+            db = self._storage.database(PLUGIN, self.address.id, folder=self.address.namespace, listed=True)
             db.executescript(_SCHEMA)
             self._db = db
         return db

@@ -77,13 +77,13 @@ class Database:
     fresh storage) opens on first use, and a new one lives in memory: opening a file costs far more than the
     few reads and writes a test makes. If that first use is a store setting up its schema, the database
     starts as a copy of a ready-made image of that schema (every test creates the same tables). Its file
-    exists from the first use, so listings and existence checks see it as before, and receives the contents
-    if the database is closed and may be opened again (:meth:`close`).
+    receives the contents if the database is closed and may be opened again (:meth:`close`); a ``listed``
+    one's file exists from the first use, so listings and existence checks see it as they would a file's.
     """
 
     def __init__(
         self, path: str | Path, *, synchronous: str = "NORMAL", busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-        durable: bool = True,
+        durable: bool = True, listed: bool = True,
     ) -> None:
         synchronous = synchronous.upper()
         if synchronous not in SYNCHRONOUS_MODES:
@@ -92,6 +92,7 @@ class Database:
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout
         self.durable = durable
+        self.listed = listed
         self._connection: sqlite3.Connection | None = None
         self._in_memory = False  # the contents live in memory; the file is written on close
         self._lock = threading.RLock()
@@ -111,9 +112,13 @@ class Database:
             if schema is not None:
                 connection.deserialize(_schema_image(schema))
             connection.execute(f"PRAGMA synchronous={self.synchronous}")  # no effect in memory; reads back as set
-            self.path.touch()
+            if self.listed:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.touch()
             self._connection, self._in_memory = connection, True
             return connection
+        if not self.durable:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = self._connection = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, cached_statements=256, timeout=0
         )
@@ -235,6 +240,7 @@ class Database:
             return
         try:
             if self._in_memory and keep:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.path.write_bytes(connection.serialize())
             connection.close()
         except sqlite3.Error:
