@@ -316,7 +316,7 @@ class ObjectLayer:
         # Which objects have an alarm, so a restart re-arms them without opening every object's file.
         # The object's own file is the truth; the index may only name objects whose alarm is gone.
         if self._index is None:
-            self._index = self.storage_root.database(PLUGIN, "alarms")
+            self._index = self.storage_root.database(PLUGIN, "alarms", listed=True)
             self._index.execute(
                 "CREATE TABLE IF NOT EXISTS alarms (worker TEXT NOT NULL, class_name TEXT NOT NULL, "
                 "id TEXT NOT NULL, scheduled_ms INTEGER NOT NULL, PRIMARY KEY (worker, class_name, id))"

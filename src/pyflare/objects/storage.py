@@ -79,7 +79,7 @@ class ObjectStorage:
         """The object's database, created (with its tables) on first use."""
         db = self._db
         if db is None:
-            db = self._storage.database(PLUGIN, self.address.id, folder=self.address.namespace)
+            db = self._storage.database(PLUGIN, self.address.id, folder=self.address.namespace, listed=True)
             db.executescript(_SCHEMA)
             if hasattr(db.connection, "setconfig") and hasattr(sqlite3, "SQLITE_DBCONFIG_DEFENSIVE"):
                 db.connection.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)  # as workerd's setupSecurity

@@ -83,8 +83,10 @@ class WorkflowsPlugin(Plugin):
             self.all_engines.setdefault(config.name, engine)
             self.workflows[config.binding] = Workflow(engine)
         platform.runtime.reload_hooks.append(self._reloaded)
-        # One owner per worker's workflows (several workers of one pyflare share the state folder).
-        self._lock_path = platform.storage.folder("workflows") / f"{safe_name(platform.config.name)}.lock"
+        # One owner per worker's workflows (several workers of one pyflare share the state folder); temporary
+        # storage is this process's alone.
+        self._lock_path = (platform.storage.folder("workflows") / f"{safe_name(platform.config.name)}.lock"
+                           if platform.storage.persistent else None)
         self._lock: BinaryIO | None = None
         self._poller: asyncio.Task[None] | None = None
         self._activating: asyncio.Task[None] | None = None
@@ -156,6 +158,8 @@ class WorkflowsPlugin(Plugin):
         return any(engine.active for engine in self.engines.values())
 
     def _try_lock(self) -> bool:
+        if self._lock_path is None:
+            return True
         handle = open(self._lock_path, "a+b")  # noqa: SIM115 - held while this process owns the state
         if sys.platform != "win32":
             import fcntl
