@@ -351,6 +351,7 @@ class Pyflare:
         for worker in reversed(self.workers.values()):
             await worker.close()
         await self.background.close()
+        await self.background.cancel_all()  # parked work whose owner is gone (nothing can wake it now)
         self.objects.close()
         await self.outbound.aclose()
         for worker in self.workers.values():
@@ -427,7 +428,8 @@ class Pyflare:
         return await self.main.runtime.scheduled(cron=cron, scheduled_time=scheduled_time_seconds(scheduled_time))
 
     async def idle(self) -> None:
-        """Wait until background work (waitUntil tasks, consumers, timers that are due) has finished."""
+        """Wait until background work has finished: waitUntil tasks, queue batches, alarms, crons and workflow
+        runs that timers or events started (a workflow instance counts until it sleeps, waits or ends)."""
         await self.background.idle()
 
     def reload(self) -> None:

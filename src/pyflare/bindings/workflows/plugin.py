@@ -77,6 +77,7 @@ class WorkflowsPlugin(Plugin):
                     index=WorkflowIndex(platform.storage.database("workflows", config.name)),
                     objects=InstanceObjects(platform.objects, platform.config.name, config.name),
                     clock=platform.clock, runtime=platform.runtime, env=lambda: platform.runtime.env,
+                    background=platform.background,
                     step_limit=(limits.steps if limits and limits.steps else DEFAULT_STEP_LIMIT),
                     implicit_dependencies=implicit, preserve_non_retryable_message=preserve,
                 )
