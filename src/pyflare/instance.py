@@ -223,7 +223,8 @@ class Pyflare:
     of (or beside) its bindings: fakes for tests, e.g. for bindings that need Cloudflare.
     ``strict_portability=True`` raises, where the worker's code does it, what would fail on Cloudflare's
     Python Workers (threads, entropy at import, subprocesses, sockets...; default: the config's
-    ``[pyflare] strict_portability``; see docs/portability.md).
+    ``[pyflare] strict_portability``; see docs/portability.md). ``apply_migrations=True`` applies every D1
+    database's unapplied migrations at start (default: the config's ``[pyflare] apply_migrations``).
     """
 
     def __init__(
@@ -245,6 +246,7 @@ class Pyflare:
         synchronous: str | None = None,
         bindings: dict[str, Any] | None = None,
         strict_portability: bool | None = None,
+        apply_migrations: bool | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -292,6 +294,7 @@ class Pyflare:
                 cache=settings.cache if cache is None else cache,
                 dev=dev,
                 test_scheduled=test_scheduled,
+                apply_migrations=settings.apply_migrations if apply_migrations is None else apply_migrations,
             )
             if bindings and resolved is configs[0]:  # like vars: fakes apply to the served worker
                 options.extra["bindings"] = dict(bindings)

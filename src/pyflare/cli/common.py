@@ -40,7 +40,7 @@ def run_on_local_state(args: argparse.Namespace, action: Callable[[Pyflare], Awa
 
     async def go() -> Any:
         config = load_config(args.config, environment=args.env, require_main=False)
-        mf = Pyflare(config, persist_to=persist_folder(config, args.persist_to), crons=False)
+        mf = Pyflare(config, persist_to=persist_folder(config, args.persist_to), crons=False, apply_migrations=False)
         await mf.start(load_worker=False)
         try:
             return await action(mf)

@@ -74,6 +74,10 @@ def register(subparsers: Any) -> None:
     group.add_argument("--no-persist", action="store_true", help="Use temporary state, deleted on exit")
     parser.add_argument("--local", action="store_true",
                         help="Run on my machine (always the case: accepted for wrangler compatibility)")
+    parser.add_argument("--apply-migrations", action="store_true",
+                        help="Apply unapplied D1 migrations at start, and each new one when its file is saved "
+                             "(as `pyflare d1 migrations apply --local` does; [pyflare] apply_migrations = true in "
+                             "the config does it too)")
     parser.add_argument("--no-reload", action="store_true", help="Do not reload the worker when files change")
     parser.add_argument("--no-crons", action="store_true", help="Do not fire cron triggers on schedule")
     parser.add_argument("--no-cache", action="store_true",
@@ -189,10 +193,12 @@ class DevServer:
             test_scheduled=self.args.test_scheduled,
             explorer=not self.args.no_explorer,
             strict_portability=True if getattr(self.args, "strict_portability", False) else None,
+            apply_migrations=False,  # applied below, where a failing migration is reported, not fatal
         )
         await mf.start(load_worker=False)
         mf.asgi_app.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)
         self.mf = mf
+        self.apply_migrations()
         self.load_worker()
         try:
             mf.check_bindings()
@@ -203,6 +209,27 @@ class DevServer:
             log.error("%s", exc)
         self.print_banner()
         # Plugins that need the worker (consumers, crons) were started; they find it through the runtime.
+
+    def migrations_enabled(self) -> bool:
+        return bool(getattr(self.args, "apply_migrations", False)) or any(
+            config.worker.pyflare.apply_migrations for config in self.configs)
+
+    def apply_migrations(self) -> None:
+        """``--apply-migrations``: bring every D1 database up to its migrations folder; a failing migration is
+        logged (the ones before it stay applied) and the server keeps running, to retry when a file is saved."""
+        if not self.migrations_enabled():
+            return
+        from pyflare.bindings.d1 import D1Plugin, MigrationError
+
+        assert self.mf is not None
+        for worker in self.mf.workers.values():
+            for plugin in worker.plugins:
+                if isinstance(plugin, D1Plugin):
+                    try:
+                        plugin.apply_migrations()
+                    except MigrationError as exc:
+                        log.error("%s (worker %s); fix the migration and save it to apply it again", exc,
+                                  worker.name)
 
     def load_worker(self, roots: set[Path] | None = None) -> bool:
         """(Re)load every worker, or those whose folder is in ``roots``; False if any failed."""
@@ -245,6 +272,8 @@ class DevServer:
                     await self.start_instance(configs, strict=False)
                     log.info("Config changed: reloaded worker and bindings")
                     return
+            if any(p.endswith(".sql") for p in paths):
+                self.apply_migrations()
             started = time.perf_counter()
             if self.load_worker(self.roots_of(paths)):
                 log.info("Reloaded worker in %.0fms", (time.perf_counter() - started) * 1000)

@@ -156,6 +156,8 @@ class PyflareSettings(_Model):
     cache: bool = True
     # Raise what would fail on Cloudflare's Python Workers where the worker does it (docs/portability.md).
     strict_portability: bool = False
+    # Apply unapplied D1 migrations at start (pyflare dev, pyflare_server, the pytest fixtures; docs/d1.md).
+    apply_migrations: bool = False
 
 
 # Keys that only configure an environment and are never inherited from the top level.

@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import sys
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+from pyflare.storage.locks import flock
 
 CHUNK = 1 << 16
 _BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -30,7 +31,7 @@ class BlobStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = open(folder.parent / f"{folder.name}.lock", "a+b")  # noqa: SIM115 - held until close()
-        _flock(self._lock, shared=True)
+        flock(self._lock, shared=True)
 
     def close(self) -> None:
         if not self._lock.closed:
@@ -102,7 +103,7 @@ class BlobStore:
         """Remove temporary files and blobs nothing refers to; returns how many were removed.
 
         Skipped (returns 0) while another process has this store open: its writes may be in flight."""
-        if not _flock(self._lock, shared=False, wait=False):
+        if not flock(self._lock, shared=False, wait=False):
             return 0
         try:
             removed = 0
@@ -112,18 +113,5 @@ class BlobStore:
                     removed += 1
             return removed
         finally:
-            _flock(self._lock, shared=True)
+            flock(self._lock, shared=True)
 
-
-def _flock(handle: BinaryIO, *, shared: bool, wait: bool = True) -> bool:
-    """Take (or convert) an advisory lock on ``handle``; False if ``wait`` is off and it is held elsewhere."""
-    if sys.platform == "win32":  # pragma: no cover - no flock; single-process use only
-        return True
-    import fcntl
-
-    flags = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
-    try:
-        fcntl.flock(handle.fileno(), flags)
-    except BlockingIOError:
-        return False
-    return True

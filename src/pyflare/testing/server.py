@@ -7,7 +7,8 @@ another process): the ``pyflare_server`` fixture, and usable on its own::
 The server starts with temporary state (``--no-persist``) unless ``persist_to`` is given, listens on
 127.0.0.1 on a port the OS picks (so parallel test processes under pytest-xdist never collide), and is
 ready when ``pyflare dev --ready-file`` writes its URL. Its output goes to ``server.log_path``, shown if it
-fails to start.
+fails to start. ``apply_migrations=True`` applies every D1 database's migrations before it is ready
+(``pyflare dev --apply-migrations``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class PyflareServer:
         vars: dict[str, str] | None = None,
         args: list[str] | None = None,
         timeout: float = 60.0,
+        apply_migrations: bool = False,
     ) -> None:
         configs = config if isinstance(config, (list, tuple)) else [config]
         self.configs = [Path(c) for c in configs]
@@ -47,6 +49,7 @@ class PyflareServer:
         self.vars = vars or {}
         self.args = args or []
         self.timeout = timeout
+        self.apply_migrations = apply_migrations
         self.url = ""
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -63,6 +66,8 @@ class PyflareServer:
             cmd += ["--env", self.environment]
         for key, value in self.vars.items():
             cmd += ["--var", f"{key}:{value}"]
+        if self.apply_migrations:
+            cmd.append("--apply-migrations")
         return cmd + self.args
 
     def start(self) -> PyflareServer:

@@ -11,9 +11,8 @@ instance and no update is lost.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
-from typing import Any, BinaryIO
+from typing import Any
 
 from pyflare.bindings.workflows.binding import Workflow
 from pyflare.bindings.workflows.constants import (
@@ -28,6 +27,7 @@ from pyflare.config import ConfigError
 from pyflare.kernel.stash import StashKey
 from pyflare.runtime.plugin import Platform, Plugin
 from pyflare.storage import safe_name
+from pyflare.storage.locks import FileLock
 
 # Every workflow's engine, whichever worker runs it: workflow name -> engine.
 ENGINES = StashKey[dict[str, Engine]]("workflow engines")
@@ -85,8 +85,7 @@ class WorkflowsPlugin(Plugin):
             self.workflows[config.binding] = Workflow(engine)
         platform.runtime.reload_hooks.append(self._reloaded)
         # One owner per worker's workflows (several workers of one pyflare share the state folder).
-        self._lock_path = platform.storage.folder("workflows") / f"{safe_name(platform.config.name)}.lock"
-        self._lock: BinaryIO | None = None
+        self._lock = FileLock(platform.storage.folder("workflows") / f"{safe_name(platform.config.name)}.lock")
         self._poller: asyncio.Task[None] | None = None
         self._activating: asyncio.Task[None] | None = None
         self._closed = False
@@ -157,22 +156,10 @@ class WorkflowsPlugin(Plugin):
         return any(engine.active for engine in self.engines.values())
 
     def _try_lock(self) -> bool:
-        handle = open(self._lock_path, "a+b")  # noqa: SIM115 - held while this process owns the state
-        if sys.platform != "win32":
-            import fcntl
-
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                return False
-        self._lock = handle
-        return True
+        return self._lock.acquire(wait=False)
 
     def _unlock(self) -> None:
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
+        self._lock.release()
 
     async def close(self) -> None:
         self._closed = True
