@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pyflare.cli.banner import banner_json, banner_lines, header_lines
-from pyflare.cli.common import persist_folder
+from pyflare.cli.common import persist_folder, record_dev_state
 from pyflare.cli.logs import console_out, setup_logging
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
@@ -196,6 +196,8 @@ class DevServer:
             apply_migrations=False,  # applied below, where a failing migration is reported, not fatal
         )
         await mf.start(load_worker=False)
+        if self.persist_to is not None:  # the state commands look there (pyflare.cli.common.state_folder)
+            record_dev_state(configs, self.persist_to)
         mf.asgi_app.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)
         self.mf = mf
         self.apply_migrations()
