@@ -116,6 +116,7 @@ class PyflareWorker:
         self.runtime = Runtime(config.main_path, self._env, owner.clock, owner.background,
                                compatibility_date=config.worker.compatibility_date,
                                compatibility_flags=config.worker.compatibility_flags, strict=strict)
+        self.runtime.handler_crons = frozenset(config.worker.triggers.crons)
         self.platform = Platform(config, owner.storage, owner.clock, owner.background, self.runtime, options,
                                  peers=owner.peer_platform, shared=owner.shared, objects=owner.objects)
         # A reload drops this worker's live Durable Object instances (never their storage or alarms).

@@ -118,6 +118,13 @@ class Workflow(_Model):
     limits: WorkflowLimits | None = None
     schedules: Any = None
 
+    @property
+    def crons(self) -> list[str]:
+        """``schedules`` as a list (one string or several): the crons that start an instance."""
+        if not self.schedules:
+            return []
+        return [self.schedules] if isinstance(self.schedules, str) else list(self.schedules)
+
 
 class Service(_Model):
     binding: str

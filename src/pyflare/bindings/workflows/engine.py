@@ -336,7 +336,8 @@ class Engine:
 
     # -- creating --------------------------------------------------------------------------------
     def create(self, options: list[dict[str, Any]], trigger: str = "binding") -> list[str]:
-        """Store new queued instances (all or none) and start them; returns their ids."""
+        """Store new queued instances (all or none) and start them; returns their ids. Ids of ``trigger="cron"``
+        instances are the engine's own (``"<cron>-<scheduled ms>"``, as Cloudflare names them), not checked."""
         if len(options) > MAX_BATCH:
             raise WorkflowError("", f"WorkflowError: createBatch only supports {MAX_BATCH} instances at a time")
         rows: list[tuple[str, str, str, int, str]] = []
@@ -344,7 +345,10 @@ class Engine:
         now = self.clock.time_ms()
         for option in options:
             instance_id = option.get("id")
-            instance_id = str(uuid.uuid4()) if instance_id is None else check_instance_id(instance_id)
+            if instance_id is None:
+                instance_id = str(uuid.uuid4())
+            elif trigger != "cron":
+                instance_id = check_instance_id(instance_id)
             if instance_id in seen:
                 raise WorkflowError("instance.already_exists", "Instance already exists")
             seen.add(instance_id)
