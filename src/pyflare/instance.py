@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyflare import dependencies
 from pyflare.config import ConfigError, ResolvedConfig, load_config
@@ -23,7 +23,7 @@ from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
-from pyflare.local import LocalEndpoints
+from pyflare.local import EXPLORER_PATH, LocalEndpoints
 from pyflare.objects import ObjectLayer
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.env import Env, build_env
@@ -97,6 +97,7 @@ def create_plugins(platform: Platform) -> list[Plugin]:
 DEFAULT_PERSIST = Path(".pyflare") / "state"
 
 ConfigSource = str | Path | ResolvedConfig
+P = TypeVar("P", bound=Plugin)
 
 
 class PyflareWorker:
@@ -309,6 +310,26 @@ class Pyflare:
         self._started = False
         self._closed = False
 
+    def _local_endpoints(self) -> LocalEndpoints:
+        """pyflare's endpoints under ``/cdn-cgi/local/``: R2's S3 API and public buckets when a worker has R2
+        buckets, and the explorer (each imported only then)."""
+        local = LocalEndpoints()
+        if any(worker.config.worker.r2_buckets for worker in self.workers.values()):
+            from pyflare.bindings.r2 import R2Plugin
+            from pyflare.bindings.r2 import endpoints as r2_endpoints
+
+            r2_endpoints.mount(local, lambda: self.all_plugins(R2Plugin), self.clock)
+        if self.explorer:
+            from pyflare.explorer import Explorer
+
+            explorer = Explorer(self)
+            local.mount(EXPLORER_PATH, explorer, close=explorer.close)
+        return local
+
+    def all_plugins(self, kind: type[P]) -> list[P]:
+        """The running plugins of a given class, of every worker."""
+        return [plugin for worker in self.workers.values() for plugin in worker.plugins if isinstance(plugin, kind)]
+
     def peer_platform(self, name: str) -> Platform | None:
         """The :class:`Platform` of the worker called ``name`` in this pyflare (None if there is none)."""
         worker = self.workers.get(name)
@@ -330,7 +351,7 @@ class Pyflare:
         try:
             for worker in self.workers.values():
                 worker.build_bindings()
-            self.local = self.main.asgi_app.local = LocalEndpoints(self, explorer=self.explorer)
+            self.local = self.main.asgi_app.local = self._local_endpoints()
             if load_worker:
                 for worker in self.workers.values():
                     worker.runtime.load()

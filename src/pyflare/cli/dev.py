@@ -23,8 +23,8 @@ from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
+from pyflare.runtime.guard import local_hostnames
 from pyflare.runtime.incoming import MAX_HEADERS_TOTAL
-from pyflare.runtime.local import local_hostnames
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 

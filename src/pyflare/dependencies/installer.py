@@ -115,10 +115,11 @@ def pyflare_requirements() -> dict[str, list[tuple[str, str]]]:
 
 
 def _source_requirements() -> list[str]:
-    import pyflare
     from pyflare.dependencies.project import _load_toml
 
-    pyproject = Path(pyflare.__file__).resolve().parents[2] / "pyproject.toml"
+    # A source checkout's pyproject.toml (src/pyflare/dependencies/installer.py -> the checkout); importing the
+    # package root for its __file__ would import every layer above this one.
+    pyproject = Path(__file__).resolve().parents[3] / "pyproject.toml"
     data = _load_toml(pyproject) if pyproject.is_file() else None
     return list(((data or {}).get("project") or {}).get("dependencies") or [])
 

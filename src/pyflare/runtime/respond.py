@@ -20,6 +20,7 @@ from typing import Any
 from pyflare.runtime.errors import format_user_traceback
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.workers import Response
+from pyflare.workers.host import header_items, take_body
 
 log = logging.getLogger("pyflare")
 
@@ -60,13 +61,13 @@ async def send_response(send: Send, response: Response, method: str, receive: Re
     status = response.status
     raw = []
     framed = encoded = False  # did the worker frame the body itself / encode it (changing its length)?
-    for name, value in response.headers._items:
+    for name, value in header_items(response.headers):
         if name in _FRAMING:
             framed = True
         elif name == "content-encoding":
             encoded = True
         raw.append((name.encode("latin-1"), value.encode("latin-1")))
-    body = response._take()
+    body = take_body(response)
     no_body = status in NO_BODY_STATUSES
     if body is None or type(body) is bytes:
         if not no_body and not framed:
