@@ -19,12 +19,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyflare import dependencies
 from pyflare.config import ConfigError, ResolvedConfig, load_config
+from pyflare.config.migrations import class_backends
 from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
 from pyflare.local import EXPLORER_PATH, LocalEndpoints
 from pyflare.objects import ObjectLayer
+from pyflare.peers import PEERS, EntrypointHandler, Peers, WorkerEntry, default_registry_path
+from pyflare.peers import PREFIX as PEERS_PATH
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.env import Env, build_env
 from pyflare.runtime.loader import shadowed_vendored, vendor_folders
@@ -95,6 +98,17 @@ def create_plugins(platform: Platform) -> list[Plugin]:
     return plugins
 
 DEFAULT_PERSIST = Path(".pyflare") / "state"
+
+
+def registry_entry(config: ResolvedConfig, storage: Storage) -> WorkerEntry:
+    """What the dev registry says of a worker: what it consumes, hosts and runs (its URL is added on announce)."""
+    worker = config.worker
+    own_workflows = tuple((w.name, w.class_name) for w in worker.workflows
+                          if not w.script_name or w.script_name == config.name)
+    return WorkerEntry(name=config.name, url="", instance="",
+                       queues=tuple(c.queue for c in worker.queues.consumers if c.type != "http_pull"),
+                       classes=tuple(class_backends(worker.migrations)), workflows=own_workflows,
+                       state=str(storage.root) if storage.persistent else "")
 
 ConfigSource = str | Path | ResolvedConfig
 P = TypeVar("P", bound=Plugin)
@@ -227,6 +241,10 @@ class Pyflare:
     Python Workers (threads, entropy at import, subprocesses, sockets...; default: the config's
     ``[pyflare] strict_portability``; see docs/portability.md). ``apply_migrations=True`` applies every D1
     database's unapplied migrations at start (default: the config's ``[pyflare] apply_migrations``).
+    ``registry``: the dev registry folder (``True``: the default one, ``$PYFLARE_REGISTRY_PATH`` or
+    ``~/.config/pyflare/registry``), through which bindings reach workers of other pyflare processes and
+    those reach this one's (``pyflare dev`` uses it; default: none, so tests stay hermetic). See
+    docs/multi-process.md.
     """
 
     def __init__(
@@ -249,6 +267,7 @@ class Pyflare:
         bindings: dict[str, Any] | None = None,
         strict_portability: bool | None = None,
         apply_migrations: bool | None = None,
+        registry: str | Path | bool | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -282,6 +301,11 @@ class Pyflare:
         self.shared = Stash()
         # Where every worker's fetch() goes: tests route it or turn the network off (network=False).
         self.outbound = Outbound(network=network)
+        # Other pyflare processes: the dev registry (if asked for) and the processes sharing this state folder.
+        self.peers: Peers | None = None
+        if registry or self.storage.persistent:
+            folder = None if not registry else default_registry_path() if registry is True else Path(registry)
+            self.peers = self.shared[PEERS] = Peers(folder)
         self.workers: dict[str, PyflareWorker] = {}
         for resolved in configs:
             if resolved.name in self.workers:
@@ -314,6 +338,8 @@ class Pyflare:
         """pyflare's endpoints under ``/cdn-cgi/local/``: R2's S3 API and public buckets when a worker has R2
         buckets, and the explorer (each imported only then)."""
         local = LocalEndpoints()
+        if self.peers is not None:  # calls from other pyflare processes (token-checked)
+            local.mount(PEERS_PATH, self.peers.endpoint())
         if any(worker.config.worker.r2_buckets for worker in self.workers.values()):
             from pyflare.bindings.r2 import R2Plugin
             from pyflare.bindings.r2 import endpoints as r2_endpoints
@@ -325,6 +351,27 @@ class Pyflare:
             explorer = Explorer(self)
             local.mount(EXPLORER_PATH, explorer, close=explorer.close)
         return local
+
+    # -- other pyflare processes --------------------------------------------------------------------
+    def _serve_peers(self, peers: Peers) -> None:
+        """Answer other processes: run this pyflare's workers' entrypoints for them (service bindings)."""
+        from pyflare.bindings.services.entrypoints import call_fetch, call_method
+
+        for worker in self.workers.values():
+            runtime = worker.runtime
+            peers.entrypoints[worker.name] = EntrypointHandler(
+                fetch=lambda entrypoint, props, request, runtime=runtime: call_fetch(runtime, entrypoint, props,
+                                                                                     request),
+                call=lambda entrypoint, props, method, args, kwargs, runtime=runtime: call_method(
+                    runtime, entrypoint, props, method, args, kwargs))
+        peers.start_watching()
+
+    def announce(self, url: str) -> None:
+        """This pyflare answers at ``url`` (``pyflare dev``'s address): put its workers in the dev registry."""
+        if self.peers is None:
+            return
+        self.peers.url = url
+        self.peers.announce([registry_entry(worker.config, self.storage) for worker in self.workers.values()])
 
     def all_plugins(self, kind: type[P]) -> list[P]:
         """The running plugins of a given class, of every worker."""
@@ -360,6 +407,8 @@ class Pyflare:
                 for plugin in worker.plugins:
                     await plugin.start()
             await self.objects.start()  # re-arm persisted alarms once every class is registered
+            if self.peers is not None:
+                self._serve_peers(self.peers)
         except BaseException:
             await self.close()
             raise
@@ -370,6 +419,8 @@ class Pyflare:
         if self._closed:
             return
         self._closed = True
+        if self.peers is not None:  # first: other processes stop routing here while the rest winds down
+            await self.peers.close()
         if self.local is not None:
             self.local.close()
         await self.background.close()

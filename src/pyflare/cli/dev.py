@@ -16,7 +16,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from pyflare.cli.banner import banner_json, banner_lines, header_lines
+from pyflare.cli.banner import banner_json, banner_lines, banner_rows, header_lines
 from pyflare.cli.common import persist_folder, record_dev_state
 from pyflare.cli.logs import console_out, setup_logging
 from pyflare.config import ConfigError, ResolvedConfig, load_config
@@ -78,6 +78,11 @@ def register(subparsers: Any) -> None:
                         help="Apply unapplied D1 migrations at start, and each new one when its file is saved "
                              "(as `pyflare d1 migrations apply --local` does; [pyflare] apply_migrations = true in "
                              "the config does it too)")
+    parser.add_argument("--registry-dir", default=None, metavar="DIR",
+                        help="The dev registry folder where pyflare dev processes find each other (default: "
+                             "$PYFLARE_REGISTRY_PATH, else ~/.config/pyflare/registry)")
+    parser.add_argument("--no-registry", action="store_true",
+                        help="Neither announce these workers to other pyflare dev processes nor reach theirs")
     parser.add_argument("--no-reload", action="store_true", help="Do not reload the worker when files change")
     parser.add_argument("--no-crons", action="store_true", help="Do not fire cron triggers on schedule")
     parser.add_argument("--no-cache", action="store_true",
@@ -163,6 +168,7 @@ class DevServer:
         self.access_log = AccessLog(args.log_format)
         self.url: str | None = None
         self.mf: Pyflare | None = None
+        self.connections: dict[tuple[str, str], tuple[str, str]] = {}
         self.lock = asyncio.Lock()
 
     def config_paths(self) -> list[str | None]:
@@ -194,6 +200,8 @@ class DevServer:
             explorer=not self.args.no_explorer,
             strict_portability=True if getattr(self.args, "strict_portability", False) else None,
             apply_migrations=False,  # applied below, where a failing migration is reported, not fatal
+            registry=None if getattr(self.args, "no_registry", False) else (getattr(self.args, "registry_dir", None)
+                                                                            or True),
         )
         await mf.start(load_worker=False)
         if self.persist_to is not None:  # the state commands look there (pyflare.cli.common.state_folder)
@@ -209,7 +217,12 @@ class DevServer:
                 await mf.close()
                 raise
             log.error("%s", exc)
+        if self.url is not None:
+            mf.announce(self.url)
         self.print_banner()
+        if mf.peers is not None:
+            self.connections = self.connection_modes()
+            mf.peers.on_change(lambda previous, current: self.connections_changed())
         # Plugins that need the worker (consumers, crons) were started; they find it through the runtime.
 
     def migrations_enabled(self) -> bool:
@@ -301,6 +314,29 @@ class DevServer:
         roots = sorted({str(c.root) for c in self.configs})
         async for changes in awatch(*roots, stop_event=stop, watch_filter=Filter(), debounce=100, step=20):
             await self.on_change({path for _, path in changes})
+
+    def connection_modes(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """The banner rows that connect to other pyflare dev processes: (worker, binding) -> (line, mode)."""
+        assert self.mf is not None
+        modes: dict[tuple[str, str], tuple[str, str]] = {}
+        for worker in self.mf.workers.values():
+            for row in banner_rows(worker.config, worker.env):
+                if "connected]" in row.mode:
+                    shown = f"env.{row.name}" + (f" ({row.resource})" if row.resource else "")
+                    prefix = f"{worker.name}: " if len(self.mf.workers) > 1 else ""
+                    modes[(worker.name, row.name)] = (f"{prefix}{shown}   {row.kind}", row.mode)
+        return modes
+
+    def connections_changed(self) -> None:
+        """A worker of another process appeared or went away: print the binding lines whose status changed."""
+        now = self.connection_modes()
+        for key, (line, mode) in now.items():
+            if self.connections.get(key, ("", ""))[1] != mode:
+                if self.args.log_format == "json":
+                    log.info("%s %s", line, mode)
+                else:
+                    print(f"{line}   {mode}", file=sys.stderr, flush=True)
+        self.connections = now
 
     def print_banner(self) -> None:
         """What the workers have access to (stderr, before the Ready line; again after a config change)."""

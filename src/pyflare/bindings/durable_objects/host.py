@@ -16,6 +16,7 @@ from pyflare.config.migrations import class_backends
 from pyflare.kernel.context import call_as, fit_args
 from pyflare.kernel.stash import StashKey
 from pyflare.objects import LiveObject, ObjectAddress, ObjectClass
+from pyflare.peers import ObjectHandler
 from pyflare.websockets.socket import holds_object
 from pyflare.workers import Request, Response
 from pyflare.workers.rpc import from_rpc, rpc_method, to_rpc
@@ -80,6 +81,13 @@ class ClassHost:
     def has_alarm_handler(self) -> bool:
         cls = self.exported_class()
         return cls is not None and (callable(getattr(cls, "alarm", None)) or callable(getattr(cls, "on_alarm", None)))
+
+    def peer_handler(self) -> ObjectHandler:
+        """How another pyflare process delivers fetch and RPC events to this class's objects."""
+        return ObjectHandler(
+            fetch=lambda object_id, name, request: self.fetch(self.address(object_id, name), request, None, {}),
+            call=lambda object_id, name, method, args, kwargs: self.call(self.address(object_id, name), method,
+                                                                         tuple(args), kwargs))
 
     def reset(self, live: LiveObject, why: str) -> None:
         self.layer.evict(live.address, f"reset: {why}")
