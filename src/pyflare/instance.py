@@ -28,6 +28,7 @@ from pyflare.local import EXPLORER_PATH, LocalEndpoints
 from pyflare.objects import ObjectLayer
 from pyflare.peers import PEERS, EntrypointHandler, Peers, WorkerEntry, default_registry_path
 from pyflare.peers import PREFIX as PEERS_PATH
+from pyflare.peers.listener import LoopbackListener
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.env import Env, build_env
 from pyflare.runtime.loader import shadowed_vendored, vendor_folders
@@ -243,8 +244,10 @@ class Pyflare:
     database's unapplied migrations at start (default: the config's ``[pyflare] apply_migrations``).
     ``registry``: the dev registry folder (``True``: the default one, ``$PYFLARE_REGISTRY_PATH`` or
     ``~/.config/pyflare/registry``), through which bindings reach workers of other pyflare processes and
-    those reach this one's (``pyflare dev`` uses it; default: none, so tests stay hermetic). See
-    docs/multi-process.md.
+    those reach this one's (``pyflare dev`` uses it; default: none, so tests stay hermetic). ``served_at``: the
+    URL a server of this pyflare's app listens on (``pyflare dev``); without one, a pyflare with a persist folder
+    and Durable Object classes listens on a loopback port of its own, so that other processes sharing the folder
+    reach the objects it hosts. See docs/multi-process.md.
     """
 
     def __init__(
@@ -268,6 +271,7 @@ class Pyflare:
         strict_portability: bool | None = None,
         apply_migrations: bool | None = None,
         registry: str | Path | bool | None = None,
+        served_at: str | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -306,6 +310,8 @@ class Pyflare:
         if registry or self.storage.persistent:
             folder = None if not registry else default_registry_path() if registry is True else Path(registry)
             self.peers = self.shared[PEERS] = Peers(folder)
+            self.peers.url = served_at
+        self._listener: LoopbackListener | None = None
         self.workers: dict[str, PyflareWorker] = {}
         for resolved in configs:
             if resolved.name in self.workers:
@@ -366,11 +372,11 @@ class Pyflare:
                     runtime, entrypoint, props, method, args, kwargs))
         peers.start_watching()
 
-    def announce(self, url: str) -> None:
-        """This pyflare answers at ``url`` (``pyflare dev``'s address): put its workers in the dev registry."""
+    def announce(self, url: str | None = None) -> None:
+        """This pyflare answers at ``url`` (default: ``served_at``): put its workers in the dev registry."""
         if self.peers is None:
             return
-        self.peers.url = url
+        self.peers.url = url or self.peers.url
         self.peers.announce([registry_entry(worker.config, self.storage) for worker in self.workers.values()])
 
     def all_plugins(self, kind: type[P]) -> list[P]:
@@ -399,6 +405,10 @@ class Pyflare:
             for worker in self.workers.values():
                 worker.build_bindings()
             self.local = self.main.asgi_app.local = self._local_endpoints()
+            if self.peers is not None and self.peers.url is None and self.storage.persistent and load_worker and any(
+                    class_backends(worker.config.worker.migrations) for worker in self.workers.values()):
+                self._listener = LoopbackListener(self.main.asgi_app)
+                self.peers.url = await self._listener.start()
             if load_worker:
                 for worker in self.workers.values():
                     worker.runtime.load()
@@ -421,6 +431,8 @@ class Pyflare:
         self._closed = True
         if self.peers is not None:  # first: other processes stop routing here while the rest winds down
             await self.peers.close()
+        if self._listener is not None:
+            await self._listener.stop()
         if self.local is not None:
             self.local.close()
         await self.background.close()

@@ -202,6 +202,7 @@ class DevServer:
             apply_migrations=False,  # applied below, where a failing migration is reported, not fatal
             registry=None if getattr(self.args, "no_registry", False) else (getattr(self.args, "registry_dir", None)
                                                                             or True),
+            served_at=self.url,
         )
         await mf.start(load_worker=False)
         if self.persist_to is not None:  # the state commands look there (pyflare.cli.common.state_folder)
@@ -217,8 +218,7 @@ class DevServer:
                 await mf.close()
                 raise
             log.error("%s", exc)
-        if self.url is not None:
-            mf.announce(self.url)
+        mf.announce()
         self.print_banner()
         if mf.peers is not None:
             self.connections = self.connection_modes()

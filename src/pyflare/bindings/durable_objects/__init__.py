@@ -71,6 +71,21 @@ class DurableObjectsPlugin(Plugin):
     def bindings(self) -> dict[str, Any]:
         return dict(self.namespaces)
 
+    async def start(self) -> None:
+        # Over a state folder other processes may use, host the classes now if nobody does (their alarms must
+        # run), and again after each load of the code (pyflare dev loads it after starting the plugins).
+        self._host_shared()
+        self.platform.runtime.reload_hooks.append(self._host_shared)
+
+    def _host_shared(self) -> None:
+        for host in self.hosted:
+            if host.shared is not None:
+                host.shared.here()
+
+    async def close(self) -> None:
+        for host in self.hosted:
+            host.release()
+
     def check(self) -> None:
         """Every bound class must be exported by the worker that defines it (checked once all have loaded)."""
         path = self.platform.config.path

@@ -24,10 +24,12 @@ from pyflare.bindings.workflows.constants import (
 )
 from pyflare.bindings.workflows.engine import Engine
 from pyflare.bindings.workflows.errors import WorkflowError
+from pyflare.bindings.workflows.remote import RemoteWorkflow
 from pyflare.bindings.workflows.store import InstanceObjects, WorkflowIndex
 from pyflare.config import ConfigError
 from pyflare.config.cron import CronSchedule, parse_cron
 from pyflare.kernel.stash import StashKey
+from pyflare.peers import PEERS
 from pyflare.runtime.crons import CronTimers, iso_minute
 from pyflare.runtime.plugin import Platform, Plugin
 from pyflare.storage import safe_name
@@ -79,6 +81,12 @@ class WorkflowsPlugin(Plugin):
                         f'{platform.config.path}: workflows[{index}]: Workflow "{config.name}" has "schedules" '
                         f'configured but references external script "{config.script_name}". Configure schedules '
                         "on the worker that defines the workflow.")
+                peers = platform.shared.get(PEERS, None)
+                if platform.peers is not None and platform.peers(config.script_name) is None and (
+                        peers is not None and peers.registry_enabled):
+                    # runs in another pyflare process: reached through the dev registry
+                    self.workflows[config.binding] = RemoteWorkflow(peers, config.script_name, config.name)
+                    continue
                 self._remote.append((index, config))
                 self.workflows[config.binding] = Workflow(lambda config=config, index=index: self._remote_engine(index, config))
                 continue
@@ -102,6 +110,11 @@ class WorkflowsPlugin(Plugin):
                     platform.runtime.cron_handlers.setdefault(cron, []).append(
                         lambda when_ms, name=config.name, cron=cron: self.start_scheduled(name, cron, when_ms))
         self._cron_timers = CronTimers(platform.clock, platform.spawn, self._cron_due)
+        peers = platform.shared.get(PEERS, None)
+        if peers is not None:  # other processes' bindings (script_name) reach these workflows
+            for name in self.engines:
+                peers.workflows[(platform.config.name, name)] = (
+                    lambda op, instance_id, args, name=name: self.serve(name, op, instance_id, args))
         platform.runtime.reload_hooks.append(self._reloaded)
         # One owner per worker's workflows (several workers of one pyflare share the state folder).
         self._lock = FileLock(platform.storage.folder("workflows") / f"{safe_name(platform.config.name)}.lock")
@@ -193,6 +206,29 @@ class WorkflowsPlugin(Plugin):
 
     def _unlock(self) -> None:
         self._lock.release()
+
+    # -- calls from other processes ---------------------------------------------------------------
+    async def serve(self, workflow: str, op: str, instance_id: str | None, args: dict[str, Any]) -> Any:
+        """A binding call another process made on one of this worker's workflows (RemoteWorkflow)."""
+        engine = self.engine(workflow)
+        if op == "create":
+            options = list(args.get("options") or [])
+            if engine.active:
+                return engine.create(options)
+            return [await self.submit(workflow, "create", option.get("id"), {"params": option.get("params")})
+                    for option in options]
+        if instance_id is None:
+            raise TypeError(f"workflow {op} needs an instance id")
+        if op == "get":
+            engine.instance(instance_id)
+            return None
+        if op == "status":
+            return engine.status(instance_id)
+        if op in ("pause", "resume", "terminate", "restart", "send_event"):
+            if engine.active:
+                return apply_command(engine, op, instance_id, args)
+            return await self.submit(workflow, op, instance_id, args)
+        raise ValueError(f"unknown workflow operation {op!r}")
 
     # -- schedules -------------------------------------------------------------------------------
     async def _cron_due(self, schedule: CronSchedule, when: float) -> None:
