@@ -15,6 +15,9 @@ class VisitCounter(DurableObject):
     async def count(self):
         return await self.ctx.storage.get("visits") or 0
 
+    async def fetch(self, request):
+        return Response.json({"visits": await self.count(), "method": request.method, "url": request.url})
+
 
 class Welcome(WorkflowEntrypoint):
     async def run(self, event, step):
