@@ -56,6 +56,9 @@ class ObjectClass:
     on_alarm: AlarmHandler | None = None
     can_evict: Callable[[LiveObject], bool] | None = None
     idle_timeout: float | None = IDLE_TIMEOUT
+    # Does this process host the class now? (Processes sharing a state folder take turns: only the owner arms
+    # the alarms; see pyflare.objects.ownership.) None: always.
+    owned: Callable[[], bool] | None = None
 
 
 class LiveObject:
@@ -215,7 +218,7 @@ class ObjectLayer:
         root = self.storage_root.root / PLUGIN
         if not root.is_dir():
             return []
-        return sorted(p.name for p in root.iterdir() if p.is_dir())
+        return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def delete_storage(self, address: ObjectAddress) -> None:
         """Remove the object's file (keys, tables, alarm), as ``deleteAll()`` on a SQLite object does."""
@@ -362,6 +365,9 @@ class ObjectLayer:
             timer.cancel()
         if self._closed:
             return
+        object_class = self.object_class(address)
+        if object_class is not None and object_class.owned is not None and not object_class.owned():
+            return  # another process hosts the class: it runs the alarm (rearm() when this one takes over)
 
         def fire() -> None:
             if self._alarm_timers.get(address) is armed:
@@ -388,6 +394,20 @@ class ObjectLayer:
                 self._index_delete(address)
                 continue
             self._arm_alarm(address, scheduled / 1000)
+
+    def rearm(self, worker: str, class_name: str) -> int:
+        """Arm the persisted alarms of one class (this process has just become its host); returns how many."""
+        if self._index is None and not self.storage_root.database_path(PLUGIN, "alarms").exists():
+            return 0
+        rows = self._alarm_index.all("SELECT id FROM alarms WHERE worker = ? AND class_name = ?", (worker, class_name))
+        armed = 0
+        for (object_id,) in rows:
+            address = ObjectAddress(worker, class_name, object_id)
+            scheduled = self.storage(address).read_alarm()
+            if scheduled is not None:
+                self._arm_alarm(address, scheduled / 1000)
+                armed += 1
+        return armed
 
     async def run_alarm(self, address: ObjectAddress) -> bool:
         """Run the alarm of ``address`` now, due or not (the testing helper); False if none is scheduled."""

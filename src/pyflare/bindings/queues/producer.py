@@ -37,6 +37,12 @@ class Queue:
         self._notify = notify
         self._delivery_delay = delivery_delay
         self._default_content_type = default_content_type
+        # What the banner says of the queue's consumer (set by the plugin: another process may consume it).
+        self.banner_mode_of: Callable[[str], str] | None = None
+
+    @property
+    def banner_mode(self) -> str:
+        return self.banner_mode_of(self.queue_name) if self.banner_mode_of is not None else "local"
 
     async def send(
         self,
