@@ -300,6 +300,8 @@ class DevServer:
                     return
             if any(p.endswith(".sql") for p in paths):
                 self.apply_migrations()
+                if all(p.endswith(".sql") for p in paths):  # a migration saved: applied, nothing to reload
+                    return
             started = time.perf_counter()
             if self.load_worker(self.roots_of(paths)):
                 log.info("Reloaded worker in %.0fms", (time.perf_counter() - started) * 1000)
@@ -313,11 +315,11 @@ class DevServer:
         that moves what is watched (``[build] watch_dir``, ``main``) starts watching the new folders."""
         gate = SaveGate()
         while not stop.is_set():
-            plan = watch_plan(self.configs, self.persist_to)
+            plan = watch_plan(self.configs, self.persist_to, migrations=self.migrations_enabled())
             async with contextlib.aclosing(watch_changes(plan, stop, gate=gate, watching=watching)) as saves:
                 async for paths in saves:
                     await self.on_change(paths)
-                    if watch_plan(self.configs, self.persist_to) != plan:
+                    if watch_plan(self.configs, self.persist_to, migrations=self.migrations_enabled()) != plan:
                         break
 
     def connection_modes(self) -> dict[tuple[str, str], tuple[str, str]]:
