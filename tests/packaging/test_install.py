@@ -24,6 +24,7 @@ from tests.docs.blocks import blocks
 from tests.tools import pypi_tool
 
 from pyflare.kernel.distribution import DISTRIBUTION
+from pyflare.storage.locks import FileLock
 
 pytestmark = pytest.mark.slow
 
@@ -59,10 +60,12 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An sdist and a wheel built from this checkout with ``python -m build`` (the wheel from the sdist, so
     the sdist is checked to hold what builds), or a wheel from ``pip wheel`` where build is missing."""
     out = tmp_path_factory.mktemp("dist")
-    if importlib.util.find_spec("build") is not None:
-        run(sys.executable, "-m", "build", "--outdir", out, ROOT, timeout=900)
-    else:
-        run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", out, ROOT, timeout=900)
+    # Builds write the egg-info into the checkout: pytest-xdist's workers take turns (a lock all of them see).
+    with FileLock(tmp_path_factory.getbasetemp().parent / "pyflare-build.lock"):
+        if importlib.util.find_spec("build") is not None:
+            run(sys.executable, "-m", "build", "--outdir", out, ROOT, timeout=900)
+        else:
+            run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", out, ROOT, timeout=900)
     return out
 
 
