@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pyflare import Pyflare
 from pyflare.bindings.kv.store import KVStore
-from pyflare.clock import Clock
+from pyflare.kernel.clock import Clock
 from pyflare.storage import Database
 
 HOLDER = """

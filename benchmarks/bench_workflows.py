@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from pyflare import Pyflare
-from pyflare.clock import Clock
+from pyflare.kernel.clock import Clock
 
 CONFIG = """
 name = "bench-workflows"

@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from pyflare import dependencies
 from pyflare.bindings import Options, Plugin, Services, create_plugins
-from pyflare.clock import Clock
 from pyflare.config import ConfigError, ResolvedConfig, load_config
+from pyflare.kernel.background import Background
+from pyflare.kernel.clock import Clock
+from pyflare.kernel.jsdict import JsDict
 from pyflare.local import LocalEndpoints
 from pyflare.objects import ObjectLayer
 from pyflare.runtime.app import AccessLog, WorkerApp
-from pyflare.runtime.background import Background
 from pyflare.runtime.env import Env, build_env
 from pyflare.runtime.outbound import Outbound
 from pyflare.runtime.runtime import Runtime, scheduled_time_seconds
 from pyflare.storage import Storage
-from pyflare.workers._jsdict import JsDict
 
 if TYPE_CHECKING:
     import httpx

@@ -7,8 +7,8 @@ import pytest
 
 from pyflare import Pyflare
 from pyflare.assets import files as asset_files
-from pyflare.assets import validation as asset_validation
 from pyflare.config import ConfigError
+from pyflare.config import assets as asset_config
 
 WORKER = """
     from workers import Response, WorkerEntrypoint
@@ -185,7 +185,7 @@ async def test_an_asset_over_25_mib_stops_the_start_with_wranglers_message(worke
 
 async def test_too_many_assets_stops_the_start(worker_dir, monkeypatch):
     monkeypatch.setattr(asset_files, "MAX_ASSET_COUNT", 3)
-    monkeypatch.setattr(asset_validation, "MAX_ASSET_COUNT", 3)
+    monkeypatch.setattr(asset_config, "MAX_ASSET_COUNT", 3)
     with pytest.raises(ConfigError, match=r"Maximum number of assets exceeded.\nCloudflare Workers supports up to "
                                           r"3 assets in a version. We found 3 files"):
         await Pyflare(worker_dir(config(), SITE)).start()

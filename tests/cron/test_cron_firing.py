@@ -50,7 +50,7 @@ def aligned_clock_start() -> float:
 
 
 async def start(start_worker, *crons: str, **kwargs):
-    from pyflare.clock import Clock
+    from pyflare.kernel.clock import Clock
 
     kwargs.setdefault("clock", Clock(manual=True, start=aligned_clock_start()))
     fail = kwargs.pop("fail", False)
@@ -96,7 +96,7 @@ async def test_several_crons_fire_independently(start_worker):
 
 
 async def test_schedule_starts_from_the_clock_not_the_wall(start_worker):
-    from pyflare.clock import Clock
+    from pyflare.kernel.clock import Clock
 
     mf = await start(start_worker, "0 0 1 1 *", clock=Clock(manual=True, start=1_924_991_990.0))  # 2030-12-31T23:59:50Z
     mf.clock.advance(10)
@@ -135,7 +135,7 @@ async def test_cloudflare_only_syntax_fires_end_to_end(tmp_path):
     (tmp_path / "src" / "entry.py").write_text(textwrap.dedent(WORKER))
     (tmp_path / "wrangler.toml").write_text(config("0 18 * * 6L"))
     resolved = load_config(tmp_path / "wrangler.toml")
-    from pyflare.clock import Clock
+    from pyflare.kernel.clock import Clock
 
     async with Pyflare(resolved, clock=Clock(manual=True, start=aligned_clock_start())) as mf:
         mf.clock.advance(days=10)

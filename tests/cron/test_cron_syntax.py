@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pyflare.cron import CronSyntaxError, parse_cron
+from pyflare.config.cron import CronSyntaxError, parse_cron
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)  # a Sunday
 

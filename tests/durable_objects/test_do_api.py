@@ -8,9 +8,9 @@ import pytest
 
 from pyflare import Pyflare
 from pyflare.bindings.durable_objects import DurableObjectError
-from pyflare.runtime.rpc import DataCloneError, RpcSizeError
 from pyflare.testing import run_in_durable_object
 from pyflare.workers import JsDict, Request
+from pyflare.workers.rpc import DataCloneError, RpcSizeError
 
 
 async def test_id_from_name_is_deterministic_64_hex_and_stable_across_restarts(tmp_path, config):

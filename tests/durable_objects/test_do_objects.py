@@ -6,7 +6,7 @@ import sqlite3
 import time
 
 from pyflare import Pyflare
-from pyflare.clock import Clock
+from pyflare.kernel.clock import Clock
 from pyflare.testing import evict_durable_object, list_durable_object_ids, run_in_durable_object
 
 

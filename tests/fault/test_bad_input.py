@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from pyflare.bindings.d1 import D1Error
-from pyflare.bindings.jsvalues import RangeError
 from pyflare.bindings.kv import KVError
+from pyflare.kernel.jserrors import RangeError
 
 CONFIG = """
 name = "bad-input"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyflare.bindings.d1 import D1Error
-from pyflare.bindings.jsvalues import RangeError
+from pyflare.kernel.jserrors import RangeError
 
 CONFIG = """
 name = "fuzz-d1"

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from pyflare.bindings.durable_objects.sql import SqlError
 from pyflare.bindings.durable_objects.validation import RangeError
-from pyflare.bindings.jsvalues import RangeError as JsRangeError
-from pyflare.runtime.rpc import DataCloneError, RpcSizeError
+from pyflare.kernel.jserrors import RangeError as JsRangeError
 from pyflare.testing import run_in_durable_object
+from pyflare.workers.rpc import DataCloneError, RpcSizeError
 
 CONFIG = """
 name = "fuzz-do"

@@ -9,8 +9,8 @@ from fuzzing import any_text, anything, edge_numbers, maybe
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyflare.bindings.jsvalues import RangeError
 from pyflare.bindings.kv import KVError
+from pyflare.kernel.jserrors import RangeError
 
 CONFIG = """
 name = "fuzz-kv"

@@ -10,10 +10,10 @@ from fuzzing import any_text, anything, edge_numbers, maybe
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyflare.bindings.jsvalues import RangeError
 from pyflare.bindings.queues import serialization
 from pyflare.bindings.queues.errors import DataCloneError, QueueSendError
 from pyflare.bindings.queues.validation import RangeError as QueueRangeError
+from pyflare.kernel.jserrors import RangeError
 
 CONFIG = """
 name = "fuzz-queues"

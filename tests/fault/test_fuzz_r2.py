@@ -9,10 +9,10 @@ from fuzzing import any_text, anything, edge_numbers, maybe
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyflare.bindings.jsvalues import RangeError
 from pyflare.bindings.r2 import R2Plugin
 from pyflare.bindings.r2.errors import ConditionalHeaderError, R2Error
 from pyflare.bindings.r2.errors import RangeError as R2RangeError
+from pyflare.kernel.jserrors import RangeError
 
 CONFIG = """
 name = "fuzz-r2"

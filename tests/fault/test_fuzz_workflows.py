@@ -10,8 +10,8 @@ from fuzzing import Driver, any_text, anything, maybe
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyflare.bindings.jsvalues import RangeError
 from pyflare.bindings.workflows.errors import WorkflowError
+from pyflare.kernel.jserrors import RangeError
 
 CONFIG = """
 name = "fuzz-wf"

@@ -111,7 +111,7 @@ async def test_counters_survive_a_restart(tmp_path: Path) -> None:
         start = mf.clock.time()
         for _ in range(2):
             await mf.env.MINUTE.limit({"key": "p"})
-    from pyflare.clock import Clock
+    from pyflare.kernel.clock import Clock
 
     async with Pyflare(config, persist_to=state, clock=Clock(manual=True, start=start)) as mf:
         assert not (await mf.env.MINUTE.limit({"key": "p"})).success

@@ -10,8 +10,9 @@ import pytest
 from httpx_ws import WebSocketDisconnect
 from tests.websockets.conftest import ROOM_CONFIG, ROOM_WORKER
 
+from pyflare.kernel.jserrors import RangeError
 from pyflare.testing import evict_durable_object, run_in_durable_object
-from pyflare.websockets.errors import RangeError, WebSocketError
+from pyflare.websockets.errors import WebSocketError
 from pyflare.workers.js import WebSocketRequestResponsePair
 
 

@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
+from pyflare.kernel.jserrors import DataCloneError, DOMException
 from pyflare.websockets import WebSocketPair
-from pyflare.websockets.errors import DataCloneError, DOMException, WebSocketError
+from pyflare.websockets.errors import WebSocketError
 
 
 def pair():

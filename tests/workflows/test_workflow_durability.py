@@ -108,7 +108,7 @@ async def test_a_sleep_that_ended_while_pyflare_was_stopped_wakes_at_start(worke
     async with Pyflare(config, persist_to=state, clock="manual") as mf:
         await mf.env.FLOW.create({"id": "s", "params": {"log": str(log), "nap": "1 minute"}})
         await settle()
-    from pyflare.clock import Clock
+    from pyflare.kernel.clock import Clock
 
     later = Clock(manual=True, start=time.time() + 120)
     async with Pyflare(config, persist_to=state, clock=later) as mf:

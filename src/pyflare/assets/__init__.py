@@ -16,8 +16,8 @@ from urllib.parse import unquote, urlsplit
 from pyflare.assets.files import AssetFiles
 from pyflare.assets.handler import AssetHandler
 from pyflare.assets.rules import glob_matcher
-from pyflare.assets.validation import AssetsConfigError, check_options, check_run_worker_first
 from pyflare.bindings import Plugin, Services
+from pyflare.config.assets import AssetsConfigError, check_options, check_run_worker_first
 from pyflare.workers._request import Request
 from pyflare.workers._response import Response
 

@@ -1,19 +1,11 @@
-"""Limits of Workers Static Assets (wrangler / Miniflare), as named numbers."""
-
-MAX_ASSET_SIZE = 25 * 1024 * 1024  # 25 MiB per file
-MAX_ASSET_COUNT = 100_000  # files in one version
-
-MAX_RUN_WORKER_FIRST_RULES = 100
-MAX_RUN_WORKER_FIRST_RULE_LENGTH = 100  # characters
+"""Limits of Workers Static Assets (wrangler / Miniflare), as named numbers. The limits and options of the
+``[assets]`` config itself (file size and count, ``html_handling``...) are in ``pyflare.config.assets``."""
 
 MAX_HEADER_RULES = 100  # _headers
 MAX_STATIC_REDIRECTS = 2_000  # _redirects without placeholders or splats
 MAX_DYNAMIC_REDIRECTS = 100  # _redirects with them
 MAX_LINE_LENGTH = 2_000  # a line of _headers or _redirects
 REDIRECT_STATUSES = (200, 301, 302, 303, 307, 308)
-
-HTML_HANDLING = ("auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none")
-NOT_FOUND_HANDLING = ("single-page-application", "404-page", "none")
 
 # Always hidden from the assets, whatever .assetsignore says.
 ALWAYS_IGNORED = (".assetsignore", "_headers", "_redirects")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pathspec
 
-from pyflare.assets.constants import ALWAYS_IGNORED, CONTENT_TYPES, MAX_ASSET_COUNT, MAX_ASSET_SIZE
-from pyflare.assets.validation import asset_too_large, too_many_assets
+from pyflare.assets.constants import ALWAYS_IGNORED, CONTENT_TYPES
+from pyflare.config.assets import MAX_ASSET_COUNT, MAX_ASSET_SIZE, asset_too_large, too_many_assets
 
 _BUILTIN_TYPES = mimetypes.MimeTypes(filenames=())  # Python's own table only: the same on every machine
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyflare.clock import Clock
     from pyflare.config import ResolvedConfig
+    from pyflare.kernel.background import Background
+    from pyflare.kernel.clock import Clock
     from pyflare.objects import ObjectLayer
-    from pyflare.runtime.background import Background
     from pyflare.runtime.runtime import Runtime
     from pyflare.storage import Storage
 

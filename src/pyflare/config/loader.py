@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pyflare.config.diagnostics import binding_warnings, environment_warnings, sibling_config_warning
+from pyflare.config.errors import ConfigError
 from pyflare.config.models import KNOWN_IGNORED, NON_INHERITABLE, NOT_EMULATED_SETTINGS, WorkerConfig
 
 if sys.version_info >= (3, 11):
@@ -20,12 +21,6 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 # wrangler looks for wrangler.json, then wrangler.jsonc, then wrangler.toml.
 CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
-
-
-class ConfigError(Exception):
-    """A configuration problem, with one message naming the file and the key."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -313,7 +308,7 @@ def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) ->
                 f'queue "{consumer.queue}" cannot be its own dead letter queue'
             )
     if worker.assets is not None:
-        from pyflare.assets.validation import AssetsConfigError, check_options
+        from pyflare.config.assets import AssetsConfigError, check_options
 
         try:
             check_options(worker.assets, f"{prefix}assets")
@@ -321,7 +316,7 @@ def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) ->
             raise ConfigError(f"{path}: {exc}") from None
     if not worker.triggers.crons:
         return
-    from pyflare.cron.syntax import CronSyntaxError, parse_cron  # only configs with crons pay for it
+    from pyflare.config.cron import CronSyntaxError, parse_cron  # only configs with crons pay for it
 
     for index, cron in enumerate(worker.triggers.crons):
         try:

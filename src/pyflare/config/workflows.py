@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from pyflare.config.loader import ConfigError
+from pyflare.config.errors import ConfigError
 
 PRODUCTION_MAX_STEPS = 25_000
+# Workflow names: 1-64 characters of the alphabet of instance ids (wrangler's config validation).
+MAX_NAME_LENGTH = 64
+_NAME = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9\-_]*$")
 _NAME_RULES = ("Workflow names must be 1-64 characters long, start with a letter, number, or underscore, "
                "and may only contain letters, numbers, underscores, or hyphens.")
 
 
-def _is_valid_name(name: str) -> bool:
-    from pyflare.bindings.workflows.validation import is_valid_workflow_name
-
-    return is_valid_workflow_name(name)
+def is_valid_workflow_name(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_NAME_LENGTH and bool(_NAME.match(value))
 
 
 def check_workflows(entries: list[Any], path: Path, prefix: str) -> list[str]:
@@ -33,7 +35,7 @@ def check_workflows(entries: list[Any], path: Path, prefix: str) -> list[str]:
         for key in ("binding", "name", "class_name"):
             if not isinstance(value.get(key), str):
                 errors.append(f'"{field}" bindings should have a string "{key}" field but got {shown}.')
-        if isinstance(value.get("name"), str) and not _is_valid_name(value["name"]):
+        if isinstance(value.get("name"), str) and not is_valid_workflow_name(value["name"]):
             errors.append(f'"{field}" binding "name" field is invalid. {_NAME_RULES}')
         if value.get("script_name") is not None and not isinstance(value["script_name"], str):
             errors.append(f'"{field}" bindings should, optionally, have a string "script_name" field but got {shown}.')

@@ -1,4 +1,5 @@
-"""Cron triggers: Cloudflare's cron syntax (``syntax``) and firing ``scheduled()`` on schedule (``scheduler``).
+"""Cron triggers: firing ``scheduled()`` on schedule (``scheduler``), for the crons of Cloudflare's syntax
+(its grammar is ``pyflare.config.cron``).
 
 ``pyflare dev`` fires crons on schedule (wrangler dev does not); ``crons=False`` / ``--no-crons`` /
 ``[pyflare] crons = false`` turns that off, leaving the on-demand endpoints and ``Pyflare.scheduled()``.
@@ -8,10 +9,10 @@ from __future__ import annotations
 
 from pyflare.bindings import Services
 from pyflare.config import ConfigError
+from pyflare.config.cron import CronSchedule, CronSyntaxError, parse_cron
 from pyflare.cron.scheduler import CronPlugin
-from pyflare.cron.syntax import CronSchedule, CronSyntaxError, parse_cron
 
-__all__ = ["CronPlugin", "CronSchedule", "CronSyntaxError", "create", "parse_cron", "schedules"]
+__all__ = ["CronPlugin", "create", "schedules"]
 
 
 def schedules(services: Services) -> list[CronSchedule]:

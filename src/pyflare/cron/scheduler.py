@@ -13,8 +13,8 @@ import logging
 from typing import Any
 
 from pyflare.bindings import Plugin, Services
-from pyflare.clock import Timer
-from pyflare.cron.syntax import CronSchedule
+from pyflare.config.cron import CronSchedule
+from pyflare.kernel.clock import Timer
 
 log = logging.getLogger("pyflare")
 

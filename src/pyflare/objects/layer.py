@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pyflare.kernel.jsdict import JsDict
 from pyflare.objects.ids import ObjectAddress
 from pyflare.objects.storage import PLUGIN, ObjectStorage
-from pyflare.workers._jsdict import JsDict
 
 if TYPE_CHECKING:
-    from pyflare.clock import Clock, Timer
+    from pyflare.kernel.clock import Clock, Timer
     from pyflare.storage import Database, Storage
 
 log = logging.getLogger("pyflare")

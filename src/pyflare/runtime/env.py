@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyflare.workers._jsdict import JsDict, to_jsdict
+from pyflare.kernel.jsdict import JsDict, to_jsdict
 
 
 class Env(JsDict):

@@ -17,9 +17,7 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-import pyflare
-
-_PYFLARE_DIR = str(Path(pyflare.__file__).resolve().parent) + os.sep
+_PYFLARE_DIR = str(Path(__file__).resolve().parent.parent) + os.sep  # src/pyflare/
 _IMPORTLIB_DIR = str(Path(traceback.__file__).resolve().parent / "importlib") + os.sep
 
 _verbose = False

@@ -13,8 +13,8 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from pyflare.kernel.jsdict import JsDict
 from pyflare.workers._headers import Headers
-from pyflare.workers._jsdict import JsDict
 from pyflare.workers._request import Request
 from pyflare.workers._streams import ReadableStream
 from pyflare.workers.pyodide.ffi import JsException

@@ -122,7 +122,7 @@ class _Registry:
         candidates = [m for m in self.live if m.has_local(top)]
         if not candidates:
             return None
-        from pyflare.workers._context import current_worker
+        from pyflare.kernel.context import current_worker
 
         running = current_worker.get()
         candidates.sort(key=lambda m: getattr(running, "modules", None) is not m)

@@ -9,11 +9,11 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from pyflare.clock import Clock
-from pyflare.runtime.background import Background
+from pyflare.kernel.background import Background
+from pyflare.kernel.clock import Clock
+from pyflare.kernel.context import call_as_sync
+from pyflare.kernel.jsdict import JsDict
 from pyflare.runtime.worker import Worker, WorkerLoadError
-from pyflare.workers._context import current_worker
-from pyflare.workers._jsdict import JsDict
 from pyflare.workers._response import Response
 
 log = logging.getLogger("pyflare")
@@ -111,11 +111,7 @@ class Runtime:
         if cls is None:
             exported = ", ".join(sorted(worker.exports)) or "none"
             raise LookupError(f"{self.main.name} exports no class {class_name!r} (exported: {exported})")
-        token = current_worker.set(worker)
-        try:
-            return cls(ctx, self.env)
-        finally:
-            current_worker.reset(token)
+        return call_as_sync(worker, cls, ctx, self.env)
 
     async def fetch(self, request: Any) -> Response:
         return await self.current().fetch(request)

@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from pyflare.kernel.context import arity, call_as, call_as_sync, fit_args, running_as
 from pyflare.runtime.errors import WorkerMistake, format_user_traceback, worker_mistake
 from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
-from pyflare.workers._context import ExecutionContext, current_worker
+from pyflare.workers._context import ExecutionContext
 from pyflare.workers._response import Response
 
 LEGACY_HANDLERS = ("on_fetch", "on_scheduled", "on_queue")
@@ -29,21 +30,6 @@ class HandlerMissing(WorkerMistake):
     """The worker exports no handler for an event."""
 
 
-def _arity(func: Callable[..., Any]) -> int | None:
-    """How many positional arguments ``func`` takes (None: any number)."""
-    try:
-        params = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    count = 0
-    for param in params:
-        if param.kind is param.VAR_POSITIONAL:
-            return None
-        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
-            count += 1
-    return count
-
-
 class Worker:
     """A loaded worker module and its exports."""
 
@@ -55,22 +41,19 @@ class Worker:
         self.clock = clock
         self.globals = globals if globals is not None else {}  # see Runtime.globals
         self.modules = WorkerModules(main.parent)
-        token = current_worker.set(self)
         try:
-            self.module = self.modules.import_main(main)
+            with running_as(self):
+                self.module = self.modules.import_main(main)
         except BaseException as exc:
             self.modules.unload()
             details = format_user_traceback(exc)
             raise WorkerLoadError(f"{main.name} failed to import: {type(exc).__name__}: {exc}", details) from exc
-        finally:
-            current_worker.reset(token)
         self.exports = self._find_exports()
         legacy = [name for name in LEGACY_HANDLERS if callable(getattr(self.module, name, None))]
         if self.default is not None and legacy:
             self.modules.unload()
             message = f"{main.name} failed to import: TypeError: Cannot define multiple default entrypoints"
             raise WorkerLoadError(message, f"{message} (class Default and top-level {', '.join(legacy)})")
-        self._arity_cache: dict[Any, int | None] = {}
         self._plan: Any = _UNPLANNED
 
     def _find_exports(self) -> dict[str, type]:
@@ -100,7 +83,7 @@ class Worker:
         ctx = self.context()
         default = self.default
         if default is not None and callable(getattr(default, method, None)):
-            return getattr(default(ctx, self.env), method), ctx
+            return getattr(call_as_sync(self, default, ctx, self.env), method), ctx
         func = getattr(self.module, legacy, None)
         if callable(func):
             return func, ctx
@@ -109,19 +92,9 @@ class Worker:
             f"with async def {method}(...), or a top-level {legacy}(...)"
         )
 
-    async def _call(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        arity = self._arity_cache.get(func.__func__ if inspect.ismethod(func) else func, -1)
-        if arity == -1:
-            arity = _arity(func)
-            self._arity_cache[func.__func__ if inspect.ismethod(func) else func] = arity
-        token = current_worker.set(self)
-        try:
-            result = func(*(args if arity is None else args[:arity]))
-            if inspect.isawaitable(result):
-                result = await result
-            return result
-        finally:
-            current_worker.reset(token)
+    async def call(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """Call a handler of this worker's code with as many of ``args`` as it takes; awaits its result."""
+        return await call_as(self, func, *fit_args(func, args))
 
     def _fetch_plan(self) -> tuple[Any, Any, int | None] | None:
         """How to call fetch, worked out once per load: (Default class or None, function, arity of the
@@ -131,12 +104,12 @@ class Worker:
             func = getattr(default, "fetch", None)
             if not inspect.isfunction(func):
                 return None
-            arity = _arity(func)
-            return default, func, None if arity is None else max(arity - 1, 0)
+            count = arity(func)
+            return default, func, None if count is None else max(count - 1, 0)
         func = getattr(self.module, "on_fetch", None)
         if not inspect.isfunction(func):
             return None
-        return None, func, _arity(func)
+        return None, func, arity(func)
 
     async def fetch(self, request: Any) -> Response:
         plan = self._plan
@@ -144,18 +117,15 @@ class Worker:
             plan = self._plan = self._fetch_plan()
         if plan is None:
             func, ctx = self._handler("fetch", "on_fetch")
-            response = await self._call(func, (request, self.env, ctx))
+            response = await self.call(func, (request, self.env, ctx))
         else:  # the request path: no lookups that the plan already made
-            cls, func, arity = plan
+            cls, func, count = plan
             ctx = ExecutionContext(self.spawn)
-            args = (request, self.env, ctx) if arity is None else (request, self.env, ctx)[:arity]
-            token = current_worker.set(self)
-            try:
-                response = func(cls(ctx, self.env), *args) if cls is not None else func(*args)
-                if inspect.isawaitable(response):
-                    response = await response
-            finally:
-                current_worker.reset(token)
+            args = (request, self.env, ctx) if count is None else (request, self.env, ctx)[:count]
+            if cls is not None:
+                response = await call_as(self, _method_of_new, cls, ctx, self.env, func, args)
+            else:
+                response = await call_as(self, func, *args)
         if not isinstance(response, Response):
             raise worker_mistake(TypeError(
                 f"The worker's fetch handler returned {type(response).__name__}, not a workers.Response: "
@@ -165,11 +135,11 @@ class Worker:
 
     async def scheduled(self, controller: Any) -> None:
         func, ctx = self._handler("scheduled", "on_scheduled")
-        await self._call(func, (controller, self.env, ctx))
+        await self.call(func, (controller, self.env, ctx))
 
     async def queue(self, batch: Any) -> None:
         func, ctx = self._handler("queue", "on_queue")
-        await self._call(func, (batch, self.env, ctx))
+        await self.call(func, (batch, self.env, ctx))
 
     def has_handler(self, method: str) -> bool:
         default = self.default
@@ -177,3 +147,8 @@ class Worker:
             (default is not None and callable(getattr(default, method, None)))
             or callable(getattr(self.module, f"on_{method}", None))
         )
+
+
+def _method_of_new(cls: type, ctx: Any, env: Any, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """``func`` of a fresh ``cls(ctx, env)``, called with ``args``: a handler of the Default entrypoint."""
+    return func(cls(ctx, env), *args)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 from pyflare.bindings.durable_objects import DurableObjectId, DurableObjectNamespace, DurableObjectStub
-from pyflare.workers._context import current_worker
+from pyflare.kernel.context import call_as
 
 
 async def run_in_durable_object(stub: DurableObjectStub, fn: Callable[[Any, Any], Any]) -> Any:
@@ -15,14 +14,7 @@ async def run_in_durable_object(stub: DurableObjectStub, fn: Callable[[Any, Any]
     returns what ``fn`` returns (awaited if it is awaitable)."""
     host = stub._host
     async with host.layer.enter(stub._address) as live:
-        token = current_worker.set(host.runtime.worker)
-        try:
-            result = fn(live.instance, live.extras["state"])
-            if inspect.isawaitable(result):
-                result = await result
-            return result
-        finally:
-            current_worker.reset(token)
+        return await call_as(host.runtime.worker, fn, live.instance, live.extras["state"])
 
 
 async def run_durable_object_alarm(stub: DurableObjectStub) -> bool:

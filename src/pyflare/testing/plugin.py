@@ -24,8 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pyflare.config import find_config
-from pyflare.config.loader import ConfigError
+from pyflare.config import ConfigError, find_config
 from pyflare.instance import Pyflare
 from pyflare.testing.server import PyflareServer
 

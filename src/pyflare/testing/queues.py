@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyflare.bindings.queues.plugin import QueuesPlugin
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.jsdict import JsDict
 
 __all__ = ["dead_letters", "drain", "messages", "queues_plugin"]
 

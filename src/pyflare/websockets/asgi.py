@@ -196,10 +196,10 @@ async def serve(app: Any, scope: dict[str, Any], receive: Any, send: Any,
 
 
 async def _serve(app: Any, scope: dict[str, Any], receive: Any, send: Any, answered: Callable[[int], None]) -> int:
+    from pyflare.kernel.jsdict import JsDict
     from pyflare.runtime.app import LOCAL_CF
     from pyflare.runtime.worker import WorkerLoadError
     from pyflare.workers._headers import Headers
-    from pyflare.workers._jsdict import JsDict
     from pyflare.workers._request import Request
 
     message = await receive()

@@ -1,26 +1,11 @@
-"""The JavaScript error types WebSocket APIs throw, as Python exceptions (the message is workerd's text)."""
+"""The errors WebSocket APIs throw (the message is workerd's text): JavaScript's ``Error`` as
+:class:`WebSocketError`; ``RangeError``, ``DOMException`` and ``DataCloneError`` are the kernel's
+(:mod:`pyflare.kernel.jserrors`)."""
 
 from __future__ import annotations
 
-
-class RangeError(ValueError):
-    """JavaScript's RangeError."""
+from pyflare.kernel.jserrors import JsException
 
 
-class DOMException(Exception):  # noqa: N818 - the web platform's name
-    """A DOMException; ``name`` says which (``InvalidAccessError``, ``SyntaxError``, ...)."""
-
-    def __init__(self, message: str, name: str) -> None:
-        super().__init__(message)
-        self.name = name
-
-
-class DataCloneError(DOMException):
-    """A value the structured clone algorithm cannot copy."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, "DataCloneError")
-
-
-class WebSocketError(Exception):
+class WebSocketError(JsException):
     """JavaScript's ``Error`` from the WebSocket and hibernation APIs."""

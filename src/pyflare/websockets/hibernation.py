@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-import inspect
 import logging
 from collections import deque
 from typing import Any
 
+from pyflare.kernel.context import call_as, fit_args
 from pyflare.websockets import constants as c
 from pyflare.websockets import validation
 from pyflare.websockets.errors import WebSocketError
@@ -32,7 +32,6 @@ from pyflare.websockets.socket import (
     _JsClass,
     message_payload,
 )
-from pyflare.workers._context import current_worker
 
 log = logging.getLogger("pyflare")
 
@@ -176,7 +175,6 @@ class HibernationManager:
         name, ws, *args = event
         host = self.host
         from pyflare.bindings.durable_objects.state import DurableObjectAbort
-        from pyflare.runtime.worker import _arity
 
         try:
             async with host.layer.enter(self.address) as live:
@@ -184,15 +182,8 @@ class HibernationManager:
                 handler = getattr(instance, name, None) or getattr(instance, "on_" + name, None)
                 if not callable(handler):
                     return  # workerd delivers nothing (and fails nothing) without a handler
-                token = current_worker.set(host.runtime.worker)
-                try:
-                    call_args = (ws, *args)
-                    arity = _arity(handler)
-                    result = handler(*(call_args if arity is None else call_args[:arity]))
-                    if inspect.isawaitable(result):
-                        await self._within_timeout(result, live)
-                finally:
-                    current_worker.reset(token)
+                await self._within_timeout(call_as(host.runtime.worker, handler, *fit_args(handler, (ws, *args))),
+                                           live)
         except DurableObjectAbort:
             pass  # ctx.abort() reset the object already
         except Exception as exc:

@@ -13,6 +13,7 @@ import logging
 from collections import deque
 from typing import Any
 
+from pyflare.kernel.context import current_worker
 from pyflare.websockets import constants as c
 from pyflare.websockets.plugin import plugin_for_env
 from pyflare.websockets.socket import (
@@ -24,7 +25,6 @@ from pyflare.websockets.socket import (
     WebSocket,
     protocol_error,
 )
-from pyflare.workers._context import current_worker
 
 log = logging.getLogger("pyflare")
 
@@ -186,7 +186,7 @@ def open_client(url: str, protocols: str | list[str] | None = None) -> WebSocket
     """``new WebSocket(url, protocols)``: connects in the background, then fires "open"."""
     url = str(url)
     if not url.lower().startswith(("ws://", "wss://", "http://", "https://")):
-        from pyflare.websockets.errors import DOMException
+        from pyflare.kernel.jserrors import DOMException
 
         raise DOMException(f"WebSocket Constructor: The url scheme must be ws or wss: {url}", "SyntaxError")
     wanted = [protocols] if isinstance(protocols, str) else list(protocols or [])

@@ -15,11 +15,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from pyflare.kernel.clone import StructuredClone
+from pyflare.kernel.context import current_worker
+from pyflare.kernel.jsobjects import ArrayBuffer
 from pyflare.websockets import constants as c
 from pyflare.websockets import validation
-from pyflare.websockets.attachment import clone
 from pyflare.websockets.errors import WebSocketError
-from pyflare.workers._context import current_worker
 
 log = logging.getLogger("pyflare")
 
@@ -40,48 +41,6 @@ class _JsClass(type):
 
     def _make(cls, *args: Any, **kwargs: Any) -> Any:
         return super().__call__(*args, **kwargs)
-
-
-class ArrayBuffer:
-    """Binary message data, as Pyodide hands a JS ArrayBuffer to Python: ``to_bytes()``, ``to_py()``."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes) -> None:
-        self._data = bytes(data)
-
-    @property
-    def byteLength(self) -> int:  # noqa: N802 - JavaScript's name
-        return len(self._data)
-
-    def to_bytes(self) -> bytes:
-        return self._data
-
-    def to_py(self) -> memoryview:
-        return memoryview(self._data)
-
-    to_memoryview = to_py
-
-    def slice(self, begin: int = 0, end: int | None = None) -> ArrayBuffer:
-        return ArrayBuffer(self._data[begin:end])
-
-    def __bytes__(self) -> bytes:
-        return self._data
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, ArrayBuffer):
-            return self._data == other._data
-        if isinstance(other, (bytes, bytearray, memoryview)):
-            return self._data == bytes(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ArrayBuffer({self._data[:32]!r}{'...' if len(self._data) > 32 else ''})"
 
 
 class Event:
@@ -269,7 +228,7 @@ class WebSocket(metaclass=_JsClass):
 
     def serializeAttachment(self, value: Any) -> None:  # noqa: N802
         """Keep a structured clone of ``value`` with this socket (it survives hibernation); 16 KiB at most."""
-        copy, size = clone(value)
+        copy, size = StructuredClone.clone(value)
         if size > c.MAX_ATTACHMENT_SIZE:
             raise WebSocketError(f"A WebSocket 'attachment' cannot be larger than {c.MAX_ATTACHMENT_SIZE} bytes."
                                  f"'attachment' was {size} bytes.")
@@ -279,7 +238,7 @@ class WebSocket(metaclass=_JsClass):
         """A fresh copy of the attachment, or None."""
         if self._attachment is None:
             return None
-        return clone(self._attachment[0])[0]
+        return StructuredClone.clone(self._attachment[0])[0]
 
     serialize_attachment = serializeAttachment
     deserialize_attachment = deserializeAttachment

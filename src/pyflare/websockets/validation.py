@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pyflare.kernel.jserrors import DOMException, RangeError
 from pyflare.websockets import constants as c
-from pyflare.websockets.errors import DOMException, RangeError, WebSocketError
+from pyflare.websockets.errors import WebSocketError
 
 
 def close_args(code: Any, reason: Any, *, reason_limit: bool) -> tuple[int | None, str | None]:

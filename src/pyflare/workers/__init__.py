@@ -5,16 +5,17 @@ without installing a top-level ``workers`` package. Where this differs from Clou
 in docs/python-api.md.
 """
 
-from pyflare.workers import asgi, wsgi  # noqa: E402 - ``from workers import wsgi`` as in Cloudflare's SDK
+from pyflare.kernel.jsdict import JsDict
+from pyflare.workers import asgi, wsgi  # ``from workers import wsgi`` as in Cloudflare's SDK
 from pyflare.workers._context import ExecutionContext, env, wait_until, waitUntil
 from pyflare.workers._entrypoints import DurableObject, WorkerEntrypoint, WorkflowEntrypoint, handler
 from pyflare.workers._fetch import fetch
 from pyflare.workers._formdata import Blob, File, FormData
 from pyflare.workers._headers import Headers
-from pyflare.workers._jsdict import JsDict
 from pyflare.workers._request import Request
 from pyflare.workers._response import FetchResponse, Response
 from pyflare.workers._streams import ReadableStream
+from pyflare.workers.rpc import python_from_rpc, python_to_rpc
 
 
 def import_from_javascript(name: str) -> object:
@@ -24,20 +25,6 @@ def import_from_javascript(name: str) -> object:
 
         return js
     raise ImportError(f"import_from_javascript({name!r}): no JavaScript module of that name in pyflare")
-
-
-def python_to_rpc(value: object) -> object:
-    """What crosses RPC for ``value``, under Cloudflare's Python RPC type rules (a tuple is a TypeError...)."""
-    from pyflare.runtime.rpc import to_rpc
-
-    return to_rpc(value)
-
-
-def python_from_rpc(value: object) -> object:
-    """What Python code receives for a value from RPC: dicts with attribute access, bytes as memoryview."""
-    from pyflare.runtime.rpc import from_rpc
-
-    return from_rpc(value)
 
 
 __all__ = [

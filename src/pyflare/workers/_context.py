@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextvars
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-# The worker (env and spawn function) whose code is running in this task: set by the runtime.
-current_worker: contextvars.ContextVar[Any] = contextvars.ContextVar("pyflare_current_worker", default=None)
+from pyflare.kernel.context import current_worker
 
 
 class ExecutionContext:

@@ -6,7 +6,7 @@ import asyncio
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from pyflare.workers._context import current_worker
+from pyflare.kernel.context import current_worker
 from pyflare.workers._headers import Headers, HeadersInit
 from pyflare.workers._request import Request
 from pyflare.workers._response import FetchResponse

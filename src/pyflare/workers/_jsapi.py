@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyflare.kernel.jsdict import JsDict
 from pyflare.workers._fetch import fetch as _fetch
 from pyflare.workers._headers import Headers as _Headers
-from pyflare.workers._jsdict import JsDict
 from pyflare.workers._request import Request as _Request
 from pyflare.workers._response import FetchResponse
 from pyflare.workers._response import Response as _Response

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyflare.kernel.jsdict import JsDict, to_jsdict
 from pyflare.workers._body import Body, BodyMixin, prepare_body
 from pyflare.workers._headers import Headers, HeadersInit
-from pyflare.workers._jsdict import JsDict, to_jsdict
 
 
 class Request(BodyMixin):

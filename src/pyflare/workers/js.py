@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
+from pyflare.kernel.context import current_worker
+from pyflare.kernel.jsdict import to_jsdict
 from pyflare.websockets.hibernation import WebSocketRequestResponsePair
 from pyflare.websockets.socket import WebSocket, WebSocketPair
 from pyflare.workers._htmlrewriter import HTMLRewriter
@@ -25,7 +28,6 @@ from pyflare.workers._jsapi import (
     Uint8Array,
     fetch,
 )
-from pyflare.workers._jsdict import to_jsdict
 
 _log = logging.getLogger("pyflare.worker")
 
@@ -76,13 +78,9 @@ class JSON:
 class Date:
     @staticmethod
     def now() -> int:
-        from pyflare.workers._context import current_worker
-
         worker = current_worker.get()
         if worker is not None:
             return worker.clock.time_ms()
-        import time
-
         return int(time.time() * 1000)
 
 
@@ -90,8 +88,6 @@ class _CacheStorage:
     """``caches``: the Cache API (pyflare.bindings.cache) of the worker whose code is running."""
 
     def _target(self) -> Any:
-        from pyflare.workers._context import current_worker
-
         worker = current_worker.get()
         factory = worker.globals.get("caches") if worker is not None else None
         if factory is None:

@@ -14,7 +14,7 @@ from pyflare.bindings.d1 import constants
 from pyflare.bindings.d1.database import D1Store, StatementResult
 from pyflare.bindings.d1.errors import D1ColumnNotFoundError, D1DumpError, D1SessionError
 from pyflare.bindings.d1.validation import bind_values, exec_query, raw_column_names
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.jsdict import JsDict
 
 
 def _objects(result: StatementResult) -> list[JsDict]:

@@ -46,7 +46,7 @@ from pyflare.bindings.d1.validation import (
 from pyflare.storage.sqlite import is_busy
 
 if TYPE_CHECKING:
-    from pyflare.clock import Clock
+    from pyflare.kernel.clock import Clock
     from pyflare.storage import Database
 
 T = TypeVar("T")

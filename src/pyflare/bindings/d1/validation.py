@@ -13,7 +13,7 @@ from typing import Any
 
 from pyflare.bindings.d1 import constants
 from pyflare.bindings.d1.errors import D1Error, D1TypeError
-from pyflare.bindings.jsvalues import shown, usv
+from pyflare.kernel.jsvalues import shown, usv
 
 _PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

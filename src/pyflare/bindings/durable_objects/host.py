@@ -6,22 +6,17 @@ class (from this worker or another) reaches the same live instances and storage.
 
 from __future__ import annotations
 
-import inspect
-from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.bindings.durable_objects.namespace import DurableObjectId
 from pyflare.bindings.durable_objects.state import DurableObjectAbort, DurableObjectState
 from pyflare.config.migrations import class_backends
+from pyflare.kernel.context import call_as, fit_args
+from pyflare.kernel.jserrors import JsException
 from pyflare.objects import LiveObject, ObjectAddress, ObjectClass
-from pyflare.runtime.rpc import from_rpc, to_rpc
-from pyflare.runtime.rpc import rpc_method as _rpc_method
-from pyflare.runtime.worker import _arity
-from pyflare.workers._context import current_worker
-from pyflare.workers._request import Request
-from pyflare.workers._response import Response
-from pyflare.workers.pyodide.ffi import JsException
+from pyflare.workers import Request, Response
+from pyflare.workers.rpc import from_rpc, rpc_method, to_rpc
 
 if TYPE_CHECKING:
     from pyflare.bindings import Services
@@ -102,16 +97,11 @@ class ClassHost:
         if kwargs:
             kwargs = {k: from_rpc(to_rpc(v)) for k, v in kwargs.items()}
         async with self.layer.enter(address) as live:
-            method = _rpc_method(live.instance, name)
-            token = current_worker.set(self.runtime.worker)
+            method = rpc_method(live.instance, name)
             try:
-                result = method(*args, **kwargs)
-                if type(result) is CoroutineType or (type(result) not in _PLAIN and inspect.isawaitable(result)):
-                    result = await result
+                result = await call_as(self.runtime.worker, method, *args, **kwargs)
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
-            finally:
-                current_worker.reset(token)
         kind = type(result)
         if kind is int or kind is str or result is None:
             return result
@@ -126,15 +116,10 @@ class ClassHost:
             handler = getattr(live.instance, "fetch", None) or getattr(live.instance, "on_fetch", None)
             if not callable(handler):
                 raise TypeError("Handler does not export a fetch() function.")
-            token = current_worker.set(self.runtime.worker)
             try:
-                response = handler(*((request,) if _arity(handler) != 0 else ()))
-                if inspect.isawaitable(response):
-                    response = await response
+                response = await call_as(self.runtime.worker, handler, *fit_args(handler, (request,)))
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
-            finally:
-                current_worker.reset(token)
         if not isinstance(response, Response):
             raise TypeError(
                 f"The Durable Object's fetch handler returned {type(response).__name__}, not a workers.Response"
@@ -146,17 +131,7 @@ class ClassHost:
             handler = getattr(live.instance, "alarm", None) or getattr(live.instance, "on_alarm", None)
             if not callable(handler):
                 return
-            token = current_worker.set(self.runtime.worker)
             try:
-                result = handler(*((info,) if _arity(handler) != 0 else ()))
-                if inspect.isawaitable(result):
-                    await result
+                await call_as(self.runtime.worker, handler, *fit_args(handler, (info,)))
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
-            finally:
-                current_worker.reset(token)
-
-
-
-
-_PLAIN = frozenset({int, str, float, bool, type(None), list, dict})

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.d1.sql import first_keyword, split_statements
 from pyflare.bindings.durable_objects import constants as C
-from pyflare.bindings.jsvalues import usv
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.jsvalues import usv
 
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost

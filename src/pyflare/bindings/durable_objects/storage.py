@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.bindings.durable_objects import validation
+from pyflare.kernel.jsdict import JsDict
 from pyflare.objects import MISSING, ObjectAddress
 from pyflare.objects import values as stored_values
-from pyflare.runtime.rpc import from_rpc
-from pyflare.workers._jsdict import JsDict
+from pyflare.workers.rpc import from_rpc
 
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost

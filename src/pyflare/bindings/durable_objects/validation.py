@@ -6,9 +6,10 @@ import datetime as _dt
 from typing import Any
 
 from pyflare.bindings.durable_objects import constants as C
-from pyflare.bindings.jsvalues import is_number, usv, webidl_int
+from pyflare.kernel.jserrors import RangeError
+from pyflare.kernel.jsvalues import is_number, usv, webidl_int
 from pyflare.objects import belongs_to, is_well_formed
-from pyflare.runtime.rpc import to_rpc
+from pyflare.workers.rpc import serialized_size, to_rpc
 
 
 def utf8_len(text: str) -> int:
@@ -37,22 +38,9 @@ def check_entries_count(count: int, backend: str) -> None:
         raise RangeError(f"Maximum number of key value pairs is {C.MAX_KEYS_PER_CALL}. {count} pairs were provided.")
 
 
-def serialized_size(value: Any, stored_size: int) -> int:
-    """About what V8's serializer writes for ``value`` (the size production limits): a 2-byte header, a tag and
-    a length, then one byte per character of a Latin-1 string or two of any other; else the stored size."""
-    if isinstance(value, str):
-        try:
-            value.encode("latin-1")
-            body = len(value)
-        except UnicodeEncodeError:
-            body = 2 * len(value)
-        return 3 + (body.bit_length() + 6) // 7 + body
-    return stored_size + 3
-
-
 def check_value_size(key: str, value: Any, stored_size: int, backend: str) -> None:
     if backend == C.KV:
-        size = serialized_size(value, stored_size)
+        size = serialized_size(value)  # what V8's serializer writes: the size production limits
         if size > C.ENFORCED_MAX_VALUE_BYTES:
             raise RangeError(
                 f"Values cannot be larger than {C.MAX_VALUE_BYTES} bytes. A value of size {size} was provided."
@@ -115,7 +103,3 @@ def check_name(name: Any) -> str:
     if not isinstance(name, str):
         raise TypeError(f"Durable Object names must be strings, not {type(name).__name__}")
     return name
-
-
-class RangeError(ValueError):
-    """JavaScript's RangeError (a limit was exceeded)."""

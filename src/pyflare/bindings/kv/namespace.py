@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
-from pyflare.bindings.jsvalues import json_parse, usv
 from pyflare.bindings.kv import validation as v
 from pyflare.bindings.kv.constants import MAX_BULK_SIZE, MAX_VALUE_SIZE, STREAM_CHUNK
 from pyflare.bindings.kv.errors import KVError, KVTypeError
 from pyflare.bindings.kv.store import Entry, KVStore
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.jsvalues import json_parse, usv
 from pyflare.workers._streams import ReadableStream
 
 

@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from pyflare.clock import Clock
+from pyflare.kernel.clock import Clock
 from pyflare.storage import Database
 from pyflare.storage.sqlite import is_busy
 

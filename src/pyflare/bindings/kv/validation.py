@@ -13,7 +13,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from pyflare.bindings.jsvalues import is_number, json_stringify, usv, webidl_int
 from pyflare.bindings.kv.constants import (
     BULK_GET_TYPES,
     DEFAULT_TYPE,
@@ -26,6 +25,7 @@ from pyflare.bindings.kv.constants import (
     MIN_EXPIRATION_TTL,
 )
 from pyflare.bindings.kv.errors import KVError, KVTypeError
+from pyflare.kernel.jsvalues import is_number, json_stringify, usv, webidl_int
 
 UNKNOWN_TYPE = 'Unknown response type. Possible types are "text", "arrayBuffer", "json", and "stream".'
 BAD_VALUE = "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."

@@ -22,8 +22,8 @@ from pyflare.bindings.queues import serialization
 from pyflare.bindings.queues.batch import BatchOutcome, Message, MessageBatch, decide
 from pyflare.bindings.queues.constants import DEFAULT_MAX_CONCURRENCY, LOAD_ERROR_BACKOFF
 from pyflare.bindings.queues.store import MessageStore, StoredMessage
-from pyflare.clock import Clock, Timer
 from pyflare.config.models import QueueConsumer
+from pyflare.kernel.clock import Clock, Timer
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.storage.sqlite import is_busy
 

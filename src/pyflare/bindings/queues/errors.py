@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from pyflare.kernel.jserrors import DataCloneError as DataCloneError  # a v8 body that cannot be cloned
+
 
 class QueueSendError(Exception):
     """``send()``/``sendBatch()`` refused by the queue (Cloudflare: ``Error: Queue send failed: ...``)."""
-
-
-class DataCloneError(TypeError):
-    """A ``v8`` message body holds a value that cannot be copied (Cloudflare: ``DataCloneError``)."""

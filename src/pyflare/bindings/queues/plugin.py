@@ -14,7 +14,7 @@ from pyflare.bindings.queues.producer import Queue
 from pyflare.bindings.queues.store import MessageStore
 from pyflare.config import ConfigError
 from pyflare.config.models import WorkerConfig
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.jsdict import JsDict
 
 
 def default_content_type(worker: WorkerConfig) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pyflare.bindings.queues import serialization, validation
 from pyflare.bindings.queues.store import MessageStore, NewMessage
-from pyflare.clock import Clock
+from pyflare.kernel.clock import Clock
 
 
 def new_message_id() -> str:

@@ -23,12 +23,13 @@ import io
 import pickle
 from typing import Any
 
-from pyflare.bindings.jsvalues import STACK_OVERFLOW, RangeError, json_parse, json_stringify, usv
 from pyflare.bindings.queues.constants import BYTES, JSON, TEXT, V8
 from pyflare.bindings.queues.errors import DataCloneError
+from pyflare.kernel.clone import StructuredClone
+from pyflare.kernel.jserrors import RangeError
+from pyflare.kernel.jsvalues import STACK_OVERFLOW, json_parse, json_stringify, usv
 
-_SCALARS = (type(None), bool, int, float, str, bytes, _dt.datetime, _dt.date, _dt.time, _dt.timedelta,
-            decimal.Decimal)
+_SCALARS = (_dt.datetime, _dt.date, _dt.time, _dt.timedelta, decimal.Decimal)  # kept as they are
 
 # What the restricted unpickler may rebuild (pickle refers to these by module and name).
 _ALLOWED_GLOBALS = {
@@ -54,48 +55,39 @@ def js_typeof(value: Any) -> str:
 
 
 # -- v8: structured clone ------------------------------------------------------------------------------
-def structured_clone(value: Any) -> Any:
-    """Copy ``value`` as the structured clone algorithm would, or raise :class:`DataCloneError`."""
-    memo: dict[int, Any] = {}
+class MessageClone(StructuredClone):
+    """The structured clone of a ``v8`` body, as Pyodide's ``to_js`` hands it to V8: a dict is a ``Map``
+    (any clonable keys, copied as a plain dict), and dates, times, durations and decimals are kept."""
 
-    def clone(item: Any) -> Any:
-        kind = type(item)
-        if kind is _dt.datetime and item.tzinfo is not None and type(item.tzinfo) is not _dt.timezone:
-            return item.astimezone(_dt.timezone.utc)  # a Date holds an instant, not a zone
+    __slots__ = ()
+
+    mapping = dict
+
+    def other(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is _dt.datetime and value.tzinfo is not None and type(value.tzinfo) is not _dt.timezone:
+            self.size += 9
+            return value.astimezone(_dt.timezone.utc)  # a Date holds an instant, not a zone
         if kind in _SCALARS:
-            return item
-        if kind in (bytearray, memoryview):
-            return bytes(item)
-        key = id(item)
-        if key in memo:
-            return memo[key]
-        if kind in (list, tuple):
-            out: list[Any] = []
-            memo[key] = out
-            out.extend(clone(v) for v in item)
-            return out
-        if kind is dict or isinstance(item, dict) and kind.__module__.startswith("pyflare."):
-            mapping: dict[Any, Any] = {}
-            memo[key] = mapping
-            for k, v in item.items():
-                mapping[clone_key(k)] = clone(v)
-            return mapping
-        if kind in (set, frozenset):
-            members: set[Any] = set()
-            memo[key] = members
-            members.update(clone_key(v) for v in item)
-            return members
-        raise DataCloneError(f"{_describe(item)} could not be cloned.")
+            self.size += 9
+            return value
+        return super().other(value)
 
-    def clone_key(item: Any) -> Any:
-        result = clone(item)
+    def key(self, key: Any) -> Any:
+        result = self.copy(key)
         try:
             hash(result)
         except TypeError:
-            raise DataCloneError(f"{_describe(item)} could not be cloned as a key.") from None
+            raise DataCloneError(f"{_describe(key)} could not be cloned as a key.") from None
         return result
 
-    return clone(value)
+    def refuse(self, value: Any) -> Exception:
+        return DataCloneError(f"{_describe(value)} could not be cloned.")
+
+
+def structured_clone(value: Any) -> Any:
+    """Copy ``value`` as the structured clone algorithm would, or raise :class:`DataCloneError`."""
+    return MessageClone.clone(value)[0]
 
 
 def _describe(value: Any) -> str:
@@ -133,7 +125,7 @@ def encode(body: Any, content_type: str) -> bytes:
     if content_type == V8:
         try:
             return pickle.dumps(structured_clone(body), protocol=5)
-        except RecursionError:
+        except RecursionError:  # pickling what the clone made: as deep as the clone could go
             raise RangeError(STACK_OVERFLOW) from None
     raise TypeError(f"Unsupported queue message content type: {content_type}")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyflare.bindings.jsvalues import is_number, shown, webidl_int
 from pyflare.bindings.queues.constants import (
     CONTENT_TYPES,
     MAX_BATCH_BYTES,
@@ -13,6 +12,8 @@ from pyflare.bindings.queues.constants import (
     MAX_MESSAGE_BYTES,
 )
 from pyflare.bindings.queues.errors import QueueSendError
+from pyflare.kernel.jserrors import RangeError
+from pyflare.kernel.jsvalues import is_number, shown, webidl_int
 
 
 def content_type(value: Any) -> str:
@@ -65,10 +66,6 @@ def retry_delay(value: Any) -> int | None:
     ):
         raise RangeError(f"delaySeconds must be an integer between 0 and {MAX_DELAY_SECONDS}, got {shown(value)}")
     return int(value)
-
-
-class RangeError(ValueError):
-    """JavaScript's RangeError."""
 
 
 def message_size(size: int) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from pyflare.bindings.jsvalues import usv
 from pyflare.bindings.r2 import validation as V
 from pyflare.bindings.r2.objects import BODY_USED, R2Object, R2ObjectBody
 from pyflare.bindings.r2.store import WRITE_CHUNK, BucketStore, decode_cursor
+from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.jsvalues import usv
 from pyflare.workers._body import BodyMixin
 from pyflare.workers._formdata import Blob
-from pyflare.workers._jsdict import JsDict
 
 
 def _options(method: str, options: Mapping[str, Any] | None, kwargs: dict[str, Any], allowed: tuple[str, ...]) -> dict:

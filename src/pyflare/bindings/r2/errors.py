@@ -5,10 +5,7 @@ attributes. Argument mistakes are ``TypeError`` / :class:`RangeError` as in Java
 from __future__ import annotations
 
 from pyflare.bindings.r2 import constants as C
-
-
-class RangeError(ValueError):
-    """JavaScript's RangeError (a number out of its allowed range)."""
+from pyflare.kernel.jserrors import RangeError as RangeError  # argument errors are the kernel's RangeError
 
 
 class ConditionalHeaderError(Exception):

@@ -32,7 +32,7 @@ from typing import Any
 from pyflare.bindings.r2 import constants as C
 from pyflare.bindings.r2 import errors
 from pyflare.bindings.r2.validation import Conditional, condition_holds, decode_key
-from pyflare.clock import Clock
+from pyflare.kernel.clock import Clock
 from pyflare.storage import BlobStore, Database
 from pyflare.workers._streams import ReadableStream
 

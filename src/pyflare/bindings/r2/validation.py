@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pyflare.bindings.jsvalues import date_ms, is_number, shown, usv
 from pyflare.bindings.r2 import constants as C
 from pyflare.bindings.r2 import errors
+from pyflare.kernel.jsvalues import date_ms, is_number, shown, usv
 from pyflare.workers._headers import Headers
 
 # -- keys and metadata ---------------------------------------------------------------------------

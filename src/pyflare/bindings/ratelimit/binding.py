@@ -6,8 +6,8 @@ from typing import Any
 
 from pyflare.bindings.ratelimit.store import RateLimitStore
 from pyflare.bindings.ratelimit.validation import limit_options
-from pyflare.clock import Clock
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.clock import Clock
+from pyflare.kernel.jsdict import JsDict
 
 
 class RateLimit:

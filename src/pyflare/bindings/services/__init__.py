@@ -2,7 +2,7 @@
 another worker of the same pyflare (or this one), its default export or a named ``WorkerEntrypoint``.
 
 Calls stay in-process, as on Cloudflare where they never touch the network. Arguments and results follow
-the Python RPC type rules of :mod:`pyflare.runtime.rpc` (the same rules as Durable Object stubs). Module map:
+the Python RPC type rules of :mod:`pyflare.workers.rpc` (the same rules as Durable Object stubs). Module map:
 ``constants`` (reserved names), ``validation`` (target checks with workerd's texts), ``entrypoints`` (calling
 into a worker's entrypoint: fetch and methods), ``binding`` (what the caller's env holds), ``plugin``.
 """

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pyflare.bindings.services.entrypoints import call_fetch, call_method
-from pyflare.runtime.rpc import from_rpc, to_rpc
-from pyflare.workers._context import current_worker
+from pyflare.kernel.context import call_as
+from pyflare.kernel.jsdict import JsDict, to_jsdict
+from pyflare.kernel.jserrors import JsException
+from pyflare.workers import Request, Response
 from pyflare.workers._headers import HeadersInit
-from pyflare.workers._jsdict import JsDict, to_jsdict
-from pyflare.workers._request import Request
-from pyflare.workers._response import Response
-from pyflare.workers.pyodide.ffi import JsException
+from pyflare.workers.rpc import from_rpc, to_rpc
 
 if TYPE_CHECKING:
     from pyflare.bindings import Services
@@ -103,13 +101,7 @@ class RpcFunction:
 
     async def __call__(self, *args: Any) -> Any:
         sent = [from_rpc(to_rpc(arg)) for arg in args]
-        token = current_worker.set(self._worker)
-        try:
-            result = self._function(*sent)
-            if inspect.isawaitable(result):
-                result = await result
-        finally:
-            current_worker.reset(token)
+        result = await call_as(self._worker, self._function, *sent)
         return stubs(from_rpc(to_rpc(result)), self._worker)
 
 

@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from pyflare.bindings.services.constants import DEFAULT_ENTRYPOINT, RESERVED_METHODS
 from pyflare.bindings.services.validation import check_method_name
-from pyflare.runtime.rpc import from_rpc, rpc_method, to_rpc
+from pyflare.kernel.context import call_as, call_as_sync
 from pyflare.runtime.runtime import Runtime
 from pyflare.runtime.worker import Worker
-from pyflare.workers._context import ExecutionContext, current_worker
-from pyflare.workers._request import Request
-from pyflare.workers._response import Response
+from pyflare.workers import ExecutionContext, Request, Response
+from pyflare.workers.rpc import from_rpc, rpc_method, to_rpc
 
 
 def _entrypoint_class(worker: Worker, entrypoint: str | None) -> type | None:
@@ -29,10 +27,10 @@ async def call_fetch(runtime: Runtime, entrypoint: str | None, props: dict[str, 
             return await worker.fetch(request)
         raise TypeError(f'The entrypoint "{entrypoint}" is not exported by {worker.main.name}')
     ctx = ExecutionContext(worker.spawn, props)
-    handler = getattr(cls(ctx, worker.env), "fetch", None)
+    handler = getattr(call_as_sync(worker, cls, ctx, worker.env), "fetch", None)
     if not callable(handler):
         raise TypeError(f"{cls.__name__} has no fetch handler: define async def fetch(self, request)")
-    response = await worker._call(handler, (request, worker.env, ctx))
+    response = await worker.call(handler, (request, worker.env, ctx))
     if not isinstance(response, Response):
         raise TypeError(f"{cls.__name__}.fetch returned {type(response).__name__}, not a workers.Response")
     return response
@@ -47,13 +45,8 @@ async def call_method(runtime: Runtime, entrypoint: str | None, props: dict[str,
     cls = _entrypoint_class(worker, entrypoint)
     if cls is None or name in RESERVED_METHODS:
         raise TypeError(f"Method {name} does not exist")
-    instance = cls(ExecutionContext(worker.spawn, props), worker.env)
+    instance = call_as_sync(worker, cls, ExecutionContext(worker.spawn, props), worker.env)
     method = rpc_method(instance, name)  # the same rule as Durable Object stubs
-    token = current_worker.set(worker)
-    try:
-        result = method(*[from_rpc(arg) for arg in args], **{k: from_rpc(v) for k, v in kwargs.items()})
-        if inspect.isawaitable(result):
-            result = await result
-    finally:
-        current_worker.reset(token)
+    result = await call_as(worker, method, *[from_rpc(arg) for arg in args],
+                           **{k: from_rpc(v) for k, v in kwargs.items()})
     return to_rpc(result)

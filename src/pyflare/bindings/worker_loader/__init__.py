@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from pyflare.bindings import Plugin, Services
+from pyflare.kernel.jsdict import JsDict
 from pyflare.runtime.env import Env
 from pyflare.runtime.runtime import Runtime
 from pyflare.workers._jsapi import Request as JsRequest
-from pyflare.workers._jsdict import JsDict
 from pyflare.workers._request import Request
 from pyflare.workers.pyodide.ffi import unwrap_proxy
 

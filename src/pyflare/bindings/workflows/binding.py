@@ -7,7 +7,7 @@ from typing import Any
 
 from pyflare.bindings.workflows.engine import Engine
 from pyflare.bindings.workflows.errors import WorkflowError
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.jsdict import JsDict
 
 
 def _options(value: Any, kwargs: dict[str, Any], what: str) -> dict[str, Any]:

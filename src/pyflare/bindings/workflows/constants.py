@@ -5,8 +5,7 @@ from __future__ import annotations
 # Instance ids (workflows-shared validators: ALLOWED_STRING_ID_PATTERN, MAX_WORKFLOW_INSTANCE_ID_LENGTH).
 INSTANCE_ID_PATTERN = r"^[a-zA-Z0-9_][a-zA-Z0-9\-_]*$"
 MAX_INSTANCE_ID_LENGTH = 100
-# Workflow names in the config: 1-64 characters, same alphabet (wrangler's config validation).
-MAX_WORKFLOW_NAME_LENGTH = 64
+# Workflow names in the config: pyflare.config.workflows.
 MAX_STEP_NAME_LENGTH = 256
 
 # Steps per instance: the local default, and what production accepts at most (``limits.steps``).

@@ -39,7 +39,7 @@ from pyflare.bindings.workflows.validation import (
     sleep_ms,
     timestamp_ms,
 )
-from pyflare.workers._jsdict import JsDict, to_jsdict
+from pyflare.kernel.jsdict import JsDict, to_jsdict
 from pyflare.workers.workflows import NonRetryableError
 
 if TYPE_CHECKING:

@@ -38,9 +38,9 @@ from pyflare.bindings.workflows.context import NON_RETRYABLE_UNHANDLED, StepCont
 from pyflare.bindings.workflows.errors import InstanceAborted, WorkflowError, not_found
 from pyflare.bindings.workflows.store import InstanceObjects, InstanceRow, StepRow, WorkflowIndex
 from pyflare.bindings.workflows.validation import check_event_type, check_instance_id
-from pyflare.clock import Clock
-from pyflare.workers._context import current_worker
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.clock import Clock
+from pyflare.kernel.context import running_as
+from pyflare.kernel.jsdict import JsDict
 from pyflare.workers._workflow_step import WorkflowStep
 
 log = logging.getLogger("pyflare")
@@ -218,8 +218,7 @@ class Runner:
         except Exception as exc:  # the worker failed to load: leave the instance for the next start
             log.error("workflow %s instance %s cannot run: %s", engine.name, self.id, exc)
             return
-        token = current_worker.set(worker)
-        try:
+        with running_as(worker):
             cls = worker.exports.get(engine.class_name)
             if cls is None:
                 exported = ", ".join(sorted(worker.exports)) or "none"
@@ -260,8 +259,6 @@ class Runner:
                     "message": f"The value returned by run() is not serialisable: {exc}"})
                 return
             engine.finish(self.id, COMPLETE, output=output)
-        finally:
-            current_worker.reset(token)
 
 
 class Engine:

@@ -14,7 +14,7 @@ import json
 import math
 from typing import Any
 
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.jsdict import JsDict
 
 _TAG = "__pyflare_type__"
 

@@ -17,7 +17,6 @@ from pyflare.bindings.workflows.constants import (
     MAX_INSTANCE_ID_LENGTH,
     MAX_SLEEP_MS,
     MAX_STEP_NAME_LENGTH,
-    MAX_WORKFLOW_NAME_LENGTH,
 )
 from pyflare.bindings.workflows.errors import WorkflowError, WorkflowFatalError
 
@@ -29,8 +28,6 @@ _UNIT_MS = {
     "week": 604_800_000, "month": 2_592_000_000, "year": 31_536_000_000,
 }
 CONFIG_DOCS = "https://developers.cloudflare.com/workflows/build/sleeping-and-retrying/"
-WORKFLOW_NAME_RULES = ("Workflow names must be 1-64 characters long, start with a letter, number, or underscore, "
-                       "and may only contain letters, numbers, underscores, or hyphens.")
 
 
 def duration_ms(value: Any) -> float:
@@ -51,10 +48,6 @@ def duration_ms(value: Any) -> float:
 
 def is_valid_instance_id(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= MAX_INSTANCE_ID_LENGTH and bool(_ID.match(value))
-
-
-def is_valid_workflow_name(value: Any) -> bool:
-    return isinstance(value, str) and len(value) <= MAX_WORKFLOW_NAME_LENGTH and bool(_ID.match(value))
 
 
 def check_instance_id(value: Any) -> str:

@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.jserrors import JsException
+from pyflare.kernel.jsobjects import ArrayBuffer, JsBuffer, JsProxy, Uint8Array
 
 T = TypeVar("T")
 
@@ -26,92 +28,8 @@ bridge_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = contextv
 )
 
 
-class JsProxy:
-    """Stands for a JavaScript object. pyflare's JS-side values are Python objects deriving from this."""
-
-    def to_py(self, *_: Any, **__: Any) -> Any:
-        return self
-
-
-class JsException(Exception):  # noqa: N818 - Pyodide's name
-    """An error raised by JavaScript code."""
-
-
 class ConversionError(Exception):
     pass
-
-
-class JsBuffer(JsProxy):
-    """A typed array or ArrayBuffer: bytes with the JS buffer methods Pyodide gives them."""
-
-    __slots__ = ("_data",)
-    js_type = "Uint8Array"
-
-    def __init__(self, data: bytes | bytearray | memoryview | JsBuffer | int = b"") -> None:
-        if isinstance(data, int):
-            self._data = bytes(data)
-        elif isinstance(data, JsBuffer):
-            self._data = data._data
-        else:
-            self._data = bytes(data)
-
-    @classmethod
-    def new(cls, data: Any = b"", *_: Any) -> JsBuffer:
-        return cls(data)
-
-    @property
-    def buffer(self) -> ArrayBuffer:
-        return ArrayBuffer(self._data)
-
-    @property
-    def byteLength(self) -> int:  # noqa: N802 - JS name
-        return len(self._data)
-
-    @property
-    def length(self) -> int:
-        return len(self._data)
-
-    def to_bytes(self) -> bytes:
-        return self._data
-
-    def to_py(self, *_: Any, **__: Any) -> memoryview:
-        return memoryview(self._data)
-
-    def to_memoryview(self) -> memoryview:
-        return memoryview(self._data)
-
-    def to_string(self, encoding: str = "utf-8") -> str:
-        return self._data.decode(encoding)
-
-    def __bytes__(self) -> bytes:
-        return self._data
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._data[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, JsBuffer):
-            return self._data == other._data and type(self) is type(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._data)
-
-    def __repr__(self) -> str:
-        return f"[object {self.js_type}]"
-
-
-class Uint8Array(JsBuffer):
-    __slots__ = ()
-    js_type = "Uint8Array"
-
-
-class ArrayBuffer(JsBuffer):
-    __slots__ = ()
-    js_type = "ArrayBuffer"
 
 
 class JsProxyCallable(JsProxy):

@@ -28,7 +28,7 @@ from pyflare.bindings.r2.s3.auth import Credentials, SignedRequest
 from pyflare.bindings.r2.s3.body import read_body
 from pyflare.bindings.r2.s3.errors import S3Error, no_such_bucket, not_implemented, route_not_found
 from pyflare.bindings.r2.s3.operations import Operations, Reply
-from pyflare.clock import Clock
+from pyflare.kernel.clock import Clock
 from pyflare.local import R2_S3_PATH
 
 PATH = R2_S3_PATH

@@ -28,7 +28,8 @@ from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 from typing import Any
 
-from pyflare.workers._jsdict import JsDict
+from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.jserrors import RangeError
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 OUT_OF_RANGE = f"Value out of range. Must be between {INT32_MIN} and {INT32_MAX} (inclusive)."
@@ -44,10 +45,6 @@ _MILLISECOND = timedelta(milliseconds=1)
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 MAX_JSON_DEPTH = 256  # levels of arrays/objects in stored JSON (metadata, queue bodies)
-
-
-class RangeError(ValueError):
-    """JavaScript's RangeError."""
 
 
 # -- strings ---------------------------------------------------------------------------------------

@@ -1,18 +1,20 @@
-"""Every check of the ``[assets]`` config and its files, with wrangler's and Miniflare's texts."""
+"""The ``[assets]`` grammar: its options, ``run_worker_first`` rules and the limits wrangler checks on the
+assets directory, with wrangler's and Miniflare's texts (the assets feature itself is ``pyflare.assets``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pyflare.assets.constants import (
-    HTML_HANDLING,
-    MAX_ASSET_COUNT,
-    MAX_ASSET_SIZE,
-    MAX_RUN_WORKER_FIRST_RULE_LENGTH,
-    MAX_RUN_WORKER_FIRST_RULES,
-    NOT_FOUND_HANDLING,
-)
-from pyflare.config.loader import ConfigError
+from pyflare.config.errors import ConfigError
+
+MAX_ASSET_SIZE = 25 * 1024 * 1024  # 25 MiB per file
+MAX_ASSET_COUNT = 100_000  # files in one version
+
+MAX_RUN_WORKER_FIRST_RULES = 100
+MAX_RUN_WORKER_FIRST_RULE_LENGTH = 100  # characters
+
+HTML_HANDLING = ("auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none")
+NOT_FOUND_HANDLING = ("single-page-application", "404-page", "none")
 
 
 class AssetsConfigError(ConfigError):
