@@ -7,6 +7,7 @@ import json
 import pytest
 
 from pyflare.bindings.kv import KVMap, KVNamespace
+from pyflare.kernel.jserrors import JsException
 
 
 async def test_env_holds_a_kv_namespace(kv):
@@ -46,10 +47,18 @@ async def test_get_accepts_type_as_keyword_and_in_an_options_dict(kv):
     assert await kv.get("doc", type="json", cacheTtl=30) == [1]
 
 
-async def test_get_json_of_invalid_json_raises_value_error(kv):
+async def test_get_json_of_invalid_json_raises_javascripts_syntax_error(kv):
     await kv.put("doc", "not json")
-    with pytest.raises(ValueError):
+    with pytest.raises(JsException) as raised:
         await kv.get("doc", "json")
+    assert raised.value.name == "SyntaxError"
+    assert str(raised.value) == 'Unexpected token \'n\', "not json" is not valid JSON'
+
+
+async def test_get_json_gives_numbers_as_a_python_worker_gets_them(kv):
+    await kv.put("doc", '{"whole": 2.0, "big": 12345678901234567890, "half": 0.5}')
+    assert await kv.get("doc", "json") == {"whole": 2, "big": 1.2345678901234567e19, "half": 0.5}
+    assert type((await kv.get("doc", "json"))["whole"]) is int
 
 
 async def test_get_array_buffer_returns_bytes(kv):

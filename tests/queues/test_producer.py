@@ -64,10 +64,17 @@ async def test_none_body_is_undefined(start_queues):
         await mf.env.Q.send(None)
 
 
-async def test_json_refuses_values_json_cannot_hold(start_queues):
+async def test_json_writes_values_as_json_stringify_writes_what_they_become_in_javascript(start_queues):
     mf = await start_queues()
-    with pytest.raises(TypeError, match="JSON"):
-        await mf.env.Q.send({"when": dt.datetime(2024, 1, 1)}, contentType="json")
+    # a datetime is a Date (its ISO text), bytes a Uint8Array (an object of indexes), 1.0 the number 1
+    await mf.env.Q.send({"when": dt.datetime(2024, 1, 1), "b": b"\x01", "f": 1.0}, contentType="json")
+    assert messages(mf, "jobs")[0].body == {"when": "2024-01-01T00:00:00.000Z", "b": {"0": 1}, "f": 1}
+
+
+async def test_json_refuses_an_int_beyond_2_53_as_json_stringify_refuses_a_bigint(start_queues):
+    mf = await start_queues()
+    with pytest.raises(TypeError, match="^Do not know how to serialize a BigInt$"):
+        await mf.env.Q.send({"n": 2**60}, contentType="json")
 
 
 async def test_v8_copies_structured_clone_types(start_queues):

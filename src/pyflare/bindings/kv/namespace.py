@@ -17,6 +17,7 @@ from pyflare.bindings.kv.constants import MAX_BULK_SIZE, MAX_VALUE_SIZE, STREAM_
 from pyflare.bindings.kv.errors import KVError, KVTypeError
 from pyflare.bindings.kv.store import Entry, KVStore
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.jserrors import JsException
 from pyflare.kernel.jsvalues import json_parse, usv
 from pyflare.workers._streams import ReadableStream
 
@@ -148,7 +149,7 @@ class KVNamespace:
             if kind == "json":
                 try:
                     value = json_parse(text)
-                except ValueError:
+                except JsException:
                     raise KVError(
                         "GET_BULK", 400, "At least one of the requested keys corresponds to a non-json value"
                     ) from None

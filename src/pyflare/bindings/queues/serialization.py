@@ -26,6 +26,7 @@ from typing import Any
 from pyflare.bindings.queues.constants import BYTES, JSON, TEXT, V8
 from pyflare.bindings.queues.errors import DataCloneError
 from pyflare.kernel.clone import StructuredClone
+from pyflare.kernel.jsconvert import BigIntError
 from pyflare.kernel.jserrors import RangeError
 from pyflare.kernel.jsvalues import STACK_OVERFLOW, json_parse, json_stringify, usv
 
@@ -119,6 +120,8 @@ def encode(body: Any, content_type: str) -> bytes:
     if content_type == JSON:
         try:
             text = json_stringify(body)
+        except BigIntError:
+            raise  # JSON.stringify's own TypeError: "Do not know how to serialize a BigInt"
         except TypeError as exc:
             raise TypeError(f"Failed to serialize the message body as JSON: {exc}") from None
         return text.encode("utf-8")
