@@ -123,7 +123,8 @@ def sequences() -> list[dict]:
     add("cache-ttl", [
         kv("put", "a", "1"), kv("get", "a", cacheTtl=30), kv("get", "a", cacheTtl=29), kv("get", "a", cacheTtl=60),
         kv("get", "a", {"cacheTtl": 10}), kv("get", "a", cacheTtl="60"), kv("get", "a", cacheTtl=-1),
-        kv("getWithMetadata", "a", cacheTtl=5), kv("get", "missing", cacheTtl=29),
+        kv("getWithMetadata", "a", cacheTtl=5), kv("get", "missing", cacheTtl=29), kv("get", "a", cacheTtl=None),
+        kv("get", "a", type=None), kv("get", "a", {"type": None}), kv("get", "a", None),
     ])
     add("options", [
         kv("put", "a", "1", {"metadata": {"a": 1}, "expirationTtl": 3600}), kv("getWithMetadata", "a"),

@@ -282,10 +282,14 @@ class _V8JsonError:
     """Finds where JSON text goes wrong and words it as V8's ``JSON.parse`` does."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        # Scanned as JavaScript sees it: UTF-16 code units (a character beyond U+FFFF is two of them).
+        self.text = "".join(ch if ord(ch) <= 0xFFFF else _pair(ch) for ch in text)
         self.pos = 0
 
     def message(self) -> str:
+        return _joined(self._message())
+
+    def _message(self) -> str:
         try:
             self._skip()
             self._value()
@@ -296,24 +300,25 @@ class _V8JsonError:
             return failure.message
         return "Unexpected end of JSON input"  # unreachable for text Python refused
 
-    # positions and messages count UTF-16 code units, as JavaScript strings do
-    def _units(self, end: int) -> int:
-        return len(self.text[:end].encode("utf-16-le", "surrogatepass")) // 2
-
     def _at(self, what: str, pos: int | None = None, suffix: str = " in JSON") -> str:
         pos = self.pos if pos is None else pos
         before = self.text[:pos]
         line = before.count("\n") + 1
-        column = self._units(pos) - (self._units(before.rfind("\n") + 1) if "\n" in before else 0) + 1
-        return f"{what}{suffix} at position {self._units(pos)} (line {line} column {column})"
+        column = pos - (before.rfind("\n") + 1) + 1
+        return f"{what}{suffix} at position {pos} (line {line} column {column})"
 
     def _fail(self, what: str) -> _Fail:
         return _Fail(self._at(what))
 
     def _unexpected(self) -> _Fail:
+        """A token where no particular one was expected (V8's ReportUnexpectedToken without a message)."""
         if self.pos >= len(self.text):
             return _Fail("Unexpected end of JSON input")
         char = self.text[self.pos]
+        if char == '"':
+            return self._fail("Unexpected string")
+        if char.isdigit() or char == "-":
+            return self._fail("Unexpected number")
         source = self.text
         if len(source) < 21:
             return _Fail(f"Unexpected token '{char}', \"{source}\" is not valid JSON")
@@ -355,11 +360,11 @@ class _V8JsonError:
             return
         while True:
             if self._peek() != '"':
-                raise self._fail("Expected property name or '}'") if self._peek() else self._unexpected()
+                raise self._fail("Expected property name or '}'")
             self._string()
             self._skip()
             if self._peek() != ":":
-                raise self._fail("Expected ':' after property name") if self._peek() else self._unexpected()
+                raise self._fail("Expected ':' after property name")
             self.pos += 1
             self._skip()
             self._value()
@@ -369,11 +374,11 @@ class _V8JsonError:
                 self.pos += 1
                 return
             if char != ",":
-                raise self._fail("Expected ',' or '}' after property value") if char else self._unexpected()
+                raise self._fail("Expected ',' or '}' after property value")
             self.pos += 1
             self._skip()
             if self._peek() != '"':
-                raise self._fail("Expected double-quoted property name") if self._peek() else self._unexpected()
+                raise self._fail("Expected double-quoted property name")
 
     def _array(self) -> None:
         self.pos += 1
@@ -389,7 +394,7 @@ class _V8JsonError:
                 self.pos += 1
                 return
             if char != ",":
-                raise self._fail("Expected ',' or ']' after array element") if char else self._unexpected()
+                raise self._fail("Expected ',' or ']' after array element")
             self.pos += 1
             self._skip()
             if self._peek() == "]":
@@ -444,6 +449,16 @@ class _V8JsonError:
                 raise self._fail("Exponent part is missing a number")
             while self._peek().isdigit():
                 self.pos += 1
+
+
+def _pair(char: str) -> str:
+    code = ord(char) - 0x10000
+    return chr(0xD800 + (code >> 10)) + chr(0xDC00 + (code & 0x3FF))
+
+
+def _joined(text: str) -> str:
+    """UTF-16 code units back into characters (a lone surrogate stays one)."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 class _Fail(Exception):

@@ -4,9 +4,9 @@ validation uses, so bad input gets the error Cloudflare gives instead of a Pytho
 On Cloudflare's Python Workers a binding argument goes Python -> Pyodide -> JavaScript -> workerd (C++).
 Each step has rules that pyflare mirrors here:
 
-- **Strings** reach a binding as workerd's UTF-8 ``kj::String``: V8 writes a lone surrogate as U+FFFD and
-  joins a surrogate pair into its character (:func:`usv`). So ``KV.put("\\ud800", v)`` stores the key
-  ``"\\ufffd"``, as production does, instead of failing deep inside SQLite.
+- **Strings** reach a binding as workerd's UTF-8 ``kj::String``: V8 joins a surrogate pair into its
+  character and writes a lone surrogate as three invalid bytes, which read back as three U+FFFD
+  (:func:`usv`); a KV key holding one cannot be URL-decoded by the KV service (:func:`has_lone_surrogate`).
 - **Integers** declared ``int`` in workerd (KV's ``expiration``, ``expirationTtl``, ``cacheTtl``, ``limit``,
   a queue's ``delaySeconds``) are converted as JSG converts them (:func:`webidl_int`): NaN and infinities
   become 0, fractions are truncated, and a value outside 32 bits is a ``TypeError: Value out of range...``.
@@ -50,12 +50,28 @@ MAX_JSON_DEPTH = 256  # levels of arrays/objects in stored JSON (metadata, queue
 
 # -- strings ---------------------------------------------------------------------------------------
 def usv(text: str) -> str:
-    """``text`` as workerd receives it: lone surrogates replaced by U+FFFD, surrogate pairs joined."""
+    """``text`` as workerd stores it and hands it back: surrogate pairs joined into their character, and a
+    lone surrogate written as its three UTF-8-style bytes (V8 writes WTF-8), which read back as three
+    U+FFFD (so a KV value ``"a\\ud800b"`` reads back as ``"a\\ufffd\\ufffd\\ufffdb"``, as on Cloudflare)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        return joined.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return text
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a surrogate that is not half of a pair (workerd sends it as invalid UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+    return False
 
 
 def shown(value: Any) -> str:
