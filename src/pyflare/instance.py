@@ -9,31 +9,90 @@ each other through their bindings (service bindings, Durable Objects in another 
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pyflare import dependencies
-from pyflare.bindings import Options, Plugin, Services, create_plugins
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.stash import Stash
 from pyflare.local import LocalEndpoints
 from pyflare.objects import ObjectLayer
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.env import Env, build_env
 from pyflare.runtime.outbound import Outbound
+from pyflare.runtime.plugin import Options, Platform, Plugin
 from pyflare.runtime.runtime import Runtime, scheduled_time_seconds
 from pyflare.storage import Storage
+from pyflare.workers.host import CACHES, OUTBOUND
 
 if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger("pyflare")
+
+
+# -- the plugin registry: (does the config use it?, module), in the order plugins are built ------------------
+def _uses(*attrs: str) -> Callable[[Any], bool]:
+    def check(worker: Any) -> bool:
+        for attr in attrs:
+            value: Any = worker
+            for part in attr.split("."):
+                value = getattr(value, part)
+            if value:
+                return True
+        return False
+
+    return check
+
+
+def _offline() -> Any:
+    return importlib.import_module("pyflare.bindings.offline")
+
+
+PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
+    (_uses("assets"), "pyflare.assets"),  # static assets (their router runs before the worker)
+    (lambda worker: _offline().uses_cloudflare_only(worker), "pyflare.bindings.offline"),  # ai, vectorize...
+    (_uses("worker_loaders"), "pyflare.bindings.worker_loader"),
+    (_uses("kv_namespaces"), "pyflare.bindings.kv"),
+    (_uses("r2_buckets"), "pyflare.bindings.r2"),
+    (_uses("d1_databases"), "pyflare.bindings.d1"),
+    (_uses("queues.producers", "queues.consumers"), "pyflare.bindings.queues"),
+    (_uses("triggers.crons"), "pyflare.cron"),
+    (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
+    (_uses("workflows"), "pyflare.bindings.workflows"),
+    (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
+    (_uses("services"), "pyflare.bindings.services"),
+    (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
+    (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
+     "pyflare.bindings.ratelimit"),
+]
+
+
+def create_plugins(platform: Platform) -> list[Plugin]:
+    """The plugins a worker's config uses, each module imported only then."""
+    plugins: list[Plugin] = []
+    for used, module_name in PLUGINS:
+        if not used(platform.config.worker):
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            platform.log.warning("%s is not available in this pyflare build; its bindings are absent", module_name)
+            continue
+        plugin = module.create(platform)
+        if plugin is not None:
+            plugins.append(plugin)
+    return plugins
 
 DEFAULT_PERSIST = Path(".pyflare") / "state"
 
@@ -50,8 +109,8 @@ class PyflareWorker:
         self.options = options
         self._env = Env()
         self.runtime = Runtime(config.main_path, self._env, owner.clock, owner.background)
-        self.services = Services(config, owner.storage, owner.clock, owner.background, self.runtime, options,
-                                 peers=owner.peer_services, shared=owner.shared, objects=owner.objects)
+        self.platform = Platform(config, owner.storage, owner.clock, owner.background, self.runtime, options,
+                                 peers=owner.peer_platform, shared=owner.shared, objects=owner.objects)
         # A reload drops this worker's live Durable Object instances (never their storage or alarms).
         self.runtime.reload_hooks.append(lambda: owner.objects.drop_instances(config.name))
         self.plugins: list[Plugin] = []
@@ -66,11 +125,11 @@ class PyflareWorker:
 
     def build_bindings(self) -> None:
         """Create the plugins and fill the env (called for every worker before any plugin starts)."""
-        self.plugins = create_plugins(self.services)
+        self.plugins = create_plugins(self.platform)
         bindings: dict[str, Any] = {}
         for plugin in self.plugins:
             bindings.update(plugin.bindings())
-            if hasattr(plugin, "front"):  # static assets answer before the worker
+            if plugin.front is not None:  # static assets answer before the worker
                 self.asgi_app.front = plugin.front
         bindings.update(self.options.extra.get("bindings") or {})  # fakes a test put in (Pyflare(bindings=...))
         self._env.update(build_env(self.config.bindings_vars, bindings))
@@ -122,7 +181,7 @@ class PyflareWorker:
     @property
     def caches(self) -> Any:
         """The worker's Cache API (``caches.default``, ``await caches.open(name)``), for tests to inspect."""
-        factory = self.runtime.globals.get("caches")
+        factory = self.runtime.stash.get(CACHES, None)
         if factory is None:
             raise LookupError("the Cache API is not set up: start the pyflare first")
         return factory()
@@ -200,7 +259,7 @@ class Pyflare:
         # Every durable object of every worker: one live instance per address, storage files, alarms.
         self.objects = ObjectLayer(self.storage, self.clock, self.background.spawn)
         # Plugins of different workers meet here (e.g. a queue produced in one worker, consumed in another).
-        self.shared: dict[str, Any] = {}
+        self.shared = Stash()
         # Where every worker's fetch() goes: tests route it or turn the network off (network=False).
         self.outbound = Outbound(network=network)
         self.workers: dict[str, PyflareWorker] = {}
@@ -221,17 +280,17 @@ class Pyflare:
             if bindings and resolved is configs[0]:  # like vars: fakes apply to the served worker
                 options.extra["bindings"] = dict(bindings)
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
-            self.workers[resolved.name].runtime.globals["outbound"] = self.outbound
+            self.workers[resolved.name].runtime.stash[OUTBOUND] = self.outbound
         self.main = next(iter(self.workers.values()))
         self.explorer = explorer
         self.local: LocalEndpoints | None = None
         self._started = False
         self._closed = False
 
-    def peer_services(self, name: str) -> Services | None:
-        """The :class:`Services` of the worker called ``name`` in this pyflare (None if there is none)."""
+    def peer_platform(self, name: str) -> Platform | None:
+        """The :class:`Platform` of the worker called ``name`` in this pyflare (None if there is none)."""
         worker = self.workers.get(name)
-        return worker.services if worker is not None else None
+        return worker.platform if worker is not None else None
 
     def check_bindings(self) -> None:
         """Check the bindings that point at other workers (service targets and their entrypoints) against
@@ -312,8 +371,8 @@ class Pyflare:
         return self.main.runtime
 
     @property
-    def services(self) -> Services:
-        return self.main.services
+    def platform(self) -> Platform:
+        return self.main.platform
 
     @property
     def plugins(self) -> list[Plugin]:

@@ -59,8 +59,8 @@ async def test_workers_share_one_storage_root_and_one_clock(tmp_path: Path) -> N
         await mf.dispatch_fetch("/")
         # the same namespace id is the same namespace, whichever worker binds it
         assert (await mf.worker("users").dispatch_fetch("/")).json()["hits"] == 2
-        assert mf.worker("users").services.clock is mf.clock
-        assert mf.worker("users").services.storage is mf.storage
+        assert mf.worker("users").platform.clock is mf.clock
+        assert mf.worker("users").platform.storage is mf.storage
 
 
 async def test_different_namespace_ids_stay_apart(tmp_path: Path) -> None:

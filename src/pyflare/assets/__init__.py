@@ -16,8 +16,8 @@ from urllib.parse import unquote, urlsplit
 from pyflare.assets.files import AssetFiles
 from pyflare.assets.handler import AssetHandler
 from pyflare.assets.rules import glob_matcher
-from pyflare.bindings import Plugin, Services
 from pyflare.config.assets import AssetsConfigError, check_options, check_run_worker_first
+from pyflare.runtime.plugin import Platform, Plugin
 from pyflare.workers._request import Request
 from pyflare.workers._response import Response
 
@@ -44,8 +44,8 @@ class AssetsBinding:
 
 
 class AssetsPlugin(Plugin):
-    def __init__(self, services: Services) -> None:
-        config = services.config
+    def __init__(self, platform: Platform) -> None:
+        config = platform.config
         assets = config.worker.assets
         assert assets is not None and assets.directory
         try:
@@ -90,11 +90,11 @@ class AssetsPlugin(Plugin):
         return self.handler.respond(request, fallback=fallback, required=False)
 
 
-def create(services: Services) -> AssetsPlugin | None:
-    assets = services.config.worker.assets
+def create(platform: Platform) -> AssetsPlugin | None:
+    assets = platform.config.worker.assets
     if assets is None or not assets.directory:
         return None
-    return AssetsPlugin(services)
+    return AssetsPlugin(platform)
 
 
 __all__ = ["AssetFiles", "AssetHandler", "AssetsBinding", "AssetsConfigError", "AssetsPlugin", "create"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.config.bindings import describe_bindings
+from pyflare.runtime.plugin import Platform, Plugin
 
 # Config keys of bindings whose service runs only on Cloudflare (wrangler dev proxies them remotely).
 CLOUDFLARE_ONLY = {
@@ -69,10 +69,10 @@ class CloudflareOnlyBinding:
 
 
 class OfflinePlugin(Plugin):
-    def __init__(self, services: Services) -> None:
+    def __init__(self, platform: Platform) -> None:
         self.placeholders = {
             d.name: CloudflareOnlyBinding(d.name, CLOUDFLARE_ONLY[d.key.split(".")[0]], d.key)
-            for d in describe_bindings(services.config.worker) if d.key.split(".")[0] in CLOUDFLARE_ONLY
+            for d in describe_bindings(platform.config.worker) if d.key.split(".")[0] in CLOUDFLARE_ONLY
         }
 
     def bindings(self) -> dict[str, Any]:
@@ -83,6 +83,6 @@ def uses_cloudflare_only(worker: Any) -> bool:
     return any(getattr(worker, key, None) or (worker.model_extra or {}).get(key) for key in CLOUDFLARE_ONLY)
 
 
-def create(services: Services) -> OfflinePlugin | None:
-    plugin = OfflinePlugin(services)
+def create(platform: Platform) -> OfflinePlugin | None:
+    plugin = OfflinePlugin(platform)
     return plugin if plugin.placeholders else None

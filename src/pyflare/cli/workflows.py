@@ -165,7 +165,7 @@ def _latest(engine: Any, instance_id: str, name: str) -> str:
 
 def _list_workflows(args: argparse.Namespace) -> int:
     async def action(plugin: Any) -> int:
-        config = plugin.services.config
+        config = plugin.platform.config
         entries = config.worker.workflows
         print(f"Showing {len(entries)} workflow{'s' if len(entries) > 1 else ''} from local state:")
         rows = []
@@ -182,8 +182,8 @@ def _list_workflows(args: argparse.Namespace) -> int:
 def _describe_workflow(args: argparse.Namespace) -> int:
     async def action(plugin: Any) -> int:
         engine = plugin.engine(args.name)
-        entry = next(e for e in plugin.services.config.worker.workflows if e.name == args.name)
-        print(_labelled({"Name": engine.name, "Script Name": entry.script_name or plugin.services.config.name,
+        entry = next(e for e in plugin.platform.config.worker.workflows if e.name == args.name)
+        print(_labelled({"Name": engine.name, "Script Name": entry.script_name or plugin.platform.config.name,
                          "Class Name": engine.class_name}))
         counts = engine.index.status_counts()
         if counts:

@@ -7,26 +7,26 @@
 
 from __future__ import annotations
 
-from pyflare.bindings import Services
 from pyflare.config import ConfigError
 from pyflare.config.cron import CronSchedule, CronSyntaxError, parse_cron
 from pyflare.cron.scheduler import CronPlugin
+from pyflare.runtime.plugin import Platform
 
 __all__ = ["CronPlugin", "create", "schedules"]
 
 
-def schedules(services: Services) -> list[CronSchedule]:
+def schedules(platform: Platform) -> list[CronSchedule]:
     """The worker's crons, checked against Cloudflare's syntax (ConfigError naming the key otherwise)."""
     result: list[CronSchedule] = []
-    for index, expression in enumerate(services.config.worker.triggers.crons):
+    for index, expression in enumerate(platform.config.worker.triggers.crons):
         try:
             result.append(parse_cron(expression))
         except CronSyntaxError as exc:
-            raise ConfigError(f"{services.config.path}: triggers.crons[{index}]: {exc}") from None
+            raise ConfigError(f"{platform.config.path}: triggers.crons[{index}]: {exc}") from None
     return result
 
 
-def create(services: Services) -> CronPlugin | None:
-    if not services.options.crons or not services.config.worker.triggers.crons:
+def create(platform: Platform) -> CronPlugin | None:
+    if not platform.options.crons or not platform.config.worker.triggers.crons:
         return None
-    return CronPlugin(services, schedules(services))
+    return CronPlugin(platform, schedules(platform))

@@ -12,9 +12,9 @@ import datetime as _dt
 import logging
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.config.cron import CronSchedule
 from pyflare.kernel.clock import Timer
+from pyflare.runtime.plugin import Platform, Plugin
 
 log = logging.getLogger("pyflare")
 
@@ -26,8 +26,8 @@ def _iso(when: float) -> str:
 class CronPlugin(Plugin):
     """Runs every configured cron on schedule while the worker is served."""
 
-    def __init__(self, services: Services, schedules: list[CronSchedule]) -> None:
-        self.services = services
+    def __init__(self, platform: Platform, schedules: list[CronSchedule]) -> None:
+        self.platform = platform
         self.schedules = schedules
         self._timers: dict[str, Timer] = {}
         self.running = False
@@ -35,7 +35,7 @@ class CronPlugin(Plugin):
 
     async def start(self) -> None:
         self.running = True
-        now = self.services.clock.time()
+        now = self.platform.clock.time()
         for schedule in self.schedules:
             self._arm(schedule, now)
 
@@ -47,23 +47,23 @@ class CronPlugin(Plugin):
 
     def next_runs(self) -> dict[str, float]:
         """When each cron fires next (epoch seconds)."""
-        now = self.services.clock.time()
+        now = self.platform.clock.time()
         return {s.expression: s.next_after(now) for s in self.schedules}
 
     def _arm(self, schedule: CronSchedule, after: float) -> None:
         when = schedule.next_after(after)
-        self._timers[schedule.expression] = self.services.clock.call_at(when, lambda: self._fire(schedule, when))
+        self._timers[schedule.expression] = self.platform.clock.call_at(when, lambda: self._fire(schedule, when))
 
     def _fire(self, schedule: CronSchedule, when: float) -> None:
         if not self.running:
             return
-        times = [when, *schedule.times_between(when, self.services.clock.time())]
+        times = [when, *schedule.times_between(when, self.platform.clock.time())]
         self._arm(schedule, times[-1])
-        self.services.spawn(self._run_all(schedule, times), f'cron "{schedule.expression}"')
+        self.platform.spawn(self._run_all(schedule, times), f'cron "{schedule.expression}"')
 
     async def _run_all(self, schedule: CronSchedule, times: list[float]) -> None:
         for when in times:
-            result = await self.services.runtime.scheduled(cron=schedule.expression, scheduled_time=when)
+            result = await self.platform.runtime.scheduled(cron=schedule.expression, scheduled_time=when)
             self.runs.append(dict(result))
             log.info("CRON %s at %s: %s (%.0fms)", schedule.expression, _iso(when), result.outcome,
                      result.get("duration_ms", 0.0))

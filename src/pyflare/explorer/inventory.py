@@ -176,7 +176,7 @@ class Inventory:
         from pyflare.bindings.queues.producer import Queue
 
         plugin = self._queues_plugin()
-        producer = Queue(queue, plugin.store, plugin.services.clock, plugin.notify)
+        producer = Queue(queue, plugin.store, plugin.platform.clock, plugin.notify)
         await producer.send(body, contentType=content_type)
 
     def queue_delete(self, queue: str, message_id: str) -> bool:
@@ -191,7 +191,7 @@ class Inventory:
                                 "choose one with ?to=<queue>" if sources else
                            f"queue {queue!r} is no queue's dead-letter queue; choose a target with ?to=<queue>")
         plugin = self._queues_plugin()
-        if not plugin.store.move(queue, message_id, destination, plugin.services.clock.time()):
+        if not plugin.store.move(queue, message_id, destination, plugin.platform.clock.time()):
             raise ApiError(404, "message not found")
         plugin.notify(destination)
         return destination

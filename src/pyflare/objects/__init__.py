@@ -12,11 +12,11 @@ as the explorer). It owns, for every object addressed by ``ObjectAddress(worker,
 - one persisted alarm per object, driven by pyflare's clock, re-armed by :meth:`ObjectLayer.start` after a
   restart (an alarm that fell due while pyflare was stopped fires then), retried 6 times (2 s doubling).
 
-How to use it (``services.objects`` is the worker's :class:`ObjectLayer`)::
+How to use it (``platform.objects`` is the worker's :class:`ObjectLayer`)::
 
     from pyflare.objects import ObjectAddress, id_from_name
 
-    layer = services.objects
+    layer = platform.objects
     address = ObjectAddress(worker="my-worker", class_name="Engine", id=id_from_name("my-worker-Engine", "i-1"))
 
     async def on_alarm(address, info):          # info.retryCount, info.isRetry; raising retries it
@@ -33,9 +33,9 @@ How to use it (``services.objects`` is the worker's :class:`ObjectLayer`)::
     layer.ids("my-worker", "Engine")            # ids with storage;  layer.delete_storage(address)
 
     async with layer.enter(address) as live:    # deliver an event: waits on the gate, builds the instance
-        await live.instance.method()            # with factory(live); live.extras holds per-object state
+        await live.instance.method()            # with factory(live); live.stash holds per-object state
 
-Extensions keep per-object state in ``live.extras`` and cleanup in ``live.on_evict``; ``ObjectClass.can_evict``
+Adapters keep per-object state in ``live.stash`` (typed keys) and cleanup in ``live.on_evict``; ``ObjectClass.can_evict``
 can keep an idle object alive (hibernatable WebSockets).
 """
 

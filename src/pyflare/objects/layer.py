@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.stash import Stash
 from pyflare.objects.ids import ObjectAddress
 from pyflare.objects.storage import PLUGIN, ObjectStorage
 
@@ -58,7 +59,7 @@ class ObjectClass:
 class LiveObject:
     """One live object: its instance, storage, in-flight events and the gate ``blockConcurrencyWhile`` closes."""
 
-    __slots__ = ("address", "storage", "instance", "active", "last_used", "gate", "evict_timer", "alive", "extras",
+    __slots__ = ("address", "storage", "instance", "active", "last_used", "gate", "evict_timer", "alive", "stash",
                  "on_evict")
 
     def __init__(self, address: ObjectAddress, storage: ObjectStorage, now: float) -> None:
@@ -70,8 +71,8 @@ class LiveObject:
         self.gate: asyncio.Event | None = None  # set while blockConcurrencyWhile holds events back
         self.evict_timer: Timer | None = None
         self.alive = True
-        # Extensions keep their per-object state here (e.g. hibernatable WebSockets under "websockets").
-        self.extras: dict[str, Any] = {}
+        # Adapters keep their per-object state here, under their own keys (the Durable Object's ctx...).
+        self.stash = Stash()
         self.on_evict: list[Callable[[LiveObject], None]] = []
 
     def close_gate(self) -> asyncio.Event:
@@ -138,8 +139,8 @@ class ObjectLayer:
         self._alarm_retries: dict[ObjectAddress, int] = {}
         self._running_alarms: dict[ObjectAddress, int] = {}
         self._index: Database | None = None
-        # Adapters built over the layer, by kind (e.g. "durable_objects": {"<worker>-<Class>": ClassHost}).
-        self.adapters: dict[str, dict[str, Any]] = {}
+        # State of the adapters built over the layer, under their own keys (the Durable Object classes...).
+        self.stash = Stash()
         self._started = False
         self._closed = False
 

@@ -13,6 +13,7 @@ from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.context import call_as_sync
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.stash import Stash
 from pyflare.runtime.worker import Worker, WorkerLoadError
 from pyflare.workers._response import Response
 
@@ -73,9 +74,10 @@ class Runtime:
         self.env = env
         self.clock = clock
         self.background = background
-        # Platform objects worker code reaches without a binding (``from js import caches``, the outbound
-        # fetch route), by name; plugins fill it, and every load of the code shares it.
-        self.globals: dict[str, Any] = {}
+        # The worker's own platform state, which worker code reaches without a binding (``from js import
+        # caches``, the outbound fetch route, WebSocket settings), under typed keys; plugins fill it, and every
+        # load of the code shares it.
+        self.stash = Stash()
         self.worker: Worker | None = None
         self.load_error: WorkerLoadError | None = None
         self.generation = 0
@@ -85,7 +87,7 @@ class Runtime:
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
-            worker = Worker(self.main, self.env, self.background.spawn, self.clock, globals=self.globals)
+            worker = Worker(self.main, self.env, self.background.spawn, self.clock, stash=self.stash)
         except WorkerLoadError as exc:
             self.load_error = exc
             raise

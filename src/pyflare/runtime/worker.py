@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pyflare.kernel.context import arity, call_as, call_as_sync, fit_args, running_as
+from pyflare.kernel.stash import Stash
 from pyflare.runtime.errors import WorkerMistake, format_user_traceback, worker_mistake
 from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
@@ -34,12 +35,12 @@ class Worker:
     """A loaded worker module and its exports."""
 
     def __init__(self, main: Path, env: Any, spawn: Callable[[Awaitable[Any], str], Any], clock: Any, *,
-                 globals: dict[str, Any] | None = None) -> None:
+                 stash: Stash | None = None) -> None:
         self.main = main
         self.env = env
         self.spawn = spawn
         self.clock = clock
-        self.globals = globals if globals is not None else {}  # see Runtime.globals
+        self.stash = stash if stash is not None else Stash()  # see Runtime.stash
         self.modules = WorkerModules(main.parent)
         try:
             with running_as(self):

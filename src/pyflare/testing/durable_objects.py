@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pyflare.bindings.durable_objects import DurableObjectId, DurableObjectNamespace, DurableObjectStub
+from pyflare.bindings.durable_objects.state import STATE
 from pyflare.kernel.context import call_as
 
 
@@ -14,7 +15,7 @@ async def run_in_durable_object(stub: DurableObjectStub, fn: Callable[[Any, Any]
     returns what ``fn`` returns (awaited if it is awaitable)."""
     host = stub._host
     async with host.layer.enter(stub._address) as live:
-        return await call_as(host.runtime.worker, fn, live.instance, live.extras["state"])
+        return await call_as(host.runtime.worker, fn, live.instance, live.stash[STATE])
 
 
 async def run_durable_object_alarm(stub: DurableObjectStub) -> bool:

@@ -23,7 +23,7 @@ from pyflare.websockets.socket import (
 __all__ = ["ArrayBuffer", "CloseEvent", "ErrorEvent", "MessageEvent", "WebSocket", "WebSocketPair"]
 
 
-def create(services):  # noqa: ANN001, ANN201 - the bindings registry's entry point
+def create(platform):  # noqa: ANN001, ANN201 - the bindings registry's entry point
     from pyflare.websockets.plugin import create as create_plugin
 
-    return create_plugin(services)
+    return create_plugin(platform)

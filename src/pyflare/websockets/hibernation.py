@@ -20,6 +20,7 @@ from collections import deque
 from typing import Any
 
 from pyflare.kernel.context import call_as, fit_args
+from pyflare.kernel.stash import StashKey
 from pyflare.websockets import constants as c
 from pyflare.websockets import validation
 from pyflare.websockets.errors import WebSocketError
@@ -35,7 +36,10 @@ from pyflare.websockets.socket import (
 
 log = logging.getLogger("pyflare")
 
-ADAPTER = "websockets"  # key in ObjectLayer.adapters: {address: HibernationManager}
+# The hibernation managers of every object (in ObjectLayer.stash), and the sockets an object accept()-ed
+# (in LiveObject.stash).
+MANAGERS = StashKey[dict[Any, "HibernationManager"]]("WebSocket hibernation managers")
+ACCEPTED_SOCKETS = StashKey[list[WebSocket]]("accept()-ed WebSockets")
 EVENT_TIMEOUT_TEXT = "Actor exceeded event execution time and was disconnected."
 # Messages waiting for the object before the connection stops reading from the client, and where it resumes.
 BACKLOG_HIGH, BACKLOG_LOW = 64, 16
@@ -161,7 +165,7 @@ class HibernationManager:
                 if not bucket:
                     del self.by_tag[tag]
         if not self.sockets:
-            managers = self.host.layer.adapters.get(ADAPTER, {})
+            managers = self.host.layer.stash.get(MANAGERS, {})
             if managers.get(self.address) is self and self.auto_response is None and self.event_timeout_ms is None:
                 del managers[self.address]
 
@@ -222,7 +226,7 @@ class HibernationManager:
 
 def manager_of(state: Any, create: bool = True) -> HibernationManager | None:
     host, address = state._host, state._live.address
-    managers = host.layer.adapters.setdefault(ADAPTER, {})
+    managers = host.layer.stash.setdefault(MANAGERS, {})
     manager = managers.get(address)
     if manager is None and create:
         manager = managers[address] = HibernationManager(host, address)
@@ -321,10 +325,12 @@ def track_accepted(ws: WebSocket) -> None:
     live = current_object.get()
     if live is None:
         return
-    sockets = live.extras.setdefault("accepted_websockets", [])
+    sockets = live.stash.setdefault(ACCEPTED_SOCKETS, [])
     if not sockets:
         live.on_evict.append(_drop_accepted)
-        host = getattr(live.extras.get("state"), "_host", None)
+        from pyflare.bindings.durable_objects.state import STATE
+
+        host = getattr(live.stash.get(STATE, None), "_host", None)
         if host is not None and host.object_class.can_evict is None:  # a class hosted after install()
             host.object_class.can_evict = can_evict
     sockets.append(ws)
@@ -335,11 +341,11 @@ def _open(ws: WebSocket) -> bool:
 
 
 def can_evict(live: Any) -> bool:
-    return not any(_open(ws) for ws in live.extras.get("accepted_websockets", ()))
+    return not any(_open(ws) for ws in live.stash.get(ACCEPTED_SOCKETS, ()))
 
 
 def _drop_accepted(live: Any) -> None:
-    for ws in live.extras.get("accepted_websockets", ()):
+    for ws in live.stash.get(ACCEPTED_SOCKETS, ()):
         if _open(ws) and ws._peer is not None and not ws._closed_outgoing:
             ws._closed_outgoing = ws._outgoing_aborted = True
             ws._peer._receive_abort()
@@ -354,6 +360,8 @@ def install(layer: Any) -> None:
     STATE_EXTENSIONS.update(CTX_METHODS)
     if layer is None:
         return
-    for host in layer.adapters.get("durable_objects", {}).values():
+    from pyflare.bindings.durable_objects.host import HOSTS
+
+    for host in layer.stash.get(HOSTS, {}).values():
         if host.object_class.can_evict is None:
             host.object_class.can_evict = can_evict

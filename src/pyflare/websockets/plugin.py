@@ -7,7 +7,7 @@ import logging
 import weakref
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
+from pyflare.runtime.plugin import Platform, Plugin
 from pyflare.websockets import constants as c
 from pyflare.websockets.socket import Settings, settings_by_env
 from pyflare.websockets.validation import compat_enabled
@@ -35,20 +35,20 @@ def settings_for(worker: Any) -> Settings:
 class WebSocketPlugin(Plugin):
     """Tracks every live connection of one worker (incoming upgrades and outgoing sockets)."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.settings = settings_for(services.config.worker)
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.settings = settings_for(platform.config.worker)
         self.connections: set[Any] = set()
         self.closing = False
-        env = services.runtime.env
+        env = platform.runtime.env
         settings_by_env[id(env)] = self.settings
         _by_env[id(env)] = self
-        _by_runtime[services.runtime] = self
+        _by_runtime[platform.runtime] = self
 
     async def start(self) -> None:
         from pyflare.websockets.hibernation import install
 
-        install(self.services.objects)
+        install(self.platform.objects)
 
     async def close(self) -> None:
         """Close every connection with 1012 (Service Restart), as uvicorn does when ``pyflare dev`` stops."""
@@ -64,7 +64,7 @@ class WebSocketPlugin(Plugin):
                                                timeout=SHUTDOWN_GRACE_SECONDS)
             for task in pending:
                 task.cancel()
-        env = self.services.runtime.env
+        env = self.platform.runtime.env
         settings_by_env.pop(id(env), None)
         _by_env.pop(id(env), None)
 
@@ -77,5 +77,5 @@ def plugin_for_env(env: Any) -> WebSocketPlugin | None:
     return _by_env.get(id(env))
 
 
-def create(services: Services) -> WebSocketPlugin:
-    return WebSocketPlugin(services)
+def create(platform: Platform) -> WebSocketPlugin:
+    return WebSocketPlugin(platform)

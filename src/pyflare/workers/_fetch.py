@@ -11,6 +11,7 @@ from pyflare.workers._headers import Headers, HeadersInit
 from pyflare.workers._request import Request
 from pyflare.workers._response import FetchResponse
 from pyflare.workers._streams import ReadableStream
+from pyflare.workers.host import OUTBOUND
 from pyflare.workers.pyodide.http import AbortError
 
 if TYPE_CHECKING:  # httpx is imported on the first fetch(): pyflare dev starts faster without it
@@ -46,7 +47,7 @@ async def fetch(
     ) else resource
     client = None
     worker = current_worker.get()
-    outbound = getattr(worker, "globals", {}).get("outbound") if worker is not None else None
+    outbound = worker.stash.get(OUTBOUND, None) if worker is not None else None
     if outbound is not None:  # a test may route fetch() or turn the network off (pyflare.runtime.outbound)
         routed = await outbound.dispatch(request)
         if routed is not None:

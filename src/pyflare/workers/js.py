@@ -28,6 +28,7 @@ from pyflare.workers._jsapi import (
     Uint8Array,
     fetch,
 )
+from pyflare.workers.host import CACHES
 
 _log = logging.getLogger("pyflare.worker")
 
@@ -89,7 +90,7 @@ class _CacheStorage:
 
     def _target(self) -> Any:
         worker = current_worker.get()
-        factory = worker.globals.get("caches") if worker is not None else None
+        factory = worker.stash.get(CACHES, None) if worker is not None else None
         if factory is None:
             raise RuntimeError("caches is only available inside a worker loaded by pyflare")
         return factory()

@@ -12,13 +12,13 @@ http-cache-semantics applies it for Miniflare), ``store`` (the table), ``cache``
 
 from __future__ import annotations
 
-from pyflare.bindings import Services
 from pyflare.bindings.cache.cache import Cache, CacheStorage
 from pyflare.bindings.cache.plugin import CachePlugin
+from pyflare.runtime.plugin import Platform
 
 
-def create(services: Services) -> CachePlugin:
-    return CachePlugin(services)
+def create(platform: Platform) -> CachePlugin:
+    return CachePlugin(platform)
 
 
 __all__ = ["Cache", "CachePlugin", "CacheStorage", "create"]

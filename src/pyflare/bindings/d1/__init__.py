@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.bindings.d1.binding import D1Database, D1DatabaseSession, D1PreparedStatement
 from pyflare.bindings.d1.database import D1Store
 from pyflare.bindings.d1.errors import (
@@ -21,6 +20,7 @@ from pyflare.bindings.d1.errors import (
     D1SessionError,
     D1TypeError,
 )
+from pyflare.runtime.plugin import Platform, Plugin
 
 if TYPE_CHECKING:
     from pyflare.config.models import D1Database as D1DatabaseConfig
@@ -43,9 +43,9 @@ __all__ = [
 class D1Plugin(Plugin):
     """The D1 databases of one worker: a :class:`D1Store` per database and a binding per entry."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.configs: list[D1DatabaseConfig] = list(services.config.worker.d1_databases)
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.configs: list[D1DatabaseConfig] = list(platform.config.worker.d1_databases)
         self._stores: dict[str, D1Store] = {}
         self._bindings: dict[str, D1Database] = {}
         for config in self.configs:
@@ -70,15 +70,15 @@ class D1Plugin(Plugin):
         storage_name = config.storage_name
         store = self._stores.get(storage_name)
         if store is None:
-            db = self.services.storage.database("d1", storage_name)
-            store = self._stores[storage_name] = D1Store(db, self.services.clock, name=storage_name)
+            db = self.platform.storage.database("d1", storage_name)
+            store = self._stores[storage_name] = D1Store(db, self.platform.clock, name=storage_name)
         return store
 
     def binding(self, name: str) -> D1Database:
         return self._bindings[self.config(name).binding]
 
 
-def create(services: Services) -> D1Plugin | None:
-    if not services.config.worker.d1_databases:
+def create(platform: Platform) -> D1Plugin | None:
+    if not platform.config.worker.d1_databases:
         return None
-    return D1Plugin(services)
+    return D1Plugin(platform)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.bindings.durable_objects.host import ClassHost, DurableObjectError
 from pyflare.bindings.durable_objects.namespace import DurableObjectId, DurableObjectNamespace
 from pyflare.bindings.durable_objects.state import DurableObjectAbort, DurableObjectState
@@ -19,6 +18,7 @@ from pyflare.bindings.durable_objects.storage import DurableObjectStorage
 from pyflare.bindings.durable_objects.stub import DurableObjectStub
 from pyflare.config import ConfigError
 from pyflare.config.migrations import class_backends
+from pyflare.runtime.plugin import Platform, Plugin
 from pyflare.workers import DurableObject
 
 __all__ = [
@@ -38,18 +38,18 @@ __all__ = [
 class DurableObjectsPlugin(Plugin):
     """The Durable Object namespaces a worker binds, and the classes it hosts."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        worker = services.config.worker
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        worker = platform.config.worker
         # Classes this worker defines (its migrations) are hosted even without a binding: their alarms
         # must fire and other workers may bind them.
-        self.hosted = [ClassHost.of(services, name) for name in class_backends(worker.migrations)]
+        self.hosted = [ClassHost.of(platform, name) for name in class_backends(worker.migrations)]
         self.namespaces: dict[str, DurableObjectNamespace] = {}
         self._targets: list[tuple[str, ClassHost]] = []
         self._missing_workers: list[tuple[str, str]] = []
         for binding in worker.durable_objects.bindings:
             try:
-                target = services.resolve_worker(binding.script_name)
+                target = platform.resolve_worker(binding.script_name)
             except LookupError:
                 self._missing_workers.append((binding.name, str(binding.script_name)))
                 continue
@@ -62,7 +62,7 @@ class DurableObjectsPlugin(Plugin):
 
     def check(self) -> None:
         """Every bound class must be exported by the worker that defines it (checked once all have loaded)."""
-        path = self.services.config.path
+        path = self.platform.config.path
         for binding, script in self._missing_workers:
             raise ConfigError(
                 f'{path}: durable_objects.bindings: binding "{binding}" refers to the worker "{script}" '
@@ -84,12 +84,12 @@ class DurableObjectsPlugin(Plugin):
             raise ConfigError(
                 f"{path}: durable_objects.bindings: Your Worker depends on the following Durable Objects, which are "
                 f"not exported in your entrypoint file: {classes}. You should export these objects from your "
-                f"entrypoint, {host.services.config.worker.main} (worker \"{worker_name}\"; bindings: {bound})."
+                f"entrypoint, {host.platform.config.worker.main} (worker \"{worker_name}\"; bindings: {bound})."
             )
 
 
-def create(services: Services) -> DurableObjectsPlugin | None:
-    worker = services.config.worker
+def create(platform: Platform) -> DurableObjectsPlugin | None:
+    worker = platform.config.worker
     if not worker.durable_objects.bindings and not worker.migrations:
         return None
-    return DurableObjectsPlugin(services)
+    return DurableObjectsPlugin(platform)

@@ -10,16 +10,21 @@ from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.bindings.durable_objects.namespace import DurableObjectId
-from pyflare.bindings.durable_objects.state import DurableObjectAbort, DurableObjectState
+from pyflare.bindings.durable_objects.state import STATE, DurableObjectAbort, DurableObjectState
 from pyflare.config.migrations import class_backends
 from pyflare.kernel.context import call_as, fit_args
 from pyflare.kernel.jserrors import JsException
+from pyflare.kernel.stash import StashKey
 from pyflare.objects import LiveObject, ObjectAddress, ObjectClass
 from pyflare.workers import Request, Response
 from pyflare.workers.rpc import from_rpc, rpc_method, to_rpc
 
 if TYPE_CHECKING:
-    from pyflare.bindings import Services
+    from pyflare.runtime.plugin import Platform
+
+
+# The hosted classes of every worker, by "<worker>-<Class>" (in ObjectLayer.stash).
+HOSTS = StashKey[dict[str, "ClassHost"]]("Durable Object classes")
 
 
 class DurableObjectError(JsException):
@@ -29,16 +34,16 @@ class DurableObjectError(JsException):
 class ClassHost:
     """Objects of one exported class of one worker."""
 
-    def __init__(self, services: Services, class_name: str) -> None:
-        self.services = services
+    def __init__(self, platform: Platform, class_name: str) -> None:
+        self.platform = platform
         self.class_name = class_name
-        self.worker = services.config.name
+        self.worker = platform.config.name
         self.namespace_key = f"{self.worker}-{class_name}"
-        assert services.objects is not None
-        self.layer = services.objects
-        self.runtime = services.runtime
-        self.clock = services.clock
-        worker_config = services.config.worker
+        assert platform.objects is not None
+        self.layer = platform.objects
+        self.runtime = platform.runtime
+        self.clock = platform.clock
+        worker_config = platform.config.worker
         # Classes not named in any migration are treated as KV-backed, as wrangler does (no SQL).
         uses_sqlite = class_backends(worker_config.migrations).get(class_name, False)
         self.backend = C.SQLITE if uses_sqlite else C.KV
@@ -53,18 +58,18 @@ class ClassHost:
         self.layer.register(self.worker, class_name, self.object_class)
 
     @classmethod
-    def of(cls, services: Services, class_name: str) -> ClassHost:
-        """The host of ``class_name`` in the worker ``services`` belongs to (created once per layer)."""
-        assert services.objects is not None
-        hosts = services.objects.adapters.setdefault("durable_objects", {})
-        key = f"{services.config.name}-{class_name}"
+    def of(cls, platform: Platform, class_name: str) -> ClassHost:
+        """The host of ``class_name`` in the worker ``platform`` belongs to (created once per layer)."""
+        assert platform.objects is not None
+        hosts = platform.objects.stash.setdefault(HOSTS, {})
+        key = f"{platform.config.name}-{class_name}"
         host = hosts.get(key)
         if host is None:
-            host = hosts[key] = cls(services, class_name)
+            host = hosts[key] = cls(platform, class_name)
         return host
 
     def spawn(self, awaitable: Any, what: str) -> Any:
-        return self.services.spawn(awaitable, what)
+        return self.platform.spawn(awaitable, what)
 
     def address(self, object_id: str, name: str | None = None) -> ObjectAddress:
         if name is not None:
@@ -86,7 +91,7 @@ class ClassHost:
     def _construct(self, live: LiveObject) -> Any:
         object_id = DurableObjectId(live.address.id, self._names.get(live.address.id), self.namespace_key)
         state = DurableObjectState(self, live, object_id)
-        live.extras["state"] = state
+        live.stash[STATE] = state
         return self.runtime.construct(self.class_name, state)
 
     # -- events -----------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """``ctx`` of a Durable Object (DurableObjectState): id, storage, waitUntil, blockConcurrencyWhile, abort.
 
 WebSocket hibernation (``acceptWebSocket``, ``getWebSockets``, ``getTags``, auto-responses...) is added by
-``pyflare.bindings.durable_objects.websockets`` when present: it keeps its per-object state in
-``self._live.extras`` and is reached through :meth:`DurableObjectState.__getattr__`.
+``pyflare.websockets.hibernation``: it keeps its per-object state in the live object's stash and is reached
+through :meth:`DurableObjectState.__getattr__`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.bindings.durable_objects.storage import DurableObjectStorage
+from pyflare.kernel.stash import StashKey
 
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 # (object address, nesting depth) of the blockConcurrencyWhile() callback running in this task, if any.
 _blocking: contextvars.ContextVar[tuple[Any, int] | None] = contextvars.ContextVar("pyflare_do_blocking",
                                                                                     default=None)
+
+# The ctx of a live object, and its running blockConcurrencyWhile() callback (in LiveObject.stash).
+STATE = StashKey["DurableObjectState"]("Durable Object ctx")
+BLOCKING = StashKey["asyncio.Future[Any]"]("blockConcurrencyWhile")
 
 # Extensions (WebSocket hibernation) register ctx methods here: name -> function(state, *args, **kwargs).
 STATE_EXTENSIONS: dict[str, Callable[..., Any]] = {}
@@ -76,10 +81,10 @@ class DurableObjectState:
             if depth > C.MAX_BLOCK_CONCURRENCY_DEPTH:
                 raise BlockConcurrencyError(C.BLOCK_CONCURRENCY_TOO_DEEP)
             return _nested(callback, live.address, depth)
-        previous: asyncio.Future[Any] | None = live.extras.get("blocking")
+        previous: asyncio.Future[Any] | None = live.stash.get(BLOCKING, None)
         live.close_gate()
         task = asyncio.ensure_future(self._run_blocking(callback, previous))
-        live.extras["blocking"] = task
+        live.stash[BLOCKING] = task
         return task
 
     async def _run_blocking(self, callback: Callable[[], Any], previous: asyncio.Future[Any] | None) -> Any:
@@ -112,8 +117,8 @@ class DurableObjectState:
             raise
         finally:
             timer.cancel()
-            if live.extras.get("blocking") is task:
-                del live.extras["blocking"]
+            if live.stash.get(BLOCKING, None) is task:
+                del live.stash[BLOCKING]
                 live.open_gate()
 
     def abort(self, reason: str | None = None) -> None:

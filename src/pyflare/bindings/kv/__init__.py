@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.bindings.kv.constants import PLUGIN
 from pyflare.bindings.kv.errors import KVError, KVTypeError
 from pyflare.bindings.kv.namespace import KVMap, KVNamespace
 from pyflare.bindings.kv.store import KVStore
+from pyflare.runtime.plugin import Platform, Plugin
 
 __all__ = ["KVError", "KVMap", "KVNamespace", "KVPlugin", "KVStore", "KVTypeError", "create"]
 
@@ -22,15 +22,15 @@ __all__ = ["KVError", "KVMap", "KVNamespace", "KVPlugin", "KVStore", "KVTypeErro
 class KVPlugin(Plugin):
     """The KV namespaces of one worker."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, platform: Platform) -> None:
         self.namespaces: dict[str, KVNamespace] = {}
         stores: dict[str, KVStore] = {}
-        delay = services.options.kv_propagation_delay
-        for config in services.config.worker.kv_namespaces:
+        delay = platform.options.kv_propagation_delay
+        for config in platform.config.worker.kv_namespaces:
             name = config.storage_name
             store = stores.get(name)
             if store is None:
-                store = stores[name] = KVStore(services.storage.database(PLUGIN, name), services.clock, delay)
+                store = stores[name] = KVStore(platform.storage.database(PLUGIN, name), platform.clock, delay)
             self.namespaces[config.binding] = KVNamespace(store, config.binding)
 
     def bindings(self) -> dict[str, Any]:
@@ -50,7 +50,7 @@ class KVPlugin(Plugin):
             raise LookupError(f"no KV namespace bound as {binding!r} (bindings: {names})") from None
 
 
-def create(services: Services) -> KVPlugin | None:
-    if not services.config.worker.kv_namespaces:
+def create(platform: Platform) -> KVPlugin | None:
+    if not platform.config.worker.kv_namespaces:
         return None
-    return KVPlugin(services)
+    return KVPlugin(platform)

@@ -9,18 +9,18 @@ dead letters), ``plugin`` (wiring and the testing hooks).
 
 from __future__ import annotations
 
-from pyflare.bindings import Services
 from pyflare.bindings.queues.batch import Message, MessageBatch
 from pyflare.bindings.queues.errors import DataCloneError, QueueSendError
 from pyflare.bindings.queues.plugin import QueuesPlugin
 from pyflare.bindings.queues.producer import Queue
+from pyflare.runtime.plugin import Platform
 
 
-def create(services: Services) -> QueuesPlugin | None:
-    queues = services.config.worker.queues
+def create(platform: Platform) -> QueuesPlugin | None:
+    queues = platform.config.worker.queues
     if not queues.producers and not queues.consumers:
         return None
-    return QueuesPlugin(services)
+    return QueuesPlugin(platform)
 
 
 __all__ = ["DataCloneError", "Message", "MessageBatch", "Queue", "QueueSendError", "QueuesPlugin", "create"]

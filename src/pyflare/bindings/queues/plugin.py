@@ -6,7 +6,6 @@ import asyncio
 import datetime as _dt
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.bindings.queues import serialization
 from pyflare.bindings.queues.constants import JSON, JSON_DEFAULT_DATE, V8
 from pyflare.bindings.queues.consumer import Consumer
@@ -15,6 +14,11 @@ from pyflare.bindings.queues.store import MessageStore
 from pyflare.config import ConfigError
 from pyflare.config.models import WorkerConfig
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.stash import StashKey
+from pyflare.runtime.plugin import Platform, Plugin
+
+# Every queue's consumer, whichever worker consumes it: queue name -> (worker name, consumer).
+CONSUMERS = StashKey[dict[str, tuple[str, Consumer]]]("queue consumers")
 
 
 def default_content_type(worker: WorkerConfig) -> str:
@@ -31,32 +35,32 @@ def default_content_type(worker: WorkerConfig) -> str:
 class QueuesPlugin(Plugin):
     """Every ``[[queues.producers]]`` binding and every ``[[queues.consumers]]`` of one worker."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        worker = services.config.worker
-        self.store = MessageStore(services.storage.database("queues", "queues"))
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        worker = platform.config.worker
+        self.store = MessageStore(platform.storage.database("queues", "queues"))
         content_type = default_content_type(worker)
         self.producers = {
-            p.binding: Queue(p.queue, self.store, services.clock, self.notify,
+            p.binding: Queue(p.queue, self.store, platform.clock, self.notify,
                              delivery_delay=p.delivery_delay, default_content_type=content_type)
             for p in worker.queues.producers
         }
         self.consumers: dict[str, Consumer] = {}
         # Every worker of one pyflare registers its consumers here, so a queue produced in one worker
         # wakes the consumer in another.
-        self.all_consumers: dict[str, tuple[str, Consumer]] = services.shared.setdefault("queues.consumers", {})
+        self.all_consumers: dict[str, tuple[str, Consumer]] = platform.shared.setdefault(CONSUMERS, {})
         for index, config in enumerate(worker.queues.consumers):
             if config.type == "http_pull":  # pulled over HTTP, never pushed to this worker
                 continue
-            where = f'{services.config.path}: queues.consumers[{index}].queue: queue "{config.queue}"'
+            where = f'{platform.config.path}: queues.consumers[{index}].queue: queue "{config.queue}"'
             if config.queue in self.consumers:
                 raise ConfigError(f"{where} already has a consumer in this worker (a queue has one consumer)")
             if config.queue in self.all_consumers:
                 raise ConfigError(f'{where} already has a consumer in worker "{self.all_consumers[config.queue][0]}" '
                                   "(a queue has one consumer)")
-            consumer = Consumer(config, self.store, services.clock, services.runtime, services.spawn, self.notify)
+            consumer = Consumer(config, self.store, platform.clock, platform.runtime, platform.spawn, self.notify)
             self.consumers[config.queue] = consumer
-            self.all_consumers[config.queue] = (services.worker_name, consumer)
+            self.all_consumers[config.queue] = (platform.worker_name, consumer)
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.producers)
@@ -69,7 +73,7 @@ class QueuesPlugin(Plugin):
         else:
             # `pyflare dev` loads the worker right after starting the plugins; a CLI command on local state
             # never does, and must not deliver (or take over in-flight leases of a running server).
-            self.services.spawn(self._start_when_loaded(), "queue consumers")
+            self.platform.spawn(self._start_when_loaded(), "queue consumers")
 
     async def _start_when_loaded(self) -> None:
         await asyncio.sleep(0)
@@ -77,7 +81,7 @@ class QueuesPlugin(Plugin):
             self._start_consumers()
 
     def _worker_attempted(self) -> bool:
-        runtime = self.services.runtime
+        runtime = self.platform.runtime
         return runtime.worker is not None or runtime.load_error is not None
 
     def _start_consumers(self) -> None:
@@ -118,7 +122,7 @@ class QueuesPlugin(Plugin):
 
         Messages whose delay (or retry delay) has not passed on the clock stay where they are.
         """
-        background = self.services.background
+        background = self.platform.background
         for consumer in self.consumers.values():
             consumer.force = True
         try:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.bindings.r2.bucket import R2Bucket, R2MultipartUpload
 from pyflare.bindings.r2.errors import R2Error
 from pyflare.bindings.r2.objects import R2Checksums, R2Object, R2ObjectBody
 from pyflare.bindings.r2.store import BucketStore
+from pyflare.runtime.plugin import Platform, Plugin
 
 PLUGIN = "r2"
 
@@ -22,18 +22,18 @@ PLUGIN = "r2"
 class R2Plugin(Plugin):
     """All R2 buckets of one worker; collects orphaned blobs when it starts."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
         self.buckets: dict[str, R2Bucket] = {}  # by binding name
         self.stores: dict[str, BucketStore] = {}  # by bucket (storage) name
         # (accessKeyId, secretAccessKey) by bucket name, for the local S3 endpoint (bindings/r2/endpoints.py)
         self.s3_credentials: dict[str, tuple[str, str]] = {}
-        for config in services.config.worker.r2_buckets:
+        for config in platform.config.worker.r2_buckets:
             name = config.storage_name
             store = self.stores.get(name)
             if store is None:
                 store = self.stores[name] = BucketStore(
-                    services.storage.database(PLUGIN, name), services.storage.blobs(PLUGIN, name), services.clock
+                    platform.storage.database(PLUGIN, name), platform.storage.blobs(PLUGIN, name), platform.clock
                 )
             self.buckets[config.binding] = R2Bucket(store, binding=config.binding, bucket_name=name)
             s3 = config.local_dev.experimental_s3_credentials if config.local_dev else None
@@ -61,13 +61,13 @@ class R2Plugin(Plugin):
         for name, store in self.stores.items():
             removed = store.collect_garbage()
             if removed:
-                self.services.log.info("r2 %s: removed %d orphaned blob(s) left by an interrupted write", name, removed)
+                self.platform.log.info("r2 %s: removed %d orphaned blob(s) left by an interrupted write", name, removed)
 
 
-def create(services: Services) -> R2Plugin | None:
-    if not services.config.worker.r2_buckets:
+def create(platform: Platform) -> R2Plugin | None:
+    if not platform.config.worker.r2_buckets:
         return None
-    return R2Plugin(services)
+    return R2Plugin(platform)
 
 
 __all__ = [

@@ -12,31 +12,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.bindings.ratelimit.binding import RateLimit
 from pyflare.bindings.ratelimit.store import RateLimitStore
 from pyflare.bindings.ratelimit.validation import configured_limits
+from pyflare.kernel.stash import StashKey
+from pyflare.runtime.plugin import Platform, Plugin
 
-SHARED_KEY = "ratelimit.store"
+# One store for every binding of every worker: namespaces are shared across workers, as on Cloudflare.
+STORE = StashKey[RateLimitStore]("ratelimit store")
 
 
 class RateLimitPlugin(Plugin):
-    def __init__(self, services: Services) -> None:
-        shared = services.shared
-        store = shared.get(SHARED_KEY)
+    def __init__(self, platform: Platform) -> None:
+        store = platform.shared.get(STORE, None)
         if store is None:
-            store = shared[SHARED_KEY] = RateLimitStore(services.storage.database("ratelimit", "ratelimit"))
+            store = platform.shared[STORE] = RateLimitStore(platform.storage.database("ratelimit", "ratelimit"))
         self.limits = {
-            config.name: RateLimit(store, services.clock, config.namespace_id, config.limit, config.period)
-            for config in configured_limits(services.config)
+            config.name: RateLimit(store, platform.clock, config.namespace_id, config.limit, config.period)
+            for config in configured_limits(platform.config)
         }
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.limits)
 
 
-def create(services: Services) -> RateLimitPlugin | None:
-    plugin = RateLimitPlugin(services)
+def create(platform: Platform) -> RateLimitPlugin | None:
+    plugin = RateLimitPlugin(platform)
     return plugin if plugin.limits else None
 
 

@@ -9,15 +9,15 @@ into a worker's entrypoint: fetch and methods), ``binding`` (what the caller's e
 
 from __future__ import annotations
 
-from pyflare.bindings import Services
 from pyflare.bindings.services.binding import ServiceBinding
 from pyflare.bindings.services.plugin import ServicesPlugin
+from pyflare.runtime.plugin import Platform
 
 
-def create(services: Services) -> ServicesPlugin | None:
-    if not services.config.worker.services:
+def create(platform: Platform) -> ServicesPlugin | None:
+    if not platform.config.worker.services:
         return None
-    return ServicesPlugin(services)
+    return ServicesPlugin(platform)
 
 
 __all__ = ["ServiceBinding", "ServicesPlugin", "create"]

@@ -15,15 +15,15 @@ from pyflare.workers._headers import HeadersInit
 from pyflare.workers.rpc import from_rpc, to_rpc
 
 if TYPE_CHECKING:
-    from pyflare.bindings import Services
     from pyflare.config.models import Service
+    from pyflare.runtime.plugin import Platform
 
 
 class ServiceBinding:
     """``env.SVC``: ``await env.SVC.fetch(url_or_request, ...)`` and ``await env.SVC.method(*args)``."""
 
-    def __init__(self, services: Services, config: Service) -> None:
-        self._services = services
+    def __init__(self, platform: Platform, config: Service) -> None:
+        self._platform = platform
         self._config = config
         self._entrypoint = None if config.entrypoint in (None, "", "default") else config.entrypoint
         self._props: dict[str, Any] = to_jsdict(dict(config.props or {}))
@@ -34,7 +34,7 @@ class ServiceBinding:
             return self._target
         try:
             # The workers of a pyflare are fixed once built (a reload swaps code inside the runtime): keep it.
-            self._target = self._services.resolve_worker(self._config.service).runtime
+            self._target = self._platform.resolve_worker(self._config.service).runtime
             return self._target
         except LookupError:
             entrypoint = self._config.entrypoint or "default"

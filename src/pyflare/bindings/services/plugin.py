@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.bindings.services.binding import ServiceBinding
 from pyflare.bindings.services.validation import is_named_entrypoint, no_such_entrypoint, no_such_service
+from pyflare.runtime.plugin import Platform, Plugin
 
 
 class ServicesPlugin(Plugin):
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.configs = list(services.config.worker.services)
-        self.bindings_by_name = {c.binding: ServiceBinding(services, c) for c in self.configs}
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.configs = list(platform.config.worker.services)
+        self.bindings_by_name = {c.binding: ServiceBinding(platform, c) for c in self.configs}
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.bindings_by_name)
 
     def check(self) -> None:
-        own = self.services
+        own = self.platform
         for config in self.configs:
             try:
                 target = own.resolve_worker(config.service)

@@ -20,9 +20,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pyflare.bindings import Plugin, Services
 from pyflare.kernel.jsdict import JsDict
 from pyflare.runtime.env import Env
+from pyflare.runtime.plugin import Platform, Plugin
 from pyflare.runtime.runtime import Runtime
 from pyflare.workers._jsapi import Request as JsRequest
 from pyflare.workers._request import Request
@@ -55,7 +55,7 @@ def _module_source(name: str, value: Any) -> str:
 class LoadedWorker:
     """One worker loaded from code: its folder and runtime."""
 
-    def __init__(self, services: Services, code: Any) -> None:
+    def __init__(self, platform: Platform, code: Any) -> None:
         main = _field(code, "mainModule")
         modules = _field(code, "modules")
         if not isinstance(main, str) or not isinstance(modules, dict) or main not in modules:
@@ -69,7 +69,7 @@ class LoadedWorker:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(_module_source(name, value), encoding="utf-8")
             env = Env(dict(_field(code, "env", None) or {}))
-            self.runtime = Runtime(self.folder.joinpath(*main.split("/")), env, services.clock, services.background)
+            self.runtime = Runtime(self.folder.joinpath(*main.split("/")), env, platform.clock, platform.background)
             self.runtime.load()
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -129,7 +129,7 @@ class WorkerStub:
         code = callback() if callable(callback) else callback
         if inspect.isawaitable(code):
             code = await code
-        loaded = LoadedWorker(self._loader.services, code)
+        loaded = LoadedWorker(self._loader.platform, code)
         if self._id is not None:
             self._loader.workers[self._id] = loaded
         else:
@@ -145,8 +145,8 @@ class WorkerStub:
 class WorkerLoader:
     """``env.LOADER``."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
         self.workers: dict[str, LoadedWorker] = {}
         self.anonymous: list[LoadedWorker] = []
 
@@ -164,8 +164,8 @@ class WorkerLoader:
 
 
 class WorkerLoaderPlugin(Plugin):
-    def __init__(self, services: Services) -> None:
-        self.loaders = {b.binding: WorkerLoader(services) for b in services.config.worker.worker_loaders}
+    def __init__(self, platform: Platform) -> None:
+        self.loaders = {b.binding: WorkerLoader(platform) for b in platform.config.worker.worker_loaders}
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.loaders)
@@ -175,5 +175,5 @@ class WorkerLoaderPlugin(Plugin):
             loader.close()
 
 
-def create(services: Services) -> WorkerLoaderPlugin | None:
-    return WorkerLoaderPlugin(services) if services.config.worker.worker_loaders else None
+def create(platform: Platform) -> WorkerLoaderPlugin | None:
+    return WorkerLoaderPlugin(platform) if platform.config.worker.worker_loaders else None

@@ -11,16 +11,16 @@ worker sees lives in :mod:`pyflare.workers._workflow_step`.
 
 from __future__ import annotations
 
-from pyflare.bindings import Services
 from pyflare.bindings.workflows.binding import Workflow, WorkflowInstance
 from pyflare.bindings.workflows.errors import WorkflowError, WorkflowFatalError, WorkflowTimeoutError
 from pyflare.bindings.workflows.plugin import WorkflowsPlugin
+from pyflare.runtime.plugin import Platform
 
 
-def create(services: Services) -> WorkflowsPlugin | None:
-    if not services.config.worker.workflows:
+def create(platform: Platform) -> WorkflowsPlugin | None:
+    if not platform.config.worker.workflows:
         return None
-    return WorkflowsPlugin(services)
+    return WorkflowsPlugin(platform)
 
 
 __all__ = [

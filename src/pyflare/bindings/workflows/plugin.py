@@ -15,7 +15,6 @@ import sys
 import time
 from typing import Any, BinaryIO
 
-from pyflare.bindings import Plugin, Services
 from pyflare.bindings.workflows.binding import Workflow
 from pyflare.bindings.workflows.constants import (
     DEFAULT_STEP_LIMIT,
@@ -26,7 +25,12 @@ from pyflare.bindings.workflows.constants import (
 from pyflare.bindings.workflows.engine import Engine
 from pyflare.bindings.workflows.store import InstanceObjects, WorkflowIndex
 from pyflare.config import ConfigError
+from pyflare.kernel.stash import StashKey
+from pyflare.runtime.plugin import Platform, Plugin
 from pyflare.storage import safe_name
+
+# Every workflow's engine, whichever worker runs it: workflow name -> engine.
+ENGINES = StashKey[dict[str, Engine]]("workflow engines")
 
 # How often the owner looks for commands from other processes (real time: this is inter-process
 # plumbing, not emulated time, so pyflare's clock does not apply).
@@ -45,23 +49,23 @@ def compat_enabled(worker: Any, flag: str, date: str) -> bool:
 class WorkflowsPlugin(Plugin):
     """The workflows of one worker."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        worker = services.config.worker
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        worker = platform.config.worker
         implicit = compat_enabled(worker, "python_workflows_implicit_dependencies", IMPLICIT_DEPENDENCIES_DATE)
         preserve = compat_enabled(worker, "workflows_preserve_non_retryable_error_message",
                                   PRESERVE_NON_RETRYABLE_MESSAGE_DATE)
         if not compat_enabled(worker, "python_workflows", PYTHON_WORKFLOWS_DATE):
-            services.log.warning(
+            platform.log.warning(
                 "%s: Python Workflows need compatibility_date >= %s or the python_workflows compatibility flag on "
-                "Cloudflare; pyflare runs them anyway", services.config.path, PYTHON_WORKFLOWS_DATE)
+                "Cloudflare; pyflare runs them anyway", platform.config.path, PYTHON_WORKFLOWS_DATE)
         self.engines: dict[str, Engine] = {}
         self.workflows: dict[str, Workflow] = {}
         # Every workflow run by any worker of this pyflare, by name (a binding may name another worker's).
-        self.all_engines: dict[str, Engine] = services.shared.setdefault("workflows.engines", {})
+        self.all_engines: dict[str, Engine] = platform.shared.setdefault(ENGINES, {})
         self._remote: list[tuple[int, Any]] = []
         for index, config in enumerate(worker.workflows):
-            if config.script_name and config.script_name != services.config.name:
+            if config.script_name and config.script_name != platform.config.name:
                 self._remote.append((index, config))
                 self.workflows[config.binding] = Workflow(lambda config=config, index=index: self._remote_engine(index, config))
                 continue
@@ -70,17 +74,17 @@ class WorkflowsPlugin(Plugin):
                 limits = getattr(config, "limits", None)
                 engine = self.engines[config.name] = Engine(
                     name=config.name, class_name=config.class_name,
-                    index=WorkflowIndex(services.storage.database("workflows", config.name)),
-                    objects=InstanceObjects(services.objects, services.config.name, config.name),
-                    clock=services.clock, runtime=services.runtime, env=lambda: services.runtime.env,
+                    index=WorkflowIndex(platform.storage.database("workflows", config.name)),
+                    objects=InstanceObjects(platform.objects, platform.config.name, config.name),
+                    clock=platform.clock, runtime=platform.runtime, env=lambda: platform.runtime.env,
                     step_limit=(limits.steps if limits and limits.steps else DEFAULT_STEP_LIMIT),
                     implicit_dependencies=implicit, preserve_non_retryable_message=preserve,
                 )
             self.all_engines.setdefault(config.name, engine)
             self.workflows[config.binding] = Workflow(engine)
-        services.runtime.reload_hooks.append(self._reloaded)
+        platform.runtime.reload_hooks.append(self._reloaded)
         # One owner per worker's workflows (several workers of one pyflare share the state folder).
-        self._lock_path = services.storage.folder("workflows") / f"{safe_name(services.config.name)}.lock"
+        self._lock_path = platform.storage.folder("workflows") / f"{safe_name(platform.config.name)}.lock"
         self._lock: BinaryIO | None = None
         self._poller: asyncio.Task[None] | None = None
         self._activating: asyncio.Task[None] | None = None
@@ -88,9 +92,9 @@ class WorkflowsPlugin(Plugin):
 
     def _remote_engine(self, index: int, config: Any) -> Engine:
         """The engine of a workflow defined by another worker of this pyflare (``script_name``)."""
-        where = f"{self.services.config.path}: workflows[{index}]"
+        where = f"{self.platform.config.path}: workflows[{index}]"
         try:
-            self.services.resolve_worker(config.script_name)
+            self.platform.resolve_worker(config.script_name)
         except LookupError as exc:
             raise ConfigError(f"{where}.script_name: {exc}") from None
         engine = self.all_engines.get(config.name)
@@ -129,7 +133,7 @@ class WorkflowsPlugin(Plugin):
     async def _activate_when_loaded(self) -> None:
         # `pyflare dev` loads the worker right after starting the plugins; the CLI never does.
         await asyncio.sleep(0)
-        runtime = self.services.runtime
+        runtime = self.platform.runtime
         if not self.engines or (runtime.worker is None and runtime.load_error is None):
             return
         while not self._try_lock():
@@ -144,7 +148,7 @@ class WorkflowsPlugin(Plugin):
         self.process_commands()
         for engine in self.engines.values():
             engine.resume_all()
-        if self.services.storage.persistent:
+        if self.platform.storage.persistent:
             self._poller = asyncio.ensure_future(self._poll_commands())
 
     @property
@@ -206,7 +210,7 @@ class WorkflowsPlugin(Plugin):
         """Ask for ``action`` on the state (from a process that does not run the worker); returns the result
         or raises RuntimeError with the error text."""
         engine = self.engine(workflow)
-        command_id = engine.index.add_command(action, instance_id, args, self.services.clock.time_ms())
+        command_id = engine.index.add_command(action, instance_id, args, self.platform.clock.time_ms())
         if self._try_lock():
             try:
                 self.process_commands()
@@ -220,7 +224,7 @@ class WorkflowsPlugin(Plugin):
                     raise RuntimeError(error)
                 return result
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the pyflare process that owns {self.services.storage.root} did not answer "
+                raise RuntimeError(f"the pyflare process that owns {self.platform.storage.root} did not answer "
                                    f"within {timeout:.0f}s; the command stays queued and runs when it does")
             await asyncio.sleep(COMMAND_POLL_SECONDS)
 
