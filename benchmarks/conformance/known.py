@@ -77,9 +77,42 @@ class Rewrite:
         return result, changed[0]
 
 
-KNOWN: list[Known] = []
+def _error(diff: Any, side: str, text: str) -> bool:
+    value = getattr(diff, side)
+    return isinstance(value, dict) and "$error" in value and text in value["$error"]["message"]
+
+
+MF = "packages/miniflare/src/workers"  # in cloudflare/workers-sdk
+
+KNOWN: list[Known] = [
+    # -- R2: limits and errors Miniflare's simulator does not have -------------------------------------
+    Known("r2", r"r2-delete-many", "delete", "miniflare",
+          "R2 deletes at most 1,000 keys per call; Miniflare's simulator takes any number",
+          f"R2 docs r2/api/workers/workers-api-reference (delete: up to 1000 keys); {MF}/r2/bucket.worker.ts",
+          when=lambda d: _error(d, "pyflare", "at most 1000 keys")),
+    Known("r2", r"r2-multipart-errors", "createMultipartUpload", "miniflare",
+          "custom metadata is limited to 2,048 bytes for multipart uploads too; Miniflare checks it on put only",
+          f"R2 docs r2/platform/limits (custom metadata 2048 bytes); {MF}/r2/bucket.worker.ts createMultipartUpload",
+          when=lambda d: _error(d, "pyflare", "metadata headers exceed")),
+    Known("r2", r"r2-multipart-errors", None, "miniflare",
+          "an upload id R2 never issued is NoSuchUpload (10024); Miniflare fails decoding it (internal error 10001)",
+          f"R2 docs r2/api/error-codes (10024 NoSuchUpload); {MF}/r2/bucket.worker.ts (#decodeUploadId)",
+          when=lambda d: _error(d, "miniflare", "internal error") and _error(d, "pyflare", "(10024)")),
+    Known("r2", r"gen-r2-.*", "get", "miniflare",
+          "a range of an empty object gives its empty body; Miniflare's blob store fails an assertion "
+          "(\"Unspecified error (0)\")",
+          f"{MF}/shared/blob.worker.ts fetchSingleRange (assert); workerd src/workerd/api/r2-bucket.c++",
+          when=lambda d: _error(d, "miniflare", "Unspecified error (0)")),
+]
 
 REWRITES: list[Rewrite] = [
+    *[Rewrite(
+        "r2", field, lambda miniflare, pyflare: None,
+        "an object listed without include=[...] has no metadata (None); Miniflare's simulator sends empty "
+        "metadata, which workerd turns into {}",
+        f"workerd src/workerd/api/r2-bucket.c++ parseObjectMetadata; {MF}/r2/bucket.worker.ts (listing rowObject)",
+        when=lambda miniflare, pyflare: miniflare == {} and pyflare is None, methods=("list",),
+    ) for field in ("httpMetadata", "customMetadata")],
     Rewrite(
         "r2", "storageClass", lambda miniflare, pyflare: "Standard",
         "Miniflare's R2 simulator reports an empty storage class; R2 reports \"Standard\" for objects stored "

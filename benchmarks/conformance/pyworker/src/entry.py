@@ -173,7 +173,8 @@ async def _describe_r2_object(value, read):
         out[field] = await describe(getattr(value, field, None))
     out["checksums"] = {name: await describe(getattr(value.checksums, name, None)) for name in CHECKSUMS}
     if hasattr(value, "body") and read:
-        out["body"] = _bytes(await value.arrayBuffer(), "memoryview-expected")
+        body = await value.arrayBuffer()
+        out["body"] = _bytes(body, type(body).__name__)
     return out
 
 
