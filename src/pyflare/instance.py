@@ -68,7 +68,6 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("triggers.crons"), "pyflare.cron"),
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
     (_uses("workflows"), "pyflare.bindings.workflows"),
-    (lambda worker: True, "pyflare.websockets"),  # any worker may accept or open WebSockets
     (_uses("services"), "pyflare.bindings.services"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
@@ -108,7 +107,9 @@ class PyflareWorker:
         self.config = config
         self.options = options
         self._env = Env()
-        self.runtime = Runtime(config.main_path, self._env, owner.clock, owner.background)
+        self.runtime = Runtime(config.main_path, self._env, owner.clock, owner.background,
+                               compatibility_date=config.worker.compatibility_date,
+                               compatibility_flags=config.worker.compatibility_flags)
         self.platform = Platform(config, owner.storage, owner.clock, owner.background, self.runtime, options,
                                  peers=owner.peer_platform, shared=owner.shared, objects=owner.objects)
         # A reload drops this worker's live Durable Object instances (never their storage or alarms).
@@ -135,6 +136,7 @@ class PyflareWorker:
         self._env.update(build_env(self.config.bindings_vars, bindings))
 
     async def close(self) -> None:
+        await self.runtime.close()
         for plugin in reversed(self.plugins):
             try:
                 await plugin.close()

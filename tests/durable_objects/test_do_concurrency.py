@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from pyflare.bindings.durable_objects.state import BlockConcurrencyError
+from pyflare.bindings.durable_objects.errors import BlockConcurrencyError
 
 CONFIG = """
 name = "gates"

@@ -137,13 +137,11 @@ async def test_allow_half_open_leaves_the_reply_to_the_worker():
 
 
 def test_compatibility_date_decides_the_close_behaviours():
-    from pyflare.config.models import WorkerConfig
-    from pyflare.websockets.plugin import settings_for
+    from pyflare.websockets.registry import Settings
 
-    old = settings_for(WorkerConfig(compatibility_date="2025-11-02"))
+    old = Settings.of("2025-11-02", [])
     assert (old.auto_reply_to_close, old.close_reason_limit) == (False, False)
-    new = settings_for(WorkerConfig(compatibility_date="2026-04-07"))
+    new = Settings.of("2026-04-07", [])
     assert (new.auto_reply_to_close, new.close_reason_limit) == (True, True)
-    flagged = settings_for(WorkerConfig(compatibility_date="2026-05-01",
-                                        compatibility_flags=["web_socket_manual_reply_to_close"]))
+    flagged = Settings.of("2026-05-01", ["web_socket_manual_reply_to_close"])
     assert flagged.auto_reply_to_close is False

@@ -1,11 +1,14 @@
-"""The worker context: whose code the current task runs, and the one way pyflare calls into that code.
+"""The worker context: whose code the current task runs (and in which live object), and the one way
+pyflare calls into that code.
 
 Worker code reaches its own worker through this context, never through a reference it was handed:
 ``from workers import env``, ``wait_until``, ``js.Date.now()``, ``js.caches``, where ``fetch()`` goes, and
 which compatibility settings a new WebSocket follows. Whatever calls a worker's code (a handler, a Durable
 Object method, an RPC call, a workflow run, a WebSocket event, a test helper) does it with :func:`call_as`
 (or :func:`running_as` around a block), so the context is set in this one module, as quart's ``ctx.py``
-sets its context variables.
+sets its context variables. :data:`current_object` is the live object (``pyflare.objects``) whose event the
+task runs, set by the object layer around each event: what the code creates there (a WebSocket it accepts)
+belongs to that object.
 
 :func:`fit_args` gives a function only as many positional arguments as it takes, as Cloudflare's runtime
 calls ``fetch(request, env, ctx)`` handlers declared with fewer parameters.
@@ -24,7 +27,8 @@ if TYPE_CHECKING:
     from pyflare.kernel.clock import Clock
     from pyflare.kernel.stash import Stash
 
-__all__ = ["RunningWorker", "arity", "call_as", "call_as_sync", "current_worker", "fit_args", "running_as"]
+__all__ = ["LiveObjectLike", "RunningWorker", "arity", "call_as", "call_as_sync", "current_object", "current_worker",
+           "fit_args", "running_as"]
 
 
 class RunningWorker(Protocol):
@@ -37,8 +41,17 @@ class RunningWorker(Protocol):
     def spawn(self, awaitable: Awaitable[Any], what: str) -> Any: ...
 
 
+class LiveObjectLike(Protocol):
+    """What code running inside a live object may reach of it (``pyflare.objects.LiveObject``)."""
+
+    stash: Stash
+    on_evict: list[Callable[[Any], None]]
+
+
 # The worker whose code runs in this task; None outside any worker.
 current_worker: contextvars.ContextVar[Any] = contextvars.ContextVar("pyflare_current_worker", default=None)
+# The live object whose event this task runs (set by the object layer); None outside any object.
+current_object: contextvars.ContextVar[Any] = contextvars.ContextVar("pyflare_current_object", default=None)
 
 # function -> how many positional arguments it takes (None: any); weak, so reloaded code can go.
 _ARITY: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pyflare.kernel.context import current_object
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
 from pyflare.objects.ids import ObjectAddress
@@ -34,10 +35,6 @@ ALARM_FIRST_RETRY_DELAY = 2.0  # seconds, doubling per retry: 2, 4, 8, 16, 32, 6
 
 Factory = Callable[["LiveObject"], Any]
 
-# The live object whose event the current task is running (set by ``layer.enter``): extensions such as
-# WebSockets use it to tie what the code creates (an accept()-ed socket) to its object.
-current_object: contextvars.ContextVar[LiveObject | None] = contextvars.ContextVar("pyflare_current_object",
-                                                                                    default=None)
 AlarmHandler = Callable[[ObjectAddress, JsDict], Awaitable[Any]]
 
 
@@ -47,7 +44,7 @@ class ObjectClass:
 
     ``factory(live)`` builds the instance for a live object (None: the class has storage and alarms only);
     ``on_alarm(address, info)`` runs a due alarm (``info.retryCount``, ``info.isRetry``); raising retries it.
-    ``can_evict(live)`` may keep an idle object alive (hibernatable WebSockets decide there).
+    ``can_evict(live)`` may keep an idle object alive (an open WebSocket does, for Durable Objects).
     """
 
     factory: Factory | None = None

@@ -8,7 +8,9 @@ so both paths behave identically. A request goes, in order, through:
    endpoints (:mod:`pyflare.runtime.endpoints`) or the ``local`` router (explorer, R2 S3 API); other
    ``/cdn-cgi/`` paths reach the worker, as in Miniflare;
 2. the worker: :func:`pyflare.runtime.incoming.incoming_request` (Cloudflare's request limits, the one
-   place request bodies are read), the fetch handler, :func:`pyflare.runtime.outgoing.send_response`.
+   place request bodies are read), the fetch handler, :func:`pyflare.runtime.respond.send_response`;
+3. a ``websocket`` scope: the upgrade (:mod:`pyflare.runtime.upgrade`), the same fetch handler answering it.
+Every 500 of a worker that failed to load or threw is :func:`pyflare.runtime.respond.error_page`.
 
 Everything per request is kept lean (``benchmarks/bench_http.py`` measures it against a raw ASGI app):
 what can be decided once lives on the app object, not in the request path.
@@ -24,8 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pyflare.runtime import endpoints
-from pyflare.runtime.errors import format_user_traceback
+from pyflare.runtime import endpoints, upgrade
 from pyflare.runtime.incoming import (
     LOCAL_CF,
     MAX_REQUEST_BODY,
@@ -36,7 +37,7 @@ from pyflare.runtime.incoming import (
     incoming_request,
 )
 from pyflare.runtime.local import LOCAL_HOSTNAMES, local_request_refusal
-from pyflare.runtime.outgoing import plain, send_plain, send_response
+from pyflare.runtime.respond import error_page, plain, send_plain, send_response
 from pyflare.runtime.runtime import Runtime
 from pyflare.runtime.worker import WorkerLoadError
 
@@ -118,8 +119,6 @@ class WorkerApp:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
-            from pyflare.websockets.asgi import serve as serve_websocket
-
             started = time.perf_counter()
 
             def answered(status: int) -> None:  # logged when the handshake is answered, not when it ends
@@ -127,7 +126,7 @@ class WorkerApp:
                     if log_request is not None:
                         log_request("GET", scope["path"], status, started)
 
-            await serve_websocket(self, scope, receive, send, answered)
+            await upgrade.serve(self.runtime, scope, receive, send, dev=self.dev, answered=answered)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -201,10 +200,8 @@ class WorkerApp:
                         "body read failed and nothing was answered", scope["method"], scope["path"])
             return 499  # nginx's "client closed request", for the access log only
         except WorkerLoadError as exc:
-            return await send_plain(send, *plain(500, f"The worker failed to load.\n\n{exc.details or exc}"))
+            return await send_plain(send, *error_page(exc, dev=self.dev))
         except Exception as exc:
             log.error("Uncaught exception in fetch handler for %s %s", scope["method"], scope["path"], exc_info=exc)
-            text = ("Worker threw exception\n\n" + format_user_traceback(exc)) if self.dev else (
-                "Error 1101: Worker threw exception")
-            return await send_plain(send, *plain(500, text))
+            return await send_plain(send, *error_page(exc, dev=self.dev))
         return await send_response(send, response, scope["method"])

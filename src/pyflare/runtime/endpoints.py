@@ -16,7 +16,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from pyflare.runtime.outgoing import Send, plain, send_plain
+from pyflare.runtime.respond import Send, error_page, plain, send_plain
 from pyflare.runtime.runtime import Runtime
 from pyflare.runtime.worker import WorkerLoadError
 
@@ -47,7 +47,7 @@ async def scheduled(runtime: Runtime, scope: dict[str, Any], send: Send, *, test
     try:
         result = await runtime.scheduled(cron=cron, scheduled_time=scheduled_time)
     except WorkerLoadError as exc:
-        return await send_plain(send, *plain(500, f"The worker failed to load.\n\n{exc.details or exc}"))
+        return await send_plain(send, *error_page(exc, dev=True))
     status = 200 if result["outcome"] == "ok" else 500
     if test_scheduled:
         text = "Ran scheduled event" if status == 200 else f"Scheduled handler failed: {result.get('error')}"

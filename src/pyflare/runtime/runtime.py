@@ -6,7 +6,7 @@ import datetime
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pyflare.kernel.background import Background
@@ -15,6 +15,7 @@ from pyflare.kernel.context import call_as_sync
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
 from pyflare.runtime.worker import Worker, WorkerLoadError
+from pyflare.websockets.registry import SOCKETS, Settings, WorkerSockets
 from pyflare.workers._response import Response
 
 log = logging.getLogger("pyflare")
@@ -69,7 +70,8 @@ class ScheduledController:
 class Runtime:
     """Owns the live :class:`Worker` (or the error that stopped it loading) and hands it events."""
 
-    def __init__(self, main: Any, env: Any, clock: Clock, background: Background) -> None:
+    def __init__(self, main: Any, env: Any, clock: Clock, background: Background, *,
+                 compatibility_date: str | None = None, compatibility_flags: Iterable[str] = ()) -> None:
         self.main = main
         self.env = env
         self.clock = clock
@@ -78,6 +80,9 @@ class Runtime:
         # caches``, the outbound fetch route, WebSocket settings), under typed keys; plugins fill it, and every
         # load of the code shares it.
         self.stash = Stash()
+        # The worker's WebSocket settings and live connections, closed with the runtime (close()).
+        self.sockets = WorkerSockets(Settings.of(compatibility_date, compatibility_flags))
+        self.stash[SOCKETS] = self.sockets
         self.worker: Worker | None = None
         self.load_error: WorkerLoadError | None = None
         self.generation = 0
@@ -137,6 +142,10 @@ class Runtime:
 
     async def queue(self, batch: Any) -> None:
         await self.current().queue(batch)
+
+    async def close(self) -> None:
+        """Close what the worker holds open beside its code: its WebSocket connections (1012)."""
+        await self.sockets.close()
 
     def unload(self) -> None:
         if self.worker is not None:

@@ -1,29 +1,29 @@
-"""WebSockets: the ``WebSocket`` / ``WebSocketPair`` model worker code uses, and everything that carries it.
+"""WebSockets: the socket model worker code uses, and the connections that carry it.
 
-- :mod:`.socket`: ``WebSocketPair``, ``WebSocket`` (accept, send, close, events), as workerd behaves.
-- :mod:`.asgi`: an incoming upgrade (``pyflare dev`` over uvicorn, or in-process over ASGI) handed to the
-  worker, and the ``client`` end of the pair it returns coupled to that connection.
-- :mod:`.outgoing`: ``fetch(url, headers={"Upgrade": "websocket"})`` and ``js.WebSocket.new(url)``.
-- :mod:`.hibernation`: the Durable Object hibernation API (``ctx.acceptWebSocket`` and friends).
+- :mod:`.socket`: ``WebSocketPair``, ``WebSocket`` (accept, send, close, events, attachments), as workerd
+  behaves, and what the rest of pyflare does with a socket (coupling it to a connection, the socket's side of
+  Durable Object hibernation, which object an accepted socket keeps alive).
+- :mod:`.connect`: outgoing sockets, ``js.WebSocket.new(url)`` and the connection behind
+  ``fetch(url, headers={"Upgrade": "websocket"})``.
+- :mod:`.registry`: a worker's WebSocket state (settings from its compatibility flags, its live connections),
+  owned by the worker's runtime.
 - :mod:`.constants` (limits, close codes), :mod:`.validation` (every check with workerd's text),
-  :mod:`.attachment` (structured-clone sizes for ``serializeAttachment``).
-- :mod:`.plugin`: per-worker settings (compatibility flags) and closing every socket when pyflare stops.
+  :mod:`.errors` (``WebSocketError``).
 - :mod:`.client`: an in-process WebSocket client for tests (httpx-ws over the ASGI app).
+
+Elsewhere: the incoming upgrade is the runtime's WebSocket front (:mod:`pyflare.runtime.upgrade`); the
+hibernation API is the Durable Objects binding's (:mod:`pyflare.bindings.durable_objects.hibernation`).
 """
 
+from pyflare.kernel.jsobjects import ArrayBuffer
 from pyflare.websockets.socket import (
-    ArrayBuffer,
     CloseEvent,
     ErrorEvent,
     MessageEvent,
     WebSocket,
     WebSocketPair,
+    WebSocketRequestResponsePair,
 )
 
-__all__ = ["ArrayBuffer", "CloseEvent", "ErrorEvent", "MessageEvent", "WebSocket", "WebSocketPair"]
-
-
-def create(platform):  # noqa: ANN001, ANN201 - the bindings registry's entry point
-    from pyflare.websockets.plugin import create as create_plugin
-
-    return create_plugin(platform)
+__all__ = ["ArrayBuffer", "CloseEvent", "ErrorEvent", "MessageEvent", "WebSocket", "WebSocketPair",
+           "WebSocketRequestResponsePair"]

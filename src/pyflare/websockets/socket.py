@@ -4,6 +4,11 @@ Each end of a pair sends to its *peer*: the other end, or (once an end is return
 obtained from an outgoing ``fetch``) a network connection standing in for it. Anything a peer can be
 implements ``_receive_message``, ``_receive_close``, ``_receive_abort`` and ``_receive_error``. Events
 that arrive before ``accept()`` wait in the socket's inbox, as they wait in workerd's pipe.
+
+What the rest of pyflare does with a socket, beyond what worker code does, is a function of this module
+rather than a reach into the socket: :func:`couple` (a 101 response hands the end to a connection),
+:func:`hibernate` and friends (the Durable Object hibernation API), :func:`holds_object` (an object with an
+open ``accept()``-ed socket is not evicted as idle).
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from collections.abc import Callable
 from typing import Any
 
 from pyflare.kernel.clone import StructuredClone
-from pyflare.kernel.context import current_worker
+from pyflare.kernel.context import current_object, current_worker
 from pyflare.kernel.jsobjects import ArrayBuffer
+from pyflare.kernel.stash import StashKey
 from pyflare.websockets import constants as c
 from pyflare.websockets import validation
 from pyflare.websockets.errors import WebSocketError
+from pyflare.websockets.registry import DEFAULT_SETTINGS, Settings, current_sockets
 
 log = logging.getLogger("pyflare")
 
@@ -32,7 +39,7 @@ HIBERNATABLE = "hibernatable"  # ``ctx.acceptWebSocket()``: events go to the Dur
 RELEASED = "released"  # returned in a Response (coupled to a connection) or finished
 
 
-class _JsClass(type):
+class JsClass(type):
     """JavaScript classes are built with ``Cls.new(...)`` from Python, as in Pyodide; ``Cls()`` is refused."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -85,29 +92,12 @@ def protocol_error(description: str, code: int = c.MESSAGE_TOO_BIG) -> WebSocket
     return WebSocketError(f"WebSocket protocol error; statusCode = {code}; description = {description}")
 
 
-class Settings:
-    """Per-worker behaviour chosen by compatibility date/flags."""
-
-    __slots__ = ("auto_reply_to_close", "close_reason_limit")
-
-    def __init__(self, auto_reply_to_close: bool = True, close_reason_limit: bool = True) -> None:
-        self.auto_reply_to_close = auto_reply_to_close
-        self.close_reason_limit = close_reason_limit
-
-
-DEFAULT_SETTINGS = Settings()
-# Settings by id(env) of each running worker; the plugin registers them (an Env is a dict: not hashable).
-settings_by_env: dict[int, Settings] = {}
-
-
 def current_settings() -> Settings:
-    worker = current_worker.get()
-    if worker is None:
-        return DEFAULT_SETTINGS
-    return settings_by_env.get(id(worker.env), DEFAULT_SETTINGS)
+    sockets = current_sockets()
+    return sockets.settings if sockets is not None else DEFAULT_SETTINGS
 
 
-class WebSocket(metaclass=_JsClass):
+class WebSocket(metaclass=JsClass):
     """One end of a WebSocket connection (``WebSocket.new(url)`` opens an outgoing one)."""
 
     CONNECTING, OPEN, CLOSING, CLOSED = c.CONNECTING, c.OPEN, c.CLOSING, c.CLOSED
@@ -141,7 +131,7 @@ class WebSocket(metaclass=_JsClass):
     @classmethod
     def new(cls, url: str, protocols: str | list[str] | None = None) -> WebSocket:
         """``new WebSocket(url, protocols)``: an outgoing connection; listen for "open" before sending."""
-        from pyflare.websockets.outgoing import open_client
+        from pyflare.websockets.connect import open_client  # imports the websockets library: on first use
 
         return open_client(url, protocols)
 
@@ -178,9 +168,7 @@ class WebSocket(metaclass=_JsClass):
         self._allow_half_open = bool(half_open)
         self._mode = ACCEPTED
         self._context = contextvars.copy_context()
-        from pyflare.websockets.hibernation import track_accepted
-
-        track_accepted(self)  # inside a Durable Object, an open socket keeps the object alive
+        _belong_to_current_object(self)  # inside a Durable Object, an open socket keeps the object alive
         self._flush_inbox()
 
     def send(self, message: Any) -> None:
@@ -243,7 +231,7 @@ class WebSocket(metaclass=_JsClass):
     serialize_attachment = serializeAttachment
     deserialize_attachment = deserializeAttachment
 
-    # -- coupling to a connection ----------------------------------------------------------------
+    # -- coupling to a connection (see couple()) --------------------------------------------------
     def _couple(self, endpoint: Any) -> None:
         """Hand this end to ``endpoint`` (the connection a 101 response answers): from now on what the other
         end sends goes to ``endpoint``, and what ``endpoint`` receives reaches the other end."""
@@ -359,7 +347,7 @@ class WebSocket(metaclass=_JsClass):
                     asyncio.ensure_future(result)
 
 
-class WebSocketPair(metaclass=_JsClass):
+class WebSocketPair(metaclass=JsClass):
     """Two connected ends: ``client, server = WebSocketPair.new().object_values()``."""
 
     def __init__(self) -> None:
@@ -393,3 +381,110 @@ class WebSocketPair(metaclass=_JsClass):
         if name in ("0", "1"):
             return self._ends[int(name)]
         raise AttributeError(name)
+
+
+class WebSocketRequestResponsePair(metaclass=JsClass):
+    """``WebSocketRequestResponsePair.new(request, response)`` for ``ctx.setWebSocketAutoResponse``."""
+
+    def __init__(self, request: str, response: str) -> None:
+        if not isinstance(request, str) or not isinstance(response, str):
+            raise TypeError("WebSocketRequestResponsePair takes two strings: the request and the response")
+        self.request = request
+        self.response = response
+
+    @classmethod
+    def new(cls, request: str, response: str) -> WebSocketRequestResponsePair:
+        return cls._make(request, response)
+
+    def __repr__(self) -> str:
+        return f"WebSocketRequestResponsePair({self.request!r}, {self.response!r})"
+
+
+# -- what pyflare does with a socket beyond the worker's API ------------------------------------------------
+def couple(ws: WebSocket, endpoint: Any) -> None:
+    """Hand ``ws`` (the end a 101 response returns) to ``endpoint``, the connection that stands for it;
+    TypeError (workerd's text) if that end may not be returned."""
+    ws._couple(endpoint)
+
+
+def is_open(ws: WebSocket) -> bool:
+    """Neither closed nor broken, in either direction."""
+    return ws._mode != RELEASED and not ws._closed_incoming and not ws._outgoing_aborted and ws._error is None
+
+
+# Sockets accept()-ed inside a live object's event (in LiveObject.stash).
+ACCEPTED_SOCKETS = StashKey[list[WebSocket]]("accept()-ed WebSockets")
+
+
+def _belong_to_current_object(ws: WebSocket) -> None:
+    """Inside a live object's event, the socket belongs to the object: workerd keeps the actor for it, and an
+    object reset drops the connection."""
+    live = current_object.get()
+    if live is None:
+        return
+    sockets = live.stash.setdefault(ACCEPTED_SOCKETS, [])
+    if not sockets:
+        live.on_evict.append(_drop_accepted)
+    sockets.append(ws)
+
+
+def holds_object(live: Any) -> bool:
+    """Does a live object have an open ``accept()``-ed socket (which keeps it from being evicted as idle)?"""
+    return any(is_open(ws) for ws in live.stash.get(ACCEPTED_SOCKETS, ()))
+
+
+def _drop_accepted(live: Any) -> None:
+    for ws in live.stash.get(ACCEPTED_SOCKETS, ()):
+        if is_open(ws) and ws._peer is not None and not ws._closed_outgoing:
+            ws._closed_outgoing = ws._outgoing_aborted = True
+            ws._peer._receive_abort()
+
+
+# -- the Durable Object hibernation API's side of a socket (pyflare.bindings.durable_objects.hibernation) ----
+def check_hibernatable(ws: WebSocket) -> None:
+    """WebSocketError (workerd's text) unless ``ctx.acceptWebSocket(ws)`` may take ``ws``."""
+    if ws._mode in (ACCEPTED, HIBERNATABLE):
+        raise WebSocketError("Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`")
+    peer = ws._peer
+    if ws._mode != PENDING or not (isinstance(peer, WebSocket) and peer._mode == PENDING):
+        raise WebSocketError("Cannot call `acceptWebSocket()` on this WebSocket because its pair has already been "
+                             "accepted or used in a Response.")
+
+
+def hibernate(ws: WebSocket, record: Any) -> None:
+    """``ctx.acceptWebSocket(ws)``: from now on ``ws``'s events go to ``record`` (its ``message``, ``close``,
+    ``error`` and ``backlog``) instead of listeners."""
+    ws._hibernation = record
+    ws._mode = HIBERNATABLE
+
+
+def start_hibernated(ws: WebSocket) -> None:
+    """Deliver what arrived before ``ctx.acceptWebSocket(ws)`` (once its manager holds it)."""
+    ws._flush_inbox()
+
+
+def is_accepted(ws: Any) -> bool:
+    return isinstance(ws, WebSocket) and ws._mode in (ACCEPTED, HIBERNATABLE)
+
+
+def hibernation_of(ws: WebSocket) -> Any:
+    """The hibernation record ``ctx.acceptWebSocket`` gave ``ws`` (None for any other socket)."""
+    return ws._hibernation if ws._mode == HIBERNATABLE else None
+
+
+def auto_respond(ws: WebSocket, response: str, when: Any) -> None:
+    """Answer a message with the auto-response, without waking the object; ``when`` is recorded."""
+    ws._auto_response_timestamp = when
+    if not ws._closed_outgoing and not ws._outgoing_aborted:
+        ws._peer._receive_message(response)
+
+
+def auto_response_timestamp(ws: WebSocket) -> Any:
+    return ws._auto_response_timestamp
+
+
+def answer_close(ws: WebSocket, code: int, reason: str) -> None:
+    """Send the Close the handler did not send, so no client waits forever for it."""
+    if not ws._closed_outgoing and not ws._outgoing_aborted and ws._peer:
+        ws._closed_outgoing = True
+        ws._peer._receive_close(code, reason)

@@ -54,9 +54,7 @@ async def fetch(
             return routed
         client = outbound.client(request)
     if request.headers.get("upgrade", "").lower() == "websocket":  # an outgoing WebSocket
-        from pyflare.websockets.outgoing import connect
-
-        return await connect(request)
+        return await _connect_websocket(request)
     client = client or _client()
     follow = (redirect or request.redirect) == "follow"
     content = await request.bytes() if request._body is not None else None
@@ -83,4 +81,24 @@ async def fetch(
                              headers=response_headers)
     response.url = str(upstream.url)
     response.redirected = bool(upstream.history)
+    return response
+
+
+async def _connect_websocket(request: Request) -> FetchResponse:
+    """``fetch()`` of a request with ``Upgrade: websocket``: a 101 with ``web_socket``, or the server's answer."""
+    from pyflare.websockets.connect import (  # the websockets library
+        ConnectFailed,
+        UpgradeRefused,
+        open_socket,
+    )
+
+    try:
+        socket, headers = await open_socket(request.url, list(request.headers.items()))
+    except UpgradeRefused as refused:
+        response = FetchResponse(refused.body or None, status=refused.status, headers=refused.headers)
+    except ConnectFailed as exc:
+        raise AbortError(f"fetch to {request.url} failed: {exc}") from exc.__cause__
+    else:
+        response = FetchResponse(None, status=101, headers=headers or None, web_socket=socket)
+    response.url = request.url
     return response

@@ -15,8 +15,7 @@ from typing import Any
 
 from pyflare.kernel.context import current_worker
 from pyflare.kernel.jsdict import to_jsdict
-from pyflare.websockets.hibernation import WebSocketRequestResponsePair
-from pyflare.websockets.socket import WebSocket, WebSocketPair
+from pyflare.websockets.socket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 from pyflare.workers._htmlrewriter import HTMLRewriter
 from pyflare.workers._jsapi import (
     ArrayBuffer,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyflare.bindings.durable_objects.host import ClassHost, DurableObjectError
+from pyflare.bindings.durable_objects.errors import DurableObjectAbort, DurableObjectError
+from pyflare.bindings.durable_objects.host import ClassHost
 from pyflare.bindings.durable_objects.namespace import DurableObjectId, DurableObjectNamespace
-from pyflare.bindings.durable_objects.state import DurableObjectAbort, DurableObjectState
+from pyflare.bindings.durable_objects.state import DurableObjectState
 from pyflare.bindings.durable_objects.storage import DurableObjectStorage
 from pyflare.bindings.durable_objects.stub import DurableObjectStub
 from pyflare.config import ConfigError

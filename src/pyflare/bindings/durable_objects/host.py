@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
+from pyflare.bindings.durable_objects.errors import DurableObjectAbort, DurableObjectError
 from pyflare.bindings.durable_objects.namespace import DurableObjectId
-from pyflare.bindings.durable_objects.state import STATE, DurableObjectAbort, DurableObjectState
+from pyflare.bindings.durable_objects.state import STATE, DurableObjectState
 from pyflare.config.migrations import class_backends
 from pyflare.kernel.context import call_as, fit_args
-from pyflare.kernel.jserrors import JsException
 from pyflare.kernel.stash import StashKey
 from pyflare.objects import LiveObject, ObjectAddress, ObjectClass
+from pyflare.websockets.socket import holds_object
 from pyflare.workers import Request, Response
 from pyflare.workers.rpc import from_rpc, rpc_method, to_rpc
 
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
 
 # The hosted classes of every worker, by "<worker>-<Class>" (in ObjectLayer.stash).
 HOSTS = StashKey[dict[str, "ClassHost"]]("Durable Object classes")
-
-
-class DurableObjectError(JsException):
-    """An object was reset (``ctx.abort()``, a failed ``blockConcurrencyWhile``) while serving this call."""
 
 
 class ClassHost:
@@ -54,7 +51,7 @@ class ClassHost:
             or (date >= C.DELETE_ALL_DELETES_ALARM_DATE and "delete_all_preserves_alarm" not in flags)
         )
         self._names: dict[str, str] = {}
-        self.object_class = ObjectClass(factory=self._construct, on_alarm=self._on_alarm)
+        self.object_class = ObjectClass(factory=self._construct, on_alarm=self._on_alarm, can_evict=_keeps_alive)
         self.layer.register(self.worker, class_name, self.object_class)
 
     @classmethod
@@ -140,3 +137,9 @@ class ClassHost:
                 await call_as(self.runtime.worker, handler, *fit_args(handler, (info,)))
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
+
+
+def _keeps_alive(live: LiveObject) -> bool:
+    """The eviction rule of a Durable Object class: an idle object with an open ``accept()``-ed WebSocket
+    stays (workerd keeps the actor for it); hibernatable sockets do not hold it."""
+    return not holds_object(live)

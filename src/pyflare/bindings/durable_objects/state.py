@@ -1,8 +1,7 @@
 """``ctx`` of a Durable Object (DurableObjectState): id, storage, waitUntil, blockConcurrencyWhile, abort.
 
-WebSocket hibernation (``acceptWebSocket``, ``getWebSockets``, ``getTags``, auto-responses...) is added by
-``pyflare.websockets.hibernation``: it keeps its per-object state in the live object's stash and is reached
-through :meth:`DurableObjectState.__getattr__`.
+WebSocket hibernation (``acceptWebSocket``, ``getWebSockets``, ``getTags``, auto-responses...) is in
+:mod:`~pyflare.bindings.durable_objects.hibernation`; the methods here call it.
 """
 
 from __future__ import annotations
@@ -14,13 +13,15 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
+from pyflare.bindings.durable_objects import hibernation
+from pyflare.bindings.durable_objects.errors import BlockConcurrencyError, DurableObjectAbort
 from pyflare.bindings.durable_objects.storage import DurableObjectStorage
 from pyflare.kernel.stash import StashKey
 
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost
     from pyflare.bindings.durable_objects.namespace import DurableObjectId
-    from pyflare.objects import LiveObject
+    from pyflare.objects import LiveObject, ObjectAddress
 
 # (object address, nesting depth) of the blockConcurrencyWhile() callback running in this task, if any.
 _blocking: contextvars.ContextVar[tuple[Any, int] | None] = contextvars.ContextVar("pyflare_do_blocking",
@@ -29,17 +30,6 @@ _blocking: contextvars.ContextVar[tuple[Any, int] | None] = contextvars.ContextV
 # The ctx of a live object, and its running blockConcurrencyWhile() callback (in LiveObject.stash).
 STATE = StashKey["DurableObjectState"]("Durable Object ctx")
 BLOCKING = StashKey["asyncio.Future[Any]"]("blockConcurrencyWhile")
-
-# Extensions (WebSocket hibernation) register ctx methods here: name -> function(state, *args, **kwargs).
-STATE_EXTENSIONS: dict[str, Callable[..., Any]] = {}
-
-
-class DurableObjectAbort(BaseException):
-    """Raised by ``ctx.abort()``: stops the handler (not caught by ``except Exception``) and resets the object."""
-
-
-class BlockConcurrencyError(Exception):
-    pass
 
 
 class DurableObjectState:
@@ -52,15 +42,39 @@ class DurableObjectState:
         self.storage = DurableObjectStorage(host, live.address)
         self.props: dict[str, Any] = {}
 
-    def __getattr__(self, name: str) -> Any:
-        extension = STATE_EXTENSIONS.get(name)
-        if extension is None:
-            raise AttributeError(f"'DurableObjectState' object has no attribute {name!r}")
+    @property
+    def host(self) -> ClassHost:
+        """The class host this object belongs to."""
+        return self._host
 
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            return extension(self, *args, **kwargs)
+    @property
+    def address(self) -> ObjectAddress:
+        return self._live.address
 
-        return bound
+    # -- WebSocket hibernation (pyflare.bindings.durable_objects.hibernation) -------------------------
+    def acceptWebSocket(self, ws: Any, tags: Any = None) -> None:  # noqa: N802 - Cloudflare's names
+        hibernation.accept_websocket(self.host, self.address, ws, tags)
+
+    def getWebSockets(self, tag: str | None = None) -> list[Any]:  # noqa: N802
+        return hibernation.get_websockets(self.host, self.address, tag)
+
+    def getTags(self, ws: Any) -> list[str]:  # noqa: N802
+        return hibernation.get_tags(self.host, self.address, ws)
+
+    def setWebSocketAutoResponse(self, pair: Any = None) -> None:  # noqa: N802
+        hibernation.set_auto_response(self.host, self.address, pair)
+
+    def getWebSocketAutoResponse(self) -> Any:  # noqa: N802
+        return hibernation.get_auto_response(self.host, self.address)
+
+    def getWebSocketAutoResponseTimestamp(self, ws: Any) -> Any:  # noqa: N802
+        return hibernation.get_auto_response_timestamp(self.host, self.address, ws)
+
+    def setHibernatableWebSocketEventTimeout(self, timeout_ms: Any = None) -> None:  # noqa: N802
+        hibernation.set_event_timeout(self.host, self.address, timeout_ms)
+
+    def getHibernatableWebSocketEventTimeout(self) -> int | None:  # noqa: N802
+        return hibernation.get_event_timeout(self.host, self.address)
 
     def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - Cloudflare's name
         if not inspect.isawaitable(awaitable):

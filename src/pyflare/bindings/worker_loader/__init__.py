@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pyflare.kernel.context import call_as, call_as_sync
 from pyflare.kernel.jsdict import JsDict
 from pyflare.runtime.env import Env
 from pyflare.runtime.plugin import Platform, Plugin
@@ -69,13 +70,17 @@ class LoadedWorker:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(_module_source(name, value), encoding="utf-8")
             env = Env(dict(_field(code, "env", None) or {}))
-            self.runtime = Runtime(self.folder.joinpath(*main.split("/")), env, platform.clock, platform.background)
+            flags = _field(code, "compatibilityFlags", None) or ()
+            self.runtime = Runtime(self.folder.joinpath(*main.split("/")), env, platform.clock, platform.background,
+                                   compatibility_date=_field(code, "compatibilityDate", None),
+                                   compatibility_flags=[str(flag) for flag in flags])
             self.runtime.load()
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        await self.runtime.close()
         self.runtime.unload()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -92,15 +97,15 @@ class Entrypoint:
         loaded = await self._stub._loaded()
         if self._name is None:
             return await loaded.runtime.fetch(request)
-        instance = self._instance(loaded)
-        return await instance.fetch(request)
+        worker, instance = self._instance(loaded)
+        return await call_as(worker, instance.fetch, request)
 
-    def _instance(self, loaded: LoadedWorker) -> Any:
+    def _instance(self, loaded: LoadedWorker) -> tuple[Any, Any]:
         worker = loaded.runtime.current()
         cls = worker.exports.get(self._name or "Default")
         if cls is None:
             raise WorkerLoaderError(f"Worker Loader: the loaded worker exports no entrypoint {self._name!r}")
-        return cls(worker.context(), loaded.runtime.env)
+        return worker, call_as_sync(worker, cls, worker.context(), loaded.runtime.env)
 
     def __getattr__(self, method: str) -> Any:
         if method.startswith("_"):
@@ -108,11 +113,11 @@ class Entrypoint:
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             loaded = await self._stub._loaded()
-            target = getattr(self._instance(loaded), method, None)
+            worker, instance = self._instance(loaded)
+            target = getattr(instance, method, None)
             if not callable(target):
                 raise TypeError(f"The RPC receiver does not implement the method \"{method}\".")
-            result = target(*args, **kwargs)
-            return await result if inspect.isawaitable(result) else result
+            return await call_as(worker, target, *args, **kwargs)
 
         return call
 
@@ -156,9 +161,9 @@ class WorkerLoader:
     def load(self, code: Any) -> WorkerStub:
         return WorkerStub(self, None, JsDict(code) if isinstance(code, dict) else code)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         for loaded in [*self.workers.values(), *self.anonymous]:
-            loaded.close()
+            await loaded.close()
         self.workers.clear()
         self.anonymous.clear()
 
@@ -172,7 +177,7 @@ class WorkerLoaderPlugin(Plugin):
 
     async def close(self) -> None:
         for loader in self.loaders.values():
-            loader.close()
+            await loader.close()
 
 
 def create(platform: Platform) -> WorkerLoaderPlugin | None:

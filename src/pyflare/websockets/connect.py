@@ -1,8 +1,9 @@
-"""Outgoing WebSockets: ``fetch(url, headers={"Upgrade": "websocket"})`` and ``WebSocket.new(url)``.
+"""Outgoing WebSockets: ``WebSocket.new(url)``, and the connection behind ``fetch(url, headers={"Upgrade":
+"websocket"})`` (:func:`open_socket`; the SDK's ``fetch`` makes the 101 response, or the server's own answer
+when it refuses the upgrade).
 
 The connection is made with the ``websockets`` library; a :class:`RemoteConnection` is the peer of the
-worker's end. ``fetch`` answers 101 with ``response.web_socket`` (the worker calls ``accept()``), or the
-server's own response when it refuses the upgrade.
+worker's end, and one of the worker's live connections (closed when its runtime closes).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import logging
 from collections import deque
 from typing import Any
 
-from pyflare.kernel.context import current_worker
 from pyflare.websockets import constants as c
-from pyflare.websockets.plugin import plugin_for_env
+from pyflare.websockets.registry import WorkerSockets, current_sockets
 from pyflare.websockets.socket import (
     ACCEPTED,
     CONNECTING_MODE,
@@ -51,9 +51,9 @@ class RemoteConnection:
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
         self._done = asyncio.get_running_loop().create_future()
-        self._registry: set[Any] | None = None
+        self._registry: WorkerSockets | None = None
 
-    def start(self, registry: set[Any] | None) -> None:
+    def start(self, registry: WorkerSockets | None) -> None:
         self._registry = registry
         if registry is not None:
             registry.add(self)
@@ -145,41 +145,41 @@ async def _open(url: str, headers: list[tuple[str, str]], protocols: list[str]) 
     )
 
 
-def _registry() -> set[Any] | None:
-    worker = current_worker.get()
-    plugin = plugin_for_env(worker.env) if worker is not None else None
-    return plugin.connections if plugin is not None else None
+class UpgradeRefused(Exception):  # noqa: N818 - not a failure of pyflare's: the server said no
+    """The server answered without upgrading; its answer is the result of ``fetch()``."""
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        super().__init__(f"the server answered {status} without upgrading")
+        self.status, self.headers, self.body = status, headers, body
 
 
-async def connect(request: Any) -> Any:
-    """``fetch()`` of a request with ``Upgrade: websocket``."""
+class ConnectFailed(Exception):  # noqa: N818
+    """No connection: refused, unreachable, timed out, or a broken handshake."""
+
+
+async def open_socket(url: str, headers: list[tuple[str, str]]) -> tuple[WebSocket, list[tuple[str, str]]]:
+    """Connect for ``fetch(url)`` with ``Upgrade: websocket`` and the request's ``headers``: the worker's end of
+    the new connection and the handshake's response headers. UpgradeRefused or ConnectFailed otherwise."""
     from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-    from pyflare.workers._response import FetchResponse
-    from pyflare.workers.pyodide.http import AbortError
-
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HANDSHAKE_HEADERS]
-    protocols = [p.strip() for p in (request.headers.get("sec-websocket-protocol") or "").split(",") if p.strip()]
+    sent = [(k, v) for k, v in headers if k.lower() not in _HANDSHAKE_HEADERS]
+    offered = next((v for k, v in headers if k.lower() == "sec-websocket-protocol"), "")
+    protocols = [p.strip() for p in offered.split(",") if p.strip()]
     try:
-        conn = await _open(request.url, headers, protocols)
-    except InvalidStatus as exc:  # the server answered without upgrading: that response is the result
+        conn = await _open(url, sent, protocols)
+    except InvalidStatus as exc:
         upstream = exc.response
-        response = FetchResponse(bytes(upstream.body or b"") or None, status=upstream.status_code,
-                                 headers=list(upstream.headers.raw_items()))
-        response.url = request.url
-        return response
+        raise UpgradeRefused(upstream.status_code, list(upstream.headers.raw_items()),
+                             bytes(upstream.body or b"")) from None
     except (OSError, InvalidHandshake, asyncio.TimeoutError) as exc:
-        raise AbortError(f"fetch to {request.url} failed: {exc}") from exc
+        raise ConnectFailed(str(exc)) from exc
     remote = RemoteConnection(conn)
-    socket = WebSocket._make(url=request.url)
+    socket = WebSocket._make(url=url)
     socket.protocol = conn.subprotocol or ""
     socket._peer, remote._peer = remote, socket
-    remote.start(_registry())
+    remote.start(current_sockets())
     handshake = conn.response
-    response = FetchResponse(None, status=101, headers=list(handshake.headers.raw_items()) if handshake else None,
-                             web_socket=socket)
-    response.url = request.url
-    return response
+    return socket, list(handshake.headers.raw_items()) if handshake else []
 
 
 def open_client(url: str, protocols: str | list[str] | None = None) -> WebSocket:
@@ -192,7 +192,7 @@ def open_client(url: str, protocols: str | list[str] | None = None) -> WebSocket
     wanted = [protocols] if isinstance(protocols, str) else list(protocols or [])
     socket = WebSocket._make(url=url, mode=CONNECTING_MODE)
     socket._context = contextvars.copy_context()
-    registry = _registry()
+    registry = current_sockets()
 
     async def establish() -> None:
         try:
@@ -220,4 +220,4 @@ def open_client(url: str, protocols: str | list[str] | None = None) -> WebSocket
     return socket
 
 
-__all__ = ["RemoteConnection", "connect", "open_client"]
+__all__ = ["ConnectFailed", "RemoteConnection", "UpgradeRefused", "open_client", "open_socket"]

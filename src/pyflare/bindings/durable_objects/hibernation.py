@@ -6,9 +6,10 @@ idle instance the sockets stay open, and the next message constructs the object 
 ``webSocketMessage`` / ``webSocketClose`` / ``webSocketError`` (or the legacy ``on_`` names). A message
 equal to the auto-response request is answered here, without waking the object.
 
-The methods are added to the Durable Object ``ctx`` through ``STATE_EXTENSIONS`` of
-``pyflare.bindings.durable_objects.state``; :func:`install` does it, and gives every hosted class the
-eviction rule (an object with open ``accept()``-ed sockets stays; hibernatable ones do not hold it).
+The ``ctx`` methods (:class:`~pyflare.bindings.durable_objects.state.DurableObjectState`) call the functions
+here; the socket's side of it (its state checks, where its events go) is the socket model's
+(:mod:`pyflare.websockets.socket`). Hibernatable sockets do not keep an object from idle eviction; sockets
+``accept()``-ed inside it do (``holds_object``, the class's ``can_evict`` rule).
 """
 
 from __future__ import annotations
@@ -17,49 +18,39 @@ import asyncio
 import datetime as _dt
 import logging
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pyflare.bindings.durable_objects.errors import DurableObjectAbort
 from pyflare.kernel.context import call_as, fit_args
 from pyflare.kernel.stash import StashKey
 from pyflare.websockets import constants as c
 from pyflare.websockets import validation
 from pyflare.websockets.errors import WebSocketError
 from pyflare.websockets.socket import (
-    ACCEPTED,
-    HIBERNATABLE,
-    PENDING,
-    RELEASED,
     WebSocket,
-    _JsClass,
+    WebSocketRequestResponsePair,
+    answer_close,
+    auto_respond,
+    auto_response_timestamp,
+    check_hibernatable,
+    hibernate,
+    hibernation_of,
+    is_accepted,
     message_payload,
+    start_hibernated,
 )
+
+if TYPE_CHECKING:
+    from pyflare.bindings.durable_objects.host import ClassHost
+    from pyflare.objects import ObjectAddress
 
 log = logging.getLogger("pyflare")
 
-# The hibernation managers of every object (in ObjectLayer.stash), and the sockets an object accept()-ed
-# (in LiveObject.stash).
+# The hibernation managers of every object (in ObjectLayer.stash).
 MANAGERS = StashKey[dict[Any, "HibernationManager"]]("WebSocket hibernation managers")
-ACCEPTED_SOCKETS = StashKey[list[WebSocket]]("accept()-ed WebSockets")
 EVENT_TIMEOUT_TEXT = "Actor exceeded event execution time and was disconnected."
 # Messages waiting for the object before the connection stops reading from the client, and where it resumes.
 BACKLOG_HIGH, BACKLOG_LOW = 64, 16
-
-
-class WebSocketRequestResponsePair(metaclass=_JsClass):
-    """``WebSocketRequestResponsePair.new(request, response)`` for ``ctx.setWebSocketAutoResponse``."""
-
-    def __init__(self, request: str, response: str) -> None:
-        if not isinstance(request, str) or not isinstance(response, str):
-            raise TypeError("WebSocketRequestResponsePair takes two strings: the request and the response")
-        self.request = request
-        self.response = response
-
-    @classmethod
-    def new(cls, request: str, response: str) -> WebSocketRequestResponsePair:
-        return cls._make(request, response)
-
-    def __repr__(self) -> str:
-        return f"WebSocketRequestResponsePair({self.request!r}, {self.response!r})"
 
 
 class _Hibernated:
@@ -90,9 +81,7 @@ class _Hibernated:
         pair = manager.auto_response
         if pair is not None and isinstance(data, str) and data == pair.request:
             # Answered here: the object is neither woken nor constructed.
-            ws._auto_response_timestamp = _dt.datetime.fromtimestamp(manager.clock.time(), _dt.timezone.utc)
-            if not ws._closed_outgoing and not ws._outgoing_aborted:
-                ws._peer._receive_message(pair.response)
+            auto_respond(ws, pair.response, _dt.datetime.fromtimestamp(manager.clock.time(), _dt.timezone.utc))
             return
         self._queue(("webSocketMessage", ws, message_payload(data)))
 
@@ -144,15 +133,14 @@ class HibernationManager:
         if len(self.sockets) >= c.MAX_HIBERNATABLE_SOCKETS:
             raise WebSocketError(f"only {c.MAX_HIBERNATABLE_SOCKETS} websockets can be accepted on a single "
                                  "Durable Object instance")
-        ws._hibernation = _Hibernated(self, tags)
-        ws._mode = HIBERNATABLE
+        hibernate(ws, _Hibernated(self, tags))
         self.sockets.insert(0, ws)
         for tag in tags:
             self.by_tag.setdefault(tag, []).append(ws)
-        ws._flush_inbox()
+        start_hibernated(ws)
 
     def remove(self, ws: WebSocket) -> None:
-        record = ws._hibernation
+        record = hibernation_of(ws)
         if record is None or record.ended:
             return
         record.ended = True
@@ -178,8 +166,6 @@ class HibernationManager:
         """Deliver one event to the object, constructing it if it hibernated."""
         name, ws, *args = event
         host = self.host
-        from pyflare.bindings.durable_objects.state import DurableObjectAbort
-
         try:
             async with host.layer.enter(self.address) as live:
                 instance = live.instance
@@ -194,11 +180,10 @@ class HibernationManager:
             log.error("Uncaught exception in %s of Durable Object %s: %s: %s", name, self.address,
                       type(exc).__name__, exc, exc_info=exc)
         finally:
-            if name == "webSocketClose" and not ws._closed_outgoing and not ws._outgoing_aborted and ws._peer:
-                # The handler did not answer the client's Close: answer it, so no client waits forever.
-                ws._closed_outgoing = True
-                ws._peer._receive_close(args[0] if args[0] not in c.RESERVED_CLOSE_CODES else c.NORMAL_CLOSURE,
-                                        args[1] if args[0] not in c.RESERVED_CLOSE_CODES else "")
+            if name == "webSocketClose":
+                # If the handler did not answer the client's Close, answer it, so no client waits forever.
+                reserved = args[0] in c.RESERVED_CLOSE_CODES
+                answer_close(ws, c.NORMAL_CLOSURE if reserved else args[0], "" if reserved else args[1])
 
     async def _within_timeout(self, awaitable: Any, live: Any) -> None:
         if self.event_timeout_ms is None:
@@ -224,8 +209,7 @@ class HibernationManager:
             timer.cancel()
 
 
-def manager_of(state: Any, create: bool = True) -> HibernationManager | None:
-    host, address = state._host, state._live.address
+def manager_of(host: ClassHost, address: ObjectAddress, create: bool = True) -> HibernationManager | None:
     managers = host.layer.stash.setdefault(MANAGERS, {})
     manager = managers.get(address)
     if manager is None and create:
@@ -233,38 +217,34 @@ def manager_of(state: Any, create: bool = True) -> HibernationManager | None:
     return manager
 
 
-# -- ctx methods (registered in STATE_EXTENSIONS) --------------------------------------------------
-def accept_websocket(state: Any, ws: Any, tags: Any = None) -> None:
+# -- the ctx methods (DurableObjectState calls them) ----------------------------------------------
+def accept_websocket(host: ClassHost, address: ObjectAddress, ws: Any, tags: Any = None) -> None:
     if not isinstance(ws, WebSocket):
         raise TypeError(f"acceptWebSocket() takes a WebSocket (an end of a WebSocketPair), not {type(ws).__name__}")
-    if ws._mode in (ACCEPTED, HIBERNATABLE):
-        raise WebSocketError("Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`")
-    peer = ws._peer
-    if ws._mode != PENDING or not (isinstance(peer, WebSocket) and peer._mode == PENDING):
-        raise WebSocketError("Cannot call `acceptWebSocket()` on this WebSocket because its pair has already been "
-                             "accepted or used in a Response.")
+    check_hibernatable(ws)
     distinct = validation.tags(tags)
-    manager = manager_of(state)
+    manager = manager_of(host, address)
     assert manager is not None
     manager.accept(ws, distinct)
 
 
-def get_websockets(state: Any, tag: str | None = None) -> list[WebSocket]:
-    manager = manager_of(state, create=False)
+def get_websockets(host: ClassHost, address: ObjectAddress, tag: str | None = None) -> list[WebSocket]:
+    manager = manager_of(host, address, create=False)
     return [] if manager is None else manager.get(tag)
 
 
-def get_tags(state: Any, ws: Any) -> list[str]:
-    if not isinstance(ws, WebSocket) or ws._mode not in (ACCEPTED, HIBERNATABLE):
+def get_tags(host: ClassHost, address: ObjectAddress, ws: Any) -> list[str]:
+    if not is_accepted(ws):
         raise WebSocketError("you must call 'acceptWebSocket()' before attempting to access the tags of a WebSocket.")
-    if ws._mode != HIBERNATABLE:
+    record = hibernation_of(ws)
+    if record is None:
         raise WebSocketError("only hibernatable websockets can have tags.")
-    return list(ws._hibernation.tags)
+    return list(record.tags)
 
 
-def set_auto_response(state: Any, pair: WebSocketRequestResponsePair | None = None) -> None:
+def set_auto_response(host: ClassHost, address: ObjectAddress, pair: WebSocketRequestResponsePair | None = None) -> None:
     if pair is None:
-        manager = manager_of(state, create=False)
+        manager = manager_of(host, address, create=False)
         if manager is not None:
             manager.auto_response = None
         return
@@ -272,96 +252,31 @@ def set_auto_response(state: Any, pair: WebSocketRequestResponsePair | None = No
         raise TypeError("setWebSocketAutoResponse() takes a WebSocketRequestResponsePair "
                         "(js.WebSocketRequestResponsePair.new(request, response)), or nothing to unset it")
     validation.auto_response_pair(pair.request, pair.response)
-    manager = manager_of(state)
+    manager = manager_of(host, address)
     assert manager is not None
     manager.auto_response = WebSocketRequestResponsePair.new(pair.request, pair.response)
 
 
-def get_auto_response(state: Any) -> WebSocketRequestResponsePair | None:
-    manager = manager_of(state, create=False)
+def get_auto_response(host: ClassHost, address: ObjectAddress) -> WebSocketRequestResponsePair | None:
+    manager = manager_of(host, address, create=False)
     if manager is None or manager.auto_response is None:
         return None
     return WebSocketRequestResponsePair.new(manager.auto_response.request, manager.auto_response.response)
 
 
-def get_auto_response_timestamp(state: Any, ws: Any) -> _dt.datetime | None:
+def get_auto_response_timestamp(host: ClassHost, address: ObjectAddress, ws: Any) -> _dt.datetime | None:
     if not isinstance(ws, WebSocket):
         raise TypeError(f"getWebSocketAutoResponseTimestamp() takes a WebSocket, not {type(ws).__name__}")
-    return ws._auto_response_timestamp
+    return auto_response_timestamp(ws)
 
 
-def set_event_timeout(state: Any, timeout_ms: Any = None) -> None:
+def set_event_timeout(host: ClassHost, address: ObjectAddress, timeout_ms: Any = None) -> None:
     timeout = validation.event_timeout(timeout_ms)
-    manager = manager_of(state, create=timeout is not None)
+    manager = manager_of(host, address, create=timeout is not None)
     if manager is not None:
         manager.event_timeout_ms = timeout
 
 
-def get_event_timeout(state: Any) -> int | None:
-    manager = manager_of(state, create=False)
+def get_event_timeout(host: ClassHost, address: ObjectAddress) -> int | None:
+    manager = manager_of(host, address, create=False)
     return None if manager is None else manager.event_timeout_ms
-
-
-CTX_METHODS = {
-    "acceptWebSocket": accept_websocket,
-    "getWebSockets": get_websockets,
-    "getTags": get_tags,
-    "setWebSocketAutoResponse": set_auto_response,
-    "getWebSocketAutoResponse": get_auto_response,
-    "getWebSocketAutoResponseTimestamp": get_auto_response_timestamp,
-    "setHibernatableWebSocketEventTimeout": set_event_timeout,
-    "getHibernatableWebSocketEventTimeout": get_event_timeout,
-}
-
-
-# -- sockets accepted with accept() inside an object keep it alive -------------------------------
-def track_accepted(ws: WebSocket) -> None:
-    """Called by ``WebSocket.accept()``: inside a Durable Object event, the object must not be evicted while
-    this socket is open (workerd keeps the actor for it), and an object reset drops the connection."""
-    try:
-        from pyflare.objects.layer import current_object
-    except ImportError:  # pragma: no cover - an older object layer
-        return
-    live = current_object.get()
-    if live is None:
-        return
-    sockets = live.stash.setdefault(ACCEPTED_SOCKETS, [])
-    if not sockets:
-        live.on_evict.append(_drop_accepted)
-        from pyflare.bindings.durable_objects.state import STATE
-
-        host = getattr(live.stash.get(STATE, None), "_host", None)
-        if host is not None and host.object_class.can_evict is None:  # a class hosted after install()
-            host.object_class.can_evict = can_evict
-    sockets.append(ws)
-
-
-def _open(ws: WebSocket) -> bool:
-    return ws._mode != RELEASED and not ws._closed_incoming and not ws._outgoing_aborted and ws._error is None
-
-
-def can_evict(live: Any) -> bool:
-    return not any(_open(ws) for ws in live.stash.get(ACCEPTED_SOCKETS, ()))
-
-
-def _drop_accepted(live: Any) -> None:
-    for ws in live.stash.get(ACCEPTED_SOCKETS, ()):
-        if _open(ws) and ws._peer is not None and not ws._closed_outgoing:
-            ws._closed_outgoing = ws._outgoing_aborted = True
-            ws._peer._receive_abort()
-
-
-def install(layer: Any) -> None:
-    """Add the hibernation API to Durable Object ctx objects and the eviction rule to every hosted class."""
-    try:
-        from pyflare.bindings.durable_objects.state import STATE_EXTENSIONS
-    except ImportError:  # pragma: no cover
-        return
-    STATE_EXTENSIONS.update(CTX_METHODS)
-    if layer is None:
-        return
-    from pyflare.bindings.durable_objects.host import HOSTS
-
-    for host in layer.stash.get(HOSTS, {}).values():
-        if host.object_class.can_evict is None:
-            host.object_class.can_evict = can_evict

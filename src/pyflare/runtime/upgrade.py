@@ -1,10 +1,13 @@
-"""An incoming WebSocket upgrade, over ASGI: the worker's fetch answers it, and a 101 response's ``client``
-end is coupled to the connection.
+"""The WebSocket front of the runtime: an incoming upgrade over ASGI, answered by the worker's fetch
+handler; a 101 response's ``client`` end is coupled to the connection.
 
-The same code serves ``pyflare dev`` (uvicorn) and in-process clients (httpx-ws over the ASGI app). The
-:class:`Connection` is the peer of the worker's ``server`` end: what the worker sends is written to the
-client, and what the client sends reaches the worker. Disconnects, oversized messages and shutdown end in
-the close codes Cloudflare uses.
+Beside :mod:`pyflare.runtime.app` (which hands ``websocket`` scopes here), it serves ``pyflare dev``
+(uvicorn) and in-process clients (httpx-ws over the ASGI app) alike, and answers a worker that failed with
+the same error page as HTTP requests (:func:`pyflare.runtime.respond.error_page`). The :class:`Connection`
+is the peer of the worker's ``server`` end: what the worker sends is written to the client, and what the
+client sends reaches the worker. It is one of the worker's live connections (its runtime's
+:class:`~pyflare.websockets.registry.WorkerSockets`), closed with 1012 when the runtime closes.
+Disconnects, oversized messages and shutdown end in the close codes Cloudflare uses.
 """
 
 from __future__ import annotations
@@ -12,14 +15,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import traceback
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pyflare.kernel.jsdict import JsDict
+from pyflare.runtime.errors import worker_mistake
+from pyflare.runtime.incoming import LOCAL_CF, request_url
+from pyflare.runtime.respond import error_page, plain
+from pyflare.runtime.worker import WorkerLoadError
 from pyflare.websockets import constants as c
-from pyflare.websockets.plugin import plugin_for_runtime
-from pyflare.websockets.socket import WebSocket, protocol_error
+from pyflare.websockets.registry import WorkerSockets
+from pyflare.websockets.socket import WebSocket, couple, protocol_error
+from pyflare.workers import Headers, Request
+
+if TYPE_CHECKING:
+    from pyflare.runtime.runtime import Runtime
 
 log = logging.getLogger("pyflare")
 
@@ -34,7 +45,7 @@ _HANDSHAKE_HEADERS = {b"upgrade", b"connection", b"sec-websocket-accept", b"sec-
 class Connection:
     """One client connection, the peer of the worker's end of the pair."""
 
-    def __init__(self, send: Any, registry: set[Any] | None) -> None:
+    def __init__(self, send: Any, registry: WorkerSockets | None) -> None:
         self._send = send
         self._peer: Any = None
         self._outbox: deque[dict[str, Any]] = deque()
@@ -99,6 +110,12 @@ class Connection:
         writer = self._writer
         if writer is not None:
             await asyncio.shield(writer)
+
+    def abandon(self) -> None:
+        """The upgrade was refused after all: this connection never opens."""
+        self._finished = True
+        if self._registry is not None:
+            self._registry.discard(self)
 
     async def run(self, receive: Any) -> None:
         """Carry what the client sends to the worker until the connection ends."""
@@ -168,8 +185,6 @@ class Connection:
 
 
 def _request_url(scope: dict[str, Any], headers: Any) -> str:
-    from pyflare.runtime.incoming import request_url
-
     scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "ws"), "http")
     return request_url({**scope, "scheme": scheme}, headers.get("host"))
 
@@ -183,40 +198,29 @@ async def _deny(send: Any, scope: dict[str, Any], status: int, headers: list[tup
         await send({"type": "websocket.close", "code": c.PROTOCOL_ERROR})
 
 
-def _text(status: int, text: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    body = text.encode()
-    return status, [(b"content-type", b"text/plain;charset=UTF-8"), (b"content-length", str(len(body)).encode())], body
-
-
-async def serve(app: Any, scope: dict[str, Any], receive: Any, send: Any,
+async def serve(runtime: Runtime, scope: dict[str, Any], receive: Any, send: Any, *, dev: bool = True,
                 answered: Callable[[int], None] | None = None) -> int:
-    """Handle one ``websocket`` scope for the WorkerApp ``app``; ``answered(status)`` is called once the
-    handshake is answered (101, or the HTTP status of a refusal). Returns that status."""
-    return await _serve(app, scope, receive, send, answered or (lambda status: None))
+    """Handle one ``websocket`` scope for ``runtime``; ``answered(status)`` is called once the handshake is
+    answered (101, or the HTTP status of a refusal). Returns that status."""
+    return await _serve(runtime, scope, receive, send, dev, answered or (lambda status: None))
 
 
-async def _serve(app: Any, scope: dict[str, Any], receive: Any, send: Any, answered: Callable[[int], None]) -> int:
-    from pyflare.kernel.jsdict import JsDict
-    from pyflare.runtime.app import LOCAL_CF
-    from pyflare.runtime.worker import WorkerLoadError
-    from pyflare.workers._headers import Headers
-    from pyflare.workers._request import Request
-
+async def _serve(runtime: Runtime, scope: dict[str, Any], receive: Any, send: Any, dev: bool,
+                 answered: Callable[[int], None]) -> int:
     message = await receive()
     if message["type"] != "websocket.connect":
         return 499
     headers = Headers.from_raw(scope["headers"])
     request = Request._incoming(_request_url(scope, headers), "GET", headers, None, JsDict(LOCAL_CF))
     try:
-        response = await app.runtime.fetch(request)
+        response = await runtime.fetch(request)
     except WorkerLoadError as exc:
-        await _deny(send, scope, *_text(500, f"The worker failed to load.\n\n{exc.details or exc}"))
+        await _deny(send, scope, *error_page(exc, dev=dev))
         answered(500)
         return 500
     except Exception as exc:
         log.error("Uncaught exception in fetch handler for WebSocket upgrade %s", scope["path"], exc_info=exc)
-        text = ("Worker threw exception\n\n" + traceback.format_exc()) if app.dev else "Error 1101: Worker threw exception"
-        await _deny(send, scope, *_text(500, text))
+        await _deny(send, scope, *error_page(exc, dev=dev))
         answered(500)
         return 500
     socket = response.web_socket
@@ -227,24 +231,21 @@ async def _serve(app: Any, scope: dict[str, Any], receive: Any, send: Any, answe
         await _deny(send, scope, response.status, raw, body)
         answered(response.status)
         return response.status
-    plugin = plugin_for_runtime(app.runtime)
-    if plugin is not None and plugin.closing:
-        await _deny(send, scope, *_text(503, "pyflare is shutting down"))
+    sockets = runtime.sockets
+    if sockets.closing:
+        await _deny(send, scope, *plain(503, "pyflare is shutting down"))
         answered(503)
         return 503
-    connection = Connection(send, plugin.connections if plugin is not None else None)
+    connection = Connection(send, sockets)
     try:
         if not isinstance(socket, WebSocket):
             raise TypeError(f"Response(web_socket=...) takes the client end of a WebSocketPair, "
                             f"not {type(socket).__name__}")
-        socket._couple(connection)
+        couple(socket, connection)
     except TypeError as exc:
-        connection._finished = True
-        if plugin is not None:
-            plugin.connections.discard(connection)
+        connection.abandon()
         log.error("Uncaught exception in fetch handler for WebSocket upgrade %s: TypeError: %s", scope["path"], exc)
-        await _deny(send, scope, *_text(500, f"Worker threw exception\n\nTypeError: {exc}" if app.dev
-                                        else "Error 1101: Worker threw exception"))
+        await _deny(send, scope, *error_page(worker_mistake(exc), dev=dev))
         answered(500)
         return 500
     raw = [(k, v) for k, v in response.headers.raw() if k.lower() not in _HANDSHAKE_HEADERS]

@@ -1,4 +1,5 @@
-"""Sending a ``workers.Response`` over ASGI with the framing Cloudflare gives it.
+"""Answering over ASGI: a ``workers.Response`` with the framing Cloudflare gives it, pyflare's own small
+text answers, and the one error page (:func:`error_page`) for a worker that failed to load or threw.
 
 - A body in hand gets ``content-length`` (unless the worker set one).
 - 204 and 304 (and 1xx) carry no body and no ``content-length`` of pyflare's making.
@@ -12,7 +13,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pyflare.workers._response import Response
+from pyflare.runtime.errors import format_user_traceback
+from pyflare.runtime.worker import WorkerLoadError
+from pyflare.workers import Response
 
 log = logging.getLogger("pyflare")
 
@@ -27,6 +30,16 @@ def plain(status: int, text: str) -> tuple[int, list[tuple[bytes, bytes]], bytes
     """A small text/plain answer of pyflare's own (limits, errors, endpoints)."""
     body = text.encode()
     return status, [(b"content-type", b"text/plain;charset=UTF-8"), (b"content-length", str(len(body)).encode())], body
+
+
+def error_page(exc: BaseException, *, dev: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The 500 answer for a request whose worker failed to load or threw ``exc``: the traceback (the worker's
+    frames) under ``pyflare dev`` and in tests (``dev=True``), production's text otherwise."""
+    if isinstance(exc, WorkerLoadError):
+        return plain(500, f"The worker failed to load.\n\n{exc.details or exc}")
+    if dev:
+        return plain(500, "Worker threw exception\n\n" + format_user_traceback(exc))
+    return plain(500, "Error 1101: Worker threw exception")
 
 
 async def send_plain(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
