@@ -84,7 +84,27 @@ def _error(diff: Any, side: str, text: str) -> bool:
 
 MF = "packages/miniflare/src/workers"  # in cloudflare/workers-sdk
 
+DO_LIMITS = "Durable Objects docs durable-objects/platform/limits; workerd src/workerd/io/actor-storage.c++"
+
 KNOWN: list[Known] = [
+    # -- Durable Objects: the storage limits production enforces and local workerd does not ----------
+    Known("do-kv", r"do-kv-.*", None, "miniflare",
+          "a KV-backed object's keys are at most 2,048 bytes, values 128 KiB, 128 keys per call; local workerd "
+          "keeps every object in SQLite and checks none of them",
+          DO_LIMITS, when=lambda d: _error(d, "pyflare", "cannot be larger than") or
+          _error(d, "pyflare", "Maximum number of key value pairs")),
+    Known("do-kv", r"do-kv-counts", "delete", "miniflare",
+          "follows from the refused 129-key delete before it (production refuses it, local workerd deletes)",
+          DO_LIMITS, when=lambda d: d.pyflare == 128 and d.miniflare == 0),
+    Known("do-sqlite", r"do-sqlite-value-size", "put", "miniflare",
+          "a SQLite-backed object's key and value are at most 2 MB together; local workerd does not check it",
+          DO_LIMITS, when=lambda d: _error(d, "pyflare", "cannot be larger than 2000000 bytes combined")),
+    Known("do-kv", r"do-kv-sql-access", None, "miniflare",
+          "production's text for SQL on an object that is not SQLite-backed; local workerd, which stores every "
+          "object in SQLite, words it for workerd configs",
+          "workerd src/workerd/api/actor-state.c++ (getSqliteKv, getSql: the production branch)",
+          when=lambda d: _error(d, "pyflare", "not backed by SQLite storage") or
+          _error(d, "pyflare", "SQLite can be enabled on a new Durable Object class")),
     # -- R2: limits and errors Miniflare's simulator does not have -------------------------------------
     Known("r2", r"r2-delete-many", "delete", "miniflare",
           "R2 deletes at most 1,000 keys per call; Miniflare's simulator takes any number",

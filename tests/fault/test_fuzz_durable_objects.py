@@ -147,7 +147,7 @@ def test_deeply_nested_value_is_a_range_error_and_nan_limit_is_zero(objects: Any
         with pytest.raises(JsRangeError, match="Maximum call stack size exceeded"):
             await ctx.storage.put("deep", value)
         assert await ctx.storage.get("deep") is None
-        with pytest.raises(RangeError, match="List limit must be positive"):
+        with pytest.raises(TypeError, match="List limit must be positive"):
             await ctx.storage.list(limit=float("nan"))
 
     for stub in stubs:
