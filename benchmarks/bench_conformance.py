@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from conformance.compare import differences_json  # noqa: E402
 from conformance.harness import Unavailable  # noqa: E402
 from conformance.run import run_suite  # noqa: E402
 from conformance.sequences.generated import DEFAULT_SEED  # noqa: E402
@@ -36,8 +38,10 @@ def main() -> int:
         print(exc)
         return 0
     args.report.write_text(run.report(details=True), encoding="utf-8", errors="backslashreplace")
+    whole = args.report.with_suffix(".json")
+    whole.write_text(json.dumps(differences_json(run.comparison), indent=1, ensure_ascii=True), encoding="utf-8")
     print(run.report(details=False), end="")
-    print(f"\n{run.seconds:.1f} s; full report with every difference: {args.report}")
+    print(f"\n{run.seconds:.1f} s; full report with every difference: {args.report} (whole answers: {whole})")
     return 1 if run.comparison.unexplained else 0
 
 

@@ -29,8 +29,14 @@ const mf = new Miniflare({
     KV_OBJECT: { className: "KvObject", useSQLite: false },
     RECORDER: { className: "Recorder", useSQLite: true },
   },
-  queueProducers: { QUEUE: "work", DLQ: "dlq" },
-  queueConsumers: { work: consumer, dlq: { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 0 } },
+  queueProducers: { QUEUE: "work", DLQ: "dlq", BATCHED: "batched" },
+  queueConsumers: {
+    work: consumer,
+    dlq: { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 0 },
+    // With a batch timeout of 0 Miniflare's broker cuts batches as its timers happen to fire; batching
+    // itself is observed on a queue that waits a second for a full batch.
+    batched: { maxBatchSize: 3, maxBatchTimeout: 1, maxRetries: 0 },
+  },
 });
 const url = await mf.ready;
 process.stdout.write(`ready ${url}\n`);

@@ -105,6 +105,28 @@ KNOWN: list[Known] = [
           "workerd src/workerd/api/actor-state.c++ (getSqliteKv, getSql: the production branch)",
           when=lambda d: _error(d, "pyflare", "not backed by SQLite storage") or
           _error(d, "pyflare", "SQLite can be enabled on a new Durable Object class")),
+    # -- Queues: limits and delivery rules where Miniflare's broker differs ------------------------------
+    Known("queues", r"queues-send-limits", None, "miniflare",
+          "a message may be delayed 12 hours (43,200 s) at most; Miniflare's broker allows 24 hours",
+          f"Queues docs queues/platform/limits (delaySeconds: 12 hours); {MF}/queues/schemas.ts (max 86400)",
+          when=lambda d: _error(d, "pyflare", "message delay 43201 is invalid")),
+    Known("queues", r"queues-send-limits", "send", "miniflare",
+          "a negative delay is refused with pyflare's text; Miniflare's broker fails validating it (500)",
+          f"{MF}/queues/broker.worker.ts validateMessageDelay",
+          when=lambda d: _error(d, "miniflare", "Internal Server Error")),
+    Known("queues", r"queues-send-limits", "sendBatch", "miniflare",
+          "a batch is at most 256 KB; Miniflare's broker allows 32 KB more",
+          f"Queues docs queues/platform/limits (256 KB per batch); {MF}/queues/broker.worker.ts "
+          "(MAX_MESSAGE_BATCH_SIZE = (256 + 32) * 1000)",
+          when=lambda d: _error(d, "pyflare", "exceeds limit of 256000")),
+    Known("queues", r"queues-(throw|batch-actions)", None, "miniflare",
+          "a message acked with ack() is not delivered again when the handler then throws or calls "
+          "retryAll() (workerd reports the explicit acks); Miniflare's broker ignores them and retries the "
+          "whole batch",
+          f"Queues docs queues/configuration/batching-retries (explicit acknowledgement); "
+          f"{MF}/queues/broker.worker.ts (#flush: retryAll when the outcome is not ok)",
+          when=lambda d: isinstance(d.pyflare, dict) and "messages" in d.pyflare),
+
     # -- R2: limits and errors Miniflare's simulator does not have -------------------------------------
     Known("r2", r"r2-delete-many", "delete", "miniflare",
           "R2 deletes at most 1,000 keys per call; Miniflare's simulator takes any number",

@@ -10,9 +10,14 @@ import base64
 from typing import Any
 
 
-def call(on: str, method: str, *args: Any, as_: str | None = None, no_await: bool = False, **kwargs: Any) -> dict:
-    """``on.method(*args, **kwargs)``; ``as_`` keeps the result for later operations (``ref(name)``)."""
+def call(on: str, method: str, *args: Any, as_: str | None = None, no_await: bool = False, raw: bool = False,
+         **kwargs: Any) -> dict:
+    """``on.method(*args, **kwargs)``; ``as_`` keeps the result for later operations (``ref(name)``).
+    ``raw``: ``on`` is a plain JavaScript object for a Python worker (a WebSocket, the Cache API), not an
+    SDK-wrapped binding: Pyodide converts the arguments itself, so ``None`` is ``undefined`` there."""
     op: dict[str, Any] = {"on": on, "call": method, "args": [value(a) for a in args]}
+    if raw:
+        op["raw"] = True
     if kwargs:
         op["kwargs"] = {k: value(v) for k, v in kwargs.items()}
     if as_:

@@ -37,9 +37,11 @@ function floatFrom(text) {
   return Number(text);
 }
 
-function fromPy(value, refs) {
-  if (value === null) return null;
-  if (Array.isArray(value)) return value.map((item) => fromPy(item, refs));
+// `raw`: the call goes to a plain JavaScript object (a WebSocket, the Cache API), not to a binding the SDK
+// wraps, so Pyodide's own conversion applies and None is undefined rather than null.
+function fromPy(value, refs, raw = false) {
+  if (value === null) return raw ? undefined : null;
+  if (Array.isArray(value)) return value.map((item) => fromPy(item, refs, raw));
   if (typeof value === "number") return value; // a JSON integer: a Python int within 2**53
   if (typeof value !== "object") return value;
   if ("$float" in value) return floatFrom(value.$float);
@@ -241,8 +243,8 @@ async function runOp(op, scope) {
         if (result && typeof result.then === "function") result = await result;
       }
     } else {
-      const args = (op.args ?? []).map((arg) => fromPy(arg, scope.refs));
-      if (op.kwargs) args.push(fromPy(op.kwargs, scope.refs));
+      const args = (op.args ?? []).map((arg) => fromPy(arg, scope.refs, op.raw));
+      if (op.kwargs) args.push(fromPy(op.kwargs, scope.refs, op.raw));
       result = on[op.call](...args);
       if (result instanceof Promise || (result && typeof result.then === "function" && !op.noAwait)) {
         result = await result;
@@ -329,7 +331,7 @@ function observations(op) {
   for (const batch of deliveries) {
     const mine = batch.messages.filter((m) => m.seq === seq);
     if (mine.length === 0) continue;
-    if (batch.queue === "work") batchSizes.push(mine.length);
+    if (batch.queue !== "dlq") batchSizes.push(mine.length);
     for (const m of mine) {
       const key = String(m.n ?? "?");
       (messages[key] ??= []).push([batch.queue, m.attempts, m.body, m.idOk, m.timestamp]);

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from conformance.ops import call, request, response, sequence
+from conformance.ops import call as _call
+from conformance.ops import request, response, sequence
+
+
+def call(*args, **kwargs):
+    return _call(*args, raw=True, **kwargs)  # WebSockets and caches are plain JavaScript objects to Python
 
 
 def sequences() -> list[dict]:

@@ -45,7 +45,8 @@ def sequences() -> list[dict]:
     ])
     seq = "queues-batching"
     add("batching", [
-        call("QUEUE", "sendBatch", [{"body": msg(seq, i, "ack")} for i in range(7)]), settle(), observe(seq, batches=True),
+        call("BATCHED", "sendBatch", [{"body": msg(seq, i, "ack")} for i in range(7)]), settle(wait_seconds=1.2),
+        observe(seq, batches=True),
     ])
     seq = "queues-retries"
     add("retries", [

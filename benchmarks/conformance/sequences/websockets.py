@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from conformance.ops import call, sequence, ws_events, ws_pair
+from conformance.ops import call as _call
+from conformance.ops import sequence, ws_events, ws_pair
+
+
+def call(*args, **kwargs):
+    return _call(*args, raw=True, **kwargs)  # WebSockets and caches are plain JavaScript objects to Python
 
 
 def sequences() -> list[dict]:

@@ -285,7 +285,7 @@ def observations(op):
         mine = [m for m in batch["messages"] if m["seq"] == seq]
         if not mine:
             continue
-        if batch["queue"] == "work":
+        if batch["queue"] != "dlq":
             batch_sizes.append(len(mine))
         for m in mine:
             key = "?" if m["n"] is None else str(m["n"])
