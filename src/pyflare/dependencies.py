@@ -8,7 +8,9 @@ packages installed in its own environment, so at start it checks the same list:
   with the exact ``pip install`` command (``pyflare dev --install-deps`` runs it);
 - an installed package of the worker's dependency tree that carries compiled extensions (judged from the
   installed distribution: a wheel that is not ``Root-Is-Purelib``, or ``.so``/``.pyd`` files) and is not
-  among the packages Pyodide builds is named too: it runs here but Cloudflare's runtime cannot load it.
+  among the packages Pyodide builds (Pyodide's package list, :mod:`pyflare.portability.packages`) is named
+  too: it runs here, but Cloudflare loads it only if PyPI has a pure or PyEmscripten wheel of it.
+  ``pyflare check`` decides that from a lock file's wheel lists.
 """
 
 from __future__ import annotations
@@ -31,21 +33,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-# Packages with compiled code that Pyodide 0.28 (Cloudflare's Python runtime) ships builds of, by canonical
-# name. A native package outside this list has no Pyodide build Cloudflare could load.
-PYODIDE_NATIVE = frozenset({
-    "aiohttp", "apsw", "argon2-cffi-bindings", "atomicwrites", "bcrypt", "bitarray", "blosc2", "brotli",
-    "cffi", "contourpy", "coolprop", "crc32c", "cryptography", "cytoolz", "duckdb", "fastparquet", "frozenlist",
-    "gensim", "gmpy2", "greenlet", "h5py", "jiter", "kiwisolver", "lakers-python", "lxml", "lz4", "markupsafe",
-    "matplotlib", "msgpack", "msgspec", "multidict", "netcdf4", "numcodecs", "numpy", "opencv-python", "orjson",
-    "pandas", "peewee", "pillow", "polars", "propcache", "pyarrow", "pycryptodome", "pycryptodomex",
-    "pydantic-core", "pyerfa", "pygame-ce", "pyheif", "pyinstrument", "pynacl", "pyproj", "pyrsistent",
-    "python-sat", "pywavelets", "pyxel", "pyyaml", "pyzmq", "rapidfuzz", "regex", "rpds-py", "ruamel-yaml-clib",
-    "scikit-image", "scikit-learn", "scipy", "shapely", "simplejson", "sqlalchemy", "statsmodels", "tiktoken",
-    "tokenizers", "tornado", "ujson", "unicodedata2", "wrapt", "xgboost", "xxhash", "yarl", "zfpy", "zstandard",
-    "charset-normalizer", "psutil", "zope-interface", "pycparser", "mmh3", "pyodide-http", "hashlib", "lzma",
-    "ssl", "sqlite3",
-})
+# The Pyodide package index whose builds count here: Python 3.13's, the default runtime (pyflare check picks the
+# one the config selects; see pyflare.portability.targets).
+PYODIDE_INDEX = "0.28.3"
 
 
 @dataclass
@@ -68,8 +58,8 @@ class DependencyReport:
         if self.native:
             lines.append(
                 f"{self.pyproject}: {', '.join(self.native)}: compiled extension(s) without a Pyodide build; "
-                "they run under pyflare but Cloudflare's Python runtime cannot load them, so the worker would "
-                "fail when deployed")
+                "they run under pyflare, but Cloudflare's Python runtime loads them only if PyPI has a pure or "
+                "PyEmscripten wheel of them (pyflare check tells, from a uv.lock)")
         return lines
 
 
@@ -123,6 +113,9 @@ def _check(pyproject: Path) -> DependencyReport:
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
+    from pyflare.portability.packages import binary_builds
+
+    pyodide_native = binary_builds(PYODIDE_INDEX)
     report = DependencyReport(pyproject)
     environment = default_environment()
     seen: set[str] = set()
@@ -149,7 +142,7 @@ def _check(pyproject: Path) -> DependencyReport:
         dist = _distribution(requirement.name)
         if dist is None:
             continue
-        if is_native(dist) and name not in PYODIDE_NATIVE:
+        if is_native(dist) and name not in pyodide_native:
             report.native.append(dist.metadata["Name"] or name)
         for text in dist.requires or []:
             try:

@@ -102,14 +102,19 @@ class PyflareWorker:
     """One worker of a :class:`Pyflare`: its config, env, runtime, bindings and in-process client."""
 
     def __init__(self, owner: Pyflare, config: ResolvedConfig, options: Options,
-                 access_log: AccessLog | None) -> None:
+                 access_log: AccessLog | None, *, strict_portability: bool = False) -> None:
         self.owner = owner
         self.config = config
         self.options = options
         self._env = Env()
+        strict = None
+        if strict_portability:  # pyflare.portability loads only for a worker that asks for it
+            from pyflare.portability.strict import strict_mode_for
+
+            strict = strict_mode_for(config.worker.compatibility_date, config.worker.compatibility_flags)
         self.runtime = Runtime(config.main_path, self._env, owner.clock, owner.background,
                                compatibility_date=config.worker.compatibility_date,
-                               compatibility_flags=config.worker.compatibility_flags)
+                               compatibility_flags=config.worker.compatibility_flags, strict=strict)
         self.platform = Platform(config, owner.storage, owner.clock, owner.background, self.runtime, options,
                                  peers=owner.peer_platform, shared=owner.shared, objects=owner.objects)
         # A reload drops this worker's live Durable Object instances (never their storage or alarms).
@@ -215,6 +220,9 @@ class Pyflare:
     ``/__scheduled?cron=...`` run the scheduled handler (``pyflare dev --test-scheduled``); otherwise that
     path reaches the worker. ``bindings={"AI": fake}`` puts objects into the first worker's ``env`` in place
     of (or beside) its bindings: fakes for tests, e.g. for bindings that need Cloudflare.
+    ``strict_portability=True`` raises, where the worker's code does it, what would fail on Cloudflare's
+    Python Workers (threads, entropy at import, subprocesses, sockets...; default: the config's
+    ``[pyflare] strict_portability``; see docs/portability.md).
     """
 
     def __init__(
@@ -235,6 +243,7 @@ class Pyflare:
         explorer: bool = True,
         synchronous: str | None = None,
         bindings: dict[str, Any] | None = None,
+        strict_portability: bool | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -281,7 +290,9 @@ class Pyflare:
             )
             if bindings and resolved is configs[0]:  # like vars: fakes apply to the served worker
                 options.extra["bindings"] = dict(bindings)
-            self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log)
+            strict = settings.strict_portability if strict_portability is None else strict_portability
+            self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log,
+                                                        strict_portability=strict)
             self.workers[resolved.name].runtime.stash[OUTBOUND] = self.outbound
         self.main = next(iter(self.workers.values()))
         self.explorer = explorer

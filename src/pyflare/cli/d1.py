@@ -192,7 +192,7 @@ def _human_size(size: int) -> str:
 # -- execute -------------------------------------------------------------------------------------
 def run_execute(args: argparse.Namespace) -> int:
     from pyflare.bindings.d1.errors import D1Error
-    from pyflare.bindings.d1.sql import split_statements
+    from pyflare.storage.sql import split_statements
 
     if (code := _remote(args)) is not None:
         return code

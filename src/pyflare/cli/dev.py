@@ -88,6 +88,9 @@ def register(subparsers: Any) -> None:
                         help="Show pyflare's own frames in tracebacks of errors in the worker")
     parser.add_argument("--ready-file", default=None, metavar="PATH",
                         help="Write the URL to PATH once requests are accepted (for CI scripts to wait on)")
+    parser.add_argument("--strict-portability", action="store_true",
+                        help="Raise where the worker does what fails on Cloudflare's Python Workers (threads, "
+                             "entropy at import, subprocesses, sockets); see pyflare check")
     parser.add_argument("--install-deps", action="store_true",
                         help="pip-install the packages the project's pyproject.toml declares that are missing here")
     parser.set_defaults(handler=run)
@@ -180,6 +183,7 @@ class DevServer:
             access_log=self.access_log,
             test_scheduled=self.args.test_scheduled,
             explorer=not self.args.no_explorer,
+            strict_portability=True if getattr(self.args, "strict_portability", False) else None,
         )
         await mf.start(load_worker=False)
         mf.asgi_app.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)

@@ -154,6 +154,8 @@ class PyflareSettings(_Model):
     # or power loss (docs/durability.md).
     synchronous: Literal["normal", "full"] = "normal"
     cache: bool = True
+    # Raise what would fail on Cloudflare's Python Workers where the worker does it (docs/portability.md).
+    strict_portability: bool = False
 
 
 # Keys that only configure an environment and are never inherited from the top level.

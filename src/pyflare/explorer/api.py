@@ -229,7 +229,7 @@ class ExplorerApi:
         return envelope(self.inv.d1_summary(request.path_params["db"], tables=True))
 
     async def _d1_run(self, request: Request) -> list[Any]:
-        from pyflare.bindings.d1.sql import split_statements
+        from pyflare.storage.sql import split_statements
 
         body = await _json_body(request)
         sql, params = body.get("sql"), body.get("params") or []

@@ -7,7 +7,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
@@ -17,6 +17,9 @@ from pyflare.kernel.stash import Stash
 from pyflare.runtime.worker import Worker, WorkerLoadError
 from pyflare.websockets.registry import SOCKETS, Settings, WorkerSockets
 from pyflare.workers._response import Response
+
+if TYPE_CHECKING:
+    from pyflare.portability.strict import StrictMode
 
 log = logging.getLogger("pyflare")
 
@@ -71,8 +74,10 @@ class Runtime:
     """Owns the live :class:`Worker` (or the error that stopped it loading) and hands it events."""
 
     def __init__(self, main: Any, env: Any, clock: Clock, background: Background, *,
-                 compatibility_date: str | None = None, compatibility_flags: Iterable[str] = ()) -> None:
+                 compatibility_date: str | None = None, compatibility_flags: Iterable[str] = (),
+                 strict: StrictMode | None = None) -> None:
         self.main = main
+        self.strict = strict  # strict portability mode (pyflare.portability.strict), or None
         self.env = env
         self.clock = clock
         self.background = background
@@ -92,7 +97,8 @@ class Runtime:
     def load(self) -> Worker:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
-            worker = Worker(self.main, self.env, self.background.spawn, self.clock, stash=self.stash)
+            worker = Worker(self.main, self.env, self.background.spawn, self.clock, stash=self.stash,
+                            strict=self.strict)
         except WorkerLoadError as exc:
             self.load_error = exc
             raise

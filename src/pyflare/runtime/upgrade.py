@@ -25,8 +25,9 @@ from pyflare.runtime.incoming import LOCAL_CF, request_url
 from pyflare.runtime.respond import error_page, plain
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.websockets import constants as c
+from pyflare.websockets.errors import protocol_error
 from pyflare.websockets.registry import WorkerSockets
-from pyflare.websockets.socket import WebSocket, couple, protocol_error
+from pyflare.websockets.socket import WebSocket, couple
 from pyflare.workers import Headers, Request
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.context import arity, call_as, call_as_sync, fit_args, running_as
 from pyflare.kernel.stash import Stash
@@ -14,6 +14,9 @@ from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
 from pyflare.workers._context import ExecutionContext
 from pyflare.workers._response import Response
+
+if TYPE_CHECKING:
+    from pyflare.portability.strict import StrictMode
 
 LEGACY_HANDLERS = ("on_fetch", "on_scheduled", "on_queue")
 _UNPLANNED = object()
@@ -35,7 +38,7 @@ class Worker:
     """A loaded worker module and its exports."""
 
     def __init__(self, main: Path, env: Any, spawn: Callable[[Awaitable[Any], str], Any], clock: Any, *,
-                 stash: Stash | None = None) -> None:
+                 stash: Stash | None = None, strict: StrictMode | None = None) -> None:
         self.main = main
         self.env = env
         self.spawn = spawn
@@ -44,7 +47,8 @@ class Worker:
         self.modules = WorkerModules(main.parent)
         try:
             with running_as(self):
-                self.module = self.modules.import_main(main)
+                # Strict portability mode watches the import (entropy) and, from then on, the worker's own code.
+                self.module = strict.import_main(self.modules, main) if strict else self.modules.import_main(main)
         except BaseException as exc:
             self.modules.unload()
             details = format_user_traceback(exc)

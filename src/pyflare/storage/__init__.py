@@ -2,11 +2,12 @@
 
 A :class:`Storage` is rooted either in a persist folder (``.pyflare/state`` by default, readable files
 that survive restarts) or in a fresh temporary folder that is removed on close. Bindings ask it for a
-SQLite database or a blob store by plugin and name; they never build file paths themselves.
+SQLite database or a blob store by plugin and name; they never build file paths themselves. A store waits
+for another process's lock itself (``retrying``); its callers call plain methods.
 """
 
 from pyflare.storage.blobs import BlobStore
 from pyflare.storage.root import Storage, safe_name
-from pyflare.storage.sqlite import Database
+from pyflare.storage.sqlite import Database, retrying
 
-__all__ = ["BlobStore", "Database", "Storage", "safe_name"]
+__all__ = ["BlobStore", "Database", "Storage", "retrying", "safe_name"]

@@ -10,6 +10,10 @@ until :attr:`Database.busy_timeout` seconds have passed. Only the request that n
 waits; requests on other files, or reads of the same file (WAL readers never wait), go on.
 Code that has no event loop to return to (one-shot CLI commands) uses :meth:`Database.blocking`.
 
+That retry is the store's business, not its callers': a store (a binding's ``store`` module) writes each
+operation as a plain method ``name_now(...)`` (it runs at once, SQLITE_BUSY if another process holds the
+lock) and offers it as ``name = retrying(name_now)``, so binding code calls ``await store.name(...)``.
+
 Durability (docs/durability.md): WAL mode. With ``synchronous=NORMAL`` (the default) a committed
 write survives a crash of the process (kill -9) but the last transactions may be lost if the OS
 crashes or the power fails; ``synchronous=FULL`` (``[pyflare] synchronous = "full"``) fsyncs the WAL
@@ -22,12 +26,13 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a write waits for another process's lock, as SQLite's usual 5000 ms
@@ -169,3 +174,23 @@ class Database:
             self.connection.close()
         except sqlite3.Error:
             pass
+
+
+class _HasDatabase(Protocol):
+    db: Database
+
+
+S = TypeVar("S", bound=_HasDatabase)
+
+
+def retrying(operation: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], Awaitable[T]]:
+    """``name = retrying(name_now)`` in a store class: ``await store.name(...)`` runs ``name_now`` under the
+    retry policy of the store's ``db`` (:meth:`Database.run`)."""
+
+    async def method(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self.db.run(operation, self, *args, **kwargs)
+
+    method.__name__ = operation.__name__.removesuffix("_now")
+    method.__qualname__ = operation.__qualname__.removesuffix("_now")
+    method.__doc__ = f"``{operation.__name__}``, waiting (asynchronously) while another process holds the lock."
+    return method

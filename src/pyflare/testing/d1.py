@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from pyflare.bindings.d1 import D1Plugin, D1Store
 from pyflare.bindings.d1.migrations import Migrations
-from pyflare.bindings.d1.sql import split_statements
+from pyflare.storage.sql import split_statements
 
 if TYPE_CHECKING:
     from pyflare.instance import Pyflare

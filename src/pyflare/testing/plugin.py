@@ -7,7 +7,8 @@ Fixtures:
 - ``pyflare_server``: a real ``pyflare dev`` subprocess on a free port (``.url``), once per session.
 
 Options: marker ``@pytest.mark.pyflare(config=..., environment=..., vars=..., network=False, ...)``; ini
-``pyflare_config`` and ``pyflare_network``. Everything works under pytest-xdist (``-n auto``): storage is
+``pyflare_config`` and ``pyflare_network``; marker ``@pytest.mark.strict_portability`` (or ini
+``pyflare_strict_portability = true``) for strict portability mode. Everything works under pytest-xdist (``-n auto``): storage is
 per test, and each xdist worker process starts its own server on its own port.
 
 The fixtures work in async tests under pytest-asyncio and under anyio's plugin: the public fixtures are
@@ -34,15 +35,22 @@ MARKER_HELP = (
 )
 
 
+STRICT_MARKER_HELP = ("strict_portability: the pyflare fixture's worker raises what would fail on Cloudflare's "
+                      "Python Workers (threads, entropy at import, subprocesses, sockets); see docs/portability.md")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("pyflare_config", "path of the wrangler config the pyflare fixtures load (default: rootdir); "
                   "several paths separated by spaces run several workers, the first served")
     parser.addini("pyflare_network", "false: a worker's fetch() may not reach the real network in tests "
                   "(route it with pyflare.outbound)", type="bool", default=True)
+    parser.addini("pyflare_strict_portability", "true: every pyflare fixture runs its worker in strict portability "
+                  "mode (as @pytest.mark.strict_portability)", type="bool", default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    config.addinivalue_line("markers", STRICT_MARKER_HELP)
 
 
 def _ini_configs(config: pytest.Config) -> str | list[str] | None:
@@ -67,6 +75,8 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     options["config"] = config
     options.setdefault("clock", "manual")
     options.setdefault("network", request.config.getini("pyflare_network"))
+    if request.node.get_closest_marker("strict_portability") or request.config.getini("pyflare_strict_portability"):
+        options.setdefault("strict_portability", True)
     return options
 
 

@@ -1,30 +1,19 @@
-"""Outgoing WebSockets: ``WebSocket.new(url)``, and the connection behind ``fetch(url, headers={"Upgrade":
-"websocket"})`` (:func:`open_socket`; the SDK's ``fetch`` makes the 101 response, or the server's own answer
-when it refuses the upgrade).
-
-The connection is made with the ``websockets`` library; a :class:`RemoteConnection` is the peer of the
-worker's end, and one of the worker's live connections (closed when its runtime closes).
+"""Outgoing WebSocket connections: :func:`dial` connects with the ``websockets`` library (imported on first
+use) and gives a :class:`RemoteConnection`, the peer of the worker's end of an outgoing socket
+(``WebSocket.new(url)``, ``fetch(url, headers={"Upgrade": "websocket"})``: :mod:`.socket` makes the ends),
+and one of the worker's live connections (closed when its runtime closes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 from collections import deque
 from typing import Any
 
 from pyflare.websockets import constants as c
-from pyflare.websockets.registry import WorkerSockets, current_sockets
-from pyflare.websockets.socket import (
-    ACCEPTED,
-    CONNECTING_MODE,
-    CloseEvent,
-    ErrorEvent,
-    Event,
-    WebSocket,
-    protocol_error,
-)
+from pyflare.websockets.errors import protocol_error
+from pyflare.websockets.registry import WorkerSockets
 
 log = logging.getLogger("pyflare")
 
@@ -45,6 +34,9 @@ class RemoteConnection:
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+        self.subprotocol: str = conn.subprotocol or ""
+        handshake = conn.response
+        self.handshake_headers: list[tuple[str, str]] = list(handshake.headers.raw_items()) if handshake else []
         self._peer: Any = None
         self._outbox: deque[tuple[str, Any]] = deque()
         self._writer: asyncio.Task[None] | None = None
@@ -53,7 +45,9 @@ class RemoteConnection:
         self._done = asyncio.get_running_loop().create_future()
         self._registry: WorkerSockets | None = None
 
-    def start(self, registry: WorkerSockets | None) -> None:
+    def start(self, peer: Any, registry: WorkerSockets | None) -> None:
+        """Carry messages between the server and ``peer`` (the worker's end) from now on."""
+        self._peer = peer
         self._registry = registry
         if registry is not None:
             registry.add(self)
@@ -135,16 +129,6 @@ class RemoteConnection:
         await asyncio.shield(self._done)
 
 
-async def _open(url: str, headers: list[tuple[str, str]], protocols: list[str]) -> Any:
-    from websockets.asyncio.client import connect as ws_connect
-
-    return await ws_connect(
-        _ws_url(url), additional_headers=headers, subprotocols=protocols or None,  # type: ignore[arg-type]
-        max_size=c.MAX_MESSAGE_SIZE, compression=None, proxy=None, user_agent_header=None,
-        open_timeout=30, ping_interval=None,
-    )
-
-
 class UpgradeRefused(Exception):  # noqa: N818 - not a failure of pyflare's: the server said no
     """The server answered without upgrading; its answer is the result of ``fetch()``."""
 
@@ -157,67 +141,30 @@ class ConnectFailed(Exception):  # noqa: N818
     """No connection: refused, unreachable, timed out, or a broken handshake."""
 
 
-async def open_socket(url: str, headers: list[tuple[str, str]]) -> tuple[WebSocket, list[tuple[str, str]]]:
-    """Connect for ``fetch(url)`` with ``Upgrade: websocket`` and the request's ``headers``: the worker's end of
-    the new connection and the handshake's response headers. UpgradeRefused or ConnectFailed otherwise."""
+async def dial(url: str, headers: list[tuple[str, str]], protocols: list[str] | None = None) -> RemoteConnection:
+    """Open a connection to ``url`` with a request's ``headers`` (those of the handshake itself are the
+    library's; ``protocols`` default to the offered ``Sec-WebSocket-Protocol``). UpgradeRefused or
+    ConnectFailed when there is none."""
+    from websockets.asyncio.client import connect as ws_connect
     from websockets.exceptions import InvalidHandshake, InvalidStatus
 
     sent = [(k, v) for k, v in headers if k.lower() not in _HANDSHAKE_HEADERS]
-    offered = next((v for k, v in headers if k.lower() == "sec-websocket-protocol"), "")
-    protocols = [p.strip() for p in offered.split(",") if p.strip()]
+    if protocols is None:
+        offered = next((v for k, v in headers if k.lower() == "sec-websocket-protocol"), "")
+        protocols = [p.strip() for p in offered.split(",") if p.strip()]
     try:
-        conn = await _open(url, sent, protocols)
+        conn = await ws_connect(
+            _ws_url(url), additional_headers=sent, subprotocols=protocols or None,  # type: ignore[arg-type]
+            max_size=c.MAX_MESSAGE_SIZE, compression=None, proxy=None, user_agent_header=None,
+            open_timeout=30, ping_interval=None,
+        )
     except InvalidStatus as exc:
         upstream = exc.response
         raise UpgradeRefused(upstream.status_code, list(upstream.headers.raw_items()),
                              bytes(upstream.body or b"")) from None
     except (OSError, InvalidHandshake, asyncio.TimeoutError) as exc:
         raise ConnectFailed(str(exc)) from exc
-    remote = RemoteConnection(conn)
-    socket = WebSocket._make(url=url)
-    socket.protocol = conn.subprotocol or ""
-    socket._peer, remote._peer = remote, socket
-    remote.start(current_sockets())
-    handshake = conn.response
-    return socket, list(handshake.headers.raw_items()) if handshake else []
+    return RemoteConnection(conn)
 
 
-def open_client(url: str, protocols: str | list[str] | None = None) -> WebSocket:
-    """``new WebSocket(url, protocols)``: connects in the background, then fires "open"."""
-    url = str(url)
-    if not url.lower().startswith(("ws://", "wss://", "http://", "https://")):
-        from pyflare.kernel.jserrors import DOMException
-
-        raise DOMException(f"WebSocket Constructor: The url scheme must be ws or wss: {url}", "SyntaxError")
-    wanted = [protocols] if isinstance(protocols, str) else list(protocols or [])
-    socket = WebSocket._make(url=url, mode=CONNECTING_MODE)
-    socket._context = contextvars.copy_context()
-    registry = current_sockets()
-
-    async def establish() -> None:
-        try:
-            conn = await _open(url, [], wanted)
-        except Exception as exc:
-            if socket._mode != CONNECTING_MODE:
-                return
-            socket._mode = ACCEPTED
-            socket._closed_incoming = socket._closed_outgoing = True
-            socket._dispatch_soon(ErrorEvent(exc))
-            socket._dispatch_soon(CloseEvent(c.ABNORMAL_CLOSURE, c.CONNECT_FAILED_REASON, False))
-            return
-        if socket._mode != CONNECTING_MODE:  # close() was called meanwhile
-            await conn.close()
-            return
-        remote = RemoteConnection(conn)
-        socket.protocol = conn.subprotocol or ""
-        socket._peer, remote._peer = remote, socket
-        socket._mode = ACCEPTED
-        socket._dispatch_soon(Event("open"))
-        socket._flush_inbox()
-        remote.start(registry)
-
-    socket._connecting = asyncio.ensure_future(establish())
-    return socket
-
-
-__all__ = ["ConnectFailed", "RemoteConnection", "UpgradeRefused", "open_client", "open_socket"]
+__all__ = ["ConnectFailed", "RemoteConnection", "UpgradeRefused", "dial"]

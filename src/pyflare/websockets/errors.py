@@ -9,3 +9,9 @@ from pyflare.kernel.jserrors import JsException
 
 class WebSocketError(JsException):
     """JavaScript's ``Error`` from the WebSocket and hibernation APIs."""
+
+
+def protocol_error(description: str, code: int = 1009) -> WebSocketError:
+    """The error workerd reports when the connection breaks the protocol (kj's text, JSG-prefixed); 1009 is
+    Message Too Big."""
+    return WebSocketError(f"WebSocket protocol error; statusCode = {code}; description = {description}")

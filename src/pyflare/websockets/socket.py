@@ -22,10 +22,11 @@ from typing import Any
 
 from pyflare.kernel.clone import StructuredClone
 from pyflare.kernel.context import current_object, current_worker
+from pyflare.kernel.jserrors import DOMException
 from pyflare.kernel.jsobjects import ArrayBuffer
 from pyflare.kernel.stash import StashKey
+from pyflare.websockets import connect, validation
 from pyflare.websockets import constants as c
-from pyflare.websockets import validation
 from pyflare.websockets.errors import WebSocketError
 from pyflare.websockets.registry import DEFAULT_SETTINGS, Settings, current_sockets
 
@@ -87,11 +88,6 @@ def message_payload(data: str | bytes) -> str | ArrayBuffer:
     return data if isinstance(data, str) else ArrayBuffer(data)
 
 
-def protocol_error(description: str, code: int = c.MESSAGE_TOO_BIG) -> WebSocketError:
-    """The error workerd reports when the connection breaks the protocol (kj's text, JSG-prefixed)."""
-    return WebSocketError(f"WebSocket protocol error; statusCode = {code}; description = {description}")
-
-
 def current_settings() -> Settings:
     sockets = current_sockets()
     return sockets.settings if sockets is not None else DEFAULT_SETTINGS
@@ -131,9 +127,7 @@ class WebSocket(metaclass=JsClass):
     @classmethod
     def new(cls, url: str, protocols: str | list[str] | None = None) -> WebSocket:
         """``new WebSocket(url, protocols)``: an outgoing connection; listen for "open" before sending."""
-        from pyflare.websockets.connect import open_client  # imports the websockets library: on first use
-
-        return open_client(url, protocols)
+        return _open_client(url, protocols)
 
     # -- state -----------------------------------------------------------------------------------
     @property
@@ -488,3 +482,51 @@ def answer_close(ws: WebSocket, code: int, reason: str) -> None:
     if not ws._closed_outgoing and not ws._outgoing_aborted and ws._peer:
         ws._closed_outgoing = True
         ws._peer._receive_close(code, reason)
+
+
+# -- outgoing sockets (the connection itself is pyflare.websockets.connect's) -----------------------------
+async def open_socket(url: str, headers: list[tuple[str, str]]) -> tuple[WebSocket, list[tuple[str, str]]]:
+    """Connect for ``fetch(url)`` with ``Upgrade: websocket`` and the request's ``headers``: the worker's end of
+    the new connection and the handshake's response headers. ``connect.UpgradeRefused`` (the server said no)
+    or ``connect.ConnectFailed`` otherwise."""
+    remote = await connect.dial(url, headers)
+    socket = WebSocket._make(url=url)
+    socket.protocol = remote.subprotocol
+    socket._peer = remote
+    remote.start(socket, current_sockets())
+    return socket, remote.handshake_headers
+
+
+def _open_client(url: str, protocols: str | list[str] | None = None) -> WebSocket:
+    """``new WebSocket(url, protocols)``: connects in the background, then fires "open"."""
+    url = str(url)
+    if not url.lower().startswith(("ws://", "wss://", "http://", "https://")):
+        raise DOMException(f"WebSocket Constructor: The url scheme must be ws or wss: {url}", "SyntaxError")
+    wanted = [protocols] if isinstance(protocols, str) else list(protocols or [])
+    socket = WebSocket._make(url=url, mode=CONNECTING_MODE)
+    socket._context = contextvars.copy_context()
+    registry = current_sockets()
+
+    async def establish() -> None:
+        try:
+            remote = await connect.dial(url, [], wanted)
+        except Exception as exc:
+            if socket._mode != CONNECTING_MODE:
+                return
+            socket._mode = ACCEPTED
+            socket._closed_incoming = socket._closed_outgoing = True
+            socket._dispatch_soon(ErrorEvent(exc))
+            socket._dispatch_soon(CloseEvent(c.ABNORMAL_CLOSURE, c.CONNECT_FAILED_REASON, False))
+            return
+        if socket._mode != CONNECTING_MODE:  # close() was called meanwhile
+            await remote.conn.close()
+            return
+        socket.protocol = remote.subprotocol
+        socket._peer = remote
+        socket._mode = ACCEPTED
+        socket._dispatch_soon(Event("open"))
+        socket._flush_inbox()
+        remote.start(socket, registry)
+
+    socket._connecting = asyncio.ensure_future(establish())
+    return socket

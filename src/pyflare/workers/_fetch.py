@@ -86,11 +86,8 @@ async def fetch(
 
 async def _connect_websocket(request: Request) -> FetchResponse:
     """``fetch()`` of a request with ``Upgrade: websocket``: a 101 with ``web_socket``, or the server's answer."""
-    from pyflare.websockets.connect import (  # the websockets library
-        ConnectFailed,
-        UpgradeRefused,
-        open_socket,
-    )
+    from pyflare.websockets.connect import ConnectFailed, UpgradeRefused
+    from pyflare.websockets.socket import open_socket
 
     try:
         socket, headers = await open_socket(request.url, list(request.headers.items()))

@@ -26,14 +26,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyflare.bindings.d1 import constants
 from pyflare.bindings.d1.errors import D1Error, D1ExecError, sqlite_message
-from pyflare.bindings.d1.sql import (
-    READ_KEYWORDS,
-    TRANSACTION_KEYWORDS,
-    first_keyword,
-    is_blank,
-    parameter_names,
-    split_statements,
-)
 from pyflare.bindings.d1.validation import (
     MULTI_STATEMENT_PARAMS,
     NO_STATEMENTS,
@@ -42,6 +34,14 @@ from pyflare.bindings.d1.validation import (
     WRONG_BINDINGS,
     check_parameters,
     check_query_text,
+)
+from pyflare.storage.sql import (
+    READ_KEYWORDS,
+    TRANSACTION_KEYWORDS,
+    first_keyword,
+    is_blank,
+    parameter_names,
+    split_statements,
 )
 from pyflare.storage.sqlite import is_busy
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyflare.bindings.d1.errors import D1Error
-from pyflare.bindings.d1.sql import split_statements
 from pyflare.bindings.d1.validation import migration_file_name, quote_identifier
+from pyflare.storage.sql import split_statements
 
 if TYPE_CHECKING:
     from pyflare.bindings.d1.database import D1Store

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from pyflare.bindings.d1.sql import first_keyword, split_statements
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import usv
+from pyflare.storage.sql import first_keyword, split_statements
 
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost

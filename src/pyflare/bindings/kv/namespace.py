@@ -136,7 +136,7 @@ class KVNamespace:
     async def _get_one(self, key: Any, cache_ttl: int | None) -> Entry | None:
         key = v.validate_key("GET", key)
         v.validate_cache_ttl("GET", cache_ttl)
-        return await self._store.db.run(self._store.get, key)
+        return await self._store.get(key)
 
     async def _get_bulk(
         self, keys: list[Any], kind: str, cache_ttl: int | None, *, with_metadata: bool
@@ -147,7 +147,7 @@ class KVNamespace:
         for key in keys:
             key = v.validate_bulk_key(key)
             v.validate_cache_ttl("GET_BULK", cache_ttl)
-            entry = await self._store.db.run(self._store.get, key)
+            entry = await self._store.get(key)
             if _is_array_index(key):
                 # workerd builds the Map from the service's JSON object skipping index-like names ("0", "42"):
                 # such keys are read (and count towards the size limit) but never in the result.
@@ -214,12 +214,12 @@ class KVNamespace:
         else:
             size = len(data)
         v.validate_value_size(size)
-        await self._store.db.run(self._store.put, key, data, expires, metadata_json)
+        await self._store.put(key, data, expires, metadata_json)
 
     async def delete(self, key: str) -> None:
         """Delete ``key``; deleting a missing key is not an error."""
         key = v.validate_key("DELETE", key)
-        await self._store.db.run(self._store.delete, key)
+        await self._store.delete(key)
 
     # -- list ------------------------------------------------------------------------------------
     async def list(
@@ -232,7 +232,7 @@ class KVNamespace:
     ) -> KVListResult:
         """Keys in order: ``{keys: [{name, expiration?, metadata?}], list_complete, cursor?, cacheStatus}``."""
         prefix_, count, after = v.list_options(options, prefix, limit, cursor)
-        infos, more = await self._store.db.run(self._store.list, prefix_, after, count)
+        infos, more = await self._store.list(prefix_, after, count)
         keys = []
         for info in infos:
             item = JsDict(name=info.name)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyflare.kernel.clock import Clock
-from pyflare.storage import Database
+from pyflare.storage import Database, retrying
 from pyflare.storage.sqlite import is_busy
 
 SCHEMA = """
@@ -92,7 +92,7 @@ class KVStore:
         db.executescript(SCHEMA)
 
     # -- reads -----------------------------------------------------------------------------------
-    def get(self, key: str) -> Entry | None:
+    def get_now(self, key: str) -> Entry | None:
         """The value of ``key`` visible now, or None (missing, deleted or expired)."""
         now = self.clock.time()
         row = self.db.one(_LATEST, (key, now))
@@ -106,7 +106,7 @@ class KVStore:
             return None
         return Entry(key, value, expiration, metadata)
 
-    def list(self, prefix: str, after: str, limit: int) -> tuple[list[KeyInfo], bool]:
+    def list_now(self, prefix: str, after: str, limit: int) -> tuple[list[KeyInfo], bool]:
         """Up to ``limit`` visible keys starting with ``prefix``, after ``after``, in order; and whether more exist."""
         now = self.clock.time()
         self._tidy(self.purge_expired, now)
@@ -124,14 +124,20 @@ class KVStore:
         return [KeyInfo(name, expiration, metadata) for name, expiration, metadata in rows[:limit]], more
 
     # -- writes ----------------------------------------------------------------------------------
-    def put(self, key: str, value: bytes, expiration: int | None, metadata: str | None) -> None:
+    def put_now(self, key: str, value: bytes, expiration: int | None, metadata: str | None) -> None:
         self._write(key, value, expiration, metadata)
 
-    def delete(self, key: str) -> None:
+    def delete_now(self, key: str) -> None:
         if self.delay <= 0:
             self.db.execute("DELETE FROM kv_entries WHERE key = ?", (key,))
             return
         self._write(key, None, None, None)
+
+    # What the binding calls: each waits while another process holds the write lock.
+    get = retrying(get_now)
+    list = retrying(list_now)
+    put = retrying(put_now)
+    delete = retrying(delete_now)
 
     def _write(self, key: str, value: bytes | None, expiration: int | None, metadata: str | None) -> None:
         now = self.clock.time()

@@ -70,7 +70,7 @@ class Consumer:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
-        released = self._store.db.blocking(self._store.release_leases, self.queue)
+        released = self._store.release_leases(self.queue)
         if released:
             log.info('Queue "%s": %d message(s) in flight when pyflare last stopped will be delivered again',
                      self.queue, released)
@@ -174,9 +174,7 @@ class Consumer:
         now = self._clock.time()
         if load_error:
             self._paused_until = now + LOAD_ERROR_BACKOFF
-            await self._store.db.run(
-                self._store.settle, acked=(), retried=(), dead=(), released=[(r.seq, r.available_at) for r in rows]
-            )
+            await self._store.settle(acked=(), retried=(), dead=(), released=[(r.seq, r.available_at) for r in rows])
             return
         self._paused_until = float("-inf")
         await self._settle(rows, outcome, failed, now, elapsed_ms)
@@ -207,7 +205,7 @@ class Consumer:
                 gave_up.append(f'Dropped message "{row.id}" on queue "{self.queue}" after {max_attempts} '
                                f'failed attempt{plural}!')
                 dead.append((row.seq, "", now))
-        await self._store.db.run(self._store.settle, acked=acked, retried=retried, dead=dead)
+        await self._store.settle(acked=acked, retried=retried, dead=dead)
         self.batches_delivered += 1
         log.info("QUEUE %s %d/%d (%.0fms)", self.queue, len(acked), len(rows), elapsed_ms)
         for warning in gave_up:

@@ -69,7 +69,7 @@ class Queue:
         now = self._clock.time()
         message = NewMessage(new_message_id(), int(now * 1000), kind, data,
                              now + (delay if delay is not None else self._delivery_delay))
-        backlog = await self._store.db.run(self._store.append, self.queue_name, [message])
+        backlog = await self._store.append(self.queue_name, [message])
         self._notify(self.queue_name)
         return _send_response(backlog)
 
@@ -101,7 +101,7 @@ class Queue:
                 delay = batch_delay if batch_delay is not None else self._delivery_delay
             stored.append(NewMessage(new_message_id(), int(now * 1000), kind, data, now + delay))
         validation.batch_sizes(len(items), largest, total)
-        backlog = await self._store.db.run(self._store.append, self.queue_name, stored)
+        backlog = await self._store.append(self.queue_name, stored)
         self._notify(self.queue_name)
         return _send_response(backlog)
 

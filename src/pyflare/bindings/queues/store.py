@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pyflare.storage import Database
+from pyflare.storage import Database, retrying
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -72,7 +72,7 @@ class MessageStore:
         self.db.executescript(SCHEMA)
 
     # -- producing ---------------------------------------------------------------------------------
-    def append(self, queue: str, messages: Sequence[NewMessage]) -> Backlog:
+    def append_now(self, queue: str, messages: Sequence[NewMessage]) -> Backlog:
         """Store messages atomically (all of a sendBatch, or none); returns the queue's backlog as it was
         when they arrived (what a send reports)."""
         with self.db.transaction():
@@ -89,7 +89,11 @@ class MessageStore:
 
     # -- consuming ---------------------------------------------------------------------------------
     def release_leases(self, queue: str) -> int:
-        """Make messages leased by a previous run (that crashed mid-batch) deliverable again."""
+        """Make messages leased by a previous run (that crashed mid-batch) deliverable again. Called once at
+        start, before any request: it waits (sleeping) while another process holds the write lock."""
+        return self.db.blocking(self._release_leases, queue)
+
+    def _release_leases(self, queue: str) -> int:
         with self.db.transaction():
             return self.db.execute("UPDATE messages SET lease = NULL WHERE queue = ? AND lease IS NOT NULL",
                                    (queue,)).rowcount
@@ -129,7 +133,7 @@ class MessageStore:
             self.db.executemany("UPDATE messages SET lease = ? WHERE seq = ?", [(lease, r[0]) for r in rows])
         return [StoredMessage(*r) for r in rows]
 
-    def settle(
+    def settle_now(
         self,
         *,
         acked: Iterable[int],
@@ -164,6 +168,10 @@ class MessageStore:
                     self.db.execute("DELETE FROM messages WHERE seq = ?", (seq,))
 
     # -- inspecting --------------------------------------------------------------------------------
+    # What the producer and the consumer call: each waits while another process holds the write lock.
+    append = retrying(append_now)
+    settle = retrying(settle_now)
+
     def messages(self, queue: str) -> list[StoredMessage]:
         """Every stored message of a queue (waiting, delayed or in flight), oldest first."""
         rows = self.db.all(f"SELECT {_COLUMNS} FROM messages WHERE queue = ? ORDER BY seq", (queue,))

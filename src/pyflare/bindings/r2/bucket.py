@@ -120,13 +120,13 @@ class R2MultipartUpload:
             etag = part.get("etag")
             selected.append((V.part_number(number), str(etag)))
         raw = V.key("completeMultipartUpload", self.key)
-        record = await self._store.db.run(self._store.complete_upload, raw, self.uploadId, selected)
+        record = await self._store.complete_upload(raw, self.uploadId, selected)
         return R2Object(record)
 
     async def abort(self) -> None:
         """Abort the upload and drop its parts; aborting twice, or after completion, does nothing."""
         raw = V.key("abortMultipartUpload", self.key)
-        await self._store.db.run(self._store.abort_upload, raw, self.uploadId)
+        await self._store.abort_upload(raw, self.uploadId)
 
     def __repr__(self) -> str:
         return f"R2MultipartUpload(key={self.key!r}, uploadId={self.uploadId[:12]!r}...)"
@@ -141,7 +141,7 @@ class R2Bucket:
         self.bucket_name = bucket_name
 
     async def head(self, key: str) -> R2Object | None:
-        record = await self._store.db.run(self._store.head, V.key("head", key))
+        record = await self._store.head(V.key("head", key))
         return R2Object(record, range={"offset": 0, "length": record.size}) if record else None
 
     async def get(
@@ -152,7 +152,7 @@ class R2Bucket:
         raw = V.key("get", key)
         only_if = V.conditional(opts.get("onlyIf"))
         requested = V.range_request(opts.get("range"))
-        record = await self._store.db.run(self._store.head, raw)
+        record = await self._store.head(raw)
         if record is None:
             return None
         whole = {"offset": 0, "length": record.size}
@@ -160,7 +160,7 @@ class R2Bucket:
             return R2Object(record, range=whole)
         resolved = V.resolve_range(requested, record.size)
         offset, length = resolved if resolved is not None else (0, record.size)
-        stream = await self._store.db.run(self._store.open_body, record, offset, length)
+        stream = await self._store.open_body(record, offset, length)
         return R2ObjectBody(record, stream, range={"offset": offset, "length": length})
 
     async def put(
@@ -194,7 +194,7 @@ class R2Bucket:
 
     async def delete(self, keys: str | list[str]) -> None:
         """Delete one key or a list of up to 1000; missing keys are ignored."""
-        await self._store.db.run(self._store.delete, V.delete_keys(keys))
+        await self._store.delete(V.delete_keys(keys))
 
     async def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> JsDict:
         """``{objects, truncated, cursor (when truncated), delimitedPrefixes}`` in key order."""
@@ -210,8 +210,7 @@ class R2Bucket:
             after_cursor = decode_cursor(cursor)
             if start_after is None or after_cursor > start_after:
                 start_after = after_cursor
-        page = await self._store.db.run(
-            self._store.list,
+        page = await self._store.list(
             prefix=V.encode_key(prefix),
             delimiter=V.encode_key(delimiter) if delimiter else None,
             start_after=start_after,
@@ -236,7 +235,7 @@ class R2Bucket:
         custom = V.custom_metadata("createMultipartUpload", opts.get("customMetadata"),
                                    given="customMetadata" in opts)
         storage_class = V.storage_class("createMultipartUpload", opts.get("storageClass"))
-        upload_id = await self._store.db.run(self._store.create_upload, raw, http, custom, storage_class)
+        upload_id = await self._store.create_upload(raw, http, custom, storage_class)
         return R2MultipartUpload(self._store, key, upload_id)
 
     def resumeMultipartUpload(self, key: str, uploadId: str) -> R2MultipartUpload:  # noqa: N802,N803

@@ -33,7 +33,7 @@ from pyflare.bindings.r2 import constants as C
 from pyflare.bindings.r2 import errors
 from pyflare.bindings.r2.validation import Conditional, condition_holds, decode_key
 from pyflare.kernel.clock import Clock
-from pyflare.storage import BlobStore, Database
+from pyflare.storage import BlobStore, Database, retrying
 from pyflare.workers._streams import ReadableStream
 
 READ_CHUNK = 1 << 20  # 1 MiB per read when streaming a body
@@ -307,7 +307,7 @@ class BucketStore:
         row = self.db.one(f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE key = ?", (key,))
         return ObjectRecord.from_row(row) if row else None
 
-    def head(self, key: bytes) -> ObjectRecord | None:
+    def head_now(self, key: bytes) -> ObjectRecord | None:
         return self._row(key)
 
     def segments(self, record: ObjectRecord, offset: int, length: int) -> list[Segment]:
@@ -330,10 +330,10 @@ class BucketStore:
             result.append(Segment(blob_id, lo - part_start, hi - lo))
         return result
 
-    def open_body(self, record: ObjectRecord, offset: int, length: int) -> BodyStream:
+    def open_body_now(self, record: ObjectRecord, offset: int, length: int) -> BodyStream:
         return BodyStream(self, self.segments(record, offset, length))
 
-    def list(
+    def list_now(
         self,
         *,
         prefix: bytes,
@@ -479,7 +479,7 @@ class BucketStore:
             self._insert(key, record)
         return old
 
-    def delete(self, keys: Sequence[bytes]) -> None:
+    def delete_now(self, keys: Sequence[bytes]) -> None:
         old: list[str] = []
         with self.db.transaction():
             for key in keys:
@@ -487,7 +487,7 @@ class BucketStore:
         self._discard(old)
 
     # -- multipart ------------------------------------------------------------------------------
-    def create_upload(
+    def create_upload_now(
         self, key: bytes, http_metadata: dict[str, Any], custom_metadata: dict[str, str], storage_class: str
     ) -> str:
         upload_id = secrets.token_urlsafe(64)
@@ -554,7 +554,7 @@ class BucketStore:
             )
         return old
 
-    def complete_upload(self, key: bytes, upload_id: str, selected: Sequence[tuple[int, str]]) -> ObjectRecord:
+    def complete_upload_now(self, key: bytes, upload_id: str, selected: Sequence[tuple[int, str]]) -> ObjectRecord:
         method = "completeMultipartUpload"
         old: list[str] = []
         with self.db.transaction():
@@ -622,7 +622,7 @@ class BucketStore:
         self._discard(old)
         return record
 
-    def abort_upload(self, key: bytes, upload_id: str) -> None:
+    def abort_upload_now(self, key: bytes, upload_id: str) -> None:
         """Abort an upload; aborting again, or after completion, does nothing."""
         with self.db.transaction():
             upload = self._upload(key, upload_id)
@@ -634,6 +634,15 @@ class BucketStore:
             self.db.execute("DELETE FROM multipart_parts WHERE upload_id = ?", (upload_id,))
             self.db.execute("UPDATE multipart_uploads SET state = ? WHERE upload_id = ?", (C.UPLOAD_ABORTED, upload_id))
         self._discard(row[0] for row in parts)
+
+    # What the binding calls: each waits while another process holds the write lock.
+    head = retrying(head_now)
+    open_body = retrying(open_body_now)
+    list = retrying(list_now)
+    delete = retrying(delete_now)
+    create_upload = retrying(create_upload_now)
+    complete_upload = retrying(complete_upload_now)
+    abort_upload = retrying(abort_upload_now)
 
 
 class _ConditionFailed(Exception):

@@ -1,7 +1,9 @@
-"""Reading user SQL the way D1 does: splitting a query into statements and naming each statement's kind.
+"""Reading user SQL as D1 and Durable Objects' ``ctx.storage.sql`` do: splitting a query into statements and
+naming each statement's kind.
 
 D1 accepts several statements in one ``prepare()`` (``CREATE ...; INSERT ...``) and in every line of
-``exec()``; Python's ``sqlite3`` runs one statement per call, so pyflare splits them here. A statement
+``exec()``, and ``sql.exec()`` of a Durable Object takes several too; Python's ``sqlite3`` runs one
+statement per call, so pyflare splits them here (the D1 binding, Durable Objects, the CLI and the explorer). A statement
 ends at a ``;`` outside quotes, brackets and comments, once SQLite agrees the text is complete
 (``sqlite3.complete_statement``), which keeps ``CREATE TRIGGER ... BEGIN ...; ... END;`` whole.
 """
@@ -18,7 +20,7 @@ _FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*|/\*.*?(?:\*/|\Z))*([A-Za-z]+)", re.DO
 
 # Statements that only read (their first keyword); anything else may change the file's size.
 READ_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "EXPLAIN"})
-# Statements D1 refuses: transactions are batch()'s job.
+# Statements that manage transactions (D1 refuses them: transactions are batch()'s job).
 TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
 
 

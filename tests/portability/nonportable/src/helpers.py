@@ -1,0 +1,5 @@
+import os
+
+
+def make_salt() -> bytes:
+    return os.urandom(16)
