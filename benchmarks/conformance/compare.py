@@ -211,7 +211,7 @@ class Comparison:
         return [d for d in self.differences if d.known is not None]
 
 
-def _op_results(outcome: Outcome, ops: list[dict[str, Any]], binding: str) -> list[Any]:
+def op_results(outcome: Outcome, ops: list[dict[str, Any]], binding: str) -> list[Any]:
     out = []
     for item, op in zip(outcome.results, ops, strict=False):
         value = normalise(item["r"], item["t"])
@@ -249,7 +249,7 @@ def compare(sequences: list[dict[str, Any]], pyflare: dict[str, Outcome], minifl
                 result.differences.append(Difference(sid, binding, -1, {}, p_out.failed, m_out.failed,
                                                      "sequence failed whole"))
             continue
-        p_res, m_res = _op_results(p_out, ops, binding), _op_results(m_out, ops, binding)
+        p_res, m_res = op_results(p_out, ops, binding), op_results(m_out, ops, binding)
         if len(p_res) != len(m_res):
             result.differences.append(Difference(sid, binding, -1, {}, len(p_res), len(m_res),
                                                  "number of results"))

@@ -104,6 +104,7 @@ class MiniflareSide:
             self._proc = subprocess.Popen(
                 ["node", str(HERE / "driver.mjs"), str(folder)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                cwd=HERE,  # Miniflare names the worker's modules relative to the working folder: stay above them
             )
         line = ""
         while self._proc.stdout and not line.startswith("ready "):

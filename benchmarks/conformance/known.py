@@ -9,7 +9,8 @@ expression), the operation's method, and optionally a predicate on the differenc
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,53 @@ def _error(diff: Any, side: str, text: str) -> bool:
 
 MF = "packages/miniflare/src/workers"  # in cloudflare/workers-sdk
 
+
+def _statement(diff: Any) -> str:
+    """The SQL of a D1 or ctx.storage.sql operation ("" for others)."""
+    op = diff.op
+    if op.get("call") == "exec" and op.get("args"):
+        return str(op["args"][0])
+    for step in op.get("chain") or ():
+        if step[0] == "prepare" and step[1]:
+            return str(step[1][0])
+    return ""
+
+
+def _numbers_close(a: Any, b: Any) -> bool:
+    """Equal but for the last digits of floating-point numbers."""
+    def number(value: Any) -> float | None:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, dict) and set(value) == {"$float"}:
+            return float(value["$float"])
+        return None
+
+    x, y = number(a), number(b)
+    if x is not None and y is not None:
+        return abs(x - y) <= 1e-12 * max(abs(x), abs(y), 1.0)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_numbers_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_numbers_close(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def _only_field_differs(diff: Any, field: str) -> bool:
+    """The two answers are the same but for ``field`` (anywhere in them)."""
+    def drop(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: drop(v) for k, v in value.items() if k != field}
+        if isinstance(value, list):
+            return [drop(v) for v in value]
+        return value
+
+    return drop(diff.pyflare) == drop(diff.miniflare)
+
+
+WORKERD_LIMITS = "workerd src/workerd/util/sqlite.c++ (setupSecurity: SQLITE_LIMIT_LENGTH 4 MiB, FUNCTION_ARG 127)"
+
 DO_LIMITS = "Durable Objects docs durable-objects/platform/limits; workerd src/workerd/io/actor-storage.c++"
 
 KNOWN: list[Known] = [
@@ -105,6 +153,83 @@ KNOWN: list[Known] = [
           "workerd src/workerd/api/actor-state.c++ (getSqliteKv, getSql: the production branch)",
           when=lambda d: _error(d, "pyflare", "not backed by SQLite storage") or
           _error(d, "pyflare", "SQLite can be enabled on a new Durable Object class")),
+    Known("do-sql", r"do-sql-limits", "exec", "miniflare",
+          "a SQLite-backed object's strings, BLOBs and rows are at most 2 MB and SQL functions take at most 32 "
+          "arguments; local workerd allows 4 MiB and 127",
+          f"Durable Objects docs durable-objects/platform/limits (SQLite-backed: 2 MB, 32 arguments); {WORKERD_LIMITS}",
+          when=lambda d: _error(d, "pyflare", "string or blob too big") or
+          _error(d, "pyflare", "too many arguments on function")),
+    # -- D1: where Miniflare's D1 (a Durable Object running sql.exec) is not production's D1 --------------
+    Known("d1", r"d1-limits", None, "miniflare",
+          "D1's strings, BLOBs and rows are at most 2,000,000 bytes; Miniflare's D1 runs on a Durable Object, "
+          "whose local workerd allows 4 MiB",
+          f"D1 docs d1/platform/limits (maximum string, BLOB or table row size: 2 MB); {WORKERD_LIMITS}",
+          when=lambda d: _error(d, "pyflare", "string or blob too big")),
+    Known("d1", r"d1-(authorizer|meta)", None, "miniflare",
+          "Miniflare's D1 database is a Durable Object's, with that object's own _cf_METADATA table: it shows "
+          "in sqlite_master and PRAGMA table_list, a query naming it is refused (SQLITE_AUTH) where pyflare has "
+          "no such table, and statements that read the schema (DROP TABLE, PRAGMA quick_check) read its row "
+          "too",
+          f"{MF}/d1/database.worker.ts (D1DatabaseObject extends MiniflareDurableObject); workerd "
+          "src/workerd/io/actor-sqlite.c++ (_cf_METADATA)",
+          when=lambda d: "_cf_METADATA" in repr(d.miniflare) or (
+              _statement(d).upper().startswith(("DROP TABLE", "PRAGMA QUICK_CHECK"))
+              and _only_field_differs(d, "rows_read"))),
+    Known("d1", r"d1-authorizer", None, "miniflare",
+          "R*Tree virtual tables: D1 allows them (and workerd's authorizer lists rtree and rtree_i32), the "
+          "workerd in this Miniflare refuses them; what follows (dropping the table, the schema a DROP reads, "
+          "the connection's total_changes() and last_insert_rowid(), which count every write of the "
+          "database's, Miniflare's own included) differs with it",
+          "D1 docs d1/sql-api/sql-statements (compatible extensions: FTS5, R*Tree); workerd "
+          "src/workerd/util/sqlite.c++ (isAuthorized, SQLITE_CREATE_VTABLE)",
+          when=lambda d: "rtree" in _statement(d) or _statement(d).upper().startswith("DROP TABLE")
+          or "total_changes()" in _statement(d)),
+    Known("d1", r"d1-batch", "batch", "miniflare",
+          "a batch of something other than prepared statements: Miniflare's D1 fails validating its own "
+          "request body (a ZodError with a stack trace) where the binding's type check answers",
+          f"{MF}/d1/database.worker.ts (D1QueriesSchema.parse); workerd src/cloudflare/internal/d1-api.ts (batch)",
+          when=lambda d: _error(d, "miniflare", "ZodError")),
+    Known("d1", r"d1-batch", "batch", "miniflare",
+          "a statement of several SQL statements run again: Miniflare's D1 reuses workerd's prepared statements "
+          "(sql.prepare), and the first run left the first of them mid-way, so workerd refuses to run it again",
+          f"{MF}/d1/database.worker.ts (#query: this.db.prepare(query.sql)); workerd src/workerd/util/sqlite.c++ "
+          "(Query::checkRequirements: 'can only be executed once at a time')",
+          when=lambda d: _error(d, "miniflare", "can only be executed once at a time")),
+    Known("d1", r"d1-dump", "dump", "intended",
+          "dump() is gone from D1 (it failed with 'D1_DUMP_ERROR: Status + <status>'); pyflare's error "
+          "keeps D1's prefix and says how to export instead",
+          "D1 docs d1/worker-api/d1-database (dump: deprecated); workerd src/cloudflare/internal/d1-api.ts (dump)",
+          when=lambda d: _error(d, "pyflare", "D1_DUMP_ERROR")),
+    # -- the SQLite of the Python pyflare runs on ---------------------------------------------------------
+    *[Known(binding, r".*", None, "platform",
+            "pyflare runs the SQLite of the Python it runs on: one older than workerd's has a fixed parser stack "
+            "(deeply parenthesised expressions fail) and sums floating-point numbers without the extended "
+            "precision newer sum()/avg() use (the last digits differ)",
+            "sqlite.org release notes (parser stack grown on demand; Kahan-Babuska-Neumaier summation in "
+            "sum(), avg(), total())",
+            when=lambda d: _error(d, "pyflare", "parser stack overflow") or (
+                ("sum(" in _statement(d) or "avg(" in _statement(d)) and _numbers_close(d.pyflare, d.miniflare)))
+      for binding in ("d1", "do-sql")],
+    Known("d1", r"d1-authorizer", None, "platform",
+          "dropping an FTS5 table: workerd's FTS5 writes its shadow tables differently, which moves the "
+          "connection's last_insert_rowid()",
+          "sqlite.org fts5 (shadow tables); meta.last_row_id is the connection's last_insert_rowid()",
+          when=lambda d: _statement(d).upper().startswith("DROP TABLE") and _only_field_differs(d, "last_row_id")),
+    *[Known(binding, r".*", None, "approximation",
+            "rows read by a statement whose foreign key actions or triggers run (here ON DELETE CASCADE): "
+            "pyflare counts the statement's own program exactly, the sub-programs SQLite runs for the actions "
+            "only as the rows they change",
+            "workerd patches/sqlite/0001-row-counts-plain.patch; pyflare src/pyflare/storage/rowcounts.py",
+            when=lambda d: "DELETE FROM PARENT" in _statement(d).upper() and (
+                _only_field_differs(d, "rowsRead") or _only_field_differs(d, "rows_read")))
+      for binding in ("d1", "do-sql")],
+    *[Known(binding, r".*", None, "approximation",
+            "rows read building an index: workerd's newer SQLite builds it with a program that reads a row or "
+            "two more than the program of this Python's SQLite, from which pyflare counts",
+            "workerd patches/sqlite/0001-row-counts-plain.patch; pyflare src/pyflare/storage/rowcounts.py",
+            when=lambda d: _statement(d).upper().startswith("CREATE INDEX") and (
+                _only_field_differs(d, "rowsRead") or _only_field_differs(d, "rows_read")))
+      for binding in ("d1", "do-sql")],
     # -- Queues: limits and delivery rules where Miniflare's broker differs ------------------------------
     Known("queues", r"queues-send-limits", None, "miniflare",
           "a message may be delayed 12 hours (43,200 s) at most; Miniflare's broker allows 24 hours",
@@ -161,5 +286,53 @@ REWRITES: list[Rewrite] = [
         "without one",
         "R2 docs, api/workers/workers-api-reference (R2Object.storageClass); workerd src/workerd/api/r2-bucket.c++",
         when=lambda miniflare, pyflare: miniflare == "",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A difference explained by doing what Miniflare does: the sequence is run again on pyflare with
+    ``patch`` in force (pyflare made to behave as Miniflare, where Miniflare differs from production), and an
+    operation that then answers exactly as Miniflare did is explained by this entry."""
+
+    binding: str  # a regular expression over binding names
+    who: str
+    reason: str
+    source: str
+    patch: Callable[[], AbstractContextManager[Any]]
+
+    def known(self, binding: str) -> Known:
+        return Known(binding, r".*", None, self.who, self.reason, self.source)
+
+
+@contextmanager
+def _d1_numbers_as_real() -> Iterator[None]:
+    from pyflare.bindings.d1 import validation
+
+    original = validation.bind_value
+
+    def as_miniflare(value: Any) -> Any:
+        bound = original(value)
+        return float(bound) if type(bound) is int else bound
+
+    validation.bind_value = as_miniflare
+    try:
+        yield
+    finally:
+        validation.bind_value = original
+
+
+REPLAYS: list[Replay] = [
+    Replay(
+        "d1", "miniflare",
+        "D1 stores a whole JavaScript number (and a boolean) bound to a query as INTEGER; Miniflare's D1 runs "
+        "on a Durable Object's sql.exec(), which binds every number as REAL (so typeof() says 'real', "
+        "integer division and text forms differ). Replayed on pyflare with numbers bound as REAL, the "
+        "operation answers as Miniflare did",
+        "D1 docs d1/worker-api (Type conversion: Number -> INTEGER for whole numbers, Boolean -> INTEGER); "
+        f"{MF}/d1/database.worker.ts (#query: this.db.prepare(sql)(...params)); workerd src/workerd/api/sql.c++ "
+        "(BindingValue: double)",
+        _d1_numbers_as_real,
     ),
 ]

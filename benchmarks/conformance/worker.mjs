@@ -385,6 +385,12 @@ async function runSequence(sequence, env) {
   return await runOps(sequence.ops, scopeFor(env));
 }
 
+const RESET_ROWID = [
+  "CREATE TABLE conformance_reset (x)",
+  "INSERT INTO conformance_reset (rowid, x) VALUES (0, 0)",
+  "DROP TABLE conformance_reset",
+];
+
 async function reset(sequence, env) {
   const binding = sequence.binding;
   if (binding === "kv") {
@@ -408,7 +414,9 @@ async function reset(sequence, env) {
     for (const { type, name } of tables.results) {
       statements.push(env.DB.prepare(`DROP ${type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${name.replaceAll('"', '""')}"`));
     }
-    if (statements.length > 1) await env.DB.batch(statements);
+    // last_insert_rowid() is the connection's: set it to 0 so each sequence starts alike
+    for (const sql of RESET_ROWID) statements.push(env.DB.prepare(sql));
+    await env.DB.batch(statements);
   } else if (binding === "cache") {
     // Cache sequences use URLs unique to the sequence.
   }

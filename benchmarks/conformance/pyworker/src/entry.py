@@ -352,8 +352,16 @@ async def reset(binding, env):
             kind = "VIEW" if row["type"] == "view" else "TABLE"
             name = row["name"].replace('"', '""')
             statements.append(env.DB.prepare(f'DROP {kind} IF EXISTS "{name}"'))
-        if len(statements) > 1:
-            await env.DB.batch(statements)
+        # last_insert_rowid() is the connection's: set it to 0 so each sequence starts alike
+        statements += [env.DB.prepare(sql) for sql in RESET_ROWID]
+        await env.DB.batch(statements)
+
+
+RESET_ROWID = (
+    "CREATE TABLE conformance_reset (x)",
+    "INSERT INTO conformance_reset (rowid, x) VALUES (0, 0)",
+    "DROP TABLE conformance_reset",
+)
 
 
 async def run_sequence(sequence, env):

@@ -12,12 +12,23 @@ from __future__ import annotations
 import sqlite3
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
+from pyflare.kernel.jsconvert import js_number, js_string, js_to_number
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import usv
-from pyflare.storage.sql import first_keyword, split_statements
+from pyflare.storage.rowcounts import RowCounter
+from pyflare.storage.sql import first_keyword, lenient_text, parameter_names, split_statements
+from pyflare.storage.sqlerrors import (
+    MULTI_STATEMENT_PARAMETERS,
+    NO_STATEMENT,
+    VACUUM_IN_TRANSACTION,
+    WRONG_PARAMETER_COUNT,
+    error_offset,
+    workerd_message,
+)
 
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost
@@ -28,6 +39,8 @@ if TYPE_CHECKING:
 _NO_AUTHORIZER = None if sys.version_info >= (3, 11) else (lambda *_args: sqlite3.SQLITE_OK)
 
 _TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+_UNSET: Any = object()
+_HAS_SETLIMIT = hasattr(sqlite3.Connection, "setlimit")  # Python 3.11+
 
 _LIMITS = (
     ("SQLITE_LIMIT_SQL_LENGTH", C.MAX_SQL_STATEMENT_BYTES),
@@ -51,26 +64,26 @@ def _authorize(action: int, arg1: str | None, arg2: str | None, db_name: str | N
 
 
 class SqlError(Exception):
-    """An error from SQLite, worded as workerd words it (``<message>: SQLITE_<CODE>``)."""
+    """An error from SQLite, worded as workerd words it (``<message>[ at offset N]: SQLITE_<CODE>``)."""
 
 
-def _sql_error(exc: sqlite3.Error) -> SqlError:
-    code = getattr(exc, "sqlite_errorname", None)
-    return SqlError(f"{exc}: {code}" if code else str(exc))
+def _sql_error(exc: sqlite3.Error, connection: sqlite3.Connection) -> SqlError:
+    return SqlError(workerd_message(exc, error_offset(connection)))
 
 
 def _binding(value: Any) -> Any:
-    if isinstance(value, str):
-        return usv(value)  # workerd receives text as UTF-8 (lone surrogates become U+FFFD)
-    if value is None or isinstance(value, (int, float, bytes)):
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            raise TypeError(f"Unsupported value for a SQL binding: {value} does not fit in 64 bits")
-        return value
-    if isinstance(value, (memoryview, bytearray)):
+    """A value as workerd binds what JavaScript passed (``SqlStorage::BindingValue``: a double, a string, an
+    ArrayBuffer or null): every number is REAL (an int beyond 2**53, a BigInt, cannot be one), a boolean or
+    any other object is its JavaScript string (``"true"``, ``"[object Object]"``)."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
-    raise TypeError(f"Unsupported type for a SQL binding: {type(value).__name__} (use str, number, bytes or None)")
+    if isinstance(value, str):
+        return usv(value)  # workerd receives text as UTF-8
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return usv(js_string(value))
+    return js_to_number(value)  # BigIntError (a TypeError) beyond 2**53
 
 
 class SqlStorage:
@@ -80,6 +93,7 @@ class SqlStorage:
         self._host = host
         self._address = address
         self._limited: object | None = None
+        self._programs: dict[Any, Any] = {}  # statements' programs, for counting their rows
 
     def _connection(self) -> sqlite3.Connection:
         db = self._host.layer.storage(self._address).db
@@ -89,39 +103,68 @@ class SqlStorage:
                 for name, value in _LIMITS:
                     if hasattr(sqlite3, name):
                         setlimit(getattr(sqlite3, name), value)
+            if not db.connection.in_transaction:
+                db.connection.execute("PRAGMA foreign_keys = ON")  # workerd enforces foreign keys
+            db.connection.text_factory = lenient_text
             self._limited = db
         return db.connection
 
-    def exec(self, query: str, *bindings: Any) -> SqlStorageCursor:  # noqa: A003 - Cloudflare's name
-        if not isinstance(query, str):
-            raise TypeError(f"exec() takes the SQL text as a str, not {type(query).__name__}")
-        query = usv(query)
+    def exec(self, query: Any = _UNSET, *bindings: Any) -> SqlStorageCursor:  # noqa: A003 - Cloudflare's name
+        if query is _UNSET:
+            raise TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'JsString'.")
+        query = usv(js_string(query))  # workerd reads the query as a string: exec(5) runs "5"
         if len(query.encode("utf-8", "surrogatepass")) > C.MAX_SQL_STATEMENT_BYTES:
             raise SqlError("statement too long: SQLITE_TOOBIG")
-        if len(bindings) > C.MAX_SQL_BOUND_PARAMETERS:
-            raise SqlError("too many SQL variables: SQLITE_ERROR")
         params = [_binding(v) for v in bindings]
-        statements = split_statements(query) or (query,)
+        statements = split_statements(query)
+        if not statements:
+            raise SqlError(NO_STATEMENT)
         for statement in statements:
-            if first_keyword(statement) in _TRANSACTION_KEYWORDS:
+            keyword = first_keyword(statement)
+            if keyword in _TRANSACTION_KEYWORDS:
                 raise SqlError(C.SQL_TRANSACTION)
+            if keyword == "VACUUM":  # workerd runs a worker's SQL inside a transaction, where VACUUM fails
+                raise SqlError(VACUUM_IN_TRANSACTION)
+        if len(bindings) > C.MAX_SQL_BOUND_PARAMETERS and not _HAS_SETLIMIT:  # else SQLite says so, placed
+            raise SqlError("too many SQL variables: SQLITE_ERROR")
         connection = self._connection()
-        before = connection.total_changes
         connection.set_authorizer(_authorize)
-        try:
-            cursor: sqlite3.Cursor | None = None
-            for index, statement in enumerate(statements):
-                last = index == len(statements) - 1
-                # Bindings belong to the last statement (workerd binds them to the single or final one).
-                cursor = connection.execute(statement, params if last else ())
-                if not last:
-                    cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise _sql_error(exc) from None
-        finally:
+        cursor: sqlite3.Cursor | None = None
+        counter: RowCounter | None = None
+        statement = statements[0]
+
+        checking = [True]  # the authorizer is on while exec() runs the user's statements
+
+        @contextmanager
+        def trusted() -> Iterator[None]:  # pyflare's own look at the statement, past the authorizer
             connection.set_authorizer(_NO_AUTHORIZER)
-        assert cursor is not None
-        return SqlStorageCursor(cursor, connection.total_changes - before)
+            try:
+                yield
+            finally:
+                if checking[0]:
+                    connection.set_authorizer(_authorize)
+
+        try:
+            for index, statement in enumerate(statements):
+                if index < len(statements) - 1:
+                    # workerd runs each statement before the last one step, reading none of its rows
+                    connection.execute(statement).close()
+                    continue
+                # Bindings belong to the last statement (workerd binds them to the single or final one).
+                bound = _bound(statement, params)
+                counter = RowCounter(connection, statement, bound, trusted, self._programs)
+                cursor = connection.execute(statement, bound)
+        except sqlite3.ProgrammingError as exc:
+            if not str(exc).startswith(("Incorrect number of bindings", "You did not supply a value")):
+                raise SqlError(str(exc)) from None
+            raise SqlError(WRONG_PARAMETER_COUNT if statement is statements[-1] else MULTI_STATEMENT_PARAMETERS) from None
+        except sqlite3.Error as exc:
+            raise _sql_error(exc, connection) from None
+        finally:
+            checking[0] = False
+            connection.set_authorizer(_NO_AUTHORIZER)
+        assert cursor is not None and counter is not None
+        return SqlStorageCursor(cursor, counter)
 
     @property
     def databaseSize(self) -> int:  # noqa: N802
@@ -133,14 +176,21 @@ class SqlStorage:
 class SqlStorageCursor:
     """Rows of one ``exec()``: iterate (dicts), ``next()``, ``toArray()``, ``one()``, ``raw()``, counters."""
 
-    def __init__(self, cursor: sqlite3.Cursor, rows_written: int) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, counter: RowCounter) -> None:
         self._cursor = cursor
+        self._counter = counter
+        self._returned = 0
         self.columnNames: list[str] = [d[0] for d in cursor.description] if cursor.description else []
-        self.rowsRead = 0
-        self.rowsWritten = rows_written
         self._done = cursor.description is None
-        if self._done and rows_written:
-            self.rowsRead = rows_written  # an UPDATE/DELETE reads the rows it changes
+
+    @property
+    def rowsRead(self) -> int:  # noqa: N802 - Cloudflare's name
+        """Rows read so far, counted as workerd counts them (:mod:`pyflare.storage.rowcounts`)."""
+        return self._counter.counts(self._returned, self._done)[0]
+
+    @property
+    def rowsWritten(self) -> int:  # noqa: N802 - Cloudflare's name
+        return self._counter.counts(self._returned, self._done)[1]
 
     @property
     def column_names(self) -> list[str]:
@@ -160,11 +210,12 @@ class SqlStorageCursor:
         try:
             row = self._cursor.fetchone()
         except sqlite3.Error as exc:
-            raise _sql_error(exc) from None
+            raise _sql_error(exc, self._cursor.connection) from None
         if row is None:
             self._done = True
+            self._counter.counts(self._returned, True)  # the final counts, while the statement still has them
             return None
-        self.rowsRead += 1
+        self._returned += 1
         return row
 
     def _as_dict(self, row: tuple[Any, ...]) -> JsDict:
@@ -199,10 +250,20 @@ class SqlStorageCursor:
 
 
 def _value(value: Any) -> Any:
-    # SQLite integers reach JavaScript as numbers (doubles): Python gets an int while it is exact, else a float.
-    # Blobs arrive as ArrayBuffers, which Python sees as memoryview.
-    if type(value) is int and not -(2**53) <= value <= 2**53:
-        return float(value)
-    if type(value) is bytes:
+    # A SQLite number reaches JavaScript as a double, and Python as Pyodide converts it: an int while it is
+    # whole and within 2**53 (REAL 1.0 too), else a float. A blob arrives as an ArrayBuffer: a memoryview.
+    kind = type(value)
+    if kind is int or kind is float:
+        return js_number(value)
+    if kind is bytes:
         return memoryview(value)
     return value
+
+
+def _bound(statement: str, params: list[Any]) -> Any:
+    """Values for a statement, bound by position as workerd binds them whatever the placeholders look like
+    (Python's sqlite3 binds a sequence only to plain ``?``)."""
+    names = parameter_names(statement)
+    if names is not None and len(names) == len(params):
+        return {name[1:]: value for name, value in zip(names, params, strict=True)}
+    return params

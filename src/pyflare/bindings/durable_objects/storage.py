@@ -306,8 +306,8 @@ class SyncKvStorage:
 
     def put(self, key: str, value: Any = _UNSET) -> None:
         key = validation.check_key(key, C.SQLITE)
-        if value is _UNSET:
-            raise TypeError("put() called with undefined value.")
+        if value is _UNSET:  # SyncKvStorage::put(key, jsg::JsValue value): JSG's own argument check
+            raise TypeError("Failed to execute 'put' on 'SyncKvStorage': parameter 2 is not of type 'JsValue'.")
         value = validation.check_put_value(value)
         data = stored_values.encode(value)
         validation.check_value_size(key, value, stored_values.size(data), C.SQLITE)
