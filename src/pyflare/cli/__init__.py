@@ -15,7 +15,7 @@ import sys
 
 from pyflare.config import ConfigError
 
-SUBCOMMANDS = ("init", "dev", "check", "kv", "r2", "d1", "workflows")
+SUBCOMMANDS = ("init", "dev", "check", "types", "kv", "r2", "d1", "workflows")
 
 DESCRIPTION = """\
 Run Cloudflare Python Workers on your machine: wrangler dev and Miniflare, for Python.

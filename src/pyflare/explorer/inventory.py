@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pyflare.explorer.errors import ApiError
 
 if TYPE_CHECKING:
-    from pyflare.instance import Pyflare, PyflareWorker
+    from pyflare.explorer.site import Site, SiteWorker
 
 
 @dataclass
@@ -22,7 +22,7 @@ class KVEntry:
     bindings: list[str] = field(default_factory=list)
 
 
-def _plugin(worker: PyflareWorker, kind: type) -> Any:
+def _plugin(worker: SiteWorker, kind: type) -> Any:
     """The worker's plugin of class ``kind``, or None (binding packages are imported only where used)."""
     try:
         return worker.plugin(kind)
@@ -44,10 +44,10 @@ def _iso(ms: int | None) -> str | None:
 
 
 class Inventory:
-    def __init__(self, pyflare: Pyflare) -> None:
+    def __init__(self, pyflare: Site) -> None:
         self.pyflare = pyflare
 
-    def _workers(self) -> Iterator[PyflareWorker]:
+    def _workers(self) -> Iterator[SiteWorker]:
         return iter(self.pyflare.workers.values())
 
     # -- workers ---------------------------------------------------------------------------------

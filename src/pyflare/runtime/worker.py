@@ -11,9 +11,7 @@ from pyflare.kernel.context import arity, call_as, call_as_sync, fit_args, runni
 from pyflare.kernel.stash import Stash
 from pyflare.runtime.errors import WorkerMistake, format_user_traceback, worker_mistake
 from pyflare.runtime.loader import WorkerModules
-from pyflare.workers import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
-from pyflare.workers._context import ExecutionContext
-from pyflare.workers._response import Response
+from pyflare.workers import DurableObject, ExecutionContext, Response, WorkerEntrypoint, WorkflowEntrypoint
 
 if TYPE_CHECKING:
     from pyflare.portability.strict import StrictMode
@@ -34,19 +32,25 @@ class HandlerMissing(WorkerMistake):
     """The worker exports no handler for an event."""
 
 
-class Worker:
-    """A loaded worker module and its exports."""
+class WorkerCode:
+    """One load of a worker's code: its modules, its exports, and calling its handlers as Cloudflare does.
+
+    The worker (``pyflare.instance.PyflareWorker``, by its config's name) keeps one at a time in its
+    :class:`~pyflare.runtime.runtime.Runtime` (``runtime.worker``); a reload replaces it."""
 
     def __init__(self, main: Path, env: Any, spawn: Callable[[Awaitable[Any], str], Any], clock: Any, *,
-                 stash: Stash | None = None, strict: StrictMode | None = None) -> None:
+                 stash: Stash | None = None, strict: StrictMode | None = None, vendor: list[Path] | None = None,
+                 startup: list[str] | None = None) -> None:
         self.main = main
         self.env = env
         self.spawn = spawn
         self.clock = clock
         self.stash = stash if stash is not None else Stash()  # see Runtime.stash
-        self.modules = WorkerModules(main.parent)
+        self.modules = WorkerModules(main.parent, vendor)
         try:
             with running_as(self):
+                for line in startup or ():  # the import lines of python_modules/*.pth, as site.addsitedir runs them
+                    exec(line, {"__name__": "__pth__"})  # noqa: S102 - what site does with a .pth import line
                 # Strict portability mode watches the import (entropy) and, from then on, the worker's own code.
                 self.module = strict.import_main(self.modules, main) if strict else self.modules.import_main(main)
         except BaseException as exc:

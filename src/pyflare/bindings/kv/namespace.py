@@ -19,7 +19,7 @@ from pyflare.bindings.kv.store import Entry, KVStore
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jserrors import JsException
 from pyflare.kernel.jsvalues import json_parse, usv
-from pyflare.workers._streams import ReadableStream
+from pyflare.workers import ReadableStream
 
 _UNSET: Any = object()  # an option not given (``None`` is JavaScript's null, which means something)
 

@@ -15,8 +15,8 @@ from pyflare.bindings.r2.objects import BODY_USED, R2Object, R2ObjectBody
 from pyflare.bindings.r2.store import WRITE_CHUNK, BucketStore, decode_cursor
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import usv
-from pyflare.workers._body import BodyMixin
-from pyflare.workers._formdata import Blob
+from pyflare.workers import Blob
+from pyflare.workers.host import BodyMixin, blob_data
 
 
 def _options(method: str, options: Mapping[str, Any] | None, kwargs: dict[str, Any], allowed: tuple[str, ...]) -> dict:
@@ -65,7 +65,7 @@ def value_chunks(value: Any, method: str = "put", cls: str = "R2Bucket") -> Asyn
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _sliced(bytes(value))
     if isinstance(value, Blob):
-        return _sliced(value._data)
+        return _sliced(blob_data(value))
     if isinstance(value, R2ObjectBody):
         if value.bodyUsed:
             raise TypeError(BODY_USED)

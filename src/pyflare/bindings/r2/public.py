@@ -16,7 +16,7 @@ from pyflare.bindings.r2.bucket import R2Bucket
 from pyflare.bindings.r2.http import failed_condition_status, object_headers
 from pyflare.bindings.r2.objects import R2ObjectBody, utc
 from pyflare.local import R2_PUBLIC_PATH
-from pyflare.workers._headers import Headers
+from pyflare.workers import Headers
 
 PATH = R2_PUBLIC_PATH
 _RANGE = re.compile(r"^bytes=(?:(\d+)-(\d+)?|-(\d+))$")

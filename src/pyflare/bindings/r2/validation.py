@@ -18,7 +18,7 @@ from pyflare.bindings.r2 import constants as C
 from pyflare.bindings.r2 import errors
 from pyflare.kernel.jsconvert import js_number_text, js_string, js_to_number
 from pyflare.kernel.jsvalues import date_ms, is_number, shown, usv, webidl_int
-from pyflare.workers._headers import Headers
+from pyflare.workers import Headers
 
 # -- how workerd reads an option field of the wrong type ---------------------------------------------
 

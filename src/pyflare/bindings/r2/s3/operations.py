@@ -23,7 +23,7 @@ from pyflare.bindings.r2.http import (
 from pyflare.bindings.r2.objects import R2Object, R2ObjectBody, utc
 from pyflare.bindings.r2.s3.body import SpooledBody
 from pyflare.bindings.r2.s3.errors import S3Error, invalid_argument, malformed_xml, no_such_bucket
-from pyflare.workers._headers import Headers
+from pyflare.workers import Headers
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _HTTP_METADATA_HEADERS = (
