@@ -314,6 +314,11 @@ def differences_json(comparison: Comparison) -> list[dict[str, Any]]:
              "pyflare": d.pyflare, "miniflare": d.miniflare} for d in comparison.differences]
 
 
+# Whose behaviour a known difference is (known.Known.who), as the report says it.
+_WHO = {"miniflare": "Miniflare, not production", "intended": "pyflare, on purpose",
+        "platform": "this Python's SQLite", "approximation": "pyflare's row counter"}
+
+
 def report(comparison: Comparison, *, title: str, details: bool = True) -> str:
     """The report as Markdown: totals, a table per binding, differences by kind, then each difference."""
     lines = [f"# {title}", ""]
@@ -344,11 +349,18 @@ def report(comparison: Comparison, *, title: str, details: bool = True) -> str:
         kinds: dict[tuple[str, str], list[Difference]] = defaultdict(list)
         for diff in group:
             kinds[(diff.binding, _kind_key(diff))].append(diff)
-        lines += ["| binding | kind | operations | example |", "| --- | --- | ---: | --- |"]
+        if group is unexplained:
+            lines += ["| binding | kind | operations | example |", "| --- | --- | ---: | --- |"]
+        else:
+            lines += ["| binding | kind | operations | example | differs | why (source) |",
+                      "| --- | --- | ---: | --- | --- | --- |"]
         for (binding, kind), diffs in sorted(kinds.items()):
             example = diffs[0]
-            reason = f" — {example.known.reason}" if example.known is not None else ""
-            lines.append(f"| {binding} | {kind}{reason} | {len(diffs)} | {example.sequence}#{example.index} |")
+            row = f"| {binding} | {kind} | {len(diffs)} | {example.sequence}#{example.index} |"
+            if example.known is not None:
+                row += f" {_WHO.get(example.known.who, example.known.who)} | {example.known.reason} " \
+                       f"({example.known.source}) |"
+            lines.append(row)
     if details and comparison.differences:
         lines += ["", "## Each difference", ""]
         for diff in comparison.differences:

@@ -15,7 +15,8 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 MINIFLARE_VERSION = "4.20260730.0"
 BATCH = 20  # sequences per request (one request runs them in order; keeps each request small)
 SETTLE_HORIZON_SECONDS = 120
+INSTALL_TIMEOUT_SECONDS = 900  # a first install downloads workerd (about 100 MB)
 
 
 class Unavailable(RuntimeError):
@@ -38,24 +40,56 @@ def cache_folder() -> Path:
 
 
 def install_miniflare(folder: Path | None = None) -> Path:
-    """The folder holding ``node_modules/miniflare`` at :data:`MINIFLARE_VERSION`, installed if missing."""
+    """The folder holding ``node_modules/miniflare`` at :data:`MINIFLARE_VERSION`, installed if missing.
+
+    Two runs sharing the cache folder (two test sessions, a test and the report script) take turns: the
+    install holds a lock file, and the second finds Miniflare installed."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         raise Unavailable("conformance suite skipped: node/npm not found on PATH")
     folder = (folder or cache_folder()) / f"miniflare-{MINIFLARE_VERSION}"
-    installed = folder / "node_modules" / "miniflare" / "package.json"
-    if installed.is_file() and json.loads(installed.read_text()).get("version") == MINIFLARE_VERSION:
-        return folder
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "package.json").write_text('{"private": true, "type": "module"}\n')
-    result = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "--save-exact",
-         f"miniflare@{MINIFLARE_VERSION}"],
-        cwd=folder, capture_output=True, text=True,
-    )
-    if result.returncode != 0:
-        tail = result.stderr.strip().splitlines()[-1:] or ["(no output)"]
-        raise Unavailable(f"conformance suite skipped: npm install miniflare@{MINIFLARE_VERSION} failed: {tail[0]}")
+    with _locked(folder / ".install.lock"):
+        if _installed(folder):
+            return folder
+        (folder / "package.json").write_text('{"private": true, "type": "module"}\n')
+        try:
+            result = subprocess.run(
+                ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "--save-exact",
+                 f"miniflare@{MINIFLARE_VERSION}"],
+                cwd=folder, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SECONDS,
+            )
+        except subprocess.TimeoutExpired:
+            raise Unavailable(f"conformance suite skipped: npm install miniflare@{MINIFLARE_VERSION} took over "
+                              f"{INSTALL_TIMEOUT_SECONDS} s (is the npm registry reachable?)") from None
+        if result.returncode != 0 or not _installed(folder):
+            tail = result.stderr.strip().splitlines()[-1:] or ["(no output)"]
+            raise Unavailable(f"conformance suite skipped: npm install miniflare@{MINIFLARE_VERSION} failed: "
+                              f"{tail[0]}")
     return folder
+
+
+def _installed(folder: Path) -> bool:
+    package = folder / "node_modules" / "miniflare" / "package.json"
+    try:
+        return json.loads(package.read_text()).get("version") == MINIFLARE_VERSION
+    except (OSError, ValueError):
+        return False
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` while installing (where the OS has fcntl; elsewhere, no lock)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: concurrent installs into one cache folder are not guarded
+        yield
+        return
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _split_at_settle(sequence: dict[str, Any]) -> list[list[dict[str, Any]]]:
