@@ -7,10 +7,6 @@ catches them as ``catch (e)`` does, and ``str(e)`` is Cloudflare's message.
 
 from __future__ import annotations
 
-import sqlite3
-
-from pyflare.storage.sqlerrors import workerd_message
-
 
 class D1Error(Exception):
     """``D1_ERROR: <message>``: a statement failed (SQLite's message and result code name)."""
@@ -44,12 +40,6 @@ class D1SessionError(D1Error):
     """``D1_SESSION_ERROR: ...``: withSession() got an unusable bookmark or constraint."""
 
     prefix = "D1_SESSION_ERROR"
-
-
-def sqlite_message(exc: sqlite3.Error, offset: int = -1) -> str:
-    """SQLite's error as workerd words it: ``<message>[ at offset N]: SQLITE_<CODE>[ (extended: ...)]``
-    (:func:`pyflare.storage.sqlerrors.workerd_message`)."""
-    return workerd_message(exc, offset)
 
 
 class D1DumpError(D1Error):

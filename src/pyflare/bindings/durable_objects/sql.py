@@ -1,24 +1,24 @@
 """``ctx.storage.sql``: SQL on the object's own SQLite file, with workerd's cursor API and refusals.
 
 ``exec(query, *bindings)`` runs every statement in ``query``; the cursor reads the last one's rows lazily,
-as workerd does (an unconsumed cursor keeps its statement open). Tables whose names start with ``_cf_`` are
-pyflare's (the key-value rows, the alarm) and refused, as are transaction statements: use
-``storage.transaction()`` / ``transactionSync()``. SQLite's limits are set to Cloudflare's where Python
+as workerd does (an unconsumed cursor keeps its statement open). Statements go through workerd's authorizer
+(:mod:`pyflare.storage.authorizer`): tables whose names start with ``_cf_`` are pyflare's (the key-value rows,
+the alarm) and refused, as are other database files (ATTACH, VACUUM INTO), pragmas and functions off
+workerd's lists, and transaction statements: use ``storage.transaction()`` / ``transactionSync()``. SQLite's limits are set to Cloudflare's where Python
 allows (3.11+: ``setlimit``); the statement length and bound parameter count are checked on every version.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.kernel.jsconvert import js_number, js_string, js_to_number
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import usv
+from pyflare.storage.errors import sqlite_text, storage_error
 from pyflare.storage.rowcounts import RowCounter
 from pyflare.storage.sql import first_keyword, lenient_text, parameter_names, split_statements
 from pyflare.storage.sqlerrors import (
@@ -27,16 +27,11 @@ from pyflare.storage.sqlerrors import (
     VACUUM_IN_TRANSACTION,
     WRONG_PARAMETER_COUNT,
     error_offset,
-    workerd_message,
 )
 
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost
     from pyflare.objects import ObjectAddress
-
-# Python 3.10 cannot remove an authorizer (set_authorizer(None) denies everything there); one that allows
-# everything stands in for "none" on that version.
-_NO_AUTHORIZER = None if sys.version_info >= (3, 11) else (lambda *_args: sqlite3.SQLITE_OK)
 
 _TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
 _UNSET: Any = object()
@@ -51,24 +46,12 @@ _LIMITS = (
     ("SQLITE_LIMIT_LIKE_PATTERN_LENGTH", C.MAX_SQL_LIKE_PATTERN_BYTES),
 )
 
-_DENY_ACTIONS = {getattr(sqlite3, name) for name in ("SQLITE_ATTACH", "SQLITE_DETACH") if hasattr(sqlite3, name)}
-
-
-def _authorize(action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None) -> int:
-    if action in _DENY_ACTIONS:
-        return sqlite3.SQLITE_DENY
-    for name in (arg1, arg2):
-        if name and name[:4].lower() == "_cf_":
-            return sqlite3.SQLITE_DENY
-    return sqlite3.SQLITE_OK
-
-
 class SqlError(Exception):
     """An error from SQLite, worded as workerd words it (``<message>[ at offset N]: SQLITE_<CODE>``)."""
 
 
 def _sql_error(exc: sqlite3.Error, connection: sqlite3.Connection) -> SqlError:
-    return SqlError(workerd_message(exc, error_offset(connection)))
+    return SqlError(sqlite_text(exc, error_offset(connection)))
 
 
 def _binding(value: Any) -> Any:
@@ -95,19 +78,19 @@ class SqlStorage:
         self._limited: object | None = None
         self._programs: dict[Any, Any] = {}  # statements' programs, for counting their rows
 
-    def _connection(self) -> sqlite3.Connection:
-        db = self._host.layer.storage(self._address).db
-        if self._limited is not db:  # once per opened connection
-            setlimit = getattr(db.connection, "setlimit", None)
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        """Once per opened connection: workerd's limits, foreign keys on (workerd enforces them), text that
+        is not UTF-8 read as workerd reads it."""
+        if self._limited is not connection:
+            setlimit = getattr(connection, "setlimit", None)
             if setlimit is not None:
                 for name, value in _LIMITS:
                     if hasattr(sqlite3, name):
                         setlimit(getattr(sqlite3, name), value)
-            if not db.connection.in_transaction:
-                db.connection.execute("PRAGMA foreign_keys = ON")  # workerd enforces foreign keys
-            db.connection.text_factory = lenient_text
-            self._limited = db
-        return db.connection
+            if not connection.in_transaction:
+                connection.execute("PRAGMA foreign_keys = ON")
+            connection.text_factory = lenient_text
+            self._limited = connection
 
     def exec(self, query: Any = _UNSET, *bindings: Any) -> SqlStorageCursor:  # noqa: A003 - Cloudflare's name
         if query is _UNSET:
@@ -127,44 +110,39 @@ class SqlStorage:
                 raise SqlError(VACUUM_IN_TRANSACTION)
         if len(bindings) > C.MAX_SQL_BOUND_PARAMETERS and not _HAS_SETLIMIT:  # else SQLite says so, placed
             raise SqlError("too many SQL variables: SQLITE_ERROR")
-        connection = self._connection()
-        connection.set_authorizer(_authorize)
+        store = self._host.layer.storage(self._address)
+        self._prepare(store.db.connection)
         cursor: sqlite3.Cursor | None = None
         counter: RowCounter | None = None
         statement = statements[0]
-
-        checking = [True]  # the authorizer is on while exec() runs the user's statements
-
-        @contextmanager
-        def trusted() -> Iterator[None]:  # pyflare's own look at the statement, past the authorizer
-            connection.set_authorizer(_NO_AUTHORIZER)
+        with store.user_sql() as connection:
             try:
-                yield
-            finally:
-                if checking[0]:
-                    connection.set_authorizer(_authorize)
-
-        try:
-            for index, statement in enumerate(statements):
-                if index < len(statements) - 1:
-                    # workerd runs each statement before the last one step, reading none of its rows
-                    connection.execute(statement).close()
-                    continue
-                # Bindings belong to the last statement (workerd binds them to the single or final one).
-                bound = _bound(statement, params)
-                counter = RowCounter(connection, statement, bound, trusted, self._programs)
-                cursor = connection.execute(statement, bound)
-        except sqlite3.ProgrammingError as exc:
-            if not str(exc).startswith(("Incorrect number of bindings", "You did not supply a value")):
-                raise SqlError(str(exc)) from None
-            raise SqlError(WRONG_PARAMETER_COUNT if statement is statements[-1] else MULTI_STATEMENT_PARAMETERS) from None
-        except sqlite3.Error as exc:
-            raise _sql_error(exc, connection) from None
-        finally:
-            checking[0] = False
-            connection.set_authorizer(_NO_AUTHORIZER)
+                for index, statement in enumerate(statements):
+                    if index < len(statements) - 1:
+                        # workerd runs each statement before the last one step, reading none of its rows
+                        connection.execute(statement).close()
+                        continue
+                    # Bindings belong to the last statement (workerd binds them to the single or final one).
+                    bound = _bound(statement, params)
+                    counter = RowCounter(connection, statement, bound, store.trusted_sql, self._programs)
+                    cursor = connection.execute(statement, bound)
+            except sqlite3.ProgrammingError as exc:
+                if not str(exc).startswith(("Incorrect number of bindings", "You did not supply a value")):
+                    raise SqlError(str(exc)) from None
+                raise SqlError(WRONG_PARAMETER_COUNT if statement is statements[-1]
+                               else MULTI_STATEMENT_PARAMETERS) from None
+            except sqlite3.Error as exc:
+                error = _sql_error(exc, connection)  # the error's offset before anything else runs
+                if store.denied_transaction:
+                    raise SqlError(C.SQL_TRANSACTION) from None
+                if storage_error(exc) is not None:  # the disk failed: the object is reset, as by workerd
+                    self._host.layer.evict(self._address, f"reset: storage failed: {exc}")
+                raise error from None
         assert cursor is not None and counter is not None
-        return SqlStorageCursor(cursor, counter)
+        result = SqlStorageCursor(cursor, counter)
+        if not result.done:
+            store.track_cursor(result)  # the file stays open while rows remain to be read
+        return result
 
     @property
     def databaseSize(self) -> int:  # noqa: N802
@@ -181,16 +159,16 @@ class SqlStorageCursor:
         self._counter = counter
         self._returned = 0
         self.columnNames: list[str] = [d[0] for d in cursor.description] if cursor.description else []
-        self._done = cursor.description is None
+        self.done = cursor.description is None
 
     @property
     def rowsRead(self) -> int:  # noqa: N802 - Cloudflare's name
         """Rows read so far, counted as workerd counts them (:mod:`pyflare.storage.rowcounts`)."""
-        return self._counter.counts(self._returned, self._done)[0]
+        return self._counter.counts(self._returned, self.done)[0]
 
     @property
     def rowsWritten(self) -> int:  # noqa: N802 - Cloudflare's name
-        return self._counter.counts(self._returned, self._done)[1]
+        return self._counter.counts(self._returned, self.done)[1]
 
     @property
     def column_names(self) -> list[str]:
@@ -205,14 +183,14 @@ class SqlStorageCursor:
         return self.rowsWritten
 
     def _next_raw(self) -> tuple[Any, ...] | None:
-        if self._done:
+        if self.done:
             return None
         try:
             row = self._cursor.fetchone()
         except sqlite3.Error as exc:
             raise _sql_error(exc, self._cursor.connection) from None
         if row is None:
-            self._done = True
+            self.done = True
             self._counter.counts(self._returned, True)  # the final counts, while the statement still has them
             return None
         self._returned += 1

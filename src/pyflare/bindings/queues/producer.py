@@ -8,10 +8,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pyflare.bindings.queues import serialization, validation
+from pyflare.bindings.queues.errors import QueueSendError
 from pyflare.bindings.queues.store import Backlog, MessageStore, NewMessage
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsconvert import naive_utc
 from pyflare.kernel.jsdict import JsDict
+from pyflare.storage.errors import StorageError
 
 
 def new_message_id() -> str:
@@ -69,7 +71,7 @@ class Queue:
         now = self._clock.time()
         message = NewMessage(new_message_id(), int(now * 1000), kind, data,
                              now + (delay if delay is not None else self._delivery_delay))
-        backlog = await self._store.append(self.queue_name, [message])
+        backlog = await self._append("send", [message])
         self._notify(self.queue_name)
         return _send_response(backlog)
 
@@ -101,11 +103,20 @@ class Queue:
                 delay = batch_delay if batch_delay is not None else self._delivery_delay
             stored.append(NewMessage(new_message_id(), int(now * 1000), kind, data, now + delay))
         validation.batch_sizes(len(items), largest, total)
-        backlog = await self._store.append(self.queue_name, stored)
+        backlog = await self._append("sendBatch", stored)
         self._notify(self.queue_name)
         return _send_response(backlog)
 
     send_batch = sendBatch
+
+    async def _append(self, method: str, messages: list[NewMessage]) -> Backlog:
+        """Store the messages (all or none) before the send returns. A failing disk is the queue's own
+        failure as workerd reports it, with the storage's text: ``Queue send failed: Internal Server Error
+        (database or disk is full: SQLITE_FULL)``."""
+        try:
+            return await self._store.append(self.queue_name, messages)
+        except StorageError as exc:
+            raise QueueSendError(f"Queue {method} failed: Internal Server Error ({exc})") from exc
 
     def __repr__(self) -> str:
         return f"<Queue {self.queue_name!r}>"
