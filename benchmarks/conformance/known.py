@@ -132,6 +132,9 @@ def _only_field_differs(diff: Any, field: str) -> bool:
 
 WORKERD_LIMITS = "workerd src/workerd/util/sqlite.c++ (setupSecurity: SQLITE_LIMIT_LENGTH 4 MiB, FUNCTION_ARG 127)"
 
+RTREE_COMMIT = ("workerd commit 0d251c096 'STOR-5419: Enable the SQLite R*Tree extension', first released in "
+                "v1.20260805.1, after this Miniflare's workerd 1.20260730")
+
 DO_LIMITS = "Durable Objects docs durable-objects/platform/limits; workerd src/workerd/io/actor-storage.c++"
 
 KNOWN: list[Known] = [
@@ -159,6 +162,20 @@ KNOWN: list[Known] = [
           f"Durable Objects docs durable-objects/platform/limits (SQLite-backed: 2 MB, 32 arguments); {WORKERD_LIMITS}",
           when=lambda d: _error(d, "pyflare", "string or blob too big") or
           _error(d, "pyflare", "too many arguments on function")),
+    Known("do-sql", r"do-sql-authorizer", "exec", "miniflare",
+          "PRAGMA page_size (reading it, no argument) is allowed since workerd enabled R*Tree, whose module reads "
+          "it; the workerd in this Miniflare predates that and refuses it. Setting it stays refused",
+          f"workerd src/workerd/util/sqlite.c++ (ALLOWED_PRAGMAS: page_size, NO_ARG); {RTREE_COMMIT}",
+          when=lambda d: _statement(d).upper() == "PRAGMA PAGE_SIZE" and _error(d, "miniflare", "not authorized")),
+    Known("do-sql", r"do-sql-authorizer", "exec", "intended",
+          "PRAGMA data_version is 2 on a database in WAL mode, as workerd keeps an object's and as pyflare keeps "
+          "persisted state; pyflare's temporary state (tests, --no-persist, this harness) keeps the journal in "
+          "memory for speed, where SQLite starts it at 1. Its value only means something compared with another "
+          "read on the same connection (it changes when another connection commits), which stays true",
+          "sqlite.org pragma.html#pragma_data_version; workerd src/workerd/server/server.c++ (PRAGMA "
+          "journal_mode=WAL); pyflare src/pyflare/storage/sqlite.py (Database: durable=False)",
+          when=lambda d: _statement(d).upper() == "PRAGMA DATA_VERSION"
+          and d.pyflare.get("rows") == [{"data_version": 1}] and d.miniflare.get("rows") == [{"data_version": 2}]),
     # -- D1: where Miniflare's D1 (a Durable Object running sql.exec) is not production's D1 --------------
     Known("d1", r"d1-limits", None, "miniflare",
           "D1's strings, BLOBs and rows are at most 2,000,000 bytes; Miniflare's D1 runs on a Durable Object, "
@@ -181,7 +198,7 @@ KNOWN: list[Known] = [
           "the connection's total_changes() and last_insert_rowid(), which count every write of the "
           "database's, Miniflare's own included) differs with it",
           "D1 docs d1/sql-api/sql-statements (compatible extensions: FTS5, R*Tree); workerd "
-          "src/workerd/util/sqlite.c++ (isAuthorized, SQLITE_CREATE_VTABLE)",
+          f"src/workerd/util/sqlite.c++ (isAuthorized, SQLITE_CREATE_VTABLE); {RTREE_COMMIT}",
           when=lambda d: "rtree" in _statement(d) or _statement(d).upper().startswith("DROP TABLE")
           or "total_changes()" in _statement(d)),
     Known("d1", r"d1-batch", "batch", "miniflare",
