@@ -21,7 +21,8 @@ def _project(pytester: pytest.Pytester) -> str:
     tests = "\n\n".join(body for lang, body in _blocks() if lang == "python" and "def test_" in body)
     pytester.makefile(".toml", wrangler='main = "src/entry.py"\ncompatibility_date = "2025-11-01"\n'
                                          'compatibility_flags = ["python_workers"]\n'
-                                         '[[kv_namespaces]]\nbinding = "KV"\nid = "kv"\n')
+                                         '[[kv_namespaces]]\nbinding = "KV"\nid = "kv"\n'
+                                         '[[workflows]]\nbinding = "ORDERS"\nname = "orders"\nclass_name = "Orders"\n')
     entry = pytester.mkdir("src") / "entry.py"
     entry.write_text(
         "from urllib.parse import parse_qs, urlparse\n"
@@ -30,6 +31,18 @@ def _project(pytester: pytest.Pytester) -> str:
         "    async def fetch(self, request):\n"
         "        name = parse_qs(urlparse(request.url).query).get('name', ['world'])[0]\n"
         "        return Response(f'Hello, {name}!')\n"
+        # the workflow of the idle() example: its step fails once, then succeeds after a 5-minute retry delay
+        "from workers import WorkflowEntrypoint\n"
+        "TRIES = []\n"
+        "class Orders(WorkflowEntrypoint):\n"
+        "    async def run(self, event, step):\n"
+        "        @step.do('charge', config={'retries': {'limit': 2, 'delay': '5 minutes'}})\n"
+        "        async def charge():\n"
+        "            TRIES.append(1)\n"
+        "            if len(TRIES) == 1:\n"
+        "                raise ConnectionError('card network busy')\n"
+        "            return event['payload']['amount']\n"
+        "        return await charge()\n"
     )
     pytester.makepyfile(test_docs=tests)
     return tests

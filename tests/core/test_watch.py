@@ -104,3 +104,12 @@ async def test_watchfiles_reports_one_batch_per_save_and_skips_ignored_files(pro
     assert await asyncio.wait_for(second, 20) == {str(project / "wrangler.toml")}
     stop.set()
     await saves.aclose()
+
+
+def test_with_migrations_applied_a_saved_migration_is_applied_not_reloaded(project):
+    plan = watch_plan([load_config(project)], persist_to=None, migrations=True)
+    assert plan.migrations == [project / "db" / "migrations"]
+    assert plan.migrates(project / "db/migrations/0002_more.sql")
+    assert not plan.reloads(project / "db/migrations/0002_more.sql")
+    assert not plan.migrates(project / "src/entry.py")
+    assert watch_plan([load_config(project)], persist_to=None).migrations == []  # without --apply-migrations

@@ -16,8 +16,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from pyflare.cli.banner import banner_json, banner_lines, header_lines
-from pyflare.cli.common import persist_folder
+from pyflare.cli.banner import banner_json, banner_lines, banner_rows, header_lines
+from pyflare.cli.common import persist_folder, record_dev_state
 from pyflare.cli.debugger import DEFAULT_PORT, DebuggerUnavailable, terminal_breakpoints
 from pyflare.cli.debugger import listen as listen_for_debugger
 from pyflare.cli.logs import console_out, setup_logging
@@ -79,6 +79,15 @@ def register(subparsers: Any) -> None:
     group.add_argument("--no-persist", action="store_true", help="Use temporary state, deleted on exit")
     parser.add_argument("--local", action="store_true",
                         help="Run on my machine (always the case: accepted for wrangler compatibility)")
+    parser.add_argument("--apply-migrations", action="store_true",
+                        help="Apply unapplied D1 migrations at start, and each new one when its file is saved "
+                             "(as `pyflare d1 migrations apply --local` does; [pyflare] apply_migrations = true in "
+                             "the config does it too)")
+    parser.add_argument("--registry-dir", default=None, metavar="DIR",
+                        help="The dev registry folder where pyflare dev processes find each other (default: "
+                             "$PYFLARE_REGISTRY_PATH, else ~/.config/pyflare/registry)")
+    parser.add_argument("--no-registry", action="store_true",
+                        help="Neither announce these workers to other pyflare dev processes nor reach theirs")
     parser.add_argument("--no-reload", action="store_true", help="Do not reload the worker when files change")
     parser.add_argument("--no-crons", action="store_true", help="Do not fire cron triggers on schedule")
     parser.add_argument("--no-cache", action="store_true",
@@ -170,6 +179,7 @@ class DevServer:
         self.access_log = AccessLog(args.log_format)
         self.url: str | None = None
         self.mf: Pyflare | None = None
+        self.connections: dict[tuple[str, str], tuple[str, str]] = {}
         self.lock = asyncio.Lock()
 
     def config_paths(self) -> list[str | None]:
@@ -200,10 +210,17 @@ class DevServer:
             test_scheduled=self.args.test_scheduled,
             explorer=not self.args.no_explorer,
             strict_portability=True if getattr(self.args, "strict_portability", False) else None,
+            apply_migrations=False,  # applied below, where a failing migration is reported, not fatal
+            registry=None if getattr(self.args, "no_registry", False) else (getattr(self.args, "registry_dir", None)
+                                                                            or True),
+            served_at=self.url,
         )
         await mf.start(load_worker=False)
+        if self.persist_to is not None:  # the state commands look there (pyflare.cli.common.state_folder)
+            record_dev_state(configs, self.persist_to)
         mf.asgi_app.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)
         self.mf = mf
+        self.apply_migrations()
         self.load_worker()
         try:
             mf.check_bindings()
@@ -212,8 +229,33 @@ class DevServer:
                 await mf.close()
                 raise
             log.error("%s", exc)
+        mf.announce()
         self.print_banner()
+        if mf.peers is not None:
+            self.connections = self.connection_modes()
+            mf.peers.on_change(lambda previous, current: self.connections_changed())
         # Plugins that need the worker (consumers, crons) were started; they find it through the runtime.
+
+    def migrations_enabled(self) -> bool:
+        return bool(getattr(self.args, "apply_migrations", False)) or any(
+            config.worker.pyflare.apply_migrations for config in self.configs)
+
+    def apply_migrations(self) -> None:
+        """``--apply-migrations``: bring every D1 database up to its migrations folder; a failing migration is
+        logged (the ones before it stay applied) and the server keeps running, to retry when a file is saved."""
+        if not self.migrations_enabled():
+            return
+        from pyflare.bindings.d1 import D1Plugin, MigrationError
+
+        assert self.mf is not None
+        for worker in self.mf.workers.values():
+            for plugin in worker.plugins:
+                if isinstance(plugin, D1Plugin):
+                    try:
+                        plugin.apply_migrations()
+                    except MigrationError as exc:
+                        log.error("%s (worker %s); fix the migration and save it to apply it again", exc,
+                                  worker.name)
 
     def load_worker(self, roots: set[Path] | None = None) -> bool:
         """(Re)load every worker, or those whose folder is in ``roots``; False if any failed."""
@@ -256,6 +298,10 @@ class DevServer:
                     await self.start_instance(configs, strict=False)
                     log.info("Config changed: reloaded worker and bindings")
                     return
+            if any(p.endswith(".sql") for p in paths):
+                self.apply_migrations()
+                if all(p.endswith(".sql") for p in paths):  # a migration saved: applied, nothing to reload
+                    return
             started = time.perf_counter()
             if self.load_worker(self.roots_of(paths)):
                 log.info("Reloaded worker in %.0fms", (time.perf_counter() - started) * 1000)
@@ -269,12 +315,35 @@ class DevServer:
         that moves what is watched (``[build] watch_dir``, ``main``) starts watching the new folders."""
         gate = SaveGate()
         while not stop.is_set():
-            plan = watch_plan(self.configs, self.persist_to)
+            plan = watch_plan(self.configs, self.persist_to, migrations=self.migrations_enabled())
             async with contextlib.aclosing(watch_changes(plan, stop, gate=gate, watching=watching)) as saves:
                 async for paths in saves:
                     await self.on_change(paths)
-                    if watch_plan(self.configs, self.persist_to) != plan:
+                    if watch_plan(self.configs, self.persist_to, migrations=self.migrations_enabled()) != plan:
                         break
+
+    def connection_modes(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """The banner rows that connect to other pyflare dev processes: (worker, binding) -> (line, mode)."""
+        assert self.mf is not None
+        modes: dict[tuple[str, str], tuple[str, str]] = {}
+        for worker in self.mf.workers.values():
+            for row in banner_rows(worker.config, worker.env):
+                if "connected]" in row.mode:
+                    shown = f"env.{row.name}" + (f" ({row.resource})" if row.resource else "")
+                    prefix = f"{worker.name}: " if len(self.mf.workers) > 1 else ""
+                    modes[(worker.name, row.name)] = (f"{prefix}{shown}   {row.kind}", row.mode)
+        return modes
+
+    def connections_changed(self) -> None:
+        """A worker of another process appeared or went away: print the binding lines whose status changed."""
+        now = self.connection_modes()
+        for key, (line, mode) in now.items():
+            if self.connections.get(key, ("", ""))[1] != mode:
+                if self.args.log_format == "json":
+                    log.info("%s %s", line, mode)
+                else:
+                    print(f"{line}   {mode}", file=sys.stderr, flush=True)
+        self.connections = now
 
     def print_banner(self) -> None:
         """What the workers have access to (stderr, before the Ready line; again after a config change)."""

@@ -5,8 +5,10 @@
   folder or a list of folders, relative to the config file), under those folders instead.
 - **Config**: each worker's config file and the ``.dev.vars*`` / ``.env*`` files beside it (that folder is
   watched without its subfolders, so a project's ``.venv`` or ``node_modules`` costs nothing).
+- **Migrations**: with ``--apply-migrations`` (or ``[pyflare] apply_migrations``), a ``.sql`` file saved in a D1
+  database's migrations folder applies the unapplied migrations; it does not reload the worker.
 - **Never**: tests (``tests/``, ``test/``, ``test_*.py``, ``*_test.py``, ``conftest.py``), D1 migrations
-  folders, the local state (``.pyflare``, ``--persist-to``), the assets directory, hidden folders
+  folders (as code), the local state (``.pyflare``, ``--persist-to``), the assets directory, hidden folders
   (``.venv``, ``.git``, caches), ``node_modules`` and ``__pycache__``.
 
 One save reloads once: changes arrive in batches (a batch closes after 50 ms without a new change), and a
@@ -42,6 +44,12 @@ class WatchPlan:
     code_dirs: list[Path] = field(default_factory=list)  # watched with their subfolders, for .py files
     config_dirs: list[Path] = field(default_factory=list)  # roots not inside a code dir: watched alone
     ignored: list[Path] = field(default_factory=list)  # folders whose files never reload
+    migrations: list[Path] = field(default_factory=list)  # D1 migrations folders, when migrations are applied
+
+    def migrates(self, path: str | Path) -> bool:
+        """Whether a change to ``path`` is a D1 migration to apply (never a reload)."""
+        path = Path(path)
+        return path.suffix == ".sql" and path.parent in self.migrations
 
     def reloads(self, path: str | Path) -> bool:
         """Whether a change to ``path`` should reload the worker."""
@@ -63,8 +71,10 @@ def _is_test_file(name: str) -> bool:
     return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
 
 
-def watch_plan(configs: Iterable[ResolvedConfig], persist_to: Path | None) -> WatchPlan:
-    """The folders to watch for these workers (missing ``watch_dir`` folders are named in a warning)."""
+def watch_plan(configs: Iterable[ResolvedConfig], persist_to: Path | None, *,
+               migrations: bool = False) -> WatchPlan:
+    """The folders to watch for these workers (missing ``watch_dir`` folders are named in a warning);
+    ``migrations``: watch the D1 migrations folders too (``--apply-migrations``)."""
     from pyflare.runtime.loader import vendor_folders
 
     code: list[Path] = []
@@ -84,14 +94,17 @@ def watch_plan(configs: Iterable[ResolvedConfig], persist_to: Path | None) -> Wa
             main_folder = config.main_path.parent
             code += [main_folder, *vendor_folders(main_folder)]
         for database in config.worker.d1_databases:
-            plan.ignored.append((root / (database.migrations_dir or "migrations")).resolve())
+            folder = (root / (database.migrations_dir or "migrations")).resolve()
+            plan.ignored.append(folder)
+            if migrations and folder.is_dir() and folder not in plan.migrations:
+                plan.migrations.append(folder)
         if config.worker.assets is not None and config.worker.assets.directory:
             plan.ignored.append((root / config.worker.assets.directory).resolve())
         plan.ignored.append(root / ".pyflare")
     if persist_to is not None:
         plan.ignored.append(persist_to.resolve())
     # A folder inside another watched one is watched already.
-    unique = sorted(dict.fromkeys(code), key=lambda p: len(p.parts))  # stable: main's folder first
+    unique = sorted(dict.fromkeys(code), key=lambda p: len(p.parts))  # stable: the order the configs give
     plan.code_dirs = [d for i, d in enumerate(unique) if not any(d.is_relative_to(o) for o in unique[:i])]
     plan.roots = list(dict.fromkeys(plan.roots))
     plan.config_dirs = [d for d in plan.roots if not any(d.is_relative_to(o) for o in plan.code_dirs)]
@@ -133,11 +146,11 @@ async def watch_changes(plan: WatchPlan, stop: asyncio.Event, *, gate: SaveGate 
 
     class Filter(DefaultFilter):  # the default drops editors' swap, backup and lock files
         def __call__(self, change: Any, path: str) -> bool:
-            return super().__call__(change, path) and plan.reloads(path)
+            return super().__call__(change, path) and (plan.reloads(path) or plan.migrates(path))
 
     batches: asyncio.Queue[set[str]] = asyncio.Queue()
-    watches = [(paths, recursive) for paths, recursive in ((plan.code_dirs, True), (plan.config_dirs, False))
-               if paths]
+    watches = [(paths, recursive) for paths, recursive in ((plan.code_dirs, True), (plan.config_dirs, False),
+                                                           (plan.migrations, False)) if paths]
     pending = len(watches)
 
     async def pump(paths: list[Path], recursive: bool) -> None:

@@ -118,6 +118,13 @@ class Workflow(_Model):
     limits: WorkflowLimits | None = None
     schedules: Any = None
 
+    @property
+    def crons(self) -> list[str]:
+        """``schedules`` as a list (one string or several): the crons that start an instance."""
+        if not self.schedules:
+            return []
+        return [self.schedules] if isinstance(self.schedules, str) else list(self.schedules)
+
 
 class Service(_Model):
     binding: str
@@ -187,6 +194,8 @@ class PyflareSettings(_Model):
     cache: bool = True
     # Raise what would fail on Cloudflare's Python Workers where the worker does it (docs/portability.md).
     strict_portability: bool = False
+    # Apply unapplied D1 migrations at start (pyflare dev, pyflare_server, the pytest fixtures; docs/d1.md).
+    apply_migrations: bool = False
     vectorize: dict[str, VectorizeIndexSettings] = {}  # local Vectorize indexes, by index name
 
 

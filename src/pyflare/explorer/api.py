@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from pyflare.bindings.r2.objects import utc
 from pyflare.explorer.errors import ApiError
 from pyflare.explorer.inventory import Inventory
 
@@ -207,7 +208,7 @@ class ExplorerApi:
             if request.query_params.get(name):
                 options[option] = request.query_params[name]
         listed = await bucket.list(options)
-        objects = [{"key": o.key, "size": o.size, "etag": o.etag, "last_modified": o.uploaded.isoformat(),
+        objects = [{"key": o.key, "size": o.size, "etag": o.etag, "last_modified": utc(o.uploaded).isoformat(),
                     "http_metadata": dict(o.httpMetadata or {}), "custom_metadata": dict(o.customMetadata or {}),
                     "storage_class": o.storageClass} for o in listed["objects"]]
         return envelope(objects, {"cursor": listed.get("cursor", ""), "is_truncated": listed["truncated"],

@@ -6,8 +6,8 @@ Fixtures:
 - ``pyflare_client``: an ``httpx.AsyncClient`` bound to that worker, base URL ``http://localhost``.
 - ``pyflare_server``: a real ``pyflare dev`` subprocess on a free port (``.url``), once per session.
 
-Options: marker ``@pytest.mark.pyflare(config=..., environment=..., vars=..., network=False, ...)``; ini
-``pyflare_config`` and ``pyflare_network``; marker ``@pytest.mark.strict_portability`` (or ini
+Options: marker ``@pytest.mark.pyflare(config=..., environment=..., vars=..., network=False,
+apply_migrations=True, ...)``; ini ``pyflare_config``, ``pyflare_network`` and ``pyflare_apply_migrations``; marker ``@pytest.mark.strict_portability`` (or ini
 ``pyflare_strict_portability = true``) for strict portability mode. Everything works under pytest-xdist (``-n auto``): storage is
 per test, and each xdist worker process starts its own server on its own port.
 
@@ -51,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   "several paths separated by spaces run several workers, the first served")
     parser.addini("pyflare_network", "false: a worker's fetch() may not reach the real network in tests "
                   "(route it with pyflare.outbound)", type="bool", default=True)
+    parser.addini("pyflare_apply_migrations", "true: the pyflare fixtures start with every D1 database's migrations "
+                  "applied (pyflare_server runs pyflare dev --apply-migrations)", type="bool", default=False)
     parser.addini("pyflare_strict_portability", "true: every pyflare fixture runs its worker in strict portability "
                   "mode (as @pytest.mark.strict_portability)", type="bool", default=False)
 
@@ -92,14 +94,14 @@ def pyflare(request: pytest.FixtureRequest) -> Pyflare:
 def pyflare_server(request: pytest.FixtureRequest) -> Iterator[PyflareServer]:
     """A real ``pyflare dev`` for the project's config on a free port of 127.0.0.1 (``.url``), with temporary
     state, shared by the tests of a session (of each pytest-xdist worker), like pytest-django's live_server.
-    Options: ini ``pyflare_config``; override the fixture for other arguments."""
+    Options: ini ``pyflare_config``, ``pyflare_apply_migrations``; override the fixture for other arguments."""
     from pyflare.config import find_config
     from pyflare.testing.server import PyflareServer
 
     rootdir = Path(str(request.config.rootpath))
     config = ini_configs(request.config)
     paths = [rootdir / p for p in ([config] if isinstance(config, str) else config)] if config else [find_config(rootdir)]
-    server = PyflareServer(paths)
+    server = PyflareServer(paths, apply_migrations=bool(request.config.getini("pyflare_apply_migrations")))
     server.start()
     try:
         yield server

@@ -41,6 +41,8 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     options["config"] = config
     options.setdefault("clock", "manual")
     options.setdefault("network", request.config.getini("pyflare_network"))
+    if request.config.getini("pyflare_apply_migrations"):
+        options.setdefault("apply_migrations", True)
     if request.node.get_closest_marker("strict_portability") or request.config.getini("pyflare_strict_portability"):
         options.setdefault("strict_portability", True)
     return options
