@@ -16,13 +16,13 @@ import contextlib
 import os
 import re
 import secrets
-import sys
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from pyflare.storage.errors import storage_error
+from pyflare.storage.locks import flock
 
 CHUNK = 1 << 16
 _BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -38,7 +38,7 @@ class BlobStore:
         if shared:
             folder.mkdir(parents=True, exist_ok=True)
             self._lock = open(folder.parent / f"{folder.name}.lock", "a+b")  # noqa: SIM115 - held until close()
-            _flock(self._lock, shared=True)
+            flock(self._lock, shared=True)
         self._folder_exists = shared
 
     def close(self) -> None:
@@ -122,12 +122,12 @@ class BlobStore:
         Skipped (returns 0) while another process has this store open: its writes may be in flight."""
         if self._lock is None:
             return self._remove_unreferenced(referenced) if self._folder_exists else 0
-        if not _flock(self._lock, shared=False, wait=False):
+        if not flock(self._lock, shared=False, wait=False):
             return 0
         try:
             return self._remove_unreferenced(referenced)
         finally:
-            _flock(self._lock, shared=True)
+            flock(self._lock, shared=True)
 
     def _remove_unreferenced(self, referenced: set[str]) -> int:
         removed = 0
@@ -141,16 +141,3 @@ class BlobStore:
 def _failure(exc: OSError) -> BaseException:
     return storage_error(exc) or exc
 
-
-def _flock(handle: BinaryIO, *, shared: bool, wait: bool = True) -> bool:
-    """Take (or convert) an advisory lock on ``handle``; False if ``wait`` is off and it is held elsewhere."""
-    if sys.platform == "win32":  # pragma: no cover - no flock; single-process use only
-        return True
-    import fcntl
-
-    flags = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
-    try:
-        fcntl.flock(handle.fileno(), flags)
-    except BlockingIOError:
-        return False
-    return True

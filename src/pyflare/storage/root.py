@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
 from pyflare.storage.blobs import BlobStore
+from pyflare.storage.locks import FileLock
 from pyflare.storage.sqlite import Database
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_PROCESS_ID = re.compile(r"^[0-9a-f]{16}$")
+PROCESSES = ".processes"  # presence locks of the processes using a persist folder
 
 
 def safe_name(name: str) -> str:
@@ -55,6 +59,9 @@ class Storage:
             self.persistent = True
         self._databases: dict[Path, Database] = {}
         self._blob_stores: dict[Path, BlobStore] = {}
+        # This process among those sharing the folder: an id, and a lock held while it runs (see alive()).
+        self.process_id = secrets.token_hex(8)
+        self._presence: FileLock | None = None
 
     def folder(self, plugin: str, *names: str) -> Path:
         """A folder under the root for ``plugin`` (e.g. ``kv``), created on demand."""
@@ -103,7 +110,28 @@ class Storage:
             store = self._blob_stores[path] = BlobStore(path, shared=self.persistent)
         return store
 
+    # -- other processes using this folder --------------------------------------------------------------
+    def announce_presence(self) -> str:
+        """Hold this process's presence lock (``<root>/.processes/<id>.lock``) until :meth:`close`, so others
+        can tell whether what it leased (queue messages in flight...) is still being worked on; returns the id."""
+        if self._presence is None and self.persistent:
+            self._presence = FileLock(self.root / PROCESSES / f"{self.process_id}.lock")
+            self._presence.acquire(wait=False)
+        return self.process_id
+
+    def alive(self, process_id: str) -> bool:
+        """Is the process that announced ``process_id`` still running (on this machine)?"""
+        if process_id == self.process_id or not self.persistent:
+            return True
+        if not _PROCESS_ID.match(process_id):
+            return False
+        return FileLock.held_elsewhere(self.root / PROCESSES / f"{process_id}.lock")
+
     def close(self) -> None:
+        if self._presence is not None:
+            self._presence.release()
+            (self.root / PROCESSES / f"{self.process_id}.lock").unlink(missing_ok=True)
+            self._presence = None
         for db in self._databases.values():
             db.close(keep=self.persistent)
         for store in self._blob_stores.values():

@@ -57,6 +57,13 @@ def is_busy(exc: BaseException) -> bool:
     return text.startswith(("database is locked", "database table is locked"))
 
 
+def _raise_storage_error(exc: BaseException) -> None:
+    """Raise ``exc`` as a :class:`StorageError` if the disk failed (full, I/O); else return."""
+    failure = storage_error(exc)
+    if failure is not None:
+        raise failure from exc
+
+
 # Empty databases with a schema, by schema script (see Database.executescript).
 _schema_images: dict[str, bytes] = {}
 _CAN_IMAGE = hasattr(sqlite3.Connection, "deserialize")  # Python 3.11+
@@ -72,13 +79,6 @@ def _schema_image(script: str) -> bytes:
         finally:
             scratch.close()
     return image
-
-
-def _raise_storage_error(exc: BaseException) -> None:
-    """Raise ``exc`` as a :class:`StorageError` if the disk failed (full, I/O); else return."""
-    failure = storage_error(exc)
-    if failure is not None:
-        raise failure from exc
 
 
 class Database:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pyflare.bindings.d1.errors import D1Error
 from pyflare.bindings.d1.validation import migration_file_name, quote_identifier
+from pyflare.storage.locks import FileLock
 from pyflare.storage.sql import split_statements
 
 if TYPE_CHECKING:
@@ -106,7 +107,16 @@ class Migrations:
 
     # -- applying --------------------------------------------------------------------------------
     def apply(self, store: D1Store, *, progress: Callable[[str, bool], None] | None = None) -> list[str]:
-        """Apply every unapplied migration in order; returns their names (raises MigrationError)."""
+        """Apply every unapplied migration in order; returns their names (raises MigrationError).
+
+        Processes sharing the state folder take turns (a lock beside the database file), so two of them
+        starting at once (``pyflare dev --apply-migrations`` and a test session) never apply one twice."""
+        if not store.db.durable:  # temporary storage is this process's alone
+            return self._apply(store, progress)
+        with FileLock(store.db.path.with_name(store.db.path.name + ".migrations.lock")):
+            return self._apply(store, progress)
+
+    def _apply(self, store: D1Store, progress: Callable[[str, bool], None] | None) -> list[str]:
         key = self._result_key(store)
         if key is not None and key in _results:
             store.restore_from(_results[key])
