@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# pydantic looks for its plugins when it builds the first model class: it reads the entry points of every
+# installed distribution, a tenth of `pyflare dev`'s start-up in a small environment and more in a large one.
+# pyflare's config models need no plugin, so they are built with plugins off (pydantic's documented switch,
+# read at each build; restored at the end of this module): the scan then happens, as it would without pyflare,
+# only if the worker's own code builds a pydantic model.
+_PLUGINS_SWITCH = "PYDANTIC_DISABLE_PLUGINS"
+_plugins_setting = os.environ.get(_PLUGINS_SWITCH)
+os.environ[_PLUGINS_SWITCH] = "__all__"
 
 
 class _Model(BaseModel):
@@ -313,3 +323,9 @@ class WorkerConfig(_Model):
     build: Build = Build()
     pyflare: PyflareSettings = PyflareSettings()
     env: dict[str, dict[str, Any]] = {}
+
+
+if _plugins_setting is None:
+    del os.environ[_PLUGINS_SWITCH]
+else:
+    os.environ[_PLUGINS_SWITCH] = _plugins_setting
