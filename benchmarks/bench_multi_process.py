@@ -5,11 +5,13 @@ forwards each object call to the owner over loopback HTTP; docs/multi-process.md
 In one run, two ``pyflare dev --persist-to STATE`` of one worker (the owner started first, so it hosts the
 class), and a third ``pyflare dev`` of another worker binding the class with ``script_name`` through a private
 dev registry. Each route is driven with ``wrk -t2 -c16 -d<seconds>s``, ``--rounds`` times, alternating the
-processes; the figure per route and process is the median round:
+processes; the figure per route and process is the median round (by req/s), with the CPU time all the
+processes used per request in it (steadier than req/s on a machine other work shares):
 - ``/plain``: a constant answer (the HTTP baseline of each process);
 - ``/kv``: ``await env.KV.get("greeting")`` (SQLite, read in place by whichever process serves it);
 - ``/counter``: ``await env.COUNTER.getByName("bench").increment()`` (storage read + write in the object).
-Ratios: non-owner / owner (and registry / owner) requests per second, per route; 1.00x means free.
+Ratios, per route: non-owner / owner and registry / owner, of req/s (1.00x: free) and of CPU per request
+(1.00x: free; 2.00x: the forwarded call costs as much again).
 Run: ``python benchmarks/bench_multi_process.py [--seconds 5] [--rounds 3]``.
 """
 
@@ -135,8 +137,10 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     sys.exit("the front worker never reached the counter through the dev registry")
                 time.sleep(0.1)
-            for server in servers.values():
-                wrk(server.url + "/counter", seconds=1)  # warm-up
+            for name, server in servers.items():  # warm-up: every route of every process once
+                for route in ROUTES:
+                    if not (name == "registry" and route == "/kv"):
+                        wrk(server.url + route, seconds=1, connections=16)
             figures: dict[tuple[str, str], list[Load]] = {}
             for round_number in range(args.rounds):
                 order = list(servers) if round_number % 2 == 0 else list(reversed(servers))
@@ -144,8 +148,12 @@ def main() -> None:
                     for route in ROUTES:
                         if name == "registry" and route == "/kv":
                             continue  # the front has no KV: only the object crosses
-                        figures.setdefault((name, route), []).append(
-                            wrk(servers[name].url + route, seconds=args.seconds, connections=16))
+                        before = sum(server.cpu_seconds() for server in servers.values())
+                        load = wrk(servers[name].url + route, seconds=args.seconds, connections=16)
+                        # CPU of every process per request: what forwarding costs, whatever else loads the machine
+                        spent = sum(server.cpu_seconds() for server in servers.values()) - before
+                        load.cpu_us = spent * 1e6 / max(load.requests, 1)
+                        figures.setdefault((name, route), []).append(load)
             final = int(httpx.get(servers["non-owner"].url + "/counter", timeout=30).text)
         finally:
             for server in servers.values():
@@ -156,14 +164,15 @@ def main() -> None:
     print(f"One state folder, two pyflare dev processes (+ one through the dev registry); wrk -t2 -c16 "
           f"-d{args.seconds}s, median of {args.rounds} rounds, loopback")
     for (name, route), load in best.items():
-        print(f"  {name:9} {route:9} {load.rps:9.0f} req/s  p50 {load.p50_ms:6.2f} ms  p99 {load.p99_ms:6.2f} ms")
-    print("Ratios (req/s, same run)")
+        print(f"  {name:9} {route:9} {load.rps:9.0f} req/s  p50 {load.p50_ms:7.2f} ms  p99 {load.p99_ms:7.2f} ms  "
+              f"CPU {load.cpu_us:7.0f} us/req (all processes)")
+    print("Ratios (same run): req/s, and CPU per request (all processes)")
     for route in ROUTES:
-        owner = best[("owner", route)].rps
-        line = f"  {route:9} non-owner / owner = {ratio(best[('non-owner', route)].rps, owner)}"
-        if ("registry", route) in best:
-            line += f"   registry (script_name) / owner = {ratio(best[('registry', route)].rps, owner)}"
-        print(line)
+        owner = best[("owner", route)]
+        others = [name for name in ("non-owner", "registry") if (name, route) in best]
+        print(f"  {route:9} " + "   ".join(
+            f"{name} / owner: req/s {ratio(best[(name, route)].rps, owner.rps)}, "
+            f"CPU {ratio(best[(name, route)].cpu_us, owner.cpu_us)}" for name in others))
     print(f"  /counter / /plain: owner {ratio(best[('owner', '/counter')].rps, best[('owner', '/plain')].rps)}, "
           f"non-owner {ratio(best[('non-owner', '/counter')].rps, best[('non-owner', '/plain')].rps)}")
     verdict = "none lost" if final > total else "INCREMENTS LOST"
