@@ -75,6 +75,8 @@ def test_bindings_cross_two_pyflare_dev_processes_and_survive_a_restart(tmp_path
             # Service binding: fetch (answered by users, which reads its object and its D1) and RPC.
             assert http.get("/whoami").json() == {"worker": "users", "classes": ["VisitCounter"],
                                                   "queues": ["visit-events"]}
+            # a request body streaming in is read whole and carried over (200 KB)
+            assert http.post("/users/ada", content=b"x" * 200_000).json()["user"] == "ada"
             wait_for(lambda: http.get("/users/ada").json() == {"user": "ada", "visits": 2, "events": 2},
                      "both visit events consumed by users")
             # A workflow whose class lives in users: created from gateway, run there, its status asked from here.
