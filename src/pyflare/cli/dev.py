@@ -18,9 +18,13 @@ from typing import Any
 
 from pyflare.cli.banner import banner_json, banner_lines, banner_rows, header_lines
 from pyflare.cli.common import persist_folder, record_dev_state
+from pyflare.cli.debugger import DEFAULT_PORT, DebuggerUnavailable, terminal_breakpoints
+from pyflare.cli.debugger import listen as listen_for_debugger
 from pyflare.cli.logs import console_out, setup_logging
+from pyflare.cli.watch import SaveGate, watch_changes, watch_plan
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
+from pyflare.kernel.distribution import MissingDependency
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
 from pyflare.runtime.guard import local_hostnames
@@ -97,6 +101,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--verbose", action="store_true",
                         help="Show pyflare's own frames in tracebacks of errors in the worker, and the limits "
                              "pyflare set at start (open files)")
+    parser.add_argument("--debug", action="store_true",
+                        help="Let a debugger attach (debugpy, as VS Code's Remote Attach uses), on 127.0.0.1:"
+                             "--debug-port; breakpoints in the worker's files stop its requests")
+    parser.add_argument("--debug-port", type=port_number, default=DEFAULT_PORT, metavar="PORT",
+                        help=f"Port the debugger listens on with --debug (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--ready-file", default=None, metavar="PATH",
                         help="Write the URL to PATH once requests are accepted (for CI scripts to wait on)")
     parser.add_argument("--strict-portability", action="store_true",
@@ -291,6 +300,8 @@ class DevServer:
                     return
             if any(p.endswith(".sql") for p in paths):
                 self.apply_migrations()
+                if all(p.endswith(".sql") for p in paths):  # a migration saved: applied, nothing to reload
+                    return
             started = time.perf_counter()
             if self.load_worker(self.roots_of(paths)):
                 log.info("Reloaded worker in %.0fms", (time.perf_counter() - started) * 1000)
@@ -299,23 +310,17 @@ class DevServer:
                 except ConfigError as exc:
                     log.error("%s", exc)
 
-    async def watch(self, stop: asyncio.Event) -> None:
-        from watchfiles import DefaultFilter, awatch
-
-        state = self.persist_to
-
-        class Filter(DefaultFilter):
-            def __call__(self, change: Any, path: str) -> bool:
-                if state is not None and Path(path).resolve().is_relative_to(state):
-                    return False
-                name = Path(path).name
-                return super().__call__(change, path) and (
-                    name.endswith(".py") or name.startswith((".dev.vars", ".env", "wrangler.")) or name.endswith(".sql")
-                )
-
-        roots = sorted({str(c.root) for c in self.configs})
-        async for changes in awatch(*roots, stop_event=stop, watch_filter=Filter(), debounce=100, step=20):
-            await self.on_change({path for _, path in changes})
+    async def watch(self, stop: asyncio.Event, watching: asyncio.Event) -> None:
+        """Reload on each save that changes code or config (see :mod:`pyflare.cli.watch`); a config change
+        that moves what is watched (``[build] watch_dir``, ``main``) starts watching the new folders."""
+        gate = SaveGate()
+        while not stop.is_set():
+            plan = watch_plan(self.configs, self.persist_to, migrations=self.migrations_enabled())
+            async with contextlib.aclosing(watch_changes(plan, stop, gate=gate, watching=watching)) as saves:
+                async for paths in saves:
+                    await self.on_change(paths)
+                    if watch_plan(self.configs, self.persist_to, migrations=self.migrations_enabled()) != plan:
+                        break
 
     def connection_modes(self) -> dict[tuple[str, str], tuple[str, str]]:
         """The banner rows that connect to other pyflare dev processes: (worker, binding) -> (line, mode)."""
@@ -377,11 +382,13 @@ class DevServer:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
-        # The watcher starts first: awatch() sets up its file watches when first iterated, so a save
-        # made right after the Ready line is seen.
-        watcher = None if self.args.no_reload else asyncio.create_task(self.watch(stop))
-        for _ in range(3):
-            await asyncio.sleep(0)
+        # The watcher starts first and the Ready line waits for its file watches, so a save made right
+        # after the Ready line is seen.
+        watching = asyncio.Event()
+        watcher = None if self.args.no_reload else asyncio.create_task(self.watch(stop, watching))
+        if watcher is not None:
+            await asyncio.wait([asyncio.create_task(watching.wait()), watcher], timeout=5,
+                               return_when=asyncio.FIRST_COMPLETED)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not serving.done():
             await asyncio.sleep(0.005)
@@ -453,6 +460,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"pyflare: {exc}", file=sys.stderr)
         return 1
     port = sock.getsockname()[1]
+    terminal_breakpoints()
+    if args.debug:
+        try:
+            listen_for_debugger(args.debug_port)
+        except (DebuggerUnavailable, MissingDependency) as exc:
+            sock.close()
+            print(f"pyflare: {exc}", file=sys.stderr)
+            return 1
     ready_file = Path(args.ready_file) if args.ready_file else None
     if ready_file is not None:
         ready_file.unlink(missing_ok=True)  # a file left by an earlier run must not look like "ready"

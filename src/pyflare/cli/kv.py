@@ -189,9 +189,8 @@ def _put(args: argparse.Namespace) -> int:
             return _error(f"--metadata is not valid JSON: {exc}", 2)
 
     async def action(namespace: Any) -> int:
-        await namespace.put(
-            args.key, value, expiration=args.expiration, expirationTtl=args.ttl, metadata=metadata
-        )
+        await namespace.put(args.key, value, _given(expiration=args.expiration, expirationTtl=args.ttl,
+                                                   metadata=metadata))
         print(
             f'Writing the value {_describe(value)} to key "{args.key}" on binding {namespace.binding}.',
             file=sys.stderr,
@@ -201,16 +200,22 @@ def _put(args: argparse.Namespace) -> int:
     return _run(args, action)
 
 
+def _given(**options: Any) -> dict[str, Any]:
+    """The put() options the command line gave (an option passed as None would be JavaScript's null)."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
 def _describe(value: str | bytes) -> str:
     return f'"{value}"' if isinstance(value, str) and len(value) <= 60 else f"({len(value)} bytes)"
 
 
 def _get(args: argparse.Namespace) -> int:
     async def action(namespace: Any) -> int:
-        value = await namespace.get(args.key, "arrayBuffer")
-        if value is None:
+        found = await namespace.get(args.key, "arrayBuffer")
+        if found is None:
             print("Value not found", file=sys.stderr)
             return 1
+        value = bytes(found)
         sys.stdout.flush()
         if args.text:
             sys.stdout.write(value.decode("utf-8", "replace"))
@@ -326,8 +331,9 @@ def _bulk_put(args: argparse.Namespace) -> int:
 
     async def action(namespace: Any) -> int:
         for item, value in zip(items, values, strict=True):
-            await namespace.put(item["key"], value, expiration=item.get("expiration"),
-                                expirationTtl=item.get("expiration_ttl"), metadata=item.get("metadata"))
+            await namespace.put(item["key"], value, _given(expiration=item.get("expiration"),
+                                                           expirationTtl=item.get("expiration_ttl"),
+                                                           metadata=item.get("metadata")))
         print("Success!")
         return 0
 

@@ -164,6 +164,16 @@ class Assets(_Model):
     run_worker_first: bool | list[str] | None = None
 
 
+class Build(_Model):
+    """``[build]``: Python workers have no build step (pyflare runs no ``command``), but ``watch_dir`` says
+    which folders ``pyflare dev`` watches for code changes, as in wrangler: a path or a list of paths
+    relative to the config file (default: the folder of ``main``)."""
+
+    command: str | None = None
+    cwd: str | None = None
+    watch_dir: str | list[str] | None = None
+
+
 class Dev(_Model):
     port: int | None = Field(default=None, ge=0, le=65535)
     ip: str | None = None
@@ -228,7 +238,6 @@ KNOWN_IGNORED = (
     "observability",
     "placement",
     "limits",
-    "build",
     "rules",
     "find_additional_modules",
     "base_dir",
@@ -301,5 +310,6 @@ class WorkerConfig(_Model):
     worker_loaders: list[WorkerLoaderBinding] = []
     vectorize: list[VectorizeBinding] = []
     dev: Dev = Dev()
+    build: Build = Build()
     pyflare: PyflareSettings = PyflareSettings()
     env: dict[str, dict[str, Any]] = {}

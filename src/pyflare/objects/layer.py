@@ -147,6 +147,8 @@ class ObjectLayer:
         self._alarm_retries: dict[ObjectAddress, int] = {}
         self._running_alarms: dict[ObjectAddress, int] = {}
         self._index: Database | None = None
+        self._names: dict[ObjectAddress, str] = {}  # names ids were made from (idFromName), this run
+        self._names_database: Database | None = None
         # State of the adapters built over the layer, under their own keys (the Durable Object classes...).
         self.stash = Stash()
         self._started = False
@@ -189,6 +191,34 @@ class ObjectLayer:
         """How many object files are open now (at most :attr:`max_open_files`, beyond it only files that are
         in a transaction or have a cursor still being read)."""
         return len(self._open)
+
+    def name_object(self, address: ObjectAddress, name: str) -> None:
+        """Remember that ``address``'s id was made from ``name`` (``idFromName``), in ``do/names.sqlite`` beside
+        the objects' folders, so tools can show the object by name after a restart too. Not in the object's
+        own file: workerd keeps no name there, and an object's ``sqlite_master`` shows what workerd's shows."""
+        if self._names.get(address) == name:
+            return
+        self._names[address] = name
+        self._names_db().execute("INSERT OR REPLACE INTO names VALUES (?, ?, ?, ?)",
+                                 (address.worker, address.class_name, address.id, name))
+
+    def name_of(self, address: ObjectAddress) -> str | None:
+        """The name ``address``'s id was made from, if known (this run, or recorded by an earlier one)."""
+        name = self._names.get(address)
+        if name is None and (self._names_database is not None
+                             or self.storage_root.database_path(PLUGIN, "names").exists()):
+            row = self._names_db().one("SELECT name FROM names WHERE worker = ? AND class_name = ? AND id = ?",
+                                       (address.worker, address.class_name, address.id))
+            name = None if row is None else str(row[0])
+        return name
+
+    def _names_db(self) -> Database:
+        if self._names_database is None:
+            self._names_database = self.storage_root.database(PLUGIN, "names")
+            self._names_database.execute(
+                "CREATE TABLE IF NOT EXISTS names (worker TEXT NOT NULL, class_name TEXT NOT NULL, id TEXT NOT NULL, "
+                "name TEXT NOT NULL, PRIMARY KEY (worker, class_name, id)) WITHOUT ROWID")
+        return self._names_database
 
     def ids(self, worker: str, class_name: str) -> list[str]:
         """Ids of the objects of a class that have storage (a file), sorted."""
@@ -303,7 +333,7 @@ class ObjectLayer:
         # Which objects have an alarm, so a restart re-arms them without opening every object's file.
         # The object's own file is the truth; the index may only name objects whose alarm is gone.
         if self._index is None:
-            self._index = self.storage_root.database(PLUGIN, "alarms")
+            self._index = self.storage_root.database(PLUGIN, "alarms", listed=True)
             self._index.execute(
                 "CREATE TABLE IF NOT EXISTS alarms (worker TEXT NOT NULL, class_name TEXT NOT NULL, "
                 "id TEXT NOT NULL, scheduled_ms INTEGER NOT NULL, PRIMARY KEY (worker, class_name, id))"
@@ -459,6 +489,9 @@ class ObjectLayer:
         if self._index is not None:
             self.storage_root.release_database(self._index)
             self._index = None
+        if self._names_database is not None:
+            self.storage_root.release_database(self._names_database)
+            self._names_database = None
 
 
 def open_files_cap() -> int:

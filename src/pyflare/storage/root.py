@@ -70,14 +70,20 @@ class Storage:
         return path
 
     def database(
-        self, plugin: str, name: str, *, file_name: str | None = None, folder: str | None = None
+        self, plugin: str, name: str, *, file_name: str | None = None, folder: str | None = None,
+        listed: bool = False,
     ) -> Database:
-        """The SQLite database ``<root>/<plugin>/[<folder>/]<name>.sqlite`` (one connection per file, reused)."""
+        """The SQLite database ``<root>/<plugin>/[<folder>/]<name>.sqlite`` (one connection per file, reused).
+
+        ``listed``: its file must exist from its first use even in temporary storage, where a new database lives
+        in memory (the object layer finds objects by their files); other temporary databases have no file."""
         path = self.database_path(plugin, name, file_name=file_name, folder=folder)
         db = self._databases.get(path)
         if db is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = self._databases[path] = Database(path, synchronous=self.synchronous, durable=self.persistent)
+            if self.persistent or listed:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            db = self._databases[path] = Database(path, synchronous=self.synchronous, durable=self.persistent,
+                                                  listed=listed)
         return db
 
     def database_path(
@@ -91,17 +97,17 @@ class Storage:
         """Close ``db`` (a later :meth:`database` call reopens it); ``delete`` also removes its files."""
         if self._databases.get(db.path) is db:
             del self._databases[db.path]
-        db.close()
+        db.close(keep=not delete)
         if delete:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 db.path.with_name(db.path.name + suffix).unlink(missing_ok=True)
 
     def blobs(self, plugin: str, name: str) -> BlobStore:
         """The blob store ``<root>/<plugin>/<name>/blobs``."""
-        path = self.folder(plugin, name, "blobs")
+        path = self.root.joinpath(safe_name(plugin), safe_name(name), "blobs")
         store = self._blob_stores.get(path)
         if store is None:
-            store = self._blob_stores[path] = BlobStore(path)
+            store = self._blob_stores[path] = BlobStore(path, shared=self.persistent)
         return store
 
     # -- other processes using this folder --------------------------------------------------------------
@@ -127,7 +133,7 @@ class Storage:
             (self.root / PROCESSES / f"{self.process_id}.lock").unlink(missing_ok=True)
             self._presence = None
         for db in self._databases.values():
-            db.close()
+            db.close(keep=self.persistent)
         for store in self._blob_stores.values():
             store.close()
         self._databases.clear()

@@ -80,9 +80,11 @@ class ClassHost:
         return self.platform.spawn(awaitable, what)
 
     def address(self, object_id: str, name: str | None = None) -> ObjectAddress:
+        address = ObjectAddress(self.worker, self.class_name, object_id)
         if name is not None:
             self._names.setdefault(object_id, name)
-        return ObjectAddress(self.worker, self.class_name, object_id)
+            self.layer.name_object(address, name)
+        return address
 
     def exported_class(self) -> type | None:
         worker = self.runtime.worker

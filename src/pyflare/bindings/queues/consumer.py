@@ -30,6 +30,11 @@ from pyflare.storage.sqlite import is_busy
 log = logging.getLogger("pyflare")
 
 
+
+def _timestamp(ms: int) -> _dt.datetime:
+    """A message's timestamp as a Python worker gets the JavaScript Date: a naive datetime in UTC."""
+    return _dt.datetime.fromtimestamp(ms / 1000, _dt.timezone.utc).replace(tzinfo=None)
+
 class Consumer:
     """Delivers one queue's messages to this worker's ``queue()`` handler."""
 
@@ -165,7 +170,7 @@ class Consumer:
         started = time.perf_counter()
         try:
             messages = [
-                Message(row.id, _dt.datetime.fromtimestamp(row.timestamp_ms / 1000, _dt.timezone.utc),
+                Message(row.id, _timestamp(row.timestamp_ms),
                         serialization.decode(row.body, row.content_type), row.failed_attempts + 1, outcome)
                 for row in rows
             ]

@@ -46,6 +46,15 @@ class StoredMessage:
     available_at: float
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """Messages stored on a queue and not yet acknowledged: how many, their bytes, the oldest's timestamp."""
+
+    count: int
+    bytes: int
+    oldest_ms: int | None
+
+
 @dataclass
 class NewMessage:
     id: str
@@ -69,14 +78,20 @@ class MessageStore:
         self.db.executescript(SCHEMA)
 
     # -- producing ---------------------------------------------------------------------------------
-    def append_now(self, queue: str, messages: Sequence[NewMessage]) -> None:
-        """Store messages atomically (all of a sendBatch, or none)."""
+    def append_now(self, queue: str, messages: Sequence[NewMessage]) -> Backlog:
+        """Store messages atomically (all of a sendBatch, or none); returns the queue's backlog as it was
+        when they arrived (what a send reports)."""
         with self.db.transaction():
+            count, size, oldest = self.db.one(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0), MIN(timestamp_ms) FROM messages WHERE queue = ?",
+                (queue,),
+            )
             self.db.executemany(
                 "INSERT INTO messages (queue, id, timestamp_ms, content_type, body, available_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(queue, m.id, m.timestamp_ms, m.content_type, m.body, m.available_at) for m in messages],
             )
+        return Backlog(count, size, oldest)
 
     def receive_now(self, queue: str, messages: Sequence[tuple[NewMessage, int]]) -> int:
         """Store messages another process forwarded, with their failed attempts so far, atomically; a message

@@ -116,8 +116,10 @@ class WorkflowsPlugin(Plugin):
                 peers.workflows[(platform.config.name, name)] = (
                     lambda op, instance_id, args, name=name: self.serve(name, op, instance_id, args))
         platform.runtime.reload_hooks.append(self._reloaded)
-        # One owner per worker's workflows (several workers of one pyflare share the state folder).
-        self._lock = FileLock(platform.storage.folder("workflows") / f"{safe_name(platform.config.name)}.lock")
+        # One owner per worker's workflows (several workers of one pyflare share the state folder); temporary
+        # storage is this process's alone.
+        self._lock = (FileLock(platform.storage.folder("workflows") / f"{safe_name(platform.config.name)}.lock")
+                      if platform.storage.persistent else None)
         self._poller: asyncio.Task[None] | None = None
         self._activating: asyncio.Task[None] | None = None
         self._closed = False
@@ -202,10 +204,11 @@ class WorkflowsPlugin(Plugin):
         return any(engine.active for engine in self.engines.values())
 
     def _try_lock(self) -> bool:
-        return self._lock.acquire(wait=False)
+        return self._lock is None or self._lock.acquire(wait=False)
 
     def _unlock(self) -> None:
-        self._lock.release()
+        if self._lock is not None:
+            self._lock.release()
 
     # -- calls from other processes ---------------------------------------------------------------
     async def serve(self, workflow: str, op: str, instance_id: str | None, args: dict[str, Any]) -> Any:
