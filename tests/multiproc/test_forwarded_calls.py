@@ -61,8 +61,9 @@ async def test_values_errors_and_fetch_cross_to_the_hosting_process(tmp_path: Pa
             value = {"n": 2, "b": b"\x00\x01", "when": datetime.datetime(2025, 1, 2, tzinfo=datetime.timezone.utc),
                      "list": [1.5, None, True], "set": {3}}
             answer = await stub.echo(value)
-            assert answer["value"] == value
-            assert answer["value"] == (await host.env.THING.getByName("t").echo(value))["value"]
+            local = (await host.env.THING.getByName("t").echo(value))["value"]
+            assert answer["value"] == local  # what the RPC rules make of it, as within one process
+            assert answer["value"]["b"] == b"\x00\x01" and answer["value"]["set"] == {3}
             assert type(answer["value"]["b"]) is memoryview  # as a local call gives bytes back (an ArrayBuffer)
             assert answer["marker"] == here["marker"]  # the host's one live instance answered
             with pytest.raises(ValueError, match="^bad input: forwarded$"):
