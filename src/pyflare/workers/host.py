@@ -25,7 +25,7 @@ from pyflare.workers._request import Request
 from pyflare.workers._workflow_step import WorkflowStep
 
 __all__ = ["CACHES", "OUTBOUND", "Body", "BodyMixin", "HeadersInit", "OutboundRoute", "WorkflowStep", "blob_data",
-           "header_items", "trusted_request", "take_body"]
+           "header_items", "replayable", "trusted_request", "take_body"]
 
 
 def trusted_request(url: str, method: str, headers: list[tuple[str, str]], body: Body, cf: JsDict) -> Request:
@@ -43,6 +43,11 @@ def take_body(message: BodyMixin) -> Body:
 
 def has_body(message: BodyMixin) -> bool:
     return message._body is not None
+
+
+def replayable(message: BodyMixin) -> bool:
+    """Can the body be cloned and sent again (no body, or bytes), unlike a stream being received?"""
+    return message._body is None or isinstance(message._body, bytes)
 
 
 def header_items(headers: Headers) -> list[tuple[str, str]]:
