@@ -71,6 +71,7 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("workflows"), "pyflare.bindings.workflows"),
     (_uses("services"), "pyflare.bindings.services"),
     (_uses("vectorize", "pyflare.vectorize"), "pyflare.bindings.vectorize"),
+    (_uses("secrets_store_secrets"), "pyflare.bindings.secrets_store"),
     (_uses("version_metadata"), "pyflare.bindings.version_metadata"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),

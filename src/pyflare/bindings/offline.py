@@ -23,7 +23,6 @@ CLOUDFLARE_ONLY = {
     "dispatch_namespaces": "Workers for Platforms dispatch namespaces",
     "pipelines": "Pipelines",
     "hyperdrive": "Hyperdrive",
-    "secrets_store_secrets": "Secrets Store",
     "ai_search": "AI Search",
     "vpc_services": "VPC services",
     "media": "Media Transformations",
