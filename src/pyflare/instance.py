@@ -224,7 +224,8 @@ class Pyflare:
     background work; each has its own env, vars, bindings and code. ``test_scheduled=True`` makes
     ``/__scheduled?cron=...`` run the scheduled handler (``pyflare dev --test-scheduled``); otherwise that
     path reaches the worker. ``bindings={"AI": fake}`` puts objects into the first worker's ``env`` in place
-    of (or beside) its bindings: fakes for tests, e.g. for bindings that need Cloudflare.
+    of (or beside) its bindings: fakes for tests, e.g. for bindings that need Cloudflare. ``ai={model: fn}``
+    answers the first worker's ``env.AI.run(model, inputs)`` with ``fn(inputs)`` (``mf.ai.fake`` adds more).
     ``strict_portability=True`` raises, where the worker's code does it, what would fail on Cloudflare's
     Python Workers (threads, entropy at import, subprocesses, sockets...; default: the config's
     ``[pyflare] strict_portability``; see docs/portability.md).
@@ -249,6 +250,7 @@ class Pyflare:
         synchronous: str | None = None,
         bindings: dict[str, Any] | None = None,
         strict_portability: bool | None = None,
+        ai: dict[str, Callable[..., Any]] | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -299,6 +301,8 @@ class Pyflare:
             )
             if bindings and resolved is configs[0]:  # like vars: fakes apply to the served worker
                 options.extra["bindings"] = dict(bindings)
+            if ai and resolved is configs[0]:  # fake Workers AI models, by name (pyflare.bindings.offline)
+                options.extra["ai"] = dict(ai)
             strict = settings.strict_portability if strict_portability is None else strict_portability
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log,
                                                         strict_portability=strict)
@@ -466,3 +470,9 @@ class Pyflare:
     def plugin(self, kind: type) -> Any:
         """The running plugin of a given class (used by binding helpers and the CLI)."""
         return self.main.plugin(kind)
+
+    @property
+    def ai(self) -> Any:
+        """The (first) worker's fake Workers AI models: ``mf.ai.fake("@cf/...", lambda inputs: {...})``, and
+        ``mf.ai.calls`` (what ``env.AI.run`` was asked); see docs/workers-ai.md."""
+        return _offline().ai_fakes(self.main.options)
