@@ -73,6 +73,7 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("vectorize", "pyflare.vectorize"), "pyflare.bindings.vectorize"),
     (_uses("secrets_store_secrets"), "pyflare.bindings.secrets_store"),
     (_uses("version_metadata"), "pyflare.bindings.version_metadata"),
+    (_uses("hyperdrive"), "pyflare.bindings.hyperdrive"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),

@@ -29,7 +29,6 @@ CLOUDFLARE_ONLY = {
     "mtls_certificates": "mTLS certificates",
     "dispatch_namespaces": "Workers for Platforms dispatch namespaces",
     "pipelines": "Pipelines",
-    "hyperdrive": "Hyperdrive",
     "ai_search": "AI Search",
     "vpc_services": "VPC services",
     "media": "Media Transformations",
