@@ -74,6 +74,7 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("secrets_store_secrets"), "pyflare.bindings.secrets_store"),
     (_uses("version_metadata"), "pyflare.bindings.version_metadata"),
     (_uses("hyperdrive"), "pyflare.bindings.hyperdrive"),
+    (_uses("send_email"), "pyflare.bindings.email"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),
@@ -316,13 +317,19 @@ class Pyflare:
 
     def _local_endpoints(self) -> LocalEndpoints:
         """pyflare's endpoints under ``/cdn-cgi/local/``: R2's S3 API and public buckets when a worker has R2
-        buckets, and the explorer (each imported only then)."""
+        buckets, the incoming-email endpoint, and the explorer (each imported only when used)."""
         local = LocalEndpoints()
         if any(worker.config.worker.r2_buckets for worker in self.workers.values()):
             from pyflare.bindings.r2 import R2Plugin
             from pyflare.bindings.r2 import endpoints as r2_endpoints
 
             r2_endpoints.mount(local, lambda: self.all_plugins(R2Plugin), self.clock)
+        def email_endpoint() -> Any:  # any worker may have an email() handler; imported on the first email
+            from pyflare.bindings.email import endpoint_for
+
+            return endpoint_for(self.main.platform)
+
+        local.mount_lazy("/cdn-cgi/local/email", email_endpoint)
         if self.explorer:
             from pyflare.explorer import Explorer
 

@@ -150,6 +150,10 @@ class WorkerCode:
         func, ctx = self._handler("queue", "on_queue")
         await self.call(func, (batch, self.env, ctx))
 
+    async def email(self, message: Any) -> None:
+        func, ctx = self._handler("email", "on_email")
+        await self.call(func, (message, self.env, ctx))
+
     def has_handler(self, method: str) -> bool:
         default = self.default
         return bool(
