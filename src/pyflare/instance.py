@@ -75,6 +75,7 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("version_metadata"), "pyflare.bindings.version_metadata"),
     (_uses("hyperdrive"), "pyflare.bindings.hyperdrive"),
     (_uses("send_email"), "pyflare.bindings.email"),
+    (_uses("analytics_engine_datasets"), "pyflare.bindings.analytics_engine"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),
@@ -330,6 +331,14 @@ class Pyflare:
             return endpoint_for(self.main.platform)
 
         local.mount_lazy("/cdn-cgi/local/email", email_endpoint)
+        if any(worker.config.worker.analytics_engine_datasets for worker in self.workers.values()):
+            def analytics_endpoint() -> Any:  # the SQL API on the data points written locally
+                from pyflare.bindings.analytics_engine import store_for
+                from pyflare.bindings.analytics_engine.endpoint import SqlEndpoint
+
+                return SqlEndpoint(store_for(self.main.platform))
+
+            local.mount_lazy("/cdn-cgi/local/analytics_engine/sql", analytics_endpoint)
         if self.explorer:
             from pyflare.explorer import Explorer
 

@@ -25,7 +25,6 @@ CLOUDFLARE_ONLY = {
     "ai": "Workers AI",
     "browser": "Browser Rendering",
     "images": "Images",
-    "analytics_engine_datasets": "Analytics Engine",
     "mtls_certificates": "mTLS certificates",
     "dispatch_namespaces": "Workers for Platforms dispatch namespaces",
     "pipelines": "Pipelines",
