@@ -76,6 +76,7 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("hyperdrive"), "pyflare.bindings.hyperdrive"),
     (_uses("send_email"), "pyflare.bindings.email"),
     (_uses("analytics_engine_datasets"), "pyflare.bindings.analytics_engine"),
+    (_uses("images"), "pyflare.bindings.images"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),

@@ -24,7 +24,6 @@ from pyflare.runtime.plugin import Platform, Plugin
 CLOUDFLARE_ONLY = {
     "ai": "Workers AI",
     "browser": "Browser Rendering",
-    "images": "Images",
     "mtls_certificates": "mTLS certificates",
     "dispatch_namespaces": "Workers for Platforms dispatch namespaces",
     "pipelines": "Pipelines",
