@@ -32,7 +32,7 @@ from pyflare.runtime.outbound import Outbound
 from pyflare.runtime.plugin import Options, Platform, Plugin
 from pyflare.runtime.runtime import Runtime, scheduled_time_seconds
 from pyflare.storage import Storage
-from pyflare.workers.host import CACHES, OUTBOUND
+from pyflare.workers.host import ACCESS, CACHES, OUTBOUND, AccessContext
 
 if TYPE_CHECKING:
     import httpx
@@ -311,6 +311,9 @@ class Pyflare:
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log,
                                                         strict_portability=strict)
             self.workers[resolved.name].runtime.stash[OUTBOUND] = self.outbound
+            access = resolved.worker.access.dev if resolved.worker.access is not None else None
+            if access is not None:  # [access.dev]: each request's ctx.access, as wrangler dev gives it
+                self.workers[resolved.name].runtime.stash[ACCESS] = AccessContext(access.aud, access.identity)
         self.main = next(iter(self.workers.values()))
         self.explorer = explorer
         self.local: LocalEndpoints | None = None
