@@ -26,4 +26,4 @@ async def test_the_example_asks_the_model(pyflare) -> None:
 async def test_without_a_fake_the_example_reports_that_the_model_needs_cloudflare(pyflare) -> None:
     answer = await pyflare.dispatch_fetch("/ask?q=hello")
     assert answer.status_code == 502
-    assert "run only on Cloudflare's network" in answer.json()["error"]
+    assert "needs Cloudflare's network" in answer.json()["error"]

@@ -43,7 +43,7 @@ async def test_without_a_fake_the_binding_says_it_needs_cloudflare(config: Path)
     async with Pyflare(config, clock="manual") as mf:
         response = await mf.dispatch_fetch("/")
         assert response.status_code == 500
-        assert "Workers AI models run only on Cloudflare's network" in response.text
+        assert response.text.startswith("env.AI.run: the Workers AI binding 'AI' (ai) needs Cloudflare's network")
         assert f"Pyflare(ai={{'{LLAMA}'" in response.text  # says how to fake it
         with pytest.raises(NeedsCloudflareError, match="needs Cloudflare"):
             mf.env["AI"].gateway("my-gateway")

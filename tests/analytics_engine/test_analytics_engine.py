@@ -146,7 +146,9 @@ async def test_limits_and_texts_are_workerds(mf: Pyflare, event: dict, message: 
     mf.env["WEATHER"].writeDataPoint({"blobs": ["x" * 8000, "y" * 8000], "indexes": ["i" * 96],
                                       "doubles": [1.0] * 20})  # exactly at the limits
     mf.env["WEATHER"].writeDataPoint()  # nothing at all, as Cloudflare's own test writes {}
-    assert mf.plugin(AnalyticsEnginePlugin).query("SELECT count() FROM weather").rows == [[2]]
+    mf.env["WEATHER"].writeDataPoint(blobs=["kw"], doubles=[3])  # Pyodide passes keywords as a last object
+    assert mf.plugin(AnalyticsEnginePlugin).query("SELECT count() FROM weather").rows == [[3]]
+    assert mf.plugin(AnalyticsEnginePlugin).query("SELECT double1 FROM weather WHERE blob1 = 'kw'").rows == [[3.0]]
 
 
 async def test_data_points_survive_a_restart_and_expire_after_three_months(config: Path, tmp_path: Path) -> None:

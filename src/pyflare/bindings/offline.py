@@ -121,10 +121,11 @@ class WorkersAi(CloudflareOnlyBinding):
         if fn is None:
             faked = ", ".join(sorted(self._fakes.models)) or "none"
             raise NeedsCloudflareError(
-                f"env.{self._name}.run({model!r}): Workers AI models run only on Cloudflare's network and this "
-                f"model has no local fake (faked models: {faked}). Give tests one in one line: "
-                f"Pyflare(ai={{{model!r}: lambda inputs: {{...}}}}), @pytest.mark.pyflare(ai={{...}}) or "
-                f"mf.ai.fake({model!r}, fn); or run against Cloudflare (wrangler dev --remote).")
+                f"env.{self._name}.run: the Workers AI binding {self._name!r} (ai) needs Cloudflare's network and "
+                f"pyflare cannot emulate it offline. Model {model!r} has no local fake (faked models: {faked}); "
+                f"give tests one in one line: Pyflare(ai={{{model!r}: lambda inputs: {{...}}}}), "
+                f"@pytest.mark.pyflare(ai={{...}}) or mf.ai.fake({model!r}, fn); or run against Cloudflare "
+                "(wrangler dev --remote).")
         self._fakes.calls.append((model, inputs, options))
         takes_options = _positional_count(fn) >= 2
         result = fn(inputs, options) if takes_options else fn(inputs)

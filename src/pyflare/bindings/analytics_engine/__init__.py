@@ -48,8 +48,11 @@ class AnalyticsEngineDataset:
         self._store = store
         self._dataset = dataset
 
-    def writeDataPoint(self, event: Any = None) -> None:  # noqa: N802 - Cloudflare's name
-        """Store one data point now (on Cloudflare it is sent without waiting; nothing is returned)."""
+    def writeDataPoint(self, event: Any = None, /, **fields: Any) -> None:  # noqa: N802 - Cloudflare's name
+        """Store one data point now (on Cloudflare it is sent without waiting; nothing is returned). Keyword
+        arguments are the data point's fields, as Pyodide passes them to JavaScript as a last object."""
+        if fields:
+            event = {**(event or {}), **fields}
         index, blobs, doubles = data_point(event)
         self._store.write_now(self._dataset, index, blobs, doubles)
 
