@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,32 +44,34 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+def postgres() -> Iterator[Postgres]:
     pytest.importorskip("pg8000", reason="pg8000 is not installed (pip install -e '.[test]')")
     bin_dir = _binaries()
     if bin_dir is None:
         pytest.skip("no PostgreSQL server here (apt-get install postgresql)")
-    folder = tmp_path_factory.mktemp("postgres")
+    # Its own folder under the system's temporary folder: pytest's (mode 700, one level deeper under xdist)
+    # is not reachable by the postgres user.
+    folder = Path(tempfile.mkdtemp(prefix="pyflare-postgres-"))
     run_as: list[str] = []
     if os.geteuid() == 0:  # postgres refuses to run as root
         if shutil.which("runuser") is None:
             pytest.skip("running as root and runuser is missing: cannot start PostgreSQL")
         run_as = ["runuser", "-u", "postgres", "--"]
         shutil.chown(folder, "postgres")
-        for parent in folder.parents:  # let the postgres user reach its folder
-            if str(parent).startswith(str(tmp_path_factory.getbasetemp().parent)):
-                os.chmod(parent, os.stat(parent).st_mode | 0o011)
     data = folder / "data"
-    (folder / "pw").write_text(PASSWORD)
-    if run_as:
-        shutil.chown(folder / "pw", "postgres")
-    port = _free_port()
-    subprocess.run(run_as + [str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "--pwfile", str(folder / "pw"),
-                             "--auth=scram-sha-256", "-E", "UTF8"], check=True, capture_output=True, timeout=120)
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(run_as + [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
-                             "-w", "start"], check=True, capture_output=True, timeout=120)
+    started = False
     try:
+        (folder / "pw").write_text(PASSWORD)
+        if run_as:
+            shutil.chown(folder / "pw", "postgres")
+        port = _free_port()
+        subprocess.run(run_as + [str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "--pwfile",
+                                 str(folder / "pw"), "--auth=scram-sha-256", "-E", "UTF8"],
+                       check=True, capture_output=True, timeout=120)
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(run_as + [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+                                 str(folder / "log"), "-w", "start"], check=True, capture_output=True, timeout=120)
+        started = True
         import pg8000
 
         admin = pg8000.connect(host="127.0.0.1", port=port, user=USER, password=PASSWORD, database="postgres")
@@ -77,5 +80,7 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
         admin.close()
         yield Postgres("127.0.0.1", port)
     finally:
-        subprocess.run(run_as + [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
+        if started:
+            subprocess.run(run_as + [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                           capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
