@@ -69,7 +69,7 @@ class Cache:
                           has_authorization=req.headers.has("authorization"))
         if not decision.storable:
             return
-        self._store.put(self._namespace, key, Entry(response.status, decision.headers, body, now), now + decision.ttl)
+        await self._store.put(self._namespace, key, Entry(response.status, decision.headers, body, now), now + decision.ttl)
 
     async def match(self, request: Any, options: dict[str, Any] | None = None, **kwargs: Any) -> Response | None:
         """The stored response (``CF-Cache-Status: HIT``), a 304 or 206/416 for conditional and range
@@ -81,7 +81,7 @@ class Cache:
         if self._store is None:
             return None
         now = self._clock.time()
-        entry = self._store.get(self._namespace, key, now)
+        entry = await self._store.get(self._namespace, key, now)
         if entry is None:
             return None
         headers = Headers(entry.headers)
@@ -102,7 +102,7 @@ class Cache:
         key = _key(req)
         if self._store is None:
             return False
-        return self._store.delete(self._namespace, key, self._clock.time())
+        return await self._store.delete(self._namespace, key, self._clock.time())
 
     async def add(self, request: Any) -> None:
         raise NotImplementedError("Cache.add() is not implemented by the Workers runtime (use put)")
