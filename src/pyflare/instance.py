@@ -23,10 +23,13 @@ from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
+from pyflare.kernel.tracing import TRACER
 from pyflare.local import EXPLORER_PATH, LocalEndpoints
 from pyflare.objects import ObjectLayer
+from pyflare.observability import OBSERVABILITY, Observability, Trace, Traces
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.env import Env, build_env
+from pyflare.runtime.errors import format_user_traceback
 from pyflare.runtime.loader import shadowed_vendored, vendor_folders
 from pyflare.runtime.outbound import Outbound
 from pyflare.runtime.plugin import Options, Platform, Plugin
@@ -73,6 +76,7 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),
+    (_uses("tail_consumers"), "pyflare.bindings.tail_consumers"),
 ]
 
 
@@ -95,6 +99,7 @@ def create_plugins(platform: Platform) -> list[Plugin]:
     return plugins
 
 DEFAULT_PERSIST = Path(".pyflare") / "state"
+OBSERVABILITY_PATH = "/cdn-cgi/local/observability"
 
 ConfigSource = str | Path | ResolvedConfig
 P = TypeVar("P", bound=Plugin)
@@ -224,7 +229,9 @@ class Pyflare:
     of (or beside) its bindings: fakes for tests, e.g. for bindings that need Cloudflare.
     ``strict_portability=True`` raises, where the worker's code does it, what would fail on Cloudflare's
     Python Workers (threads, entropy at import, subprocesses, sockets...; default: the config's
-    ``[pyflare] strict_portability``; see docs/portability.md).
+    ``[pyflare] strict_portability``; see docs/portability.md). ``traces=False`` records no traces (default:
+    the config's ``[pyflare] traces``, else on): see docs/observability.md, ``mf.traces`` and
+    ``await mf.last_trace()``.
     """
 
     def __init__(
@@ -246,6 +253,7 @@ class Pyflare:
         synchronous: str | None = None,
         bindings: dict[str, Any] | None = None,
         strict_portability: bool | None = None,
+        traces: bool | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -279,6 +287,13 @@ class Pyflare:
         self.shared = Stash()
         # Where every worker's fetch() goes: tests route it or turn the network off (network=False).
         self.outbound = Outbound(network=network)
+        # Every worker's traces: one store in the state folder, pyflare tail, tail consumers.
+        traced = {resolved.name: resolved.worker.pyflare.traces if traces is None else traces for resolved in configs}
+        self.observability = Observability(self.storage, self.clock, keep=any(traced.values()),
+                                           format_exception=format_user_traceback)
+        self.shared[OBSERVABILITY] = self.observability
+        # With tail consumers, every worker is traced (a producer's item includes the workers it called).
+        tailed = any(resolved.worker.tail_consumers for resolved in configs)
         self.workers: dict[str, PyflareWorker] = {}
         for resolved in configs:
             if resolved.name in self.workers:
@@ -300,6 +315,9 @@ class Pyflare:
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log,
                                                         strict_portability=strict)
             self.workers[resolved.name].runtime.stash[OUTBOUND] = self.outbound
+            if traced[resolved.name] or tailed:  # tail workers get their producers' events even with traces off
+                self.workers[resolved.name].runtime.stash[TRACER] = self.observability.tracer(
+                    resolved.name, keep=traced[resolved.name])
         self.main = next(iter(self.workers.values()))
         self.explorer = explorer
         self.local: LocalEndpoints | None = None
@@ -315,6 +333,8 @@ class Pyflare:
             from pyflare.bindings.r2 import endpoints as r2_endpoints
 
             r2_endpoints.mount(local, lambda: self.all_plugins(R2Plugin), self.clock)
+        if self.observability.keep:
+            local.mount_lazy(OBSERVABILITY_PATH, lambda: self.observability.endpoint(lambda: list(self.workers)))
         if self.explorer:
             from pyflare.explorer import Explorer
 
@@ -373,6 +393,7 @@ class Pyflare:
             await worker.close()
         await self.background.close()
         self.objects.close()
+        self.observability.close()  # after background work: what a waitUntil logged late is written too
         await self.outbound.aclose()
         for worker in self.workers.values():
             if worker._client is not None:
@@ -450,6 +471,17 @@ class Pyflare:
     async def idle(self) -> None:
         """Wait until background work (waitUntil tasks, consumers, timers that are due) has finished."""
         await self.background.idle()
+
+    @property
+    def traces(self) -> Traces:
+        """Every worker's traces: ``await mf.traces.list(worker=..., trigger=..., outcome=..., search=...)``,
+        ``.get(id)``, ``.query(sql, params)``, ``.clear()`` (docs/observability.md)."""
+        return self.observability.traces
+
+    async def last_trace(self, *, worker: str | None = None, trigger: str | None = None) -> Trace | None:
+        """The newest trace (of ``worker``, of a ``trigger`` event: ``fetch``, ``queue``...), or None:
+        ``trace = await mf.last_trace(); assert trace.touched("KV") and trace.logged("hello")``."""
+        return await self.observability.traces.last(worker=worker, trigger=trigger)
 
     def reload(self) -> None:
         """Re-import the worker's code (stored data is kept); raises WorkerLoadError if it fails."""

@@ -128,6 +128,14 @@ class Service(_Model):
     remote: bool | None = None
 
 
+class TailConsumer(_Model):
+    """``tail_consumers = [{ service = "tail" }]``: a worker whose ``tail(events)`` handler receives this
+    worker's trace items."""
+
+    service: str
+    environment: str | None = None
+
+
 class Assets(_Model):
     directory: str | None = None
     binding: str | None = None
@@ -156,6 +164,8 @@ class PyflareSettings(_Model):
     cache: bool = True
     # Raise what would fail on Cloudflare's Python Workers where the worker does it (docs/portability.md).
     strict_portability: bool = False
+    # Record every event as a trace of spans and logs (docs/observability.md); false turns it off.
+    traces: bool = True
 
 
 # Keys that only configure an environment and are never inherited from the top level.
@@ -240,7 +250,7 @@ KNOWN_IGNORED = (
 
 
 # Wrangler settings with a local effect under wrangler dev that pyflare does not reproduce yet: named at start.
-NOT_EMULATED_SETTINGS = ("limits", "tail_consumers", "streaming_tail_consumers", "containers", "logfwdr")
+NOT_EMULATED_SETTINGS = ("limits", "streaming_tail_consumers", "containers", "logfwdr")
 
 
 class WorkerLoaderBinding(_Model):
@@ -268,6 +278,7 @@ class WorkerConfig(_Model):
     services: list[Service] = []
     assets: Assets | None = None
     worker_loaders: list[WorkerLoaderBinding] = []
+    tail_consumers: list[TailConsumer] = []
     dev: Dev = Dev()
     pyflare: PyflareSettings = PyflareSettings()
     env: dict[str, dict[str, Any]] = {}

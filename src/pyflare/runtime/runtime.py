@@ -15,6 +15,7 @@ from pyflare.kernel.clock import Clock
 from pyflare.kernel.context import call_as_sync
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
+from pyflare.kernel.tracing import invocation
 from pyflare.runtime.loader import pth_imports, vendor_folders
 from pyflare.runtime.worker import WorkerCode, WorkerLoadError
 from pyflare.websockets.registry import SOCKETS, Settings, WorkerSockets
@@ -144,7 +145,10 @@ class Runtime:
         started = time.perf_counter()
         outcome, error = "ok", None
         try:
-            await self.current().scheduled(controller)
+            worker = self.current()
+            with invocation(worker, "scheduled", f"scheduled {cron}".rstrip(), "scheduled", detached=True,
+                            event={"cron": cron, "scheduledTime": when_ms}):
+                await worker.scheduled(controller)
         except Exception as exc:  # the outcome reports it; the caller decides how to surface it
             outcome, error = "exception", exc
             log.error("scheduled handler (cron %r) failed: %s: %s", cron, type(exc).__name__, exc, exc_info=exc)
@@ -155,7 +159,17 @@ class Runtime:
         return result
 
     async def queue(self, batch: Any) -> None:
-        await self.current().queue(batch)
+        worker = self.current()
+        with invocation(worker, "queue", f"queue {batch.queue}", "queue", detached=True,
+                        event={"queue": batch.queue, "batchSize": len(batch.messages)}):
+            await worker.queue(batch)
+
+    async def tail(self, events: list[Any]) -> None:
+        """Run the tail handler with trace items of other workers (``tail_consumers``); raises what it raises."""
+        worker = self.current()
+        consumed = [{"scriptName": event.get("scriptName")} for event in events]
+        with invocation(worker, "tail", "tail", "tail", detached=True, event={"consumedEvents": consumed}):
+            await worker.tail(events)
 
     async def close(self) -> None:
         """Close what the worker holds open beside its code: its WebSocket connections (1012)."""

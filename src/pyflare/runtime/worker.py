@@ -150,6 +150,10 @@ class WorkerCode:
         func, ctx = self._handler("queue", "on_queue")
         await self.call(func, (batch, self.env, ctx))
 
+    async def tail(self, events: list[Any]) -> None:
+        func, ctx = self._handler("tail", "on_tail")
+        await self.call(func, (events, self.env, ctx))
+
     def has_handler(self, method: str) -> bool:
         default = self.default
         return bool(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import usv
+from pyflare.kernel.tracing import traced
 from pyflare.storage.sql import first_keyword, split_statements
 
 if TYPE_CHECKING:
@@ -73,6 +74,14 @@ def _binding(value: Any) -> Any:
     raise TypeError(f"Unsupported type for a SQL binding: {type(value).__name__} (use str, number, bytes or None)")
 
 
+def _span_attributes(sql: SqlStorage, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``sql.exec``'s span attributes, as workerd's sql.c++ sets them."""
+    return {"db.system.name": "cloudflare-durable-object-sql", "db.operation.name": "exec",
+            "cloudflare.durable_object.id": sql._address.id,
+            "cloudflare.durable_object.sql.query.statement": args[0] if args and isinstance(args[0], str) else None}
+
+
+@traced("do_storage", {"exec": "durable_object_storage_exec"}, _span_attributes)
 class SqlStorage:
     """``ctx.storage.sql`` of one SQLite-backed object."""
 

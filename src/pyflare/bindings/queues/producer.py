@@ -9,6 +9,7 @@ from typing import Any
 from pyflare.bindings.queues import serialization, validation
 from pyflare.bindings.queues.store import MessageStore, NewMessage
 from pyflare.kernel.clock import Clock
+from pyflare.kernel.tracing import traced
 
 
 def new_message_id() -> str:
@@ -16,6 +17,15 @@ def new_message_id() -> str:
     return secrets.token_hex(16)
 
 
+def _span_attributes(queue: Queue, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {"cloudflare.binding.type": "QUEUE", "cloudflare.binding.name": queue.binding,
+                                  "cloudflare.queue.name": queue.queue_name}
+    if method == "sendBatch" and args and isinstance(args[0], Sequence):
+        attributes["cloudflare.queue.batch_size"] = len(args[0])
+    return attributes
+
+
+@traced("queue", {"send": "queue_send", "sendBatch": "queue_sendBatch"}, _span_attributes)
 class Queue:
     """A queue producer binding. Awaiting ``send``/``sendBatch`` means the messages are durably stored."""
 
@@ -28,8 +38,10 @@ class Queue:
         *,
         delivery_delay: int = 0,
         default_content_type: str = "json",
+        binding: str = "",
     ) -> None:
         self.queue_name = queue_name
+        self.binding = binding
         self._store = store
         self._clock = clock
         self._notify = notify

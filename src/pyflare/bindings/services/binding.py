@@ -10,6 +10,7 @@ from pyflare.bindings.services.entrypoints import call_fetch, call_method
 from pyflare.kernel.context import call_as
 from pyflare.kernel.jsdict import JsDict, to_jsdict
 from pyflare.kernel.jserrors import JsException
+from pyflare.kernel.tracing import span
 from pyflare.workers import Request, Response
 from pyflare.workers.host import HeadersInit
 from pyflare.workers.rpc import from_rpc, to_rpc
@@ -55,7 +56,17 @@ class ServiceBinding:
         parts = urlsplit(request.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise TypeError(f"Fetch API cannot load: {request.url}")
-        return await call_fetch(self._runtime(), self._entrypoint, self._props, request)
+        with span("fetch", "service", lambda: {**self._span_attributes(), "http.request.method": request.method,
+                                               "url.full": request.url}) as traced:
+            response = await call_fetch(self._runtime(), self._entrypoint, self._props, request)
+            if traced is not None:
+                traced.set_attribute("http.response.status_code", response.status)
+        return response
+
+    def _span_attributes(self) -> dict[str, Any]:
+        return {"cloudflare.binding.type": "SERVICE", "cloudflare.binding.name": self._config.binding,
+                "cloudflare.service": self._config.service,
+                **({"cloudflare.entrypoint": self._config.entrypoint} if self._config.entrypoint else {})}
 
     def __getattr__(self, name: str) -> RpcMethod:
         if name.startswith("__"):
@@ -83,7 +94,9 @@ class RpcMethod:
         sent_kwargs = {key: to_rpc(value) for key, value in kwargs.items()}
         binding = self._binding
         runtime = binding._runtime()
-        result = await call_method(runtime, binding._entrypoint, binding._props, self._name, sent, sent_kwargs)
+        with span("jsRpcSession", "service",
+                  lambda: {**binding._span_attributes(), "cloudflare.jsrpc.method": self._name}):
+            result = await call_method(runtime, binding._entrypoint, binding._props, self._name, sent, sent_kwargs)
         return stubs(from_rpc(result), runtime.worker)
 
     def __repr__(self) -> str:
