@@ -97,7 +97,8 @@ function waterfall(rows, id) {
       return `<div class="wf-row${r.failed ? " failed" : ""}" data-index="${i}" title="${esc(r.title || r.label)}">` +
         `<div class="wf-label" style="padding-left:${8 + r.depth * 14}px">${esc(r.label)}</div><div class="wf-track">` +
         `<div class="wf-bar" style="left:${left}%;width:${width}%;background:${KIND_COLORS[r.kind] || "#adb5bd"}"></div>` +
-        `<span class="wf-time" style="left:min(calc(${left + width}% + 4px), calc(100% - 64px))">${esc(fmtMs(r.duration))}</span></div></div>`;
+        // the duration after the bar, or before it when the bar ends near the right edge
+        `<span class="wf-time" style="${left + width > 85 ? `right:calc(${100 - left}% + 4px)` : `left:calc(${left + width}% + 4px)`}">${esc(fmtMs(r.duration))}</span></div></div>`;
     }).join("") + `</div>`;
 }
 // A workflow instance's steps on one time axis: one row per attempt of a step (failed ones in red, with the

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import itertools
 import logging
 import random
 import sys
@@ -50,6 +51,25 @@ _random = random.Random()  # ids only: seeded from the OS once, no entropy read 
 
 def _new_id(bits: int) -> str:
     return f"{_random.getrandbits(bits):0{bits // 4}x}"
+
+
+_process_prefix = _new_id(32)
+_trace_numbers = itertools.count(1)
+
+
+def _new_trace_id() -> str:
+    """32 hex digits, as W3C trace ids: this process's random prefix, a counter, random digits. Ids made one
+    after the other sort one after the other, so the trace store appends to its indexes instead of touching
+    a random page of them per trace (which made writing traces several times dearer)."""
+    return f"{_process_prefix}{next(_trace_numbers):012x}{_random.getrandbits(48):012x}"
+
+
+def _appended(items: Any, item: Any) -> list[Any]:
+    """``items`` (a list, or the empty tuple an invocation starts with) with ``item`` added."""
+    if items:
+        items.append(item)
+        return items  # type: ignore[no-any-return]
+    return [item]
 
 
 class Span:
@@ -120,14 +140,17 @@ class Invocation(Span):
         self.entrypoint = entrypoint
         # A sub-invocation is placed on its trace's timeline (the clock may stand still: a manual clock in tests).
         self.clock_ms = top.now_ms() if top is not None else tracer.clock.time() * 1000
-        self.trace_id = top.trace_id if top is not None else _new_id(128)
+        self.trace_id = top.trace_id if top is not None else _new_trace_id()
         self.top: Invocation = top if top is not None else self
-        self.subs: list[Invocation] = []  # on the top invocation: every sub-invocation of the trace
+        self.subs: list[Invocation] | tuple[()] = ()  # on the top invocation: every sub-invocation of the trace
+        # Lists start as the shared empty tuple and become lists when something is added: an event that logs
+        # nothing and calls nothing allocates none (fewer objects for the garbage collector to scan while its
+        # trace waits to be written).
         if top is not None:
-            top.subs.append(self)
-        self.spans: list[Span] = []
-        self.logs: list[tuple[float, str, list[Any], str | None, str]] = []  # (ms, level, args, span id, source)
-        self.exceptions: list[tuple[float, str, str, str | None]] = []  # (ms, name, message, stack)
+            top.subs = _appended(top.subs, self)
+        self.spans: list[Span] | tuple[()] = ()
+        self.logs: list[tuple[float, str, list[Any], str | None, str]] | tuple[()] = ()  # (ms, level, args, span, source)
+        self.exceptions: list[tuple[float, str, str, str | None]] | tuple[()] = ()  # (ms, name, message, stack)
         self.log_bytes = 0
         self.truncated = False
         self.status: int | None = None
@@ -141,7 +164,7 @@ class Invocation(Span):
             self.truncated = True
             return None
         child = Span(self, parent.span_id, name, kind, attributes)
-        self.spans.append(child)
+        self.spans = _appended(self.spans, child)
         return child
 
     def now_ms(self) -> float:
@@ -154,7 +177,7 @@ class Invocation(Span):
             return
         self.log_bytes += size
         entry = (self.now_ms(), level, args, span_id, source)
-        self.logs.append(entry)
+        self.logs = _appended(self.logs, entry)
         if self.closed:
             self.tracer.late(self, log=entry)
 
@@ -167,7 +190,7 @@ class Invocation(Span):
             return
         self.log_bytes += size
         entry = (self.now_ms(), type(exc).__name__, message, stack)
-        self.exceptions.append(entry)
+        self.exceptions = _appended(self.exceptions, entry)
         if self.closed:
             self.tracer.late(self, exception=entry)
 

@@ -13,7 +13,7 @@ The tables are Miniflare's local observability tables (``spans``, ``logs``), so 
   ``exception``); ``operation`` is the name of the span it was written in.
 
 Bounded: the newest :data:`MAX_TRACES` traces are kept; past that (with a tenth of slack, so trimming is
-rare) the oldest are deleted. Reading is :meth:`TraceStore.query`: one SELECT or WITH statement, under an
+rare) the oldest written are deleted. Reading is :meth:`TraceStore.query`: one SELECT or WITH statement, under an
 authorizer that lets nothing but reads through, at most :data:`MAX_QUERY_ROWS` rows, :data:`QUERY_TIMEOUT`
 seconds.
 """
@@ -60,7 +60,6 @@ CREATE TABLE IF NOT EXISTS logs (
     source    TEXT,
     PRIMARY KEY (trace_id, seq)
 );
-CREATE INDEX IF NOT EXISTS logs_by_level ON logs (level);
 """
 
 UPSERT_SPAN = """
@@ -100,6 +99,9 @@ class TraceStore:
     def db(self) -> Database:
         if self._db is None:
             db = self.storage.database("observability", "traces")
+            # Traces are diagnostics, not data a worker was promised: no fsync (a power cut may lose the last
+            # few), which keeps writing them cheap. A crash of pyflare itself loses nothing written.
+            db.connection.execute("PRAGMA synchronous=OFF")
             db.executescript(SCHEMA)
             self._count = db.one("SELECT COUNT(*) FROM spans WHERE parent_id IS NULL")[0]  # type: ignore[index]
             self._db = db
@@ -127,11 +129,16 @@ class TraceStore:
         """Delete the oldest traces beyond :attr:`limit`."""
         db = self.db
         with db.transaction():
-            old = db.all("SELECT trace_id FROM spans WHERE parent_id IS NULL ORDER BY start_ms DESC LIMIT -1 OFFSET ?",
-                         (self.limit,))
-            db.executemany("DELETE FROM spans WHERE trace_id = ?", old)
-            db.executemany("DELETE FROM logs WHERE trace_id = ?", old)
-        self._count -= len(old)
+            # The oldest kept trace's top span (rows are numbered in the order traces were written), found
+            # through the index of top spans; older traces go in two statements, not one per trace.
+            edge = db.one("SELECT rowid FROM spans WHERE parent_id IS NULL ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                          (self.limit - 1,))
+            if edge is None:
+                return
+            old = "SELECT trace_id FROM spans WHERE parent_id IS NULL AND rowid < ?"
+            db.execute(f"DELETE FROM logs WHERE trace_id IN ({old})", edge)
+            db.execute(f"DELETE FROM spans WHERE trace_id IN ({old})", edge)
+            self._count = db.one("SELECT COUNT(*) FROM spans WHERE parent_id IS NULL")[0]  # type: ignore[index]
 
     def clear(self) -> None:
         """Delete every trace."""

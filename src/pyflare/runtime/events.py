@@ -3,6 +3,8 @@ another worker, and the trace item ``event`` of a fetch (see :mod:`pyflare.kerne
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pyflare.kernel.tracing import Invocation, Tracer, current_span, invocation
@@ -14,10 +16,17 @@ def url_path(url: str) -> str:
     return "/" + parts[3] if len(parts) == 4 else "/"
 
 
-def fetch_event(request: Any) -> dict[str, Any]:
-    """The trace item ``event`` of a fetch (built when the trace is written, off the request path)."""
-    return {"request": {"url": request.url, "method": request.method, "headers": dict(request.headers.items()),
-                        "cf": dict(request.cf or {})}}
+def fetch_event(request: Any) -> Callable[[], dict[str, Any]]:
+    """The trace item ``event`` of a fetch, as a function building it when the trace is written (off the request
+    path). It keeps the few values it needs, not the request (nor its body) while the trace waits."""
+    return partial(_fetch_event, request.url, request.method, tuple(request.headers.entries()), request.cf)
+
+
+def _fetch_event(url: str, method: str, entries: tuple[tuple[str, str], ...], cf: Any) -> dict[str, Any]:
+    headers: dict[str, str] = {}
+    for name, value in entries:
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return {"request": {"url": url, "method": method, "headers": headers, "cf": dict(cf or {})}}
 
 
 class TracedFetch:
@@ -33,7 +42,7 @@ class TracedFetch:
 
     def start(self, request: Any) -> None:
         self.inv = inv = self.tracer.invocation("fetch", f"{request.method} {url_path(request.url)}", "http",
-                                                event=lambda: fetch_event(request))
+                                                event=fetch_event(request))
         self.token = current_span.set(inv)
 
     def fail(self, exc: BaseException) -> None:
@@ -60,7 +69,7 @@ async def traced_fetch(worker: Any, request: Any) -> Any:
     """``worker.fetch(request)`` (a ``WorkerCode``) for a request another worker sent (a service binding, an
     outbound fetch routed to a worker): an invocation of this worker under the caller's span."""
     with invocation(worker, "fetch", f"{request.method} {url_path(request.url)}", "http",
-                    event=lambda: fetch_event(request)) as inv:
+                    event=fetch_event(request)) as inv:
         response = await worker.fetch(request)
         if inv is not None:
             inv.status = response.status

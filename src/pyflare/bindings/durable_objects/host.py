@@ -142,7 +142,7 @@ class ClassHost:
                 raise TypeError("Handler does not export a fetch() function.")
             try:
                 with invocation(self.runtime.worker, "fetch", f"{self.class_name}.fetch {request.method} "
-                                f"{url_path(request.url)}", "do", event=lambda: fetch_event(request),
+                                f"{url_path(request.url)}", "do", event=fetch_event(request),
                                 entrypoint=self.class_name, attributes=_object_attributes(self, address)) as inv:
                     response = await call_as(self.runtime.worker, handler, *fit_args(handler, (request,)))
                     if inv is not None and isinstance(response, Response):

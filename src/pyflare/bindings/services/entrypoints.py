@@ -33,7 +33,7 @@ async def call_fetch(runtime: Runtime, entrypoint: str | None, props: dict[str, 
     if not callable(handler):
         raise TypeError(f"{cls.__name__} has no fetch handler: define async def fetch(self, request)")
     with invocation(worker, "fetch", f"{request.method} {url_path(request.url)}", "http",
-                    event=lambda: fetch_event(request), entrypoint=entrypoint) as inv:
+                    event=fetch_event(request), entrypoint=entrypoint) as inv:
         response = await worker.call(handler, (request, worker.env, ctx))
         if inv is not None and isinstance(response, Response):
             inv.status = response.status
