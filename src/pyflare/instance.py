@@ -63,7 +63,7 @@ def _offline() -> Any:
 
 PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("assets"), "pyflare.assets"),  # static assets (their router runs before the worker)
-    (lambda worker: _offline().uses_cloudflare_only(worker), "pyflare.bindings.offline"),  # ai, vectorize...
+    (lambda worker: _offline().uses_cloudflare_only(worker), "pyflare.bindings.offline"),  # ai, browser...
     (_uses("worker_loaders"), "pyflare.bindings.worker_loader"),
     (_uses("kv_namespaces"), "pyflare.bindings.kv"),
     (_uses("r2_buckets"), "pyflare.bindings.r2"),
@@ -73,6 +73,7 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
     (_uses("workflows"), "pyflare.bindings.workflows"),
     (_uses("services"), "pyflare.bindings.services"),
+    (_uses("vectorize", "pyflare.vectorize"), "pyflare.bindings.vectorize"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),

@@ -136,6 +136,27 @@ class TailConsumer(_Model):
     environment: str | None = None
 
 
+class VectorizeBinding(_Model):
+    """``[[vectorize]]``: a Vectorize index bound as ``env.<binding>``."""
+
+    binding: str
+    index_name: str
+    remote: bool | None = None
+
+
+class VectorizeIndexSettings(_Model):
+    """``[pyflare.vectorize.<index_name>]``: how pyflare creates a local index (on Cloudflare, ``wrangler
+    vectorize create NAME --dimensions=N --metric=M`` or ``--preset=MODEL``, then ``create-metadata-index``).
+    Checked by pyflare.bindings.vectorize, which names the key of a bad value."""
+
+    dimensions: int | None = None
+    metric: str | None = None
+    preset: str | None = None
+    description: str | None = None
+    metadata_indexes: dict[str, str] = {}  # property -> "string" | "number" | "boolean"
+    mutation_delay: float = Field(default=0, ge=0)  # seconds before a mutation is visible (pyflare's clock)
+
+
 class Assets(_Model):
     directory: str | None = None
     binding: str | None = None
@@ -166,6 +187,7 @@ class PyflareSettings(_Model):
     strict_portability: bool = False
     # Record every event as a trace of spans and logs (docs/observability.md); false turns it off.
     traces: bool = True
+    vectorize: dict[str, VectorizeIndexSettings] = {}  # local Vectorize indexes, by index name
 
 
 # Keys that only configure an environment and are never inherited from the top level.
@@ -279,6 +301,7 @@ class WorkerConfig(_Model):
     assets: Assets | None = None
     worker_loaders: list[WorkerLoaderBinding] = []
     tail_consumers: list[TailConsumer] = []
+    vectorize: list[VectorizeBinding] = []
     dev: Dev = Dev()
     pyflare: PyflareSettings = PyflareSettings()
     env: dict[str, dict[str, Any]] = {}

@@ -240,6 +240,31 @@ class Inventory:
             self.workflow_instance(name, instance_id)  # 404 for an unknown instance
         return apply_command(engine, action, instance_id, args)
 
+    # -- Vectorize -------------------------------------------------------------------------------
+    async def vectorize_indexes(self) -> list[dict[str, Any]]:
+        """Every Vectorize index in local state (bound or not), as Cloudflare's API lists them, with the
+        local additions ``vectorCount``, ``metadataIndexes`` and ``bindings``."""
+        workers = [w for w in self._workers() if w.config.worker.vectorize or w.config.worker.pyflare.vectorize]
+        if not workers:
+            return []
+        from pyflare.bindings.vectorize import catalog_for
+
+        catalog = catalog_for(workers[0].platform)
+        bindings: dict[str, list[str]] = {}
+        for worker in workers:
+            for entry in worker.config.worker.vectorize:
+                bindings.setdefault(entry.index_name, []).append(f"{worker.name}.{entry.binding}")
+        result = []
+        for name in catalog.names():
+            store = catalog.require(name)
+            info = await store.info()
+            result.append({"name": name, "description": info["description"] or "",
+                           "config": {"dimensions": info["dimensions"], "metric": info["metric"]},
+                           "created_on": info["created_on"], "modified_on": info["modified_on"],
+                           "vectorCount": info["vector_count"], "metadataIndexes": await store.metadata_indexes(),
+                           "bindings": bindings.get(name, [])})
+        return result
+
     # -- Durable Objects -------------------------------------------------------------------------
     def do_namespaces(self) -> list[dict[str, Any]]:
         """One namespace per (worker that defines the class, class), as ``"<worker>-<Class>"``."""
@@ -293,9 +318,12 @@ class Inventory:
 
         namespace = self._do_namespace(namespace_id)
         store = self.pyflare.objects.storage(self._address(namespace, object_id))
+        # The same authorizer as the object's own ctx.storage.sql (as Miniflare runs the console through it):
+        # the console reaches this object's file and nothing else.
         try:
-            cursor = store.db.execute(sql, params)
-            rows = [list(row) for row in cursor.fetchall()]
+            with store.user_sql() as connection:
+                cursor = connection.execute(sql, params)
+                rows = [list(row) for row in cursor.fetchall()]
         except (sqlite3.Error, ValueError) as exc:
             raise ApiError(400, f"SQL error: {exc}", 7500) from None
         columns = [column[0] for column in cursor.description or ()]

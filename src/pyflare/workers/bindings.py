@@ -176,6 +176,26 @@ class AnalyticsEngineDataset(Protocol):
     def writeDataPoint(self, point: Any = None, /, **point_: Any) -> None: ...  # noqa: N802
 
 
+class Vectorize(Protocol):
+    """A Vectorize index (V2): Cloudflare's ``Vectorize`` type."""
+
+    async def describe(self) -> JsDict: ...
+    async def query(self, vector: Sequence[float] | Any, options: dict[str, Any] | None = None, /, *,
+                    topK: int | None = None, namespace: str | None = None,  # noqa: N803
+                    returnValues: bool | None = None,  # noqa: N803
+                    returnMetadata: bool | str | None = None,  # noqa: N803
+                    filter: dict[str, Any] | None = None) -> JsDict: ...  # noqa: A002
+    async def queryById(self, vectorId: str, options: dict[str, Any] | None = None, /, *,  # noqa: N802,N803
+                        topK: int | None = None, namespace: str | None = None,  # noqa: N803
+                        returnValues: bool | None = None,  # noqa: N803
+                        returnMetadata: bool | str | None = None,  # noqa: N803
+                        filter: dict[str, Any] | None = None) -> JsDict: ...  # noqa: A002
+    async def insert(self, vectors: Sequence[dict[str, Any]]) -> JsDict: ...
+    async def upsert(self, vectors: Sequence[dict[str, Any]]) -> JsDict: ...
+    async def getByIds(self, ids: Sequence[str]) -> list[JsDict]: ...  # noqa: N802
+    async def deleteByIds(self, ids: Sequence[str]) -> JsDict: ...  # noqa: N802
+
+
 class WorkerVersionMetadata(Protocol):
     id: str
     tag: str
@@ -195,11 +215,12 @@ BINDING_TYPES = {
     "ratelimits": "RateLimit",
     "analytics_engine_datasets": "AnalyticsEngineDataset",
     "version_metadata": "WorkerVersionMetadata",
+    "vectorize": "Vectorize",
 }
 
 __all__ = [
     "BINDING_TYPES", "AnalyticsEngineDataset", "D1Database", "D1DatabaseSession", "D1PreparedStatement",
     "DurableObjectId", "DurableObjectNamespace", "DurableObjectStub", "Env", "Fetcher", "KVNamespace", "Queue",
-    "R2Bucket", "R2MultipartUpload", "R2Object", "R2ObjectBody", "RateLimit", "Workflow", "WorkflowInstance",
-    "WorkerVersionMetadata",
+    "R2Bucket", "R2MultipartUpload", "R2Object", "R2ObjectBody", "RateLimit", "Vectorize", "Workflow",
+    "WorkflowInstance", "WorkerVersionMetadata",
 ]
