@@ -229,3 +229,27 @@ async def test_a_log_flood_is_cut_at_256_kb_and_marked_truncated(start_worker):
     await mf.dispatch_fetch("/")
     trace = await mf.last_trace()
     assert 1200 <= len(trace.logs) <= 1311 and trace.root.attributes["cloudflare.truncated"] is True
+
+
+async def test_vectorize_calls_are_spans(start_worker):
+    mf = await start_worker("""
+        name = "search"
+        main = "src/entry.py"
+        [[vectorize]]
+        binding = "VECTORS"
+        index_name = "docs"
+        [pyflare.vectorize.docs]
+        dimensions = 3
+        metric = "cosine"
+    """, {"src/entry.py": """
+        from workers import Response, WorkerEntrypoint
+        class Default(WorkerEntrypoint):
+            async def fetch(self, request):
+                await self.env.VECTORS.upsert([{"id": "a", "values": [1, 0, 0]}])
+                found = await self.env.VECTORS.query([1, 0, 0], topK=1)
+                return Response(str(found.count))
+    """}, clock="manual")
+    assert (await mf.dispatch_fetch("/")).text == "1"
+    trace = await mf.last_trace()
+    assert [s.name for s in trace.spans_of("Vectorize")] == ["vectorize_upsert", "vectorize_query"]
+    assert trace.spans_of("VECTORS")[0].attributes["cloudflare.vectorize.index"] == "docs"

@@ -36,6 +36,7 @@ KIND_WORDS = {
     "service": ("service", "services", "service binding"),
     "workflow": ("workflow", "workflows"),
     "ratelimit": ("ratelimit", "rate limit", "ratelimits"),
+    "vectorize": ("vectorize", "vector index"),
 }
 
 
