@@ -133,7 +133,15 @@ class Invocation(Span):
     def __init__(self, tracer: Tracer, trigger: str, name: str, kind: str, *, parent: Span | None,
                  event: Any = None, attributes: dict[str, Any] | None = None, entrypoint: str | None = None) -> None:
         top = parent.invocation.top if parent is not None else None
-        super().__init__(self, parent.span_id if parent is not None else None, name, kind, attributes)
+        # Span's fields, set here rather than through Span.__init__: this runs once per request.
+        self.invocation = self
+        self.span_id = f"{_random.getrandbits(64):016x}"
+        self.parent_id = parent.span_id if parent is not None else None
+        self.name = name
+        self.kind = kind
+        self.attributes = attributes
+        self.started = perf_counter()
+        self.duration_ms = self.outcome = self.error = None
         self.tracer = tracer
         self.trigger = trigger
         self.event = event

@@ -46,9 +46,7 @@ class Observability:
         self.format_exception = format_exception
         self.store = TraceStore(storage)
         self.recorder = TraceRecorder(self.store if keep else None)
-        self.live = LiveTail()
-        if keep:
-            self.recorder.listeners.append(self.live)
+        self.live = LiveTail(self.recorder.listeners if keep else None)
         self.traces = Traces(self.recorder, self.store)
         capture_logging()
 

@@ -44,19 +44,28 @@ class Subscription:
         return await self.queue.get()
 
     def close(self) -> None:
-        self.owner.subscriptions.discard(self)
+        self.owner.unsubscribe(self)
 
 
 class LiveTail:
     """Hands finished invocations, as trace items, to the subscriptions that follow their worker."""
 
-    def __init__(self) -> None:
+    def __init__(self, listeners: list[Any] | None = None) -> None:
         self.subscriptions: set[Subscription] = set()
+        # The recorder's listeners: joined only while a tail is attached, so events cost nothing more without one.
+        self._listeners = listeners
 
     def subscribe(self, workers: Iterable[str] | None, filters: list[dict[str, Any]]) -> Subscription:
         subscription = Subscription(self, workers, filters)
         self.subscriptions.add(subscription)
+        if self._listeners is not None and self not in self._listeners:
+            self._listeners.append(self)
         return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self.subscriptions.discard(subscription)
+        if not self.subscriptions and self._listeners is not None and self in self._listeners:
+            self._listeners.remove(self)
 
     def __call__(self, group: list[Invocation]) -> None:
         if not self.subscriptions:
@@ -75,3 +84,5 @@ class LiveTail:
                 subscription.queue.get_nowait()
             subscription.queue.put_nowait(None)
         self.subscriptions.clear()
+        if self._listeners is not None and self in self._listeners:
+            self._listeners.remove(self)

@@ -74,7 +74,8 @@ class TraceRecorder:
     def notify(self, inv: Invocation) -> None:
         """A finished invocation, to the listeners only (the sink of a worker whose traces are not kept)."""
         if self.listeners:
-            group = [inv, *(sub for sub in inv.subs if sub.closed)] if inv.top is inv else [inv]
+            subs = inv.subs
+            group = [inv, *[sub for sub in subs if sub.closed]] if subs and inv.top is inv else [inv]
             for listener in self.listeners:
                 try:
                     listener(group)
