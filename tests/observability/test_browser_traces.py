@@ -66,3 +66,30 @@ async def test_a_trace_as_a_waterfall_with_filters_and_search() -> None:
             assert not await page.is_visible("#tr-list >> text=GET /fail")
             await browser.close()
             assert errors == []
+
+
+async def test_a_workflow_instances_attempts_and_retry_wait_on_a_timeline(start_worker) -> None:
+    from tests.observability.test_dev_output import FLOW_CONFIG, FLOW_ENTRY
+    from tests.workflows.workflow_helpers import settle, status_of
+
+    shots = os.environ.get("PYFLARE_EXPLORER_SCREENSHOTS")
+    mf = await start_worker(FLOW_CONFIG, {"src/entry.py": FLOW_ENTRY}, clock="manual")
+    await mf.env.FLOW.create({"id": "order-1"})
+    await settle()
+    mf.clock.advance(10)
+    await status_of(mf, "order-1", "errored")
+    async with serve_on_loopback(mf.asgi_app) as url, playwright.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(f"{url}/cdn-cgi/local/explorer#workflows")
+        await page.click("a.wf-instance[data-id='order-1']")
+        await page.wait_for_selector("#wf-timeline")
+        labels = await page.locator("#wf-timeline .wf-label").all_inner_texts()
+        assert labels == ["charge · attempt 1", "charge · attempt 2"]
+        assert await page.locator("#wf-timeline .wf-row.failed").count() == 2
+        if shots:
+            await page.screenshot(path=str(Path(shots) / "explorer-workflow-timeline.png"), full_page=True)
+        await browser.close()
+    assert errors == []

@@ -37,6 +37,7 @@ textarea { width:100%; min-height:80px; font-family:ui-monospace, monospace; fon
 .wf-row:hover, .wf-row.selected { background:#fff4ea; }
 .wf-label { width:36%; flex-shrink:0; font:12px ui-monospace, monospace; padding:3px 8px; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
 .wf-row.failed .wf-label { color:#b00020; }
+.wf-row.failed .wf-bar { background:#e03131 !important; }
 .wf-track { position:relative; flex:1; height:22px; border-left:1px solid var(--line); }
 .wf-bar { position:absolute; top:5px; height:12px; border-radius:2px; min-width:2px; }
 .wf-time { position:absolute; top:3px; font-size:11px; color:var(--muted); white-space:nowrap; }
