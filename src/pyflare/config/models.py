@@ -118,6 +118,13 @@ class Workflow(_Model):
     limits: WorkflowLimits | None = None
     schedules: Any = None
 
+    @property
+    def crons(self) -> list[str]:
+        """``schedules`` as a list (one string or several): the crons that start an instance."""
+        if not self.schedules:
+            return []
+        return [self.schedules] if isinstance(self.schedules, str) else list(self.schedules)
+
 
 class Service(_Model):
     binding: str
@@ -165,6 +172,16 @@ class Assets(_Model):
     run_worker_first: bool | list[str] | None = None
 
 
+class Build(_Model):
+    """``[build]``: Python workers have no build step (pyflare runs no ``command``), but ``watch_dir`` says
+    which folders ``pyflare dev`` watches for code changes, as in wrangler: a path or a list of paths
+    relative to the config file (default: the folder of ``main``)."""
+
+    command: str | None = None
+    cwd: str | None = None
+    watch_dir: str | list[str] | None = None
+
+
 class Dev(_Model):
     port: int | None = Field(default=None, ge=0, le=65535)
     ip: str | None = None
@@ -187,6 +204,8 @@ class PyflareSettings(_Model):
     strict_portability: bool = False
     # Record every event as a trace of spans and logs (docs/observability.md); false turns it off.
     traces: bool = True
+    # Apply unapplied D1 migrations at start (pyflare dev, pyflare_server, the pytest fixtures; docs/d1.md).
+    apply_migrations: bool = False
     vectorize: dict[str, VectorizeIndexSettings] = {}  # local Vectorize indexes, by index name
 
 
@@ -229,7 +248,6 @@ KNOWN_IGNORED = (
     "observability",
     "placement",
     "limits",
-    "build",
     "rules",
     "find_additional_modules",
     "base_dir",
@@ -303,5 +321,6 @@ class WorkerConfig(_Model):
     tail_consumers: list[TailConsumer] = []
     vectorize: list[VectorizeBinding] = []
     dev: Dev = Dev()
+    build: Build = Build()
     pyflare: PyflareSettings = PyflareSettings()
     env: dict[str, dict[str, Any]] = {}
