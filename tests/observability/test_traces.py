@@ -253,3 +253,20 @@ async def test_vectorize_calls_are_spans(start_worker):
     trace = await mf.last_trace()
     assert [s.name for s in trace.spans_of("Vectorize")] == ["vectorize_upsert", "vectorize_query"]
     assert trace.spans_of("VECTORS")[0].attributes["cloudflare.vectorize.index"] == "docs"
+
+
+async def test_an_email_is_an_event_of_its_own(start_worker):
+    mf = await start_worker('name = "mail"\nmain = "src/entry.py"\n', {"src/entry.py": """
+        from workers import WorkerEntrypoint
+        class Default(WorkerEntrypoint):
+            async def email(self, message):
+                print("mail from", message.from_)
+    """}, clock="manual")
+    raw = b"From: ada@example.com\r\nTo: inbox@example.com\r\nSubject: hi\r\nMessage-ID: <m1@example.com>\r\n\r\nhi\r\n"
+    answer = await mf.dispatch_fetch("/cdn-cgi/local/email?from=ada@example.com&to=inbox@example.com",
+                                     method="POST", content=raw)
+    assert answer.status_code < 300
+    trace = await mf.last_trace(trigger="email")
+    assert trace.logged("mail from ada@example.com") and trace.outcome == "ok"
+    assert trace.root.attributes["cloudflare.email.from"] == "ada@example.com"
+    assert trace.root.attributes["cloudflare.email.size"] == len(raw)

@@ -181,6 +181,14 @@ class Runtime:
         with invocation(worker, "tail", "tail", "tail", detached=True, event={"consumedEvents": consumed}):
             await worker.tail(events)
 
+    async def email(self, message: Any) -> None:
+        """Run the worker's ``email`` handler (``on_email`` at top level) with a ForwardableEmailMessage."""
+        worker = self.current()
+        sender, recipient = getattr(message, "from_", None), getattr(message, "to", None)
+        with invocation(worker, "email", f"email from {sender} to {recipient}", "email", detached=True,
+                        event={"mailFrom": sender, "rcptTo": recipient, "rawSize": getattr(message, "rawSize", None)}):
+            await worker.email(message)
+
     async def close(self) -> None:
         """Close what the worker holds open beside its code: its WebSocket connections (1012)."""
         await self.sockets.close()

@@ -12,6 +12,7 @@ from pyflare.kernel.stash import Stash
 from pyflare.runtime.errors import WorkerMistake, format_user_traceback, worker_mistake
 from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, ExecutionContext, Response, WorkerEntrypoint, WorkflowEntrypoint
+from pyflare.workers.host import ACCESS
 
 if TYPE_CHECKING:
     from pyflare.portability.strict import StrictMode
@@ -90,6 +91,8 @@ class WorkerCode:
     # -- calling handlers ------------------------------------------------------------------------
     def _handler(self, method: str, legacy: str) -> tuple[Callable[..., Any], ExecutionContext]:
         ctx = self.context()
+        if method == "fetch":  # a request behind Cloudflare Access ([access.dev]) has ctx.access
+            ctx.access = self.stash.get(ACCESS, None)
         default = self.default
         if default is not None and callable(getattr(default, method, None)):
             return getattr(call_as_sync(self, default, ctx, self.env), method), ctx
@@ -130,6 +133,7 @@ class WorkerCode:
         else:  # the request path: no lookups that the plan already made
             cls, func, count = plan
             ctx = ExecutionContext(self.spawn)
+            ctx.access = self.stash.get(ACCESS, None)
             args = (request, self.env, ctx) if count is None else (request, self.env, ctx)[:count]
             if cls is not None:
                 response = await call_as(self, _method_of_new, cls, ctx, self.env, func, args)
@@ -153,6 +157,10 @@ class WorkerCode:
     async def tail(self, events: list[Any]) -> None:
         func, ctx = self._handler("tail", "on_tail")
         await self.call(func, (events, self.env, ctx))
+
+    async def email(self, message: Any) -> None:
+        func, ctx = self._handler("email", "on_email")
+        await self.call(func, (message, self.env, ctx))
 
     def has_handler(self, method: str) -> bool:
         default = self.default

@@ -25,6 +25,10 @@ def import_from_javascript(name: str) -> object:
         from pyflare.workers import js
 
         return js
+    if name == "cloudflare:email":  # EmailMessage, for the send_email binding and message.reply()
+        from pyflare.workers import email
+
+        return email
     raise ImportError(f"import_from_javascript({name!r}): no JavaScript module of that name in pyflare")
 
 
