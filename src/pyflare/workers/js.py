@@ -13,8 +13,10 @@ import logging
 import time
 from typing import Any
 
+from pyflare.kernel import tracing
 from pyflare.kernel.context import current_worker
 from pyflare.kernel.jsdict import to_jsdict
+from pyflare.kernel.tracing import current_span
 from pyflare.websockets.socket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 from pyflare.workers._htmlrewriter import HTMLRewriter
 from pyflare.workers._jsapi import (
@@ -48,21 +50,45 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _logged(value: Any) -> Any:
+    """A console argument as a trace item keeps it: JSON values as they are (copied), anything else as text."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        try:
+            return json.loads(json.dumps(value, default=str))
+        except (TypeError, ValueError):
+            return repr(value)
+    return _text(value)
+
+
+def _console(level: str, log_level: int, args: tuple[Any, ...]) -> None:
+    if current_span.get() is not None:  # the running event records it (pyflare.kernel.tracing)
+        tracing.log(level, [_logged(a) for a in args])
+    if _log.isEnabledFor(log_level):
+        _log.log(log_level, " ".join(_text(a) for a in args))
+
+
 class console:  # noqa: N801 - JavaScript's name
     @staticmethod
     def log(*args: Any) -> None:
-        _log.info(" ".join(_text(a) for a in args))
+        _console("log", logging.INFO, args)
 
-    info = log
-    debug = log
+    @staticmethod
+    def info(*args: Any) -> None:
+        _console("info", logging.INFO, args)
+
+    @staticmethod
+    def debug(*args: Any) -> None:
+        _console("debug", logging.INFO, args)
 
     @staticmethod
     def warn(*args: Any) -> None:
-        _log.warning(" ".join(_text(a) for a in args))
+        _console("warn", logging.WARNING, args)
 
     @staticmethod
     def error(*args: Any) -> None:
-        _log.error(" ".join(_text(a) for a in args))
+        _console("error", logging.ERROR, args)
 
 
 class JSON:

@@ -13,6 +13,7 @@ from pyflare.bindings.cache.constants import CACHE_STATUS_HEADER, DEFAULT_NAMESP
 from pyflare.bindings.cache.policy import decide
 from pyflare.bindings.cache.store import CacheStore, Entry
 from pyflare.kernel.clock import Clock
+from pyflare.kernel.tracing import traced
 from pyflare.workers import Headers, Request, Response
 
 log = logging.getLogger("pyflare")
@@ -36,6 +37,13 @@ def _key(request: Request) -> str:
     return str(custom) if custom else request.url
 
 
+def _span_attributes(cache: Cache, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    request = args[0] if args else None
+    url = getattr(request, "url", request)
+    return {"cloudflare.cache.name": cache._namespace, "url.full": str(url) if url is not None else None}
+
+
+@traced("cache", {"match": "cache_match", "put": "cache_put", "delete": "cache_delete"}, _span_attributes)
 class Cache:
     """One cache namespace: ``caches.default`` or what ``caches.open(name)`` returns."""
 
