@@ -14,6 +14,7 @@ from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
 from pyflare.workers._context import ExecutionContext
 from pyflare.workers._response import Response
+from pyflare.workers.js._fetchapi import as_js_request
 
 if TYPE_CHECKING:
     from pyflare.portability.strict import StrictMode
@@ -122,10 +123,14 @@ class Worker:
             plan = self._plan = self._fetch_plan()
         if plan is None:
             func, ctx = self._handler("fetch", "on_fetch")
+            if func is getattr(self.module, "on_fetch", None):
+                request = as_js_request(request)
             response = await self.call(func, (request, self.env, ctx))
         else:  # the request path: no lookups that the plan already made
             cls, func, count = plan
             ctx = ExecutionContext(self.spawn)
+            if cls is None:  # a top-level on_fetch gets the JavaScript Request, as on Cloudflare
+                request = as_js_request(request)
             args = (request, self.env, ctx) if count is None else (request, self.env, ctx)[:count]
             if cls is not None:
                 response = await call_as(self, _method_of_new, cls, ctx, self.env, func, args)

@@ -25,6 +25,7 @@ from pyflare.bindings.kv.constants import (
     MIN_EXPIRATION_TTL,
 )
 from pyflare.bindings.kv.errors import KVError, KVTypeError
+from pyflare.kernel.jsobjects import as_bytes
 from pyflare.kernel.jsvalues import is_number, json_stringify, usv, webidl_int
 
 UNKNOWN_TYPE = 'Unknown response type. Possible types are "text", "arrayBuffer", "json", and "stream".'
@@ -171,8 +172,9 @@ def primitive_value(value: Any) -> bytes | None:
     """Strings, bytes and numbers as bytes (numbers become text, as JavaScript would make them); else None."""
     if isinstance(value, str):
         return usv(value).encode("utf-8")
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
+    data = as_bytes(value)  # bytes-like, or an ArrayBuffer / typed array
+    if data is not None:
+        return data
     if isinstance(value, bool):
         return b"true" if value else b"false"
     if isinstance(value, int):
