@@ -25,7 +25,8 @@ graph import-linter checks with ``exclude_type_checking_imports``. It prints:
   (``bindings.kv`` -> ``bindings.d1``), which must stay independent;
 - private reach-ins: imports of ``pyflare.workers._*`` modules from outside ``pyflare.workers``, and
   accesses of ``obj._name`` where ``obj`` is not ``self``/``cls`` (some are fine: ``other._data`` in
-  ``__eq__``; the figure is a trend, not a verdict).
+  ``__eq__``; the figure is a trend, not a verdict), and how many of those name something the module does
+  not define itself (``self._x = ``, ``def _x``, ``__slots__``...): a reach into another module's object.
 
 ``--list`` also prints the modules of the largest cycle, the cycle-dodging lazy imports and every upward
 import.
@@ -44,13 +45,15 @@ LAYERS: list[list[str]] = [
     ["__main__"],
     ["cli", "testing"],
     ["pyflare"],  # the package root: re-exports Pyflare
-    ["explorer"],
     ["instance"],
+    ["explorer"],
     ["bindings", "assets", "cron"],
     ["runtime"],
     ["workers"],
     ["websockets", "objects", "local"],
-    ["config", "storage", "dependencies"],
+    ["dependencies"],
+    ["portability"],
+    ["config", "storage"],
     ["kernel", "clock"],
 ]
 # Layers whose siblings may import each other (none today).
@@ -177,11 +180,32 @@ def top_package(module: str) -> str:
     return parts[1] if len(parts) > 1 else "pyflare"
 
 
-def private_reach_ins(files: dict[str, Path]) -> tuple[int, int]:
-    imports = accesses = 0
+def _own_private_names(tree: ast.AST) -> set[str]:
+    """Private names a module defines itself: ``self._x = ...``, ``_x = ...``, ``def _x``, ``__slots__``."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("_"):
+            names.add(node.value)  # __slots__ entries
+    return {n for n in names if n.startswith("_") and not n.startswith("__")}
+
+
+def private_reach_ins(files: dict[str, Path]) -> tuple[int, int, int]:
+    """(imports of workers._* from outside workers, accesses of obj._name with obj not self/cls, and of
+    those the accesses of a name the module does not define itself: a reach into another module's object)."""
+    imports = accesses = foreign = 0
     for name, path in files.items():
         outside_workers = not (name == "pyflare.workers" or name.startswith("pyflare.workers."))
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        tree = ast.parse(path.read_text(), str(path))
+        own = _own_private_names(tree)
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and outside_workers and node.level == 0:
                 parts = (node.module or "").split(".")
                 if parts[:2] == ["pyflare", "workers"] and any(p.startswith("_") for p in parts[2:]):
@@ -189,7 +213,8 @@ def private_reach_ins(files: dict[str, Path]) -> tuple[int, int]:
             elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
                 if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
                     accesses += 1
-    return imports, accesses
+                    foreign += node.attr not in own
+    return imports, accesses, foreign
 
 
 def binding_package(module: str) -> str | None:
@@ -257,7 +282,7 @@ def main() -> int:
         if e[2] != "typing" and binding_package(e[0]) and binding_package(e[1])
         and binding_package(e[0]) != binding_package(e[1])
     ]
-    private_imports, private_accesses = private_reach_ins(files)
+    private_imports, private_accesses, foreign_accesses = private_reach_ins(files)
 
     print(f"modules: {len(modules)} in {len(all_packages)} top-level packages/modules; "
           f"pyflare imports: {sum(1 for e in edges if e[2] == 'top')} top-level, {len(lazy)} lazy, "
@@ -273,7 +298,8 @@ def main() -> int:
           + (f"; not in the layer table: {', '.join(unplaced)}" if unplaced else ""))
     print(f"imports between binding packages: {len(across_bindings)}")
     print(f"private reach-ins: {private_imports} imports of workers._* from outside workers; "
-          f"{private_accesses} accesses of obj._name (obj not self/cls)")
+          f"{private_accesses} accesses of obj._name (obj not self/cls), {foreign_accesses} of them to a name "
+          "the module does not define")
     if args.list:
         for i, cycle in enumerate(cycles):
             print(f"\ncycle {i + 1} ({len(cycle)}): " + " ".join(m.removeprefix("pyflare.") for m in cycle))

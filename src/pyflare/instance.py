@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyflare import dependencies
 from pyflare.config import ConfigError, ResolvedConfig, load_config
@@ -23,10 +23,11 @@ from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
-from pyflare.local import LocalEndpoints
+from pyflare.local import EXPLORER_PATH, LocalEndpoints
 from pyflare.objects import ObjectLayer
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.env import Env, build_env
+from pyflare.runtime.loader import shadowed_vendored, vendor_folders
 from pyflare.runtime.outbound import Outbound
 from pyflare.runtime.plugin import Options, Platform, Plugin
 from pyflare.runtime.runtime import Runtime, scheduled_time_seconds
@@ -59,7 +60,7 @@ def _offline() -> Any:
 
 PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("assets"), "pyflare.assets"),  # static assets (their router runs before the worker)
-    (lambda worker: _offline().uses_cloudflare_only(worker), "pyflare.bindings.offline"),  # ai, vectorize...
+    (lambda worker: _offline().uses_cloudflare_only(worker), "pyflare.bindings.offline"),  # ai, browser...
     (_uses("worker_loaders"), "pyflare.bindings.worker_loader"),
     (_uses("kv_namespaces"), "pyflare.bindings.kv"),
     (_uses("r2_buckets"), "pyflare.bindings.r2"),
@@ -69,6 +70,7 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("durable_objects.bindings", "migrations"), "pyflare.bindings.durable_objects"),
     (_uses("workflows"), "pyflare.bindings.workflows"),
     (_uses("services"), "pyflare.bindings.services"),
+    (_uses("vectorize", "pyflare.vectorize"), "pyflare.bindings.vectorize"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),
@@ -96,6 +98,7 @@ def create_plugins(platform: Platform) -> list[Plugin]:
 DEFAULT_PERSIST = Path(".pyflare") / "state"
 
 ConfigSource = str | Path | ResolvedConfig
+P = TypeVar("P", bound=Plugin)
 
 
 class PyflareWorker:
@@ -156,13 +159,13 @@ class PyflareWorker:
 
     @property
     def client(self) -> httpx.AsyncClient:
-        """An httpx client talking to the worker in-process (base URL ``http://localhost``)."""
+        """An httpx client talking to the worker in-process (base URL ``http://localhost``); responses stream
+        as the worker produces them (``client.stream(...)``), and closing one early is a client disconnect."""
         if self._client is None:
-            import httpx  # imported on first use: pyflare dev starts faster without it
+            # imported on first use (and httpx with it): pyflare dev starts faster without it
+            from pyflare.runtime.inprocess import in_process_client
 
-            self._client = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=self.asgi_app), base_url="http://localhost"
-            )
+            self._client = in_process_client(self.asgi_app)
         return self._client
 
     async def dispatch_fetch(self, url: str = "/", *, method: str = "GET", **kwargs: Any) -> httpx.Response:
@@ -256,7 +259,11 @@ class Pyflare:
         for resolved in configs:
             for warning in resolved.warnings:
                 log.warning(warning)
-            for message in dependencies.check(resolved.root).messages():  # the pyproject.toml's packages
+            for message in dependencies.check(resolved.root).messages():  # the project's declared packages
+                log.warning(message)
+            worker = resolved.worker
+            for message in shadowed_vendored(vendor_folders(resolved.main_path.parent, worker.compatibility_flags,
+                                                            worker.compatibility_date)):
                 log.warning(message)
         if isinstance(clock, Clock):
             self.clock = clock
@@ -300,6 +307,26 @@ class Pyflare:
         self._started = False
         self._closed = False
 
+    def _local_endpoints(self) -> LocalEndpoints:
+        """pyflare's endpoints under ``/cdn-cgi/local/``: R2's S3 API and public buckets when a worker has R2
+        buckets, and the explorer (each imported only then)."""
+        local = LocalEndpoints()
+        if any(worker.config.worker.r2_buckets for worker in self.workers.values()):
+            from pyflare.bindings.r2 import R2Plugin
+            from pyflare.bindings.r2 import endpoints as r2_endpoints
+
+            r2_endpoints.mount(local, lambda: self.all_plugins(R2Plugin), self.clock)
+        if self.explorer:
+            from pyflare.explorer import Explorer
+
+            explorer = Explorer(self)
+            local.mount(EXPLORER_PATH, explorer, close=explorer.close)
+        return local
+
+    def all_plugins(self, kind: type[P]) -> list[P]:
+        """The running plugins of a given class, of every worker."""
+        return [plugin for worker in self.workers.values() for plugin in worker.plugins if isinstance(plugin, kind)]
+
     def peer_platform(self, name: str) -> Platform | None:
         """The :class:`Platform` of the worker called ``name`` in this pyflare (None if there is none)."""
         worker = self.workers.get(name)
@@ -321,7 +348,7 @@ class Pyflare:
         try:
             for worker in self.workers.values():
                 worker.build_bindings()
-            self.local = self.main.asgi_app.local = LocalEndpoints(self, explorer=self.explorer)
+            self.local = self.main.asgi_app.local = self._local_endpoints()
             if load_worker:
                 for worker in self.workers.values():
                     worker.runtime.load()
@@ -402,7 +429,8 @@ class Pyflare:
 
     @property
     def client(self) -> httpx.AsyncClient:
-        """An httpx client talking to the worker in-process (base URL ``http://localhost``)."""
+        """An httpx client talking to the worker in-process (base URL ``http://localhost``); responses stream
+        as the worker produces them (``client.stream(...)``), and closing one early is a client disconnect."""
         return self.main.client
 
     async def dispatch_fetch(self, url: str = "/", *, method: str = "GET", **kwargs: Any) -> httpx.Response:

@@ -90,12 +90,13 @@ async def test_a_worker_entrypoint_still_gets_python_values_from_request_json(st
 
 
 async def test_fastapi_r2_streaming_seeds_with_a_sliced_uint8array_and_reads_with_get_reader(start_worker):
-    # adewale 2-fastapi-r2-streaming: to_js(data).slice() into R2, then body.getReader() chunk by chunk
-    # (its /read route), served through asgi.
+    # adewale 2-fastapi-r2-streaming: to_js(data).slice() into R2, then body.getReader() chunk by chunk, read
+    # whole (its /read route) or streamed with a StreamingResponse (its /stream route, which Cloudflare's adapter
+    # once cut to the first chunk: every chunk arrives).
     mf = await start_worker(CONFIG + '[[r2_buckets]]\nbinding = "BUCKET"\nbucket_name = "b"\n', {"src/entry.py": """
         from pyodide.ffi import to_js
         from starlette.applications import Starlette
-        from starlette.responses import JSONResponse, Response
+        from starlette.responses import JSONResponse, Response, StreamingResponse
         from starlette.routing import Route
         from workers import WorkerEntrypoint
 
@@ -120,7 +121,23 @@ async def test_fastapi_r2_streaming_seeds_with_a_sliced_uint8array_and_reads_wit
                 reader.releaseLock()
             return Response(content=b"".join(parts), media_type="application/octet-stream")
 
-        app = Starlette(routes=[Route("/seed", seed, methods=["POST"]), Route("/read", read)])
+        async def stream(req):
+            obj = await req.scope["env"].BUCKET.get("test-file")
+
+            async def chunks():
+                reader = obj.body.getReader()
+                try:
+                    while True:
+                        result = await reader.read()
+                        if result.done:
+                            break
+                        yield bytes(result.value.to_py())
+                finally:
+                    reader.releaseLock()
+
+            return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+        app = Starlette(routes=[Route("/seed", seed, methods=["POST"]), Route("/read", read), Route("/stream", stream)])
 
         class Default(WorkerEntrypoint):
             async def fetch(self, request):
@@ -129,3 +146,4 @@ async def test_fastapi_r2_streaming_seeds_with_a_sliced_uint8array_and_reads_wit
     """})
     assert (await mf.dispatch_fetch("/seed", method="POST")).json() == {"stored_bytes": 131072}
     assert (await mf.dispatch_fetch("/read")).content == bytes(range(256)) * 512
+    assert (await mf.dispatch_fetch("/stream")).content == bytes(range(256)) * 512

@@ -14,7 +14,7 @@ from tests.conftest import serve_on_loopback
 import pyflare.workers.js as js
 from pyflare.kernel.jsdict import JsDict
 from pyflare.testing.server import PyflareServer
-from pyflare.workers._jsstreams import NOT_BYTES
+from pyflare.workers._streams import NOT_BYTES
 from pyflare.workers.pyodide.ffi import to_js
 
 CONFIG = 'name = "t"\nmain = "src/entry.py"\n'

@@ -13,9 +13,6 @@ name = "ai-worker"
 main = "src/entry.py"
 [ai]
 binding = "AI"
-[[vectorize]]
-binding = "INDEX"
-index_name = "docs"
 [browser]
 binding = "BROWSER"
 """
@@ -34,13 +31,13 @@ AI_WORKER = """
 
 async def test_cloudflare_only_bindings_are_in_env_and_say_they_need_cloudflare(start_worker, pyflare_log):
     mf = await start_worker(AI_CONFIG, {"src/entry.py": AI_WORKER})
-    assert {"AI", "INDEX", "BROWSER"} <= set(mf.env)
+    assert {"AI", "BROWSER"} <= set(mf.env)
     response = await mf.dispatch_fetch("/")
     assert response.status_code == 500
     assert response.text.startswith("env.AI.run: the Workers AI binding 'AI' (ai) needs Cloudflare's network and "
                                     "pyflare cannot emulate it offline.")
-    with pytest.raises(RuntimeError, match=r"env.INDEX.query: the Vectorize binding 'INDEX' \(vectorize\)"):
-        await mf.env.INDEX.query([0.1])
+    with pytest.raises(RuntimeError, match=r"env.BROWSER.fetch: the Browser Rendering binding 'BROWSER' \(browser\)"):
+        await mf.env.BROWSER.fetch("https://example.com")
     assert "unexpected field" not in pyflare_log.text
 
 

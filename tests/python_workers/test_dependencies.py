@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+import httpx
+
 from pyflare import Pyflare, dependencies
 
 CONFIG = 'name = "deps"\nmain = "src/entry.py"\n'
@@ -22,7 +24,8 @@ async def test_missing_and_mismatched_packages_are_named_with_the_install_comman
     async with Pyflare(path) as mf:
         assert (await mf.dispatch_fetch("/")).text == "ok"  # the worker still starts
     expected = (f"{path.parent / 'pyproject.toml'}: the worker's dependencies are not all installed here: "
-                f"pyflare-surely-absent-pkg>=1, httpx<0.0.1. Install them with: {sys.executable} -m pip install "
+                f"pyflare-surely-absent-pkg>=1, httpx<0.0.1 ({httpx.__version__} is installed). Install them with: "
+                f"{sys.executable} -m pip install "
                 "'pyflare-surely-absent-pkg>=1' 'httpx<0.0.1' (or start with pyflare dev --install-deps)")
     assert expected in pyflare_log.lines
 
@@ -44,9 +47,4 @@ def test_no_pyproject_means_nothing_to_check(tmp_path):
     assert dependencies.check(tmp_path).messages() == []
 
 
-def test_install_deps_runs_pip_for_the_missing_ones(tmp_path, monkeypatch):
-    (tmp_path / "pyproject.toml").write_text(pyproject("pyflare-surely-absent-pkg==2.0", "httpx"))
-    ran: list[list[str]] = []
-    monkeypatch.setattr(dependencies.subprocess, "call", lambda command: ran.append(command) or 0)
-    assert dependencies.install(dependencies.check(tmp_path)) == 0
-    assert ran == [[sys.executable, "-m", "pip", "install", "pyflare-surely-absent-pkg==2.0"]]
+

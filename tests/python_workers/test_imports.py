@@ -134,6 +134,23 @@ async def test_a_worker_module_named_like_the_standard_library_stays_the_workers
     assert hasattr(calendar, "monthrange")  # the rest of the process keeps the standard library's
 
 
+async def test_a_worker_module_named_like_an_installed_package_does_not_replace_it_for_libraries(start_worker):
+    # danlapid/python-workers-mcp ships an empty src/uvicorn.py so that mcp's `import uvicorn` succeeds in
+    # Pyodide; the worker's own import gets that file, a library importing uvicorn gets the real one.
+    mf = await start_worker(CONFIG, {
+        "src/uvicorn.py": "STUB = True\n",
+        "src/entry.py": """
+            import importlib
+            import uvicorn
+            from workers import Response
+            def on_fetch(request):
+                real = importlib.import_module("uvicorn.config")  # what a library reaches
+                return Response(f"{getattr(uvicorn, 'STUB', False)} {hasattr(real, 'Config')}")
+        """,
+    })
+    assert (await mf.dispatch_fetch("/")).text == "True True"
+
+
 async def test_two_workers_with_the_same_package_keep_separate_modules_and_reload_takes_names_over(tmp_path):
     paths = [write_worker(tmp_path / name, CONFIG, {
         "src/shared_pkg/__init__.py": f"NAME = {name!r}\n",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyflare.runtime.local import local_hostnames, local_request_refusal
+from pyflare.runtime.guard import local_hostnames, local_request_refusal
 
 CONFIG = """
 name = "sched"

@@ -18,8 +18,7 @@ from pyflare.assets.handler import AssetHandler
 from pyflare.assets.rules import glob_matcher
 from pyflare.config.assets import AssetsConfigError, check_options, check_run_worker_first
 from pyflare.runtime.plugin import Platform, Plugin
-from pyflare.workers._request import Request
-from pyflare.workers._response import Response
+from pyflare.workers import Request, Response
 
 NAVIGATION_PREFERS_ASSETS_FROM = "2025-04-01"
 

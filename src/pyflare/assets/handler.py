@@ -14,9 +14,7 @@ from urllib.parse import quote, unquote, urlsplit
 from pyflare.assets.constants import CACHE_CONTROL
 from pyflare.assets.files import Asset, AssetFiles
 from pyflare.assets.rules import HeaderRule, Redirect, fill, parse_headers, parse_redirects
-from pyflare.workers._headers import Headers
-from pyflare.workers._request import Request
-from pyflare.workers._response import Response
+from pyflare.workers import Headers, Request, Response
 
 _SAFE = "/:@!$&'()*+,;=-._~"
 

@@ -1,6 +1,6 @@
 """Bindings: one package per emulated Cloudflare service (kv, r2, d1, queues, durable_objects, workflows,
-services, cache, ratelimit, worker_loader, and ``offline`` for the services only Cloudflare runs), each a
-plugin (:mod:`pyflare.runtime.plugin`) built over the shared storage layer, the object layer and the clock.
+services, cache, ratelimit, vectorize, worker_loader, and ``offline`` for the services only Cloudflare runs),
+each a plugin (:mod:`pyflare.runtime.plugin`) built over the shared storage layer, the object layer and the clock.
 
 Inside a package the same few modules recur: ``constants`` (limits), ``validation`` (every input check with
 Cloudflare's text), ``errors``, ``store`` (state, over :mod:`pyflare.storage`), the worker-facing objects,

@@ -1,4 +1,4 @@
-"""Bindings that only exist on Cloudflare's network (Workers AI, Vectorize, Browser Rendering...).
+"""Bindings that only exist on Cloudflare's network (Workers AI, Browser Rendering, Images...).
 
 pyflare cannot run them offline, but a worker that declares one still finds it in ``env``: any use raises
 an error that names the binding and says it needs Cloudflare, instead of an ``AttributeError`` about a
@@ -16,7 +16,6 @@ from pyflare.runtime.plugin import Platform, Plugin
 # Config keys of bindings whose service runs only on Cloudflare (wrangler dev proxies them remotely).
 CLOUDFLARE_ONLY = {
     "ai": "Workers AI",
-    "vectorize": "Vectorize",
     "browser": "Browser Rendering",
     "images": "Images",
     "analytics_engine_datasets": "Analytics Engine",

@@ -1,5 +1,5 @@
-"""The ``pyflare`` command: ``init`` scaffolds a project, ``dev`` serves a worker; ``kv``, ``r2``, ``d1`` and
-``workflows`` work on its local state.
+"""The ``pyflare`` command: ``init`` scaffolds a project, ``dev`` serves a worker; ``kv``, ``r2``, ``d1``,
+``vectorize`` and ``workflows`` work on its local state.
 
 Each subcommand lives in its own module with ``register(subparsers)``; commands that touch local state
 open the same ``Pyflare`` instance the dev server would (see :func:`pyflare.cli.common.run_on_local_state`).
@@ -15,7 +15,7 @@ import sys
 
 from pyflare.config import ConfigError
 
-SUBCOMMANDS = ("init", "dev", "check", "kv", "r2", "d1", "workflows")
+SUBCOMMANDS = ("init", "dev", "check", "types", "kv", "r2", "d1", "vectorize", "workflows")
 
 DESCRIPTION = """\
 Run Cloudflare Python Workers on your machine: wrangler dev and Miniflare, for Python.

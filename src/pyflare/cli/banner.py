@@ -91,6 +91,18 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+def python_version_notes(config: Any) -> list[str]:
+    """The Python Cloudflare would run the worker on, and the project's requires-python, when this
+    interpreter is not what they say (pyflare.dependencies.python)."""
+    from pyflare import dependencies
+    from pyflare.dependencies.python import python_notes
+
+    project = dependencies.check(config.root).project
+    requires = project.requires_python if project is not None else None
+    where = _relative(project.pyproject) if project is not None and project.pyproject is not None else None
+    return python_notes(config.worker.compatibility_flags, config.worker.compatibility_date, requires, where)
+
+
 def header_lines() -> list[str]:
     """The first lines of ``pyflare dev``, as wrangler's own: name and version over a rule."""
     from pyflare import __version__
@@ -105,6 +117,8 @@ def banner_lines(config: Any, env: Any, *, persist_to: Path | None, url: str | N
     lines: list[str] = []
     for warning in dev_warnings(config.worker, config.path):
         lines.append(f"▲ [WARNING] {warning}")
+    for note in python_version_notes(config):
+        lines.append(f"▲ [WARNING] {note}")
     if config.secrets_path is not None:
         lines.append(f"Using vars defined in {_relative(config.secrets_path)}")
     rows = banner_rows(config, env)
@@ -147,5 +161,5 @@ def banner_json(config: Any, env: Any, *, persist_to: Path | None) -> str:
         "bindings": [asdict(r) for r in banner_rows(config, env)],
         "state": str(persist_to) if persist_to is not None else None,
         "crons": list(config.worker.triggers.crons),
-        "warnings": dev_warnings(config.worker, config.path),
+        "warnings": dev_warnings(config.worker, config.path) + python_version_notes(config),
     }, ensure_ascii=False)

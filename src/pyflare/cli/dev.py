@@ -23,8 +23,8 @@ from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
+from pyflare.runtime.guard import local_hostnames
 from pyflare.runtime.incoming import MAX_HEADERS_TOTAL
-from pyflare.runtime.local import local_hostnames
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 
@@ -92,19 +92,24 @@ def register(subparsers: Any) -> None:
                         help="Raise where the worker does what fails on Cloudflare's Python Workers (threads, "
                              "entropy at import, subprocesses, sockets); see pyflare check")
     parser.add_argument("--install-deps", action="store_true",
-                        help="pip-install the packages the project's pyproject.toml declares that are missing here")
+                        help="pip-install the packages the project declares (pyproject.toml or requirements.txt) "
+                             "that are missing here, at the versions its pylock.toml or uv.lock pins; refuses when "
+                             "that would change a package pyflare itself depends on")
+    parser.add_argument("--allow-dependency-changes", action="store_true",
+                        help="with --install-deps: install even when that changes packages pyflare depends on")
     parser.set_defaults(handler=run)
 
 
-def install_declared(configs: list[ResolvedConfig]) -> None:
-    """``--install-deps``: install what each worker's pyproject.toml declares and this environment lacks."""
+def install_declared(configs: list[ResolvedConfig], *, allow_changes: bool = False) -> None:
+    """``--install-deps``: install what each worker's project declares (at its locked versions) and this
+    environment lacks; raises ``InstallRefused`` if that would change pyflare's own dependencies."""
     from pyflare import dependencies
 
     for config in configs:
         report = dependencies.check(config.root)
         if report.missing:
             print(f"Installing {', '.join(report.missing)} for {config.name}...", file=sys.stderr, flush=True)
-            dependencies.install(report)
+            dependencies.install(report, allow_changes=allow_changes)
             dependencies.forget(report)
 
 
@@ -149,7 +154,7 @@ class DevServer:
         self.configs = self.load_configs()
         self.config = self.configs[0]
         if getattr(args, "install_deps", False):
-            install_declared(self.configs)
+            install_declared(self.configs, allow_changes=getattr(args, "allow_dependency_changes", False))
         self.persist_to = None if args.no_persist else persist_folder(self.config, args.persist_to)
         self.access_log = AccessLog(args.log_format)
         self.url: str | None = None
@@ -355,8 +360,14 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pyflare.dependencies.installer import InstallRefused
+
     set_verbose(args.verbose)
-    server = DevServer(args)  # a bad config fails here, before logging is set up for serving
+    try:
+        server = DevServer(args)  # a bad config fails here, before logging is set up for serving
+    except InstallRefused as exc:
+        print(f"pyflare: {exc}", file=sys.stderr)
+        return 1
     setup_logging(args.log_format)
     dev = server.config.worker.dev
     ip = args.ip or dev.ip or "127.0.0.1"

@@ -288,6 +288,7 @@ def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) ->
         "durable_objects.bindings": [b.name for b in worker.durable_objects.bindings],
         "workflows": [b.binding for b in worker.workflows],
         "services": [b.binding for b in worker.services],
+        "vectorize": [b.binding for b in worker.vectorize],
     }
     for group, bindings in groups.items():
         for name in bindings:

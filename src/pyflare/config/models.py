@@ -128,6 +128,27 @@ class Service(_Model):
     remote: bool | None = None
 
 
+class VectorizeBinding(_Model):
+    """``[[vectorize]]``: a Vectorize index bound as ``env.<binding>``."""
+
+    binding: str
+    index_name: str
+    remote: bool | None = None
+
+
+class VectorizeIndexSettings(_Model):
+    """``[pyflare.vectorize.<index_name>]``: how pyflare creates a local index (on Cloudflare, ``wrangler
+    vectorize create NAME --dimensions=N --metric=M`` or ``--preset=MODEL``, then ``create-metadata-index``).
+    Checked by pyflare.bindings.vectorize, which names the key of a bad value."""
+
+    dimensions: int | None = None
+    metric: str | None = None
+    preset: str | None = None
+    description: str | None = None
+    metadata_indexes: dict[str, str] = {}  # property -> "string" | "number" | "boolean"
+    mutation_delay: float = Field(default=0, ge=0)  # seconds before a mutation is visible (pyflare's clock)
+
+
 class Assets(_Model):
     directory: str | None = None
     binding: str | None = None
@@ -156,6 +177,7 @@ class PyflareSettings(_Model):
     cache: bool = True
     # Raise what would fail on Cloudflare's Python Workers where the worker does it (docs/portability.md).
     strict_portability: bool = False
+    vectorize: dict[str, VectorizeIndexSettings] = {}  # local Vectorize indexes, by index name
 
 
 # Keys that only configure an environment and are never inherited from the top level.
@@ -268,6 +290,7 @@ class WorkerConfig(_Model):
     services: list[Service] = []
     assets: Assets | None = None
     worker_loaders: list[WorkerLoaderBinding] = []
+    vectorize: list[VectorizeBinding] = []
     dev: Dev = Dev()
     pyflare: PyflareSettings = PyflareSettings()
     env: dict[str, dict[str, Any]] = {}

@@ -3,9 +3,10 @@
 A page (``page``: one HTML document with its script inline, no build step, nothing fetched from the
 internet) over a JSON API (``api``: Cloudflare's REST paths and envelopes at
 ``/cdn-cgi/local/explorer/api``) over the running bindings (``inventory``), plus a live view of requests
-and logs (``activity``). It is mounted by :class:`pyflare.local.LocalEndpoints`, so it is served only on
-pyflare's own listener to local Host/Origin, and it can be turned off (``Pyflare(explorer=False)``,
-``pyflare dev --no-explorer``).
+and logs (``activity``). The composition root (``pyflare.instance``) mounts it on the ``/cdn-cgi/local``
+router (:class:`pyflare.local.LocalEndpoints`), so it is served only on pyflare's own listener to local
+Host/Origin, and it can be turned off (``Pyflare(explorer=False)``, ``pyflare dev --no-explorer``). It
+sees a Pyflare through :class:`~pyflare.explorer.site.Site`: the workers and the object layer.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pyflare.local import EXPLORER_PATH
 if TYPE_CHECKING:
     from starlette.routing import Router
 
-    from pyflare.instance import Pyflare
+    from pyflare.explorer.site import Site
 
 PATH = EXPLORER_PATH
 
@@ -26,7 +27,7 @@ PATH = EXPLORER_PATH
 class Explorer:
     """The explorer's ASGI app for one Pyflare."""
 
-    def __init__(self, pyflare: Pyflare) -> None:
+    def __init__(self, pyflare: Site) -> None:
         self.pyflare = pyflare
         self.activity = Activity()
         self._router: Router | None = None  # built on the first visit: most test instances never make one

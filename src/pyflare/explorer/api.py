@@ -106,6 +106,7 @@ class ExplorerApi:
             ("/queues/{queue}/messages", self.queue_messages, ["GET", "POST"]),
             ("/queues/{queue}/messages/{message}", self.queue_message, ["DELETE"]),
             ("/queues/{queue}/messages/{message}/redrive", self.queue_redrive, ["POST"]),
+            ("/vectorize/v2/indexes", self.vectorize_indexes, ["GET"]),
         ]
         table += [
             ("/workers/durable_objects/namespaces", self.do_namespaces, ["GET"]),
@@ -311,6 +312,10 @@ class ExplorerApi:
         if not isinstance(params, list):
             raise ApiError(400, "params must be a list")
         return envelope(self.inv.do_query(request.path_params["ns"], object_id, sql, params))
+
+    # -- Vectorize -------------------------------------------------------------------------------
+    async def vectorize_indexes(self, request: Request) -> Response:
+        return envelope(await self.inv.vectorize_indexes())
 
     # -- Queues ----------------------------------------------------------------------------------
     async def queues(self, request: Request) -> Response:

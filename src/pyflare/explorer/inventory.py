@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pyflare.explorer.errors import ApiError
 
 if TYPE_CHECKING:
-    from pyflare.instance import Pyflare, PyflareWorker
+    from pyflare.explorer.site import Site, SiteWorker
 
 
 @dataclass
@@ -22,7 +22,7 @@ class KVEntry:
     bindings: list[str] = field(default_factory=list)
 
 
-def _plugin(worker: PyflareWorker, kind: type) -> Any:
+def _plugin(worker: SiteWorker, kind: type) -> Any:
     """The worker's plugin of class ``kind``, or None (binding packages are imported only where used)."""
     try:
         return worker.plugin(kind)
@@ -44,10 +44,10 @@ def _iso(ms: int | None) -> str | None:
 
 
 class Inventory:
-    def __init__(self, pyflare: Pyflare) -> None:
+    def __init__(self, pyflare: Site) -> None:
         self.pyflare = pyflare
 
-    def _workers(self) -> Iterator[PyflareWorker]:
+    def _workers(self) -> Iterator[SiteWorker]:
         return iter(self.pyflare.workers.values())
 
     # -- workers ---------------------------------------------------------------------------------
@@ -239,6 +239,31 @@ class Inventory:
         if instance_id is not None and action != "create":
             self.workflow_instance(name, instance_id)  # 404 for an unknown instance
         return apply_command(engine, action, instance_id, args)
+
+    # -- Vectorize -------------------------------------------------------------------------------
+    async def vectorize_indexes(self) -> list[dict[str, Any]]:
+        """Every Vectorize index in local state (bound or not), as Cloudflare's API lists them, with the
+        local additions ``vectorCount``, ``metadataIndexes`` and ``bindings``."""
+        workers = [w for w in self._workers() if w.config.worker.vectorize or w.config.worker.pyflare.vectorize]
+        if not workers:
+            return []
+        from pyflare.bindings.vectorize import catalog_for
+
+        catalog = catalog_for(workers[0].platform)
+        bindings: dict[str, list[str]] = {}
+        for worker in workers:
+            for entry in worker.config.worker.vectorize:
+                bindings.setdefault(entry.index_name, []).append(f"{worker.name}.{entry.binding}")
+        result = []
+        for name in catalog.names():
+            store = catalog.require(name)
+            info = await store.info()
+            result.append({"name": name, "description": info["description"] or "",
+                           "config": {"dimensions": info["dimensions"], "metric": info["metric"]},
+                           "created_on": info["created_on"], "modified_on": info["modified_on"],
+                           "vectorCount": info["vector_count"], "metadataIndexes": await store.metadata_indexes(),
+                           "bindings": bindings.get(name, [])})
+        return result
 
     # -- Durable Objects -------------------------------------------------------------------------
     def do_namespaces(self) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """The explorer's page: one HTML document with its style and script inline (no build step, nothing loaded
 from the internet), talking to the JSON API beside it. Views are chosen by the URL's hash
-(``#kv``, ``#r2``, ``#d1``, ``#queues``, ``#do``, ``#workflows``, ``#activity``)."""
+(``#kv``, ``#r2``, ``#d1``, ``#queues``, ``#do``, ``#workflows``, ``#vectorize``, ``#activity``)."""
 
 PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pyflare explorer</title>
@@ -41,6 +41,7 @@ textarea { width:100%; min-height:80px; font-family:ui-monospace, monospace; fon
   <a href="#queues" data-view="queues">Queues</a>
   <a href="#do" data-view="do">Durable Objects</a>
   <a href="#workflows" data-view="workflows">Workflows</a>
+  <a href="#vectorize" data-view="vectorize">Vectorize</a>
   <a href="#activity" data-view="activity">Requests &amp; logs</a>
 </nav>
 <main id="main"></main>
@@ -164,6 +165,17 @@ const views = {
     };
     document.getElementById("d1-run").onclick = run;
     on(".d1-table", "click", (el, e) => { e.preventDefault(); document.getElementById("d1-sql").value = `SELECT * FROM "${el.dataset.table}" LIMIT 100;`; run(); });
+  },
+
+  async vectorize() {
+    const {result: indexes} = await call("/vectorize/v2/indexes");
+    let html = `<h2>Vectorize</h2>`;
+    if (!indexes.length) return render(html + `<p class="muted">No Vectorize indexes in local state.</p>`);
+    html += table(["index", "dimensions", "metric", "vectors", "metadata indexes", "bindings", "description"], indexes.map((i) => [
+      esc(i.name), String(i.config.dimensions), esc(i.config.metric), String(i.vectorCount),
+      esc(Object.entries(i.metadataIndexes).map(([p, t]) => p + " (" + t + ")").join(", ")), esc(i.bindings.join(", ")),
+      esc(i.description)]), "vectorize-indexes");
+    render(html);
   },
 
   async queues(selected) {

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from pyflare.kernel.stash import Stash
 
 __all__ = ["LiveObjectLike", "RunningWorker", "arity", "call_as", "call_as_sync", "current_object", "current_worker",
-           "fit_args", "running_as"]
+           "enter_object", "fit_args", "leave_object", "running_as"]
 
 
 class RunningWorker(Protocol):
@@ -111,6 +111,16 @@ def call_as_sync(worker: Any, func: Callable[..., Any], *args: Any, **kwargs: An
         return func(*args, **kwargs)
     finally:
         current_worker.reset(token)
+
+
+def enter_object(live: Any) -> contextvars.Token[Any]:
+    """The object layer's half of the context: an event of ``live`` starts in this task (undo with
+    :func:`leave_object`, in the same task)."""
+    return current_object.set(live)
+
+
+def leave_object(token: contextvars.Token[Any]) -> None:
+    current_object.reset(token)
 
 
 @contextmanager

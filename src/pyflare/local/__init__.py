@@ -1,19 +1,16 @@
-"""pyflare's own endpoints under ``/cdn-cgi/local/``: R2's S3 API and public buckets (and the explorer).
+"""The ``/cdn-cgi/local/`` router and its paths: pyflare's own endpoints (the explorer, R2's S3 API and
+public buckets) are ASGI apps mounted at a path prefix; :class:`LocalEndpoints` routes a request to the one
+whose prefix it starts with, and answers 404 for anything else under ``/cdn-cgi/local/``.
 
-Each endpoint is an ASGI app mounted at a path prefix; :class:`LocalEndpoints` routes a request to the
-one whose prefix it starts with, and answers 404 for anything else under ``/cdn-cgi/local/``. They see
-the state of every worker in the :class:`~pyflare.Pyflare` and are served only on pyflare's own
-listener, to requests whose Host/Origin is local (the app's guard runs before this router). Endpoint
-code is imported only when the config uses what it serves, as binding packages are.
+The router only routes: what is mounted is the composition root's choice (:mod:`pyflare.instance` mounts
+the explorer and, when a worker has R2 buckets, R2's endpoints). It is served only on pyflare's own
+listener, to requests whose Host/Origin is local (:mod:`pyflare.runtime.guard` runs before it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pyflare.instance import Pyflare
+from typing import Any
 
 PREFIX = "/cdn-cgi/local/"
 EXPLORER_PATH = PREFIX + "explorer"
@@ -38,29 +35,21 @@ class _Lazy:
 
 
 class LocalEndpoints:
-    """Routes ``/cdn-cgi/local/...`` requests to pyflare's endpoints."""
+    """Routes ``/cdn-cgi/local/...`` requests to the endpoints mounted on it."""
 
-    def __init__(self, pyflare: Pyflare, *, explorer: bool = True) -> None:
+    def __init__(self) -> None:
         self.mounts: list[tuple[str, ASGIApp]] = []
         self._closers: list[Callable[[], None]] = []
-        if any(worker.config.worker.r2_buckets for worker in pyflare.workers.values()):
-            from pyflare.bindings.r2 import endpoints as r2_endpoints
-
-            r2_endpoints.mount(self, pyflare)
-        if explorer:
-            from pyflare.explorer import Explorer
-
-            app = Explorer(pyflare)
-            self.mount(EXPLORER_PATH, app)
-            self._closers.append(app.close)
 
     def close(self) -> None:
         for close in self._closers:
             close()
 
-    def mount(self, prefix: str, app: ASGIApp) -> None:
-        """Serve ``app`` for paths under ``prefix``."""
+    def mount(self, prefix: str, app: ASGIApp, *, close: Callable[[], None] | None = None) -> None:
+        """Serve ``app`` for paths under ``prefix``; ``close`` is called when the router closes."""
         self.mounts.append((prefix.rstrip("/"), app))
+        if close is not None:
+            self._closers.append(close)
 
     def mount_lazy(self, prefix: str, build: Callable[[], ASGIApp]) -> None:
         """Serve the app ``build()`` returns, built on the first request under ``prefix``."""

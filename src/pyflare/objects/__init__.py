@@ -35,8 +35,8 @@ How to use it (``platform.objects`` is the worker's :class:`ObjectLayer`)::
     async with layer.enter(address) as live:    # deliver an event: waits on the gate, builds the instance
         await live.instance.method()            # with factory(live); live.stash holds per-object state
 
-Adapters keep per-object state in ``live.stash`` (typed keys) and cleanup in ``live.on_evict``; ``ObjectClass.can_evict``
-can keep an idle object alive (hibernatable WebSockets).
+Adapters keep per-object state in ``live.stash`` (typed keys) and cleanup in ``live.on_evict``;
+``ObjectClass.can_evict`` can keep an idle object alive (Durable Objects: an open ``accept()``-ed WebSocket).
 """
 
 from pyflare.objects.ids import ObjectAddress, belongs_to, id_from_name, is_well_formed, new_unique_id

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pyflare.kernel.context import current_object
+from pyflare.kernel.context import enter_object, leave_object
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
 from pyflare.objects.ids import ObjectAddress
@@ -107,12 +107,12 @@ class _Entry:
                 continue
             live.active += 1
             self.live = live
-            self.token = current_object.set(live)
+            self.token = enter_object(live)
             return live
 
     async def __aexit__(self, *exc: Any) -> None:
         if self.token is not None:
-            current_object.reset(self.token)
+            leave_object(self.token)
         live = self.live
         if live is not None:
             live.active -= 1

@@ -4,7 +4,7 @@ The same app serves ``pyflare dev`` (over uvicorn) and tests (in-process over ht
 so both paths behave identically. A request goes, in order, through:
 
 1. pyflare's own endpoints: any ``/cdn-cgi/`` path (and ``/__scheduled`` under ``--test-scheduled``) is
-   answered only for local Host/Origin (:mod:`pyflare.runtime.local`), then routed to the scheduled
+   answered only for local Host/Origin (:mod:`pyflare.runtime.guard`), then routed to the scheduled
    endpoints (:mod:`pyflare.runtime.endpoints`) or the ``local`` router (explorer, R2 S3 API); other
    ``/cdn-cgi/`` paths reach the worker, as in Miniflare;
 2. the worker: :func:`pyflare.runtime.incoming.incoming_request` (Cloudflare's request limits, the one
@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pyflare.runtime import endpoints, upgrade
+from pyflare.runtime.guard import LOCAL_HOSTNAMES, local_request_refusal
 from pyflare.runtime.incoming import (
     LOCAL_CF,
     MAX_REQUEST_BODY,
@@ -36,7 +37,6 @@ from pyflare.runtime.incoming import (
     Refused,
     incoming_request,
 )
-from pyflare.runtime.local import LOCAL_HOSTNAMES, local_request_refusal
 from pyflare.runtime.respond import error_page, plain, send_plain, send_response
 from pyflare.runtime.runtime import Runtime
 from pyflare.runtime.worker import WorkerLoadError
@@ -204,4 +204,6 @@ class WorkerApp:
         except Exception as exc:
             log.error("Uncaught exception in fetch handler for %s %s", scope["method"], scope["path"], exc_info=exc)
             return await send_plain(send, *error_page(exc, dev=self.dev))
-        return await send_response(send, response, scope["method"])
+        body = request._body
+        received = body is None or type(body) is bytes or getattr(body, "finished", False)
+        return await send_response(send, response, scope["method"], receive if received else None)

@@ -7,7 +7,7 @@
 - ``/__scheduled?cron=<expr>`` does the same only when ``--test-scheduled`` is given (answering "Ran
   scheduled event", as wrangler's middleware does); otherwise that path belongs to the worker.
 Like wrangler's, these answer any method; like every pyflare-owned endpoint they answer only local
-requests (:mod:`pyflare.runtime.local`, checked by the app before it routes here).
+requests (:mod:`pyflare.runtime.guard`, checked by the app before it routes here).
 """
 
 from __future__ import annotations

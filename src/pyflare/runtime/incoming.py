@@ -14,10 +14,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from pyflare.kernel.jsdict import JsDict
-from pyflare.workers._headers import Headers
-from pyflare.workers._request import Request
-from pyflare.workers._streams import ReadableStream
-from pyflare.workers.pyodide.ffi import JsException
+from pyflare.kernel.jserrors import JsException
+from pyflare.workers import ReadableStream, Request
+from pyflare.workers.host import trusted_request
 
 # Cloudflare's request limits (developers.cloudflare.com/workers/platform/limits/#request-limits).
 MAX_REQUEST_BODY = 100 * 1024 * 1024  # the Free and Pro plans' body limit; larger bodies get 413
@@ -126,9 +125,7 @@ async def incoming_request(scope: dict[str, Any], receive: Receive) -> Request:
             raise TOO_LARGE
         body = await read_body(receive)
     add_edge_headers(items, scope, client_ip)
-    headers = Headers.__new__(Headers)
-    headers._items = items
-    return Request._incoming(url, scope["method"], headers, body, JsDict(LOCAL_CF))
+    return trusted_request(url, scope["method"], items, body, JsDict(LOCAL_CF))
 
 
 def request_url(scope: dict[str, Any], host: str | None) -> str:

@@ -15,9 +15,15 @@ modules for every importer, third-party packages included. Here:
   Otherwise the module loads under a private package (``_pyflare_worker_<n>.helper``) and the worker's own
   ``import`` statements are routed there by a per-module ``__import__``, so two workers in one process with
   the same module names never share modules. A reload of the same folder takes its names over.
-- ``python_modules/`` (beside the project's pyproject.toml or wrangler config) is searched after
-  everything installed, as a vendor folder: a package installed in the environment wins over the vendored
-  (Pyodide) build, which may hold WebAssembly extensions CPython cannot load.
+- ``python_modules/`` (beside the project's pyproject.toml or wrangler config) and, as workerd's legacy
+  vendor path, the ``vendor/`` folder beside ``main`` (``src/vendor/`` with ``[[rules]] globs =
+  ["vendor/**"]``; on sys.path for compatibility dates before 2025-08-11 unless
+  ``python_workers_force_new_vendor_path``) are searched after everything installed: a package installed
+  in the environment wins over the vendored (Pyodide) build, which may hold WebAssembly extensions CPython
+  cannot load (on Cloudflare these folders come before site-packages: :func:`shadowed_vendored` names the
+  vendored packages a different installed version hides). ``importlib.metadata`` finds their
+  distributions too. ``.pth`` files in ``python_modules/`` are processed from 2026-05-26
+  (``python_process_pth_files``): their folders are searched and their ``import`` lines run.
 """
 
 from __future__ import annotations
@@ -55,14 +61,94 @@ def _shim_target(fullname: str) -> str | None:
     return f"{target}.{rest}" if rest else target
 
 
-def vendor_folders(main_folder: Path) -> list[Path]:
-    """``python_modules/`` of the project that holds ``main_folder`` (pywrangler puts it beside pyproject.toml)."""
+FORCE_NEW_VENDOR_PATH = ("python_workers_force_new_vendor_path", "2025-08-11")
+PROCESS_PTH_FILES = ("python_process_pth_files", "disable_python_process_pth_files", "2026-05-26")
+
+
+def _python_modules(main_folder: Path) -> Path | None:
     for folder in (main_folder, *main_folder.parents):
         if (folder / "python_modules").is_dir():
-            return [folder / "python_modules"]
+            return folder / "python_modules"
         if any((folder / marker).is_file() for marker in PROJECT_MARKERS):
-            return []
-    return []
+            return None
+    return None
+
+
+def _processes_pth(flags: set[str], date: str | None) -> bool:
+    enable, disable, since = PROCESS_PTH_FILES
+    return enable in flags or (disable not in flags and date is not None and date >= since)
+
+
+def vendor_folders(main_folder: Path, flags: Any = (), date: str | None = None) -> list[Path]:
+    """Where a worker's vendored packages are, in workerd's order: ``python_modules/`` of the project that
+    holds ``main_folder`` (pywrangler puts it beside pyproject.toml) with the folders its ``.pth`` files
+    name, then the legacy ``vendor/`` beside main, for the compatibility ``flags`` and ``date``."""
+    flags = set(flags)
+    folders = []
+    python_modules = _python_modules(main_folder)
+    if python_modules is not None:
+        folders.append(python_modules)
+        if _processes_pth(flags, date):
+            folders += [path for path, code in pth_entries(python_modules) if code is None]
+    flag, since = FORCE_NEW_VENDOR_PATH
+    legacy = flag not in flags and (date is None or date < since)
+    if legacy and (main_folder / "vendor").is_dir():
+        folders.append(main_folder / "vendor")
+    return folders
+
+
+def pth_imports(main_folder: Path, flags: Any = (), date: str | None = None) -> list[str]:
+    """The ``import`` lines of ``python_modules/*.pth`` that run before the worker's code (when processed)."""
+    python_modules = _python_modules(main_folder)
+    if python_modules is None or not _processes_pth(set(flags), date):
+        return []
+    return [code for _, code in pth_entries(python_modules) if code is not None]
+
+
+def pth_entries(folder: Path) -> list[tuple[Path, str | None]]:
+    """What the ``.pth`` files of ``folder`` add, as ``site.addsitedir`` reads them: (folder, None) for a path
+    line that exists, (folder, code) for an ``import`` line."""
+    entries: list[tuple[Path, str | None]] = []
+    for pth in sorted(folder.glob("*.pth")):
+        if pth.name.startswith("_workers_sdk_"):  # Cloudflare's SDK patches Pyodide packages: pyflare is the SDK
+            continue
+        try:
+            lines = pth.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in lines:
+            line = line.rstrip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith(("import ", "import\t")):
+                entries.append((folder, line))
+                continue
+            target = (folder / line).resolve()
+            if target.is_dir() and target != folder.resolve():
+                entries.append((target, None))
+    return entries
+
+
+def shadowed_vendored(folders: list[Path]) -> list[str]:
+    """Vendored distributions that an installed distribution of another version hides, as one line each."""
+    import importlib.metadata as metadata
+
+    lines = []
+    for folder in folders:
+        vendored: dict[str, tuple[str, list[str]]] = {}  # name -> (as spelt, versions): a stale copy may linger
+        for info in sorted(folder.glob("*.dist-info")):
+            name, _, version = info.name[: -len(".dist-info")].partition("-")
+            spelt, versions = vendored.setdefault(name.lower().replace("-", "_"), (name, []))
+            versions.append(version)
+        for spelt, versions in vendored.values():
+            try:
+                installed = metadata.version(spelt)
+            except metadata.PackageNotFoundError:
+                continue
+            if installed not in versions:
+                lines.append(f"{folder}: {spelt} {max(versions)} is vendored but {spelt} {installed} is installed; "
+                             f"pyflare imports the installed one (Cloudflare imports the vendored one)")
+    return lines
 
 
 class _Registry:
@@ -369,18 +455,33 @@ class _Finder(importlib.abc.MetaPathFinder):
 
 
 class _VendorFinder(importlib.abc.MetaPathFinder):
-    """Last on ``sys.meta_path``: top-level packages from the live workers' ``python_modules/``."""
+    """Last on ``sys.meta_path``: top-level packages (and their distributions' metadata) from the live
+    workers' vendor folders."""
 
     def __init__(self, registry: _Registry) -> None:
         self.registry = registry
 
+    def _folders(self) -> list[str]:
+        return [str(f) for m in self.registry.live for f in m.vendor]
+
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if path is not None or "." in fullname:
             return None  # submodules are found through their package's __path__
-        folders = [str(f) for m in self.registry.live for f in m.vendor]
+        folders = self._folders()
         if not folders:
             return None
         return importlib.machinery.PathFinder.find_spec(fullname, folders)
+
+    def find_distributions(self, context: Any = None) -> Any:
+        """``importlib.metadata`` looks here after site-packages, as imports do."""
+        import importlib.metadata as metadata
+
+        folders = self._folders()
+        if not folders:
+            return iter(())
+        context = context or metadata.DistributionFinder.Context()
+        return metadata.MetadataPathFinder.find_distributions(
+            metadata.DistributionFinder.Context(name=context.name, path=folders))
 
 
 _registry = _Registry()

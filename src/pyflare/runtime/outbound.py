@@ -21,10 +21,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pyflare.workers._headers import Headers
-from pyflare.workers._request import Request
-from pyflare.workers._response import FetchResponse, Response
-from pyflare.workers.pyodide.ffi import JsException
+from pyflare.kernel.jserrors import JsException
+from pyflare.workers import FetchResponse, Headers, Request, Response
 
 if TYPE_CHECKING:  # httpx is imported when first used: pyflare dev starts faster without it
     import httpx

@@ -5,10 +5,14 @@ text answers, and the one error page (:func:`error_page`) for a worker that fail
 - 204 and 304 (and 1xx) carry no body and no ``content-length`` of pyflare's making.
 - A streamed body whose length is known (an R2 object's body, say) is sent with ``content-length``, for HEAD
   too, where the stream is not read at all; a stream of unknown length is sent chunked.
+- While a body streams, a client that disconnects cancels the stream (given ``receive``, once the request
+  body has been read): the code producing it learns the client is gone (``workers.asgi`` reports
+  ``http.disconnect`` to the app) instead of writing into nothing until it is done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,14 +20,17 @@ from typing import Any
 from pyflare.runtime.errors import format_user_traceback
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.workers import Response
+from pyflare.workers.host import header_items, take_body
 
 log = logging.getLogger("pyflare")
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 NO_BODY_STATUSES = frozenset((101, 103, 204, 304))
 _EMPTY_END = {"type": "http.response.body", "body": b"", "more_body": False}
 _FRAMING = frozenset(("content-length", "transfer-encoding"))
+DISCONNECTED = "Network connection lost."
 
 
 def plain(status: int, text: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -48,18 +55,19 @@ async def send_plain(send: Send, status: int, headers: list[tuple[bytes, bytes]]
     return status
 
 
-async def send_response(send: Send, response: Response, method: str) -> int:
-    """Send ``response``; returns its status (for the access log)."""
+async def send_response(send: Send, response: Response, method: str, receive: Receive | None = None) -> int:
+    """Send ``response``; returns its status (for the access log). ``receive``: the connection's, to notice a
+    client that goes away while a body streams (give it only once the request body has been read)."""
     status = response.status
     raw = []
     framed = encoded = False  # did the worker frame the body itself / encode it (changing its length)?
-    for name, value in response.headers._items:
+    for name, value in header_items(response.headers):
         if name in _FRAMING:
             framed = True
         elif name == "content-encoding":
             encoded = True
         raw.append((name.encode("latin-1"), value.encode("latin-1")))
-    body = response._take()
+    body = take_body(response)
     no_body = status in NO_BODY_STATUSES
     if body is None or type(body) is bytes:
         if not no_body and not framed:
@@ -75,14 +83,42 @@ async def send_response(send: Send, response: Response, method: str) -> int:
         await _close(body)
         await send(_EMPTY_END)
         return status
+    watcher = asyncio.ensure_future(_cancel_on_disconnect(receive, body)) if receive is not None else None
+    gone = False
     try:
         async for chunk in body:
             if chunk:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if watcher is not None and watcher.done():
+                gone = True  # the client went away
+                break
     except Exception as exc:  # headers are gone already: log and end the body
         log.error("Error while streaming the response body: %s: %s", type(exc).__name__, exc, exc_info=exc)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+    if gone:  # a stream that was busy when the client left is cancelled now that it is not
+        await _cancel(body, DISCONNECTED)
     await send(_EMPTY_END)
     return status
+
+
+async def _cancel_on_disconnect(receive: Receive, body: Any) -> None:
+    """Wait for the client to go away, then cancel the body stream (as workerd cancels it)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    await _cancel(body, DISCONNECTED)
+
+
+async def _cancel(stream: Any, reason: str) -> None:
+    cancel = getattr(stream, "cancel", None)
+    if cancel is None:
+        await _close(stream)
+        return
+    try:
+        await cancel(reason)
+    except Exception:  # a stream that fails to cancel has nothing left to send anyway
+        pass
 
 
 async def _close(stream: Any) -> None:

@@ -7,6 +7,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.background import Background
@@ -14,9 +15,10 @@ from pyflare.kernel.clock import Clock
 from pyflare.kernel.context import call_as_sync
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
-from pyflare.runtime.worker import Worker, WorkerLoadError
+from pyflare.runtime.loader import pth_imports, vendor_folders
+from pyflare.runtime.worker import WorkerCode, WorkerLoadError
 from pyflare.websockets.registry import SOCKETS, Settings, WorkerSockets
-from pyflare.workers._response import Response
+from pyflare.workers import Response
 from pyflare.workers.host import COMPATIBILITY, Compatibility
 
 if TYPE_CHECKING:
@@ -72,7 +74,8 @@ class ScheduledController:
 
 
 class Runtime:
-    """Owns the live :class:`Worker` (or the error that stopped it loading) and hands it events."""
+    """Owns the worker's live :class:`~pyflare.runtime.worker.WorkerCode` (or the error that stopped it
+    loading), hands it events, and owns the worker's platform state (``stash``, ``sockets``)."""
 
     def __init__(self, main: Any, env: Any, clock: Clock, background: Background, *,
                  compatibility_date: str | None = None, compatibility_flags: Iterable[str] = (),
@@ -90,17 +93,22 @@ class Runtime:
         # The worker's WebSocket settings and live connections, closed with the runtime (close()).
         self.sockets = WorkerSockets(Settings.of(compatibility_date, compatibility_flags))
         self.stash[SOCKETS] = self.sockets
-        self.worker: Worker | None = None
+        self.worker: WorkerCode | None = None
         self.load_error: WorkerLoadError | None = None
         self.generation = 0
         # Called after each (re)load: instances made from the old code must not outlive it (Durable Objects).
         self.reload_hooks: list[Callable[[], None]] = []
+        # Where vendored packages are (python_modules/, src/vendor/) and the .pth import lines to run, for the
+        # compatibility settings (pyflare.runtime.loader.vendor_folders).
+        folder = Path(main).parent
+        self.vendor = vendor_folders(folder, compatibility_flags, compatibility_date)
+        self.startup = pth_imports(folder, compatibility_flags, compatibility_date)
 
-    def load(self) -> Worker:
+    def load(self) -> WorkerCode:
         """Import (or re-import) the worker; on failure keep the previous state and raise."""
         try:
-            worker = Worker(self.main, self.env, self.background.spawn, self.clock, stash=self.stash,
-                            strict=self.strict)
+            worker = WorkerCode(self.main, self.env, self.background.spawn, self.clock, stash=self.stash,
+                                strict=self.strict, vendor=self.vendor, startup=self.startup)
         except WorkerLoadError as exc:
             self.load_error = exc
             raise
@@ -112,7 +120,7 @@ class Runtime:
             hook()
         return worker
 
-    def current(self) -> Worker:
+    def current(self) -> WorkerCode:
         if self.worker is None or self.load_error is not None:
             raise self.load_error or WorkerLoadError("the worker is not loaded", "")
         return self.worker

@@ -28,7 +28,8 @@ from pyflare.websockets import constants as c
 from pyflare.websockets.errors import protocol_error
 from pyflare.websockets.registry import WorkerSockets
 from pyflare.websockets.socket import WebSocket, couple
-from pyflare.workers import Headers, Request
+from pyflare.workers import Headers
+from pyflare.workers.host import has_body, header_items, trusted_request
 
 if TYPE_CHECKING:
     from pyflare.runtime.runtime import Runtime
@@ -212,7 +213,7 @@ async def _serve(runtime: Runtime, scope: dict[str, Any], receive: Any, send: An
     if message["type"] != "websocket.connect":
         return 499
     headers = Headers.from_raw(scope["headers"])
-    request = Request._incoming(_request_url(scope, headers), "GET", headers, None, JsDict(LOCAL_CF))
+    request = trusted_request(_request_url(scope, headers), "GET", header_items(headers), None, JsDict(LOCAL_CF))
     try:
         response = await runtime.fetch(request)
     except WorkerLoadError as exc:
@@ -226,7 +227,7 @@ async def _serve(runtime: Runtime, scope: dict[str, Any], receive: Any, send: An
         return 500
     socket = response.web_socket
     if response.status != 101 or socket is None:
-        body = await response.bytes() if response._body is not None else b""
+        body = await response.bytes() if has_body(response) else b""
         raw = [(k, v) for k, v in response.headers.raw() if k.lower() != b"content-length"]
         raw.append((b"content-length", str(len(body)).encode()))
         await _deny(send, scope, response.status, raw, body)

@@ -11,10 +11,8 @@ from pyflare.kernel.context import arity, call_as, call_as_sync, fit_args, runni
 from pyflare.kernel.stash import Stash
 from pyflare.runtime.errors import WorkerMistake, format_user_traceback, worker_mistake
 from pyflare.runtime.loader import WorkerModules
-from pyflare.workers import DurableObject, WorkerEntrypoint, WorkflowEntrypoint
-from pyflare.workers._context import ExecutionContext
-from pyflare.workers._response import Response
-from pyflare.workers.js._fetchapi import as_js_request
+from pyflare.workers import DurableObject, ExecutionContext, Response, WorkerEntrypoint, WorkflowEntrypoint
+from pyflare.workers.js.host import javascript_request
 
 if TYPE_CHECKING:
     from pyflare.portability.strict import StrictMode
@@ -35,19 +33,25 @@ class HandlerMissing(WorkerMistake):
     """The worker exports no handler for an event."""
 
 
-class Worker:
-    """A loaded worker module and its exports."""
+class WorkerCode:
+    """One load of a worker's code: its modules, its exports, and calling its handlers as Cloudflare does.
+
+    The worker (``pyflare.instance.PyflareWorker``, by its config's name) keeps one at a time in its
+    :class:`~pyflare.runtime.runtime.Runtime` (``runtime.worker``); a reload replaces it."""
 
     def __init__(self, main: Path, env: Any, spawn: Callable[[Awaitable[Any], str], Any], clock: Any, *,
-                 stash: Stash | None = None, strict: StrictMode | None = None) -> None:
+                 stash: Stash | None = None, strict: StrictMode | None = None, vendor: list[Path] | None = None,
+                 startup: list[str] | None = None) -> None:
         self.main = main
         self.env = env
         self.spawn = spawn
         self.clock = clock
         self.stash = stash if stash is not None else Stash()  # see Runtime.stash
-        self.modules = WorkerModules(main.parent)
+        self.modules = WorkerModules(main.parent, vendor)
         try:
             with running_as(self):
+                for line in startup or ():  # the import lines of python_modules/*.pth, as site.addsitedir runs them
+                    exec(line, {"__name__": "__pth__"})  # noqa: S102 - what site does with a .pth import line
                 # Strict portability mode watches the import (entropy) and, from then on, the worker's own code.
                 self.module = strict.import_main(self.modules, main) if strict else self.modules.import_main(main)
         except BaseException as exc:
@@ -124,13 +128,13 @@ class Worker:
         if plan is None:
             func, ctx = self._handler("fetch", "on_fetch")
             if func is getattr(self.module, "on_fetch", None):
-                request = as_js_request(request)
+                request = javascript_request(request)
             response = await self.call(func, (request, self.env, ctx))
         else:  # the request path: no lookups that the plan already made
             cls, func, count = plan
             ctx = ExecutionContext(self.spawn)
             if cls is None:  # a top-level on_fetch gets the JavaScript Request, as on Cloudflare
-                request = as_js_request(request)
+                request = javascript_request(request)
             args = (request, self.env, ctx) if count is None else (request, self.env, ctx)[:count]
             if cls is not None:
                 response = await call_as(self, _method_of_new, cls, ctx, self.env, func, args)

@@ -6,32 +6,36 @@ from collections.abc import Callable
 from typing import Any
 
 from pyflare.bindings.durable_objects import DurableObjectId, DurableObjectNamespace, DurableObjectStub
+from pyflare.bindings.durable_objects.namespace import namespace_host
 from pyflare.bindings.durable_objects.state import STATE
+from pyflare.bindings.durable_objects.stub import stub_target
 from pyflare.kernel.context import call_as
 
 
 async def run_in_durable_object(stub: DurableObjectStub, fn: Callable[[Any, Any], Any]) -> Any:
     """Run ``fn(instance, ctx)`` inside the object (through its input gate, constructing it if needed);
     returns what ``fn`` returns (awaited if it is awaitable)."""
-    host = stub._host
-    async with host.layer.enter(stub._address) as live:
+    host, address = stub_target(stub)
+    async with host.layer.enter(address) as live:
         return await call_as(host.runtime.worker, fn, live.instance, live.stash[STATE])
 
 
 async def run_durable_object_alarm(stub: DurableObjectStub) -> bool:
     """Run the object's scheduled alarm now, whether due or not, and remove it unless the handler set a new
     one; False if no alarm is scheduled. A failing alarm() is scheduled for retry, as when it fires."""
-    return await stub._host.layer.run_alarm(stub._address)
+    host, address = stub_target(stub)
+    return await host.layer.run_alarm(address)
 
 
 def evict_durable_object(stub: DurableObjectStub) -> bool:
     """Drop the live instance as idle eviction would (storage and alarm stay); False if it was not live."""
-    return stub._host.layer.evict(stub._address)
+    host, address = stub_target(stub)
+    return host.layer.evict(address)
 
 
 def list_durable_object_ids(namespace: DurableObjectNamespace) -> list[DurableObjectId]:
     """Ids of the namespace's objects that have storage."""
-    host = namespace._host
+    host = namespace_host(namespace)
     return [namespace.idFromString(object_id) for object_id in host.layer.ids(host.worker, host.class_name)]
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pyflare.bindings.workflows import Workflow, serialization
+from pyflare.bindings.workflows.binding import engine_of
 from pyflare.bindings.workflows.constants import FINISHED
 from pyflare.bindings.workflows.context import rebuild_error
 from pyflare.bindings.workflows.engine import Engine, Modifiers
@@ -48,7 +49,7 @@ DEFAULT_TIMEOUT = 10.0
 def _engine(binding: Any) -> Engine:
     if not isinstance(binding, Workflow):
         raise TypeError(f"[WorkflowIntrospector] expected a Workflow binding (env.MY_WORKFLOW), not {binding!r}")
-    return binding._engine
+    return engine_of(binding)
 
 
 def _selector(step: Any) -> tuple[str, int]:
@@ -199,7 +200,7 @@ class WorkflowInstanceIntrospector:
 
     async def dispose(self) -> None:
         """Stop the instance if it still runs and forget the modifications."""
-        self._engine._stop_runner(self.id)
+        self._engine.stop_runner(self.id)
         self._engine.modifiers.pop(self.id, None)
 
     async def __aenter__(self) -> WorkflowInstanceIntrospector:
@@ -229,7 +230,7 @@ class WorkflowIntrospector:
 
     async def dispose(self) -> None:
         for instance_id in self._engine.session_ids:
-            self._engine._stop_runner(instance_id)
+            self._engine.stop_runner(instance_id)
             self._engine.modifiers.pop(instance_id, None)
         self._engine.session = None
         self._engine.session_ids = []

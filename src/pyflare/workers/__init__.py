@@ -2,7 +2,8 @@
 
 Worker code imports it as ``workers``: pyflare's loader maps that name here for each worker's modules,
 without installing a top-level ``workers`` package. Where this differs from Cloudflare's SDK it says so
-in docs/python-api.md.
+in docs/python-api.md. ``rpc`` holds the Python RPC value rules (as the SDK's ``workers/rpc.py``); pyflare's
+own code reaches the SDK's internals only through ``host``.
 """
 
 from pyflare.kernel.jsdict import JsDict

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # for type checkers only: the project's `pyflare types` Env, else one that allows anything
+    from js import Env
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class WorkerEntrypoint:
     """Base of a worker's entrypoints. ``Default`` is the default export; others are named entrypoints."""
+
+    env: Env
 
     def __init__(self, ctx: Any, env: Any) -> None:
         self.ctx = ctx
@@ -19,6 +24,8 @@ class WorkerEntrypoint:
 class DurableObject:
     """Base of a Durable Object class: one live instance per id, with ``self.ctx.storage``."""
 
+    env: Env
+
     def __init__(self, ctx: Any, env: Any) -> None:
         self.ctx = ctx
         self.env = env
@@ -26,6 +33,8 @@ class DurableObject:
 
 class WorkflowEntrypoint:
     """Base of a Workflow class; ``run(self, event, step)`` is its body."""
+
+    env: Env
 
     def __init__(self, ctx: Any, env: Any) -> None:
         self.ctx = ctx

@@ -96,12 +96,14 @@ class Response(BodyMixin):
         if status not in REDIRECT_STATUSES:
             raise ValueError(f"{status} is not a redirect status code. It must be one of: 301, 302, 303, 307, "
                              "or 308.")
-        from pyflare.workers.js._url import URL
+        import ada_url  # the URL parser workerd uses (imported on first use)
 
         text = str(url)
-        if not URL.canParse(text):
-            raise TypeError(f"Unable to parse URL: {text}")
-        return cls(None, status=status, headers={"location": URL(text).href})
+        try:
+            href = ada_url.URL(text).href
+        except ValueError:
+            raise TypeError(f"Unable to parse URL: {text}") from None
+        return cls(None, status=status, headers={"location": href})
 
     async def formData(self):  # noqa: N802 - the SDK has this alias on Response only
         return await self.form_data()

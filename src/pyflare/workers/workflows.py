@@ -3,3 +3,6 @@
 
 class NonRetryableError(Exception):
     """Raised in a step to fail the step (and the instance) without further retries."""
+
+
+__all__ = ["NonRetryableError"]

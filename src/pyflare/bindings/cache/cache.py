@@ -11,9 +11,7 @@ from pyflare.bindings.cache.constants import CACHE_STATUS_HEADER, DEFAULT_NAMESP
 from pyflare.bindings.cache.policy import decide
 from pyflare.bindings.cache.store import CacheStore, Entry
 from pyflare.kernel.clock import Clock
-from pyflare.workers._headers import Headers
-from pyflare.workers._request import Request
-from pyflare.workers._response import Response
+from pyflare.workers import Headers, Request, Response
 
 log = logging.getLogger("pyflare")
 

@@ -103,3 +103,8 @@ class DurableObjectNamespace:
     # -- for pyflare.testing and tools ------------------------------------------------------------
     def _address(self, object_id: DurableObjectId) -> ObjectAddress:
         return self._host.address(object_id.toString())
+
+
+def namespace_host(namespace: DurableObjectNamespace) -> ClassHost:
+    """The class host behind a namespace (for pyflare's own tools: the testing helpers)."""
+    return namespace._host

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost
     from pyflare.bindings.durable_objects.namespace import DurableObjectId
+    from pyflare.objects import ObjectAddress
 
 
 class DurableObjectStub:
@@ -36,3 +37,9 @@ class DurableObjectStub:
 
         call.__name__ = name
         return call
+
+
+def stub_target(stub: DurableObjectStub) -> tuple[ClassHost, ObjectAddress]:
+    """The class host and the object a stub calls (for pyflare's own tools: the testing helpers). Not an
+    attribute of the stub: every public attribute name of a stub is an RPC method of the object."""
+    return stub._host, stub._address

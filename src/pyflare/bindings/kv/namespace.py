@@ -18,7 +18,7 @@ from pyflare.bindings.kv.errors import KVError, KVTypeError
 from pyflare.bindings.kv.store import Entry, KVStore
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import json_parse, usv
-from pyflare.workers._streams import ReadableStream
+from pyflare.workers import ReadableStream
 
 
 class KVMap(dict):

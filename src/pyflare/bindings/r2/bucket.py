@@ -16,8 +16,8 @@ from pyflare.bindings.r2.store import WRITE_CHUNK, BucketStore, decode_cursor
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsobjects import as_bytes
 from pyflare.kernel.jsvalues import usv
-from pyflare.workers._body import BodyMixin
-from pyflare.workers._formdata import Blob
+from pyflare.workers import Blob
+from pyflare.workers.host import BodyMixin, blob_data
 
 
 def _options(method: str, options: Mapping[str, Any] | None, kwargs: dict[str, Any], allowed: tuple[str, ...]) -> dict:
@@ -68,7 +68,7 @@ def value_chunks(value: Any) -> AsyncIterator[bytes]:
     if data is not None:
         return _sliced(data)
     if isinstance(value, Blob):
-        return _sliced(value._data)
+        return _sliced(blob_data(value))
     if isinstance(value, R2ObjectBody):
         if value.bodyUsed:
             raise TypeError(BODY_USED)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from pyflare.bindings.r2 import validation as V
 from pyflare.bindings.r2.objects import R2Object
-from pyflare.workers._headers import Headers
+from pyflare.workers import Headers
 
 # R2 sorts S3 storage classes under its own names.
 S3_STORAGE_CLASS = {"Standard": "STANDARD", "InfrequentAccess": "STANDARD_IA"}

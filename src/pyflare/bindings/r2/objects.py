@@ -16,7 +16,7 @@ from typing import Any
 from pyflare.bindings.r2.store import BodyStream, ObjectRecord
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import datetime_from_ms
-from pyflare.workers._formdata import Blob
+from pyflare.workers import Blob
 
 BODY_USED = "Body has already been used. It can only be used once. Use tee() first if you need to read it twice."
 

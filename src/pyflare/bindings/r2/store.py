@@ -34,7 +34,7 @@ from pyflare.bindings.r2 import errors
 from pyflare.bindings.r2.validation import Conditional, condition_holds, decode_key
 from pyflare.kernel.clock import Clock
 from pyflare.storage import BlobStore, Database, retrying
-from pyflare.workers._streams import ReadableStream
+from pyflare.workers import ReadableStream
 
 READ_CHUNK = 1 << 20  # 1 MiB per read when streaming a body
 WRITE_CHUNK = 1 << 20  # bytes values are written in 1 MiB slices

@@ -17,7 +17,7 @@ from typing import Any
 from pyflare.bindings.r2 import constants as C
 from pyflare.bindings.r2 import errors
 from pyflare.kernel.jsvalues import date_ms, is_number, shown, usv
-from pyflare.workers._headers import Headers
+from pyflare.workers import Headers
 
 # -- keys and metadata ---------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from pyflare.kernel.context import call_as
 from pyflare.kernel.jsdict import JsDict, to_jsdict
 from pyflare.kernel.jserrors import JsException
 from pyflare.workers import Request, Response
-from pyflare.workers._headers import HeadersInit
+from pyflare.workers.host import HeadersInit
 from pyflare.workers.rpc import from_rpc, to_rpc
 
 if TYPE_CHECKING:

@@ -9,12 +9,12 @@ from pyflare.bindings.services.constants import DEFAULT_ENTRYPOINT, RESERVED_MET
 from pyflare.bindings.services.validation import check_method_name
 from pyflare.kernel.context import call_as, call_as_sync
 from pyflare.runtime.runtime import Runtime
-from pyflare.runtime.worker import Worker
+from pyflare.runtime.worker import WorkerCode
 from pyflare.workers import ExecutionContext, Request, Response
 from pyflare.workers.rpc import from_rpc, rpc_method, to_rpc
 
 
-def _entrypoint_class(worker: Worker, entrypoint: str | None) -> type | None:
+def _entrypoint_class(worker: WorkerCode, entrypoint: str | None) -> type | None:
     return worker.exports.get(entrypoint or DEFAULT_ENTRYPOINT)
 
 

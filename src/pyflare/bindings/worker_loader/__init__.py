@@ -25,8 +25,8 @@ from pyflare.kernel.jsdict import JsDict
 from pyflare.runtime.env import Env
 from pyflare.runtime.plugin import Platform, Plugin
 from pyflare.runtime.runtime import Runtime
-from pyflare.workers._request import Request
-from pyflare.workers.js._fetchapi import Request as JsRequest
+from pyflare.workers import Request
+from pyflare.workers.js import Request as JsRequest
 from pyflare.workers.pyodide.ffi import unwrap_proxy
 
 _MODULE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$")

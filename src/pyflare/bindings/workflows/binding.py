@@ -95,3 +95,8 @@ class WorkflowInstance:
 
     def __repr__(self) -> str:
         return f"<WorkflowInstance {self._engine.name}/{self.id}>"
+
+
+def engine_of(binding: Workflow) -> Engine:
+    """The engine behind a workflow binding (for pyflare's own tools: the testing helpers, the CLI)."""
+    return binding._engine

@@ -41,7 +41,7 @@ from pyflare.bindings.workflows.validation import check_event_type, check_instan
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.context import running_as
 from pyflare.kernel.jsdict import JsDict
-from pyflare.workers._workflow_step import WorkflowStep
+from pyflare.workers.host import WorkflowStep
 
 log = logging.getLogger("pyflare")
 
@@ -478,7 +478,7 @@ class Engine:
         row = self.instance(instance_id)
         if row.status in FINISHED:
             raise WorkflowError("instance.cannot_terminate", "Cannot terminate instance since its on a finite state")
-        self._stop_runner(instance_id)
+        self.stop_runner(instance_id)
         storage = self.objects.storage(instance_id)
         steps = storage.steps()
         seq = max((s.seq for s in steps.values()), default=0) + 1
@@ -489,7 +489,7 @@ class Engine:
 
     def restart(self, instance_id: str) -> None:
         self.instance(instance_id)
-        self._stop_runner(instance_id)
+        self.stop_runner(instance_id)
         self.objects.storage(instance_id).wipe()
         self.objects.set_alarm(instance_id, None)
         self.index.requeue(instance_id, self.clock.time_ms())
@@ -522,14 +522,14 @@ class Engine:
             return
         ids = list(self.runners)
         for instance_id in ids:
-            self._stop_runner(instance_id)
+            self.stop_runner(instance_id)
             if self.current_status(instance_id) == WAITING_FOR_PAUSE:
                 self.set_status(instance_id, PAUSED, paused_ms=self.clock.time_ms())
         loop = asyncio.get_running_loop()
         for instance_id in ids:
             loop.call_soon(self.start_runner, instance_id)
 
-    def _stop_runner(self, instance_id: str) -> None:
+    def stop_runner(self, instance_id: str) -> None:
         runner = self.runners.pop(instance_id, None)
         if runner is not None and runner.task is not None and not runner.task.done():
             runner.pausing = False

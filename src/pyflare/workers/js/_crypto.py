@@ -27,7 +27,7 @@ from pyflare.kernel.jsdict import JsDict, field
 from pyflare.kernel.jserrors import DOMException
 from pyflare.kernel.jsobjects import ArrayBuffer, JsArray, JsProxy, TypedArray, as_bytes
 from pyflare.kernel.jspromise import JsPromise
-from pyflare.workers._jsstreams import WritableStream
+from pyflare.workers._writable import WritableStream
 
 __all__ = ["Crypto", "CryptoKey", "DigestStream", "SubtleCrypto", "crypto"]
 
@@ -729,19 +729,9 @@ def _aes_ctr(secret: bytes, counter: bytes, length: int, data: bytes) -> bytes:
 def _encrypt(algorithm: JsDict, key: CryptoKey, data: bytes, encrypt: bool) -> bytes:
     name = algorithm["name"]
     _validate(key, name, "encrypt" if encrypt else "decrypt")
-    if name.startswith("AES-") and name != "AES-KW":
-        return _aes(algorithm, key, data, encrypt)
-    if name == "RSA-OAEP":
-        c = _c()
-        hash_obj = _hash(key.algorithm["hash"]["name"])
-        label = field(algorithm, "label")
-        oaep = c.padding.OAEP(mgf=c.padding.MGF1(hash_obj), algorithm=hash_obj,
-                              label=_data(label, "label") if label is not None else None)
-        try:
-            return key._material.encrypt(data, oaep) if encrypt else key._material.decrypt(data, oaep)
-        except ValueError:
-            raise _err("OperationError", "RSA-OAEP failed encrypt/decrypt") from None
-    raise _err("NotSupportedError", f'Unrecognized encryption algorithm "{name}" requested.')
+    if name == "AES-KW":
+        raise _err("NotSupportedError", 'Unrecognized encryption algorithm "AES-KW" requested.')
+    return _cipher(name, algorithm, key, data, encrypt)
 
 
 # -- derive -------------------------------------------------------------------------------------------
@@ -847,7 +837,7 @@ def _wrap(fmt: str, key: CryptoKey, wrapping: CryptoKey, algorithm: JsDict) -> b
         if len(data) % 8:
             raise _err("OperationError", "AES-KW requires the key to wrap to be a multiple of 8 bytes.")
         return _c().aes_key_wrap(wrapping._material, data)
-    return _encrypt_as(name, algorithm, wrapping, data, True)
+    return _cipher(name, algorithm, wrapping, data, True)
 
 
 def _unwrap(fmt: str, wrapped: bytes, unwrapping: CryptoKey, algorithm: JsDict, unwrapped: JsDict,
@@ -862,7 +852,7 @@ def _unwrap(fmt: str, wrapped: bytes, unwrapping: CryptoKey, algorithm: JsDict, 
         except InvalidUnwrap:
             raise _err("OperationError", "Error doing AES-KW key unwrapping.") from None
     else:
-        data = _encrypt_as(name, algorithm, unwrapping, wrapped, False)
+        data = _cipher(name, algorithm, unwrapping, wrapped, False)
     if fmt == "jwk":
         from pyflare.workers.js._language import json_parse
 
@@ -875,8 +865,8 @@ def _unwrap(fmt: str, wrapped: bytes, unwrapping: CryptoKey, algorithm: JsDict, 
     return _secret_usages_required(_import(fmt, material, unwrapped, extractable, usages))
 
 
-def _encrypt_as(name: str, algorithm: JsDict, key: CryptoKey, data: bytes, encrypt: bool) -> bytes:
-    """encrypt/decrypt on behalf of wrapKey/unwrapKey (whose usage was checked instead)."""
+def _cipher(name: str, algorithm: JsDict, key: CryptoKey, data: bytes, encrypt: bool) -> bytes:
+    """Encrypt or decrypt (for encrypt/decrypt, and wrapKey/unwrapKey: the caller checked the key's usage)."""
     if name.startswith("AES-"):
         return _aes(algorithm, key, data, encrypt)
     if name == "RSA-OAEP":
@@ -889,7 +879,7 @@ def _encrypt_as(name: str, algorithm: JsDict, key: CryptoKey, data: bytes, encry
             return key._material.encrypt(data, oaep) if encrypt else key._material.decrypt(data, oaep)
         except ValueError:
             raise _err("OperationError", "RSA-OAEP failed encrypt/decrypt") from None
-    raise _err("NotSupportedError", f'Unrecognized key wrapping algorithm "{name}" requested.')
+    raise _err("NotSupportedError", f'Unrecognized encryption algorithm "{name}" requested.')
 
 
 def json_bytes(value: Any) -> bytes:

@@ -17,10 +17,10 @@ from pyflare.kernel.jsdict import JsDict, field, js_arguments
 from pyflare.kernel.jserrors import DOMException, JsException
 from pyflare.kernel.jsobjects import JsProxy
 from pyflare.websockets.socket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
+from pyflare.workers._events import Event, EventTarget, clock_call_later
 from pyflare.workers._htmlrewriter import HTMLRewriter
 from pyflare.workers.host import CACHES
-from pyflare.workers.js._events import Event, EventTarget, MessageEvent
-from pyflare.workers.js._timers import clock_call_later
+from pyflare.workers.js._events import MessageEvent
 
 __all__ = [
     "Cache", "CacheStorage", "EventSource", "HTMLRewriter", "WebSocket", "WebSocketPair",

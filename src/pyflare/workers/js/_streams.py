@@ -1,5 +1,6 @@
 """The Streams API of ``js``: ``ReadableStream``, ``WritableStream``, ``TransformStream`` and their readers,
-writers, controllers and queuing strategies (:mod:`pyflare.workers._jsstreams`), plus the transform streams
+writers, controllers and queuing strategies (:mod:`pyflare.workers._streams`, :mod:`pyflare.workers._writable`),
+plus the transform streams
 workerd offers: ``CompressionStream``/``DecompressionStream`` (gzip, deflate, deflate-raw, through zlib),
 ``TextEncoderStream``/``TextDecoderStream``, ``IdentityTransformStream`` and ``FixedLengthStream``.
 """
@@ -13,22 +14,24 @@ from typing import Any
 from pyflare.kernel.jsdict import JsDict, field, js_arguments
 from pyflare.kernel.jsobjects import JsBuffer, JsProxy, Uint8Array, as_bytes
 from pyflare.kernel.jsvalues import usv
-from pyflare.workers._jsstreams import (
+from pyflare.workers._streams import (
     ByteLengthQueuingStrategy,
     CountQueuingStrategy,
-    FixedLengthStream,
-    IdentityTransformStream,
     ReadableByteStreamController,
+    ReadableStream,
     ReadableStreamBYOBReader,
     ReadableStreamDefaultController,
     ReadableStreamDefaultReader,
+)
+from pyflare.workers._writable import (
+    FixedLengthStream,
+    IdentityTransformStream,
     TransformStream,
     TransformStreamDefaultController,
     WritableStream,
     WritableStreamDefaultController,
     WritableStreamDefaultWriter,
 )
-from pyflare.workers._streams import ReadableStream
 from pyflare.workers.js._encoding import decoder_for
 
 __all__ = [

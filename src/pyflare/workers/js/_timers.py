@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import itertools
-import time
 from collections.abc import Callable
 from typing import Any
 
 from pyflare.kernel.clone import NOT_SEEN, StructuredClone
-from pyflare.kernel.context import current_worker
 from pyflare.kernel.jsdate import JsDate
 from pyflare.kernel.jsdict import JsDict, field, js_arguments
 from pyflare.kernel.jserrors import DataCloneError, DOMException
@@ -33,8 +31,8 @@ from pyflare.kernel.jsobjects import (
     TypedArray,
 )
 from pyflare.kernel.jspromise import JsPromise
+from pyflare.workers._events import call_back, clock_call_at, clock_call_later, clock_now, report_error, spawn
 from pyflare.workers.host import compatibility
-from pyflare.workers.js._events import call_back, report_error
 
 __all__ = [
     "Cloudflare", "Navigator", "Performance", "clearInterval", "clearTimeout", "clock_call_at", "clock_call_later",
@@ -45,27 +43,6 @@ __all__ = [
 
 _ids = itertools.count(1)
 _timers: dict[int, Any] = {}
-
-
-def clock_now() -> float:
-    """Now, in seconds since the epoch, on the running worker's clock (real time outside a worker)."""
-    worker = current_worker.get()
-    return worker.clock.time() if worker is not None else time.time()
-
-
-def clock_call_at(when: float, callback: Callable[[], Any]) -> Any:
-    """Run ``callback`` (in the caller's context) once the running worker's clock reaches ``when`` (real time
-    outside a worker). Returns a handle with ``cancel()``."""
-    context = contextvars.copy_context()
-    worker = current_worker.get()
-    if worker is not None:
-        return worker.clock.call_at(when, lambda: context.run(callback))
-    return asyncio.get_running_loop().call_later(max(0.0, when - time.time()), context.run, callback)
-
-
-def clock_call_later(seconds: float, callback: Callable[[], Any]) -> Any:
-    """Run ``callback`` once ``seconds`` have passed on the running worker's clock."""
-    return clock_call_at(clock_now() + max(0.0, seconds), callback)
 
 
 def _delay(ms: Any) -> float:
@@ -289,10 +266,9 @@ class Navigator(JsProxy):
 
     def sendBeacon(self, url: str, body: Any = None) -> bool:  # noqa: N802
         """Send a POST in the background (as ``ctx.waitUntil(fetch(...))``); True once queued."""
-        from pyflare.workers.js._events import _spawn
         from pyflare.workers.js._fetchapi import fetch
 
-        _spawn(fetch(url, method="POST", body=body), "navigator.sendBeacon")
+        spawn(fetch(url, method="POST", body=body), "navigator.sendBeacon")
         return True
 
 

@@ -12,7 +12,7 @@ at ``http://localhost:8787/cdn-cgi/...``) is refused too.
 
 Use it from any endpoint of pyflare's own::
 
-    from pyflare.runtime.local import refuse_unless_local
+    from pyflare.runtime.guard import refuse_unless_local
 
     async def my_endpoint(scope, receive, send):
         if await refuse_unless_local(scope, send):
