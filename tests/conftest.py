@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from pyflare import Pyflare
+from pyflare.runtime.server import server_options
 
 pytest_plugins = ["pytester"]
 
@@ -34,12 +35,14 @@ async def serve_on_loopback(app: Any, **options: Any) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port, on the test's own loop; yields its URL.
 
     For clients that need a socket (botocore, a browser, raw bytes) while the test keeps in-process access
-    to the Pyflare behind the app. ``options`` go to ``uvicorn.Config`` (e.g. ``http="h11"``). The socket is
+    to the Pyflare behind the app. ``options`` go to ``uvicorn.Config``; ``http="h11"`` picks pyflare's h11
+    protocol instead of its httptools one (both as ``pyflare dev`` runs them). The socket is
     an IPPROTO_TCP one, as ``pyflare dev`` listens (no Nagle delay); startup()/shutdown() skip serve()'s
     0.1 s polling loop."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
+    options = {**server_options(options.pop("http", "auto")), **options}  # pyflare dev's protocols
     config = uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning", **options)
     config.load()
     server = uvicorn.Server(config)
@@ -51,6 +54,15 @@ async def serve_on_loopback(app: Any, **options: Any) -> AsyncIterator[str]:
         server.force_exit = True
         await server.shutdown(sockets=[sock])
         sock.close()
+
+
+def s3_client(endpoint: str, key: str, secret: str) -> Any:
+    """A boto3 S3 client for pyflare's R2 S3 endpoint (``<url>/cdn-cgi/local/r2/s3``), path-style, no retries."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                        region_name="auto", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
 
 
 @pytest.fixture

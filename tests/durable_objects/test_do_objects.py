@@ -91,20 +91,21 @@ async def test_many_alarmed_objects_do_not_hold_a_connection_each(tmp_path):
     import os
 
     from pyflare.objects import ObjectAddress, ObjectLayer
-    from pyflare.objects.layer import MAX_IDLE_CONNECTIONS
     from pyflare.storage import Storage
 
     storage = Storage(tmp_path / "state")
     layer = ObjectLayer(storage, Clock(manual=True), lambda awaitable, what: None)
+    cap = layer.max_open_files
     before = len(os.listdir("/proc/self/fd"))
     far = int(time.time() * 1000) + 3_600_000
-    addresses = [ObjectAddress("w", "Sleeper", f"{i:064x}") for i in range(6 * MAX_IDLE_CONNECTIONS)]
+    addresses = [ObjectAddress("w", "Sleeper", f"{i:064x}") for i in range(3 * cap)]
     for index, address in enumerate(addresses):
         layer.storage(address).put("n", index)
         layer.set_alarm(address, far)
     opened = len(os.listdir("/proc/self/fd")) - before
-    # Each open object is three descriptors (file, WAL, shared memory); not three for each of 384 objects.
-    assert opened <= 3 * MAX_IDLE_CONNECTIONS + 16, opened
+    # Each open object is three descriptors (file, WAL, shared memory); not three for each of them.
+    assert opened <= 3 * cap + 16, opened
+    assert layer.open_files() == cap
     # A closed store reopens its file on use: nothing stored is lost.
     assert [layer.storage(a).get("n") for a in addresses] == list(range(len(addresses)))
     assert all(layer.get_alarm(a) == far for a in addresses)

@@ -233,6 +233,7 @@ async def test_a_failed_write_resets_the_object(inside, counter, monkeypatch):
     import sqlite3
 
     from pyflare.objects import ObjectStorage
+    from pyflare.storage import StorageError
 
     first = await run_in_durable_object(counter.getByName("s"), lambda obj, ctx: obj)
 
@@ -240,7 +241,7 @@ async def test_a_failed_write_resets_the_object(inside, counter, monkeypatch):
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(ObjectStorage, "put_encoded_one", broken)
-    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+    with pytest.raises(StorageError, match="^disk I/O error: SQLITE_IOERR$"):  # workerd's words, not sqlite3's
         await inside(lambda s: s.put("k", 1))
     monkeypatch.undo()
     assert await run_in_durable_object(counter.getByName("s"), lambda obj, ctx: obj) is not first

@@ -27,6 +27,10 @@ database_name = "db"
 [[queues.producers]]
 binding = "QUEUE"
 queue = "jobs"
+
+[[r2_buckets]]
+binding = "BUCKET"
+bucket_name = "files"
 """
 
 ENTRY = "from workers import Response\ndef on_fetch(request):\n    return Response('ok')\n"
@@ -108,3 +112,37 @@ async def test_queue_deeply_nested_body_is_a_range_error(env):
         await env.QUEUE.send(nested(3000))
     with pytest.raises(RangeError):
         await env.QUEUE.send(nested(3000), contentType="v8")
+
+
+@pytest.mark.parametrize("upload_id", [{1, 2}, {"a": 1}, 2**70, None, 1.5], ids=["set", "dict", "int>64bits", "None",
+                                                                              "float"])
+async def test_r2_resumed_upload_with_an_id_of_any_type_is_no_such_upload(env, upload_id):
+    from pyflare.bindings.r2.errors import NoSuchUpload
+
+    await env.BUCKET.createMultipartUpload("k")
+    upload = env.BUCKET.resumeMultipartUpload("k", upload_id)  # workerd takes the id as a string
+    assert isinstance(upload.uploadId, str)
+    with pytest.raises(NoSuchUpload, match=r"^uploadPart: The specified multipart upload does not exist. \(10024\)$"):
+        await upload.uploadPart(1, b"x")
+    with pytest.raises(NoSuchUpload, match=r"^completeMultipartUpload: "):
+        await upload.complete([])
+    with pytest.raises(NoSuchUpload, match=r"^abortMultipartUpload: "):
+        await upload.abort()
+
+
+@pytest.mark.parametrize("parts", [None, "parts", {"partNumber": 1}, 5])
+async def test_r2_complete_without_a_list_of_parts_is_a_type_error(env, parts):
+    upload = await env.BUCKET.createMultipartUpload("k")
+    with pytest.raises(TypeError, match="^Failed to execute 'complete' on 'R2MultipartUpload': parameter 1 is not "
+                                        "of type 'Array<UploadedPart>'.$"):
+        await upload.complete(parts)
+
+
+async def test_queue_json_body_json_cannot_hold_is_sent_as_json_stringify_writes_it(start_worker):
+    from pyflare.testing import messages
+
+    mf = await start_worker(CONFIG, {"src/entry.py": ENTRY}, clock="manual")
+    await mf.env.QUEUE.send(float("-inf"), contentType="json")
+    await mf.env.QUEUE.send({"a": float("nan"), "b": [float("inf")]}, contentType="json")
+    await mf.env.QUEUE.send(float("-inf"), contentType="v8")  # a structured clone keeps it
+    assert [m.body for m in messages(mf, "jobs")] == [None, {"a": None, "b": [None]}, float("-inf")]

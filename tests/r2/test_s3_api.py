@@ -8,12 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from tests.conftest import serve_on_loopback
+from tests.conftest import s3_client, serve_on_loopback
 
 from pyflare import Pyflare
 
@@ -51,10 +49,7 @@ class S3Setup:
     endpoint: str
 
     def client(self, secret: str = "dev-secret", key: str = "dev-key") -> Any:
-        return boto3.client(
-            "s3", endpoint_url=self.endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
-            region_name="auto", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-        )
+        return s3_client(self.endpoint, key, secret)
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a blocking botocore call in a thread while the test's loop serves it."""

@@ -36,7 +36,7 @@ async def serve() -> AsyncIterator[Callable[..., Any]]:
 
         async def start(mf: Any, http: str = "httptools") -> Served:
             url = await stack.enter_async_context(
-                serve_on_loopback(mf.asgi_app, http=http, h11_max_incomplete_event_size=256 * 1024))
+                serve_on_loopback(mf.asgi_app, http=http))
             return Served(int(url.rsplit(":", 1)[1]))
 
         yield start

@@ -3,6 +3,11 @@
 Lookups go to the file system on each request (one ``stat``), so files added, edited or removed under
 ``pyflare dev`` are served at once, without a restart. As in Miniflare, an asset's hash is taken from its
 absolute path and modification time, so an edit changes the ETag and ends a client's 304s.
+
+Only regular files inside the directory are assets: a path with an empty, ``.`` or ``..`` segment, a
+backslash or a NUL names nothing, symlinks are skipped wherever they are in the path (a symlinked file or
+folder, as wrangler skips them when it uploads), and on a case-insensitive file system a path must spell
+every name as it is on disk (so ``/.ASSETSIGNORE`` is not ``.assetsignore``).
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ import hashlib
 import mimetypes
 import os
 import stat
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pathspec
 
@@ -56,6 +63,8 @@ class AssetFiles:
     def __init__(self, directory: Path) -> None:
         self.directory = directory.resolve()
         self.root = str(self.directory)
+        self._case_insensitive = _case_insensitive(self.root)
+        self._listings: dict[str, tuple[int, frozenset[str]]] = {}
         self._ignore_stamp: float | None = -1.0
         self._ignore: pathspec.GitIgnoreSpec | None = None
         self._ignored: dict[str, bool] = {}
@@ -72,7 +81,8 @@ class AssetFiles:
         if stamp != self._ignore_stamp:
             self._ignore_stamp = stamp
             self._ignored.clear()
-            lines = Path(ignore_file).read_text(encoding="utf-8").splitlines() if stamp is not None else []
+            text = self.read_text(".assetsignore") if stamp is not None else None
+            lines = text.splitlines() if text else []
             self._ignore = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
         return self._ignore
 
@@ -104,8 +114,30 @@ class AssetFiles:
             return None
         if not stat.S_ISREG(info.st_mode) or self.ignored(relative):  # symlinks are skipped, as by wrangler
             return None
+        if "/" in relative and os.path.realpath(file) != file:  # a symlinked folder on the way
+            return None
+        if self._case_insensitive and not self._spelled_as_on_disk(relative):
+            return None
         digest = hashlib.sha256(f"{file}:{info.st_mtime_ns}".encode()).hexdigest()[:32]
         return Asset("/" + relative, file, info.st_size, digest, info.st_mtime_ns)
+
+    def _spelled_as_on_disk(self, relative: str) -> bool:
+        """Does every name of ``relative`` match its directory entry exactly (case included)?"""
+        folder = self.root
+        for name in relative.split("/"):
+            try:
+                stamp = os.stat(folder).st_mtime_ns
+            except OSError:
+                return False
+            known = self._listings.get(folder)
+            if known is None or known[0] != stamp:
+                if len(self._listings) > 1000:
+                    self._listings.clear()
+                known = self._listings[folder] = (stamp, frozenset(os.listdir(folder)))
+            if name not in known[1]:
+                return False
+            folder = folder + "/" + name
+        return True
 
     def read(self, asset: Asset) -> bytes:
         key = (asset.file, asset.mtime_ns, asset.size)
@@ -113,7 +145,7 @@ class AssetFiles:
         if data is not None:
             self._contents.move_to_end(key)
             return data
-        with open(asset.file, "rb") as handle:
+        with _open_no_follow(asset.file) as handle:
             data = handle.read()
         if len(data) <= MAX_CACHED_FILE:
             self._contents[key] = data
@@ -144,9 +176,10 @@ class AssetFiles:
         return count
 
     def read_text(self, name: str) -> str | None:
-        """A control file at the directory's root (``_headers``, ``_redirects``), or None."""
+        """A control file at the directory's root (``_headers``, ``_redirects``), or None (also if a symlink)."""
         try:
-            return Path(self.root, name).read_text(encoding="utf-8")
+            with _open_no_follow(self.root + "/" + name) as handle:
+                return handle.read().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             return None
 
@@ -155,3 +188,19 @@ class AssetFiles:
             return os.stat(self.root + "/" + name).st_mtime
         except OSError:
             return None
+
+
+def _open_no_follow(path: str) -> BinaryIO:
+    """``open(path, "rb")`` that fails on a symlink (should one replace a file after it was looked up)."""
+    return os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)), "rb")
+
+
+def _case_insensitive(root: str) -> bool:
+    """Does the file system under ``root`` ignore case (macOS and Windows by default)?"""
+    other = root.swapcase()
+    if other != root:
+        try:
+            return os.path.samefile(root, other)
+        except OSError:
+            return False
+    return sys.platform in ("darwin", "win32")

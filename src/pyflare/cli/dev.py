@@ -24,8 +24,9 @@ from pyflare.instance import Pyflare
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
 from pyflare.runtime.guard import local_hostnames
-from pyflare.runtime.incoming import MAX_HEADERS_TOTAL
+from pyflare.runtime.server import server_options
 from pyflare.runtime.worker import WorkerLoadError
+from pyflare.storage.descriptors import raise_soft_limit, soft_limit
 from pyflare.websockets.constants import MAX_MESSAGE_SIZE
 
 log = logging.getLogger("pyflare")
@@ -85,7 +86,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty",
                         help="pretty for people, json for machines (one JSON object per line)")
     parser.add_argument("--verbose", action="store_true",
-                        help="Show pyflare's own frames in tracebacks of errors in the worker")
+                        help="Show pyflare's own frames in tracebacks of errors in the worker, and the limits "
+                             "pyflare set at start (open files)")
     parser.add_argument("--ready-file", default=None, metavar="PATH",
                         help="Write the URL to PATH once requests are accepted (for CI scripts to wait on)")
     parser.add_argument("--strict-portability", action="store_true",
@@ -301,9 +303,8 @@ class DevServer:
         server = Server(uvicorn.Config(
             self.app, interface="asgi3", proxy_headers=False, lifespan="off", access_log=False, log_level="warning", server_header=False,
             date_header=False, timeout_graceful_shutdown=10,
-            # h11 (used when httptools is missing) would refuse large headers before the app can answer 431
-            h11_max_incomplete_event_size=2 * MAX_HEADERS_TOTAL,
             ws_max_size=MAX_MESSAGE_SIZE,  # Cloudflare's 32 MiB: a bigger message closes with 1009
+            **server_options(),  # URL and header limits counted as the bytes arrive (runtime.server)
         ))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -363,12 +364,19 @@ def run(args: argparse.Namespace) -> int:
     from pyflare.dependencies.installer import InstallRefused
 
     set_verbose(args.verbose)
+    raised = raise_soft_limit()  # Durable Objects and workflow instances each hold a file while in use
     try:
         server = DevServer(args)  # a bad config fails here, before logging is set up for serving
     except InstallRefused as exc:
         print(f"pyflare: {exc}", file=sys.stderr)
         return 1
     setup_logging(args.log_format)
+    if args.verbose:
+        from pyflare.objects.layer import open_files_cap
+
+        limit = f"raised from {raised[0]} to {raised[1]}" if raised else f"{soft_limit() or 'unlimited'}"
+        log.info("open files limit %s; at most %d Durable Object and workflow instance files open at once",
+                 limit, open_files_cap())
     dev = server.config.worker.dev
     ip = args.ip or dev.ip or "127.0.0.1"
     port = args.port if args.port is not None else (dev.port if dev.port is not None else 8787)

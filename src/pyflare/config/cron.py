@@ -51,7 +51,7 @@ def _number(token: str, field: int, expression: str) -> int:
     upper = token.upper()
     if upper in names:
         return names[upper]
-    if not token.isdigit():
+    if not (token.isascii() and token.isdigit()):  # not "²" or "٣", which str.isdigit() takes
         raise CronSyntaxError(f'invalid cron expression "{expression}": "{token}" is not a valid {_FIELD_NAMES[field]}')
     value = int(token)
     low, high = _RANGES[field]
@@ -63,7 +63,7 @@ def _number(token: str, field: int, expression: str) -> int:
     return value
 
 
-_STEP = re.compile(r"^(?P<base>[^/]+)(?:/(?P<step>\d+))?$")
+_STEP = re.compile(r"^(?P<base>[^/]+)(?:/(?P<step>[0-9]+))?$")
 
 
 def _plain_item(item: str, field: int, expression: str, *, shift: int = 0) -> str:
@@ -98,7 +98,7 @@ def _day_of_week_item(item: str, expression: str) -> str:
         return f"L{_number(upper[:-1], 4, expression) - 1}"
     if "#" in upper:  # "2#1" / "MON#1": the first Monday of the month
         day, _, nth = upper.partition("#")
-        if not nth.isdigit() or not 1 <= int(nth) <= 5:
+        if not (nth.isascii() and nth.isdigit()) or not 1 <= int(nth) <= 5:
             raise CronSyntaxError(f'invalid cron expression "{expression}": "{item}" (the week must be 1-5)')
         return f"{_number(day, 4, expression) - 1}#{nth}"
     return _plain_item(item, 4, expression, shift=1)

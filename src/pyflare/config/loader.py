@@ -56,16 +56,37 @@ def find_config(path: str | Path | None = None) -> Path:
     """The config file at ``path``, or the one in the folder ``path``; with no ``path``, the nearest one
     from the current folder up, as wrangler looks for it."""
     candidate = Path(path or ".").resolve()
-    if candidate.is_dir():
+    if _is_dir(candidate):
         for folder in (candidate, *candidate.parents) if path is None else (candidate,):
             for name in CONFIG_NAMES:
-                if (folder / name).is_file():
+                if _is_file(folder / name):
                     return folder / name
         where = "this folder or its parents" if path is None else "this folder"
-        raise ConfigError(f"{candidate}: no wrangler.toml, wrangler.jsonc or wrangler.json in {where}")
-    if not candidate.is_file():
-        raise ConfigError(f"{candidate}: no such config file")
+        raise ConfigError(f"{_shown(str(candidate))}: no wrangler.toml, wrangler.jsonc or wrangler.json in {where}")
+    if not _is_file(candidate):
+        raise ConfigError(f"{_shown(str(candidate))}: no such config file")
     return candidate
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False too where the system cannot even look (a name too long, a NUL...)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _shown(text: str, limit: int = 120) -> str:
+    """A path as an error line quotes it: printable (a newline as ``\\n``), whole, or its start and its length
+    when it is very long."""
+    return _printable(text) if len(text) <= limit else f"{_printable(text[:limit])}... ({len(text)} characters)"
 
 
 def is_script(path: str | Path | None) -> bool:
@@ -159,7 +180,7 @@ def _line_from_message(message: str) -> int | None:
     marker = "at line "
     if marker in message:
         digits = message.split(marker, 1)[1].split(",", 1)[0].split(")", 1)[0]
-        if digits.strip().isdigit():
+        if digits.strip().isascii() and digits.strip().isdigit():
             return int(digits)
     return None
 
@@ -217,7 +238,7 @@ def load_config(
     script: Path | None = None
     if is_script(path):  # `wrangler dev src/entry.py`: the config from the current folder up, main = the script
         script = Path(path).resolve()  # type: ignore[arg-type]
-        if not script.is_file():
+        if not _is_file(script):
             raise ConfigError(f"{script}: no such file (the worker's main module)")
         try:
             config_path = find_config()
@@ -277,8 +298,8 @@ def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) ->
         if not worker.main:
             raise ConfigError(f'{path}: {prefix}main: missing; set main = "src/entry.py" (the worker module)')
         main = (path.parent / worker.main).resolve()
-        if not main.is_file():
-            raise ConfigError(f"{path}: {prefix}main: {worker.main} does not exist ({main})")
+        if not _is_file(main):
+            raise ConfigError(f"{path}: {prefix}main: {_shown(worker.main)} does not exist ({_shown(str(main))})")
     names: dict[str, str] = {}
     groups = {
         "kv_namespaces": [b.binding for b in worker.kv_namespaces],
@@ -332,7 +353,7 @@ def secrets_file(folder: Path, environment: str | None) -> Path | None:
         names = ([f"{base}.{environment}"] if environment else []) + [base]
         for name in names:
             candidate = folder / name
-            if candidate.is_file():
+            if _is_file(candidate):
                 return candidate
     return None
 

@@ -318,9 +318,12 @@ class Inventory:
 
         namespace = self._do_namespace(namespace_id)
         store = self.pyflare.objects.storage(self._address(namespace, object_id))
+        # The same authorizer as the object's own ctx.storage.sql (as Miniflare runs the console through it):
+        # the console reaches this object's file and nothing else.
         try:
-            cursor = store.db.execute(sql, params)
-            rows = [list(row) for row in cursor.fetchall()]
+            with store.user_sql() as connection:
+                cursor = connection.execute(sql, params)
+                rows = [list(row) for row in cursor.fetchall()]
         except (sqlite3.Error, ValueError) as exc:
             raise ApiError(400, f"SQL error: {exc}", 7500) from None
         columns = [column[0] for column in cursor.description or ()]

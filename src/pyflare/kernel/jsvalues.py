@@ -66,6 +66,29 @@ def shown(value: Any) -> str:
         return "[object Object]" if isinstance(value, dict) else "[object Array]"
 
 
+def js_string(value: Any) -> str:
+    """What JSG makes of a Python value passed where workerd declares a string: ``String(v)`` of the value
+    Pyodide hands over (None is ``undefined``, 1.0 is ``"1"``, a big int a BigInt's digits; a set or a dict
+    is a PyProxy, whose ``toString()`` is Python's ``str()``)."""
+    if isinstance(value, str):
+        return usv(value)
+    if value is None:
+        return "undefined"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    return usv(shown(value))
+
+
 # -- numbers ---------------------------------------------------------------------------------------
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)

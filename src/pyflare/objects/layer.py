@@ -10,6 +10,7 @@ import asyncio
 import contextvars
 import logging
 import os
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
 from pyflare.objects.ids import ObjectAddress
 from pyflare.objects.storage import PLUGIN, ObjectStorage
+from pyflare.storage.descriptors import soft_limit
 
 if TYPE_CHECKING:
     from pyflare.kernel.clock import Clock, Timer
@@ -28,9 +30,12 @@ log = logging.getLogger("pyflare")
 
 IDLE_TIMEOUT = 10.0  # seconds without work before workerd frees an object locally ("Actor freed due to inactivity")
 ALARM_MAX_RETRIES = 6  # workerd's alarm scheduler: 6 retries (7 attempts), then the alarm is dropped
-# Connections kept open for objects without a live instance (three file descriptors each): sleeping workflow
-# instances and objects with alarms are many; past this, the least recently used are closed (reopened on use).
-MAX_IDLE_CONNECTIONS = 64
+# Object files open at once (three file descriptors each: the file, its WAL and shared memory), live objects
+# included: past this, the least recently used are closed (reopened on their next use), sparing files in the
+# middle of a transaction or with a sql.exec cursor still being read. Never more than a quarter of the
+# process's descriptor limit either (open_files_cap), so a low `ulimit -n` is not exhausted.
+MAX_OPEN_FILES = 256
+MIN_OPEN_FILES = 16
 ALARM_FIRST_RETRY_DELAY = 2.0  # seconds, doubling per retry: 2, 4, 8, 16, 32, 64
 
 Factory = Callable[["LiveObject"], Any]
@@ -130,8 +135,11 @@ class ObjectLayer:
         self.spawn = spawn
         self._classes: dict[tuple[str, str], ObjectClass] = {}
         self._live: dict[ObjectAddress, LiveObject] = {}
-        self._stores: dict[ObjectAddress, ObjectStorage] = {}
-        self._recent: dict[ObjectAddress, ObjectStorage] = {}  # stores by last use, oldest first
+        # Every store someone holds (a live object, a workflow run...): one per address, never two connections
+        # to one file; a store nobody holds any more is let go.
+        self._stores: weakref.WeakValueDictionary[ObjectAddress, ObjectStorage] = weakref.WeakValueDictionary()
+        self._open: dict[ObjectAddress, ObjectStorage] = {}  # stores with an open file, least recently used first
+        self.max_open_files = open_files_cap()
         self._alarm_timers: dict[ObjectAddress, Timer] = {}
         self._alarm_retries: dict[ObjectAddress, int] = {}
         self._running_alarms: dict[ObjectAddress, int] = {}
@@ -154,21 +162,30 @@ class ObjectLayer:
         """The storage of ``address`` (usable with or without a live instance)."""
         store = self._stores.get(address)
         if store is None:
-            store = self._stores[address] = ObjectStorage(self.storage_root, address)
-        recent = self._recent
-        recent.pop(address, None)
-        recent[address] = store
-        if len(recent) > MAX_IDLE_CONNECTIONS:
-            self._close_least_recent()
+            store = ObjectStorage(self.storage_root, address, self._store_opened, self._store_closed)
+            self._stores[address] = store
+        elif address in self._open:  # most recently used now
+            self._open[address] = self._open.pop(address)
         return store
 
-    def _close_least_recent(self) -> None:
-        """Close the connections of the least recently used stores, sparing live objects and open
-        transactions (the store object stays, and reopens its file on its next use)."""
-        for address in list(self._recent)[: len(self._recent) - MAX_IDLE_CONNECTIONS // 2]:
-            store = self._recent.pop(address)  # live ones close when evicted, and rejoin on their next use
-            if address not in self._live and not store.in_transaction():
-                store.close()
+    def _store_opened(self, store: ObjectStorage) -> None:
+        """A store opened its file: count it, and close the least recently used past the cap."""
+        self._open[store.address] = store
+        if len(self._open) > self.max_open_files:
+            for other in list(self._open.values()):
+                if other is not store and not other.busy():
+                    other.close()  # leaves _open through _store_closed
+                    if len(self._open) <= self.max_open_files:
+                        break
+
+    def _store_closed(self, store: ObjectStorage) -> None:
+        if self._open.get(store.address) is store:
+            del self._open[store.address]
+
+    def open_files(self) -> int:
+        """How many object files are open now (at most :attr:`max_open_files`, beyond it only files that are
+        in a transaction or have a cursor still being read)."""
+        return len(self._open)
 
     def ids(self, worker: str, class_name: str) -> list[str]:
         """Ids of the objects of a class that have storage (a file), sorted."""
@@ -246,10 +263,9 @@ class ObjectLayer:
                 callback(live)
             except Exception as exc:  # an extension's cleanup must not stop eviction
                 log.error("cleanup of %s failed: %s", live.address, exc, exc_info=exc)
-        if live.address not in self._alarm_timers:
-            self._recent.pop(live.address, None)
-            store = self._stores.pop(live.address, None)
-            if store is not None:
+        if live.address not in self._alarm_timers:  # free the file now rather than when the cap says so
+            store = self._stores.get(live.address)
+            if store is not None and not store.busy():
                 store.close()
 
     def _arm_eviction(self, live: LiveObject) -> None:
@@ -416,10 +432,19 @@ class ObjectLayer:
         self._alarm_timers.clear()
         for live in list(self._live.values()):
             self._drop(live)
-        for store in self._stores.values():
+        for store in list(self._stores.values()):
             store.close()
         self._stores.clear()
-        self._recent.clear()
+        self._open.clear()
         if self._index is not None:
             self.storage_root.release_database(self._index)
             self._index = None
+
+
+def open_files_cap() -> int:
+    """How many object files may be open at once: :data:`MAX_OPEN_FILES`, or a quarter of the process's
+    descriptor limit in files of three descriptors if that is fewer (never under :data:`MIN_OPEN_FILES`)."""
+    limit = soft_limit()
+    if limit is None:
+        return MAX_OPEN_FILES
+    return max(MIN_OPEN_FILES, min(MAX_OPEN_FILES, limit // 4 // 3))

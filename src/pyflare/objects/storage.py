@@ -7,16 +7,20 @@ workerd's SQLite backend. The file is created by the first write; reads of an ob
 empty storage without creating anything, so only objects with data have a file.
 
 Every write commits before it returns (WAL, synchronous=NORMAL): an acknowledged write survives ``kill -9``.
+The object layer may close the file between uses (it keeps a bounded number open); the next call reopens it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pyflare.objects import values
 from pyflare.objects.ids import ObjectAddress
+from pyflare.storage.authorizer import Authorizer
 
 if TYPE_CHECKING:
     from pyflare.storage import Database, Storage
@@ -35,10 +39,15 @@ MISSING: Any = object()
 class ObjectStorage:
     """The storage of one object. Synchronous; every method is a few microseconds of SQLite."""
 
-    def __init__(self, storage: Storage, address: ObjectAddress) -> None:
+    def __init__(self, storage: Storage, address: ObjectAddress,
+                 on_open: Callable[[ObjectStorage], None] | None = None,
+                 on_close: Callable[[ObjectStorage], None] | None = None) -> None:
         self.address = address
         self._storage = storage
         self._db: Database | None = None
+        self._authorizer = Authorizer(checks=False)  # pyflare's own statements by default; see user_sql()
+        self._on_open, self._on_close = on_open, on_close  # the object layer counts open files (MAX_OPEN_FILES)
+        self._cursors: weakref.WeakSet[Any] = weakref.WeakSet()  # user SQL cursors that may still be read
         self.path = storage.database_path(PLUGIN, address.id, folder=address.namespace)
 
     # -- the file ---------------------------------------------------------------------------------
@@ -52,8 +61,41 @@ class ObjectStorage:
         if db is None:
             db = self._storage.database(PLUGIN, self.address.id, folder=self.address.namespace)
             db.executescript(_SCHEMA)
+            if hasattr(db.connection, "setconfig") and hasattr(sqlite3, "SQLITE_DBCONFIG_DEFENSIVE"):
+                db.connection.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)  # as workerd's setupSecurity
+            self._authorizer.install(db.connection)
             self._db = db
+            if self._on_open is not None:
+                self._on_open(self)
         return db
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    def busy(self) -> bool:
+        """Must the file stay open: a transaction in progress, or a ``sql.exec`` cursor not read to its end?"""
+        if self._db is None:
+            return False
+        return self._db.connection.in_transaction or any(not cursor.done for cursor in self._cursors)
+
+    def track_cursor(self, cursor: Any) -> None:
+        """Keep the file open while ``cursor`` (with a ``done`` attribute) may still read rows from it."""
+        self._cursors.add(cursor)
+
+    @contextmanager
+    def user_sql(self) -> Iterator[sqlite3.Connection]:
+        """The object's connection, checking every statement prepared inside with workerd's authorizer (one
+        file only, allowed pragmas and functions, no ``_cf_`` tables): for SQL a user wrote, from
+        ``ctx.storage.sql`` or the explorer's console. ``denied_transaction`` tells whether a BEGIN or
+        SAVEPOINT was refused."""
+        connection = self.db.connection
+        with self._authorizer.checking():
+            yield connection
+
+    @property
+    def denied_transaction(self) -> bool:
+        return self._authorizer.denied_transaction
 
     def _reader(self) -> Database | None:
         """The database if the object has one; reads of an object without a file see nothing."""
@@ -67,14 +109,18 @@ class ObjectStorage:
     def close(self) -> None:
         """Release the connection (the next call reopens it)."""
         if self._db is not None:
-            self._storage.release_database(self._db)
-            self._db = None
+            db, self._db = self._db, None
+            self._storage.release_database(db)
+            if self._on_close is not None:
+                self._on_close(self)
 
     def destroy(self) -> None:
         """Delete the object's file entirely: every key, table and the alarm."""
         db = self.db
         self._db = None
         self._storage.release_database(db, delete=True)
+        if self._on_close is not None:
+            self._on_close(self)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -4,7 +4,8 @@ The same app serves ``pyflare dev`` (over uvicorn) and tests (in-process over ht
 so both paths behave identically. A request goes, in order, through:
 
 1. pyflare's own endpoints: any ``/cdn-cgi/`` path (and ``/__scheduled`` under ``--test-scheduled``) is
-   answered only for local Host/Origin (:mod:`pyflare.runtime.guard`), then routed to the scheduled
+   held to Cloudflare's URL and header limits, answered only for local Host/Origin
+   (:mod:`pyflare.runtime.guard`), then routed to the scheduled
    endpoints (:mod:`pyflare.runtime.endpoints`) or the ``local`` router (explorer, R2 S3 API); other
    ``/cdn-cgi/`` paths reach the worker, as in Miniflare;
 2. the worker: :func:`pyflare.runtime.incoming.incoming_request` (Cloudflare's request limits, the one
@@ -35,6 +36,7 @@ from pyflare.runtime.incoming import (
     BodyTooLarge,
     ClientDisconnected,
     Refused,
+    head_refusal,
     incoming_request,
 )
 from pyflare.runtime.respond import error_page, plain, send_plain, send_response
@@ -159,7 +161,11 @@ class WorkerApp:
             self.observer(scope["method"], path, status, started)
 
     async def _owned(self, scope: dict[str, Any], receive: Any, send: Any, path: str) -> int:
-        """pyflare's own endpoints: local requests only, then the scheduled paths or the ``local`` router."""
+        """pyflare's own endpoints: Cloudflare's request limits, local requests only, then the scheduled paths
+        or the ``local`` router."""
+        too_large = head_refusal(scope)
+        if too_large is not None:
+            return await send_plain(send, *plain(too_large.status, too_large.text))
         refusal = local_request_refusal(scope["headers"], self.local_hosts)
         if refusal is not None:
             return await send_plain(send, *plain(403, refusal))

@@ -21,8 +21,9 @@ from pyflare.workers.host import trusted_request
 # Cloudflare's request limits (developers.cloudflare.com/workers/platform/limits/#request-limits).
 MAX_REQUEST_BODY = 100 * 1024 * 1024  # the Free and Pro plans' body limit; larger bodies get 413
 MAX_URL = 16 * 1024  # "URLs have a limit of 16 KB"; longer ones get 414
-MAX_HEADERS_TOTAL = 128 * 1024  # request headers: 128 KB in total ...
+MAX_HEADERS_TOTAL = 128 * 1024  # request headers: 128 KB in total (as sent: "Name: value\r\n" lines) ...
 MAX_HEADER = 16 * 1024  # ... and 16 KB for any one header; either gets 431
+_HEADER_LINE = len(": \r\n")  # what each header adds beyond its name and value on the wire
 
 # Plausible values for request.cf locally (the shape Cloudflare's edge fills in).
 LOCAL_CF = {
@@ -100,7 +101,7 @@ async def incoming_request(scope: dict[str, Any], receive: Receive) -> Request:
         size = len(raw_name) + len(raw_value)
         if size > MAX_HEADER:
             raise HEADERS_TOO_LARGE
-        total += size
+        total += size + _HEADER_LINE
         name = raw_name.decode("latin-1")
         value = raw_value.decode("latin-1")
         if name == "host":
@@ -121,11 +122,28 @@ async def incoming_request(scope: dict[str, Any], receive: Receive) -> Request:
         raise URL_TOO_LONG
     body: bytes | ReadableStream | None = None
     if chunked or (length is not None and length != "0"):
-        if length is not None and length.isdigit() and int(length) > MAX_REQUEST_BODY:
+        if length is not None and length.isascii() and length.isdigit() and int(length) > MAX_REQUEST_BODY:
             raise TOO_LARGE
         body = await read_body(receive)
     add_edge_headers(items, scope, client_ip)
     return trusted_request(url, scope["method"], items, body, JsDict(LOCAL_CF))
+
+
+def head_refusal(scope: dict[str, Any]) -> Refused | None:
+    """Cloudflare's URL and header limits for a request that is not the worker's (pyflare's own endpoints:
+    the explorer, the S3 API...), which :func:`incoming_request` does not see."""
+    total = 0
+    for raw_name, raw_value in scope["headers"]:
+        size = len(raw_name) + len(raw_value)
+        if size > MAX_HEADER:
+            return HEADERS_TOO_LARGE
+        total += size + _HEADER_LINE
+    if total > MAX_HEADERS_TOTAL:
+        return HEADERS_TOO_LARGE
+    path = scope.get("raw_path") or scope["path"].encode()
+    if len(path) + len(scope.get("query_string") or b"") > MAX_URL:
+        return URL_TOO_LONG
+    return None
 
 
 def request_url(scope: dict[str, Any], host: str | None) -> str:

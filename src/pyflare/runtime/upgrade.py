@@ -15,17 +15,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.jsdict import JsDict
 from pyflare.runtime.errors import worker_mistake
-from pyflare.runtime.incoming import LOCAL_CF, request_url
+from pyflare.runtime.incoming import LOCAL_CF, head_refusal, request_url
 from pyflare.runtime.respond import error_page, plain
 from pyflare.runtime.worker import WorkerLoadError
 from pyflare.websockets import constants as c
-from pyflare.websockets.errors import protocol_error
+from pyflare.websockets.errors import WebSocketError, protocol_error
+from pyflare.websockets.outbox import Outbox, message_size
 from pyflare.websockets.registry import WorkerSockets
 from pyflare.websockets.socket import WebSocket, couple
 from pyflare.workers import Headers
@@ -50,11 +50,11 @@ class Connection:
     def __init__(self, send: Any, registry: WorkerSockets | None) -> None:
         self._send = send
         self._peer: Any = None
-        self._outbox: deque[dict[str, Any]] = deque()
-        self._writer: asyncio.Task[None] | None = None
+        # Writes wait for the handshake's accept; a client gone makes uvicorn raise ClientDisconnected and
+        # transports OSError.
+        self._outbox = Outbox(send, gone=(Exception,), overflow=self._overflowed, started=False)
         self._close_sent: tuple[int, str] | None = None
         self._finished = False
-        self._open = False  # writes wait for the handshake's accept
         self._shutting_down = False
         self._registry = registry
         if registry is not None:
@@ -63,8 +63,8 @@ class Connection:
     # -- what the worker's end sends -------------------------------------------------------------
     def _receive_message(self, data: str | bytes) -> None:
         if self._close_sent is None and not self._finished:
-            self._write({"type": "websocket.send", "text": data} if isinstance(data, str)
-                        else {"type": "websocket.send", "bytes": data})
+            self._outbox.put({"type": "websocket.send", "text": data} if isinstance(data, str)
+                             else {"type": "websocket.send", "bytes": data}, message_size(data))
 
     def _receive_close(self, code: int, reason: str) -> None:
         if self._close_sent is None and not self._finished:
@@ -72,7 +72,7 @@ class Connection:
             # 1005 means "no code": the closest a server can put in a frame is an empty close, which
             # ASGI servers write for 1000 with no reason... so keep 1000 there.
             wire_code = c.NORMAL_CLOSURE if code == c.NO_STATUS_RECEIVED else code
-            self._write({"type": "websocket.close", "code": wire_code, "reason": reason})
+            self._outbox.put({"type": "websocket.close", "code": wire_code, "reason": reason})
 
     def _receive_abort(self) -> None:
         self._receive_close(c.INTERNAL_ERROR, "")
@@ -80,26 +80,17 @@ class Connection:
     def _receive_error(self, error: BaseException) -> None:
         self._receive_close(c.INTERNAL_ERROR, "")
 
-    def _write(self, message: dict[str, Any]) -> None:
-        self._outbox.append(message)
-        if self._writer is None and self._open:
-            self._writer = asyncio.ensure_future(self._drain())
-
-    async def _drain(self) -> None:
-        try:
-            while self._outbox:
-                message = self._outbox.popleft()
-                await self._send(message)
-        except Exception:  # the client is gone (uvicorn raises ClientDisconnected, transports OSError)
-            self._outbox.clear()
-        finally:
-            self._writer = None
+    def _overflowed(self) -> None:
+        """The client stopped reading and MAX_SEND_BACKLOG bytes wait: close it, and tell the worker's end."""
+        text = c.SEND_BACKLOG_EXCEEDED.format(c.MAX_SEND_BACKLOG)
+        log.warning("%s; the connection is closed", text)
+        self._close_sent = (c.INTERNAL_ERROR, "")
+        self._outbox.put({"type": "websocket.close", "code": c.INTERNAL_ERROR, "reason": "send queue exceeded"})
+        self._notify("_receive_error", WebSocketError(text))
 
     # -- lifecycle -------------------------------------------------------------------------------
     def open(self) -> None:
-        self._open = True
-        if self._outbox and self._writer is None:
-            self._writer = asyncio.ensure_future(self._drain())
+        self._outbox.start()
 
     def shutdown(self, code: int, reason: str) -> None:
         """pyflare is stopping: close the client's side; the worker hears nothing more."""
@@ -109,7 +100,7 @@ class Connection:
     async def finished(self) -> None:
         """Once what was queued for the client (the Close above all) is written; the ASGI server (or the
         in-process client) completes the closing handshake on its own."""
-        writer = self._writer
+        writer = self._outbox.writer
         if writer is not None:
             await asyncio.shield(writer)
 
@@ -124,9 +115,10 @@ class Connection:
         try:
             await self._read(receive)
         finally:
-            if self._writer is not None:
+            writer = self._outbox.writer
+            if writer is not None:
                 try:
-                    await asyncio.wait_for(asyncio.shield(self._writer), 1.0)
+                    await asyncio.wait_for(asyncio.shield(writer), 1.0)
                 except (asyncio.TimeoutError, Exception):
                     pass
             self._finished = True
@@ -149,7 +141,7 @@ class Connection:
                     too_big = True
                     description = f"Message is too large: {size} > {c.MAX_MESSAGE_SIZE}"
                     self._close_sent = (c.MESSAGE_TOO_BIG, description)
-                    self._write({"type": "websocket.close", "code": c.MESSAGE_TOO_BIG, "reason": description})
+                    self._outbox.put({"type": "websocket.close", "code": c.MESSAGE_TOO_BIG, "reason": description})
                     self._notify("_receive_error", protocol_error(description))
                     continue
                 self._notify("_receive_message", data)
@@ -212,6 +204,11 @@ async def _serve(runtime: Runtime, scope: dict[str, Any], receive: Any, send: An
     message = await receive()
     if message["type"] != "websocket.connect":
         return 499
+    refusal = head_refusal(scope)  # Cloudflare's URL and header limits, as for any request
+    if refusal is not None:
+        await _deny(send, scope, *plain(refusal.status, refusal.text))
+        answered(refusal.status)
+        return refusal.status
     headers = Headers.from_raw(scope["headers"])
     request = trusted_request(_request_url(scope, headers), "GET", header_items(headers), None, JsDict(LOCAL_CF))
     try:

@@ -7,7 +7,8 @@ for another process's lock itself (``retrying``); its callers call plain methods
 """
 
 from pyflare.storage.blobs import BlobStore
+from pyflare.storage.errors import StorageError
 from pyflare.storage.root import Storage, safe_name
 from pyflare.storage.sqlite import Database, retrying
 
-__all__ = ["BlobStore", "Database", "Storage", "retrying", "safe_name"]
+__all__ = ["BlobStore", "Database", "Storage", "StorageError", "retrying", "safe_name"]

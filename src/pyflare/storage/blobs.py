@@ -1,7 +1,8 @@
 """Blob files: immutable bodies named by random ids, never by user keys.
 
 A blob is written to a temporary file, flushed to disk and renamed into place, so a crash leaves either
-no blob or a whole one. Whoever records the blob id (a metadata row) commits that row after the blob is
+no blob or a whole one; a write the disk refuses (full, I/O error) removes the temporary file and raises
+:class:`~pyflare.storage.errors.StorageError`. Whoever records the blob id (a metadata row) commits that row after the blob is
 in place; blobs no row points to are removed by :meth:`BlobStore.collect_garbage` at the next start.
 
 Every process with a store open holds a shared lock on the folder, and garbage is collected only by a
@@ -11,6 +12,7 @@ the half-written blob of the other.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -19,6 +21,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+from pyflare.storage.errors import storage_error
 
 CHUNK = 1 << 16
 _BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -46,16 +50,22 @@ class BlobStore:
         """A new blob's id and a file to write it to; sealed (fsynced, renamed) on success, removed on error."""
         blob_id = secrets.token_hex(16)
         tmp = self.folder / f".tmp-{blob_id}"
-        handle = open(tmp, "wb")  # noqa: SIM115 - closed below
+        try:
+            handle = open(tmp, "wb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise _failure(exc) from exc
         try:
             yield blob_id, handle
             handle.flush()
             os.fsync(handle.fileno())
             handle.close()
             os.replace(tmp, self.path(blob_id))
-        except BaseException:
-            handle.close()
+        except BaseException as exc:
+            with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails too
+                handle.close()
             tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # the disk failed (full, I/O): nothing of the blob is left
+                raise _failure(exc) from exc
             raise
 
     def put_bytes(self, data: bytes) -> str:
@@ -113,6 +123,10 @@ class BlobStore:
             return removed
         finally:
             _flock(self._lock, shared=True)
+
+
+def _failure(exc: OSError) -> BaseException:
+    return storage_error(exc) or exc
 
 
 def _flock(handle: BinaryIO, *, shared: bool, wait: bool = True) -> bool:

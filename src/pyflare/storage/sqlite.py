@@ -8,7 +8,9 @@ a statement that meets another process's lock (``pyflare d1 execute``, the ``sql
 once with SQLITE_BUSY; :meth:`Database.run` then retries the whole operation with asynchronous backoff
 until :attr:`Database.busy_timeout` seconds have passed. Only the request that needs the locked file
 waits; requests on other files, or reads of the same file (WAL readers never wait), go on.
-Code that has no event loop to return to (one-shot CLI commands) uses :meth:`Database.blocking`.
+Code that has no event loop to return to (one-shot CLI commands) uses :meth:`Database.blocking`. Both raise
+:class:`~pyflare.storage.errors.StorageError` when the disk fails (full, I/O error), never a bare
+``sqlite3.OperationalError``.
 
 That retry is the store's business, not its callers': a store (a binding's ``store`` module) writes each
 operation as a plain method ``name_now(...)`` (it runs at once, SQLITE_BUSY if another process holds the
@@ -30,6 +32,8 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+from pyflare.storage.errors import storage_error
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -53,6 +57,13 @@ def is_busy(exc: BaseException) -> bool:
     return text.startswith(("database is locked", "database table is locked"))
 
 
+def _raise_storage_error(exc: BaseException) -> None:
+    """Raise ``exc`` as a :class:`StorageError` if the disk failed (full, I/O); else return."""
+    failure = storage_error(exc)
+    if failure is not None:
+        raise failure from exc
+
+
 class Database:
     """One SQLite file with one connection, explicit transactions and a small query API."""
 
@@ -66,9 +77,13 @@ class Database:
         self.path = Path(path)
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout
-        self.connection = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, cached_statements=256, timeout=0
-        )
+        try:
+            self.connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, cached_statements=256, timeout=0
+            )
+        except (sqlite3.DatabaseError, OSError) as exc:  # no descriptor left, a full disk...
+            _raise_storage_error(exc)
+            raise
         self.connection.execute("PRAGMA busy_timeout=0")
         if durable:
             self.blocking(self.connection.execute, "PRAGMA journal_mode=WAL")
@@ -92,8 +107,9 @@ class Database:
         """
         try:
             return operation(*args, **kwargs)
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             if not is_busy(exc):
+                _raise_storage_error(exc)
                 raise
         loop = asyncio.get_running_loop()
         # Waiting for another process is real time, not emulated time: pyflare's clock does not apply.
@@ -103,7 +119,9 @@ class Database:
             await asyncio.sleep(pause)
             try:
                 return operation(*args, **kwargs)
-            except sqlite3.OperationalError as exc:
+            except (sqlite3.DatabaseError, OSError) as exc:
+                if not is_busy(exc):
+                    _raise_storage_error(exc)
                 if not is_busy(exc) or loop.time() >= deadline:
                     raise
             pause = min(pause * 2, _MAX_BACKOFF)
@@ -115,7 +133,9 @@ class Database:
         while True:
             try:
                 return operation(*args, **kwargs)
-            except sqlite3.OperationalError as exc:
+            except (sqlite3.DatabaseError, OSError) as exc:
+                if not is_busy(exc):
+                    _raise_storage_error(exc)
                 if not is_busy(exc) or time.monotonic() >= deadline:
                     raise
             time.sleep(pause)

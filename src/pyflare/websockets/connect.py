@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from typing import Any
 
 from pyflare.websockets import constants as c
-from pyflare.websockets.errors import protocol_error
+from pyflare.websockets.errors import WebSocketError, protocol_error
+from pyflare.websockets.outbox import Outbox, message_size
 from pyflare.websockets.registry import WorkerSockets
 
 log = logging.getLogger("pyflare")
@@ -33,13 +33,14 @@ class RemoteConnection:
     """A connection to a remote WebSocket server, the peer of the worker's end."""
 
     def __init__(self, conn: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         self.conn = conn
         self.subprotocol: str = conn.subprotocol or ""
         handshake = conn.response
         self.handshake_headers: list[tuple[str, str]] = list(handshake.headers.raw_items()) if handshake else []
         self._peer: Any = None
-        self._outbox: deque[tuple[str, Any]] = deque()
-        self._writer: asyncio.Task[None] | None = None
+        self._outbox = Outbox(self._deliver, gone=(ConnectionClosed, OSError), overflow=self._overflowed)
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
         self._done = asyncio.get_running_loop().create_future()
@@ -56,12 +57,12 @@ class RemoteConnection:
     # -- what the worker's end sends -------------------------------------------------------------
     def _receive_message(self, data: str | bytes) -> None:
         if not self._closing:
-            self._write(("send", data))
+            self._outbox.put(("send", data), message_size(data))
 
     def _receive_close(self, code: int, reason: str) -> None:
         if not self._closing:
             self._closing = True
-            self._write(("close", (None if code == c.NO_STATUS_RECEIVED else code, reason)))
+            self._outbox.put(("close", (None if code == c.NO_STATUS_RECEIVED else code, reason)))
 
     def _receive_abort(self) -> None:
         self._receive_close(c.INTERNAL_ERROR, "")
@@ -69,26 +70,21 @@ class RemoteConnection:
     def _receive_error(self, error: BaseException) -> None:
         self._receive_close(c.INTERNAL_ERROR, "")
 
-    def _write(self, item: tuple[str, Any]) -> None:
-        self._outbox.append(item)
-        if self._writer is None:
-            self._writer = asyncio.ensure_future(self._drain())
+    async def _deliver(self, item: tuple[str, Any]) -> None:
+        kind, value = item
+        if kind == "send":
+            await self.conn.send(value)
+        else:
+            code, reason = value
+            await self.conn.close(code, reason)
 
-    async def _drain(self) -> None:
-        from websockets.exceptions import ConnectionClosed
-
-        try:
-            while self._outbox:
-                kind, value = self._outbox.popleft()
-                if kind == "send":
-                    await self.conn.send(value)
-                else:
-                    code, reason = value
-                    await self.conn.close(code, reason)
-        except (ConnectionClosed, OSError):
-            self._outbox.clear()
-        finally:
-            self._writer = None
+    def _overflowed(self) -> None:
+        """The server stopped reading and MAX_SEND_BACKLOG bytes wait: close, and tell the worker's end."""
+        text = c.SEND_BACKLOG_EXCEEDED.format(c.MAX_SEND_BACKLOG)
+        log.warning("%s; the connection is closed", text)
+        if self._peer is not None:
+            self._peer._receive_error(WebSocketError(text))
+        self._receive_close(c.INTERNAL_ERROR, "send queue exceeded")
 
     async def _read(self) -> None:
         from websockets.exceptions import ConnectionClosed

@@ -5,6 +5,12 @@ from __future__ import annotations
 # Largest message a worker receives (workerd's WEBSOCKET_MAX_MESSAGE_SIZE); a bigger one closes with 1009.
 MAX_MESSAGE_SIZE = 32 * 1024 * 1024
 
+# Bytes a worker's end may have waiting for a peer that does not read. workerd's own queue has no bound (its
+# isolate's 128 MB of memory is one on Cloudflare): past this pyflare closes the connection as one whose peer
+# stopped accepting messages (websockets/outbox.py).
+MAX_SEND_BACKLOG = 128 * 1024 * 1024
+SEND_BACKLOG_EXCEEDED = "WebSocket send queue exceeded {} bytes: the peer is not reading"
+
 # RFC 6455: a close frame carries at most 123 bytes of reason (checked from compat date 2026-03-03).
 MAX_CLOSE_REASON_BYTES = 123
 

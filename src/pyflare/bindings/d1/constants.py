@@ -37,9 +37,6 @@ MAX_SAFE_INTEGER = 2**53 - 1
 # meta.served_by: Miniflare reports "miniflare.db"; pyflare reports its own name.
 SERVED_BY = "pyflare.db"
 
-# Tables whose names start with this prefix are reserved by Cloudflare (e.g. _cf_KV).
-RESERVED_PREFIX = "_cf_"
-
 # withSession() constraints (they are not bookmarks: getBookmark() stays null until a query runs).
 SESSION_FIRST_PRIMARY = "first-primary"
 SESSION_FIRST_UNCONSTRAINED = "first-unconstrained"
@@ -47,39 +44,3 @@ SESSION_FIRST_UNCONSTRAINED = "first-unconstrained"
 # wrangler's migrations defaults.
 DEFAULT_MIGRATIONS_DIR = "migrations"
 DEFAULT_MIGRATIONS_TABLE = "d1_migrations"
-
-# Pragmas D1 allows (workerd's allow-list) and the argument each accepts.
-PRAGMA_NO_ARG = "no-arg"
-PRAGMA_BOOLEAN = "boolean"
-PRAGMA_OBJECT_NAME = "object-name"
-PRAGMA_OPTIONAL_OBJECT_NAME = "optional-object-name"
-PRAGMA_NULL_OR_NUMBER = "null-or-number"
-PRAGMA_NULL_NUMBER_OR_OBJECT_NAME = "null-number-or-object-name"
-ALLOWED_PRAGMAS: dict[str, str] = {
-    "data_version": PRAGMA_NO_ARG,
-    "page_size": PRAGMA_NO_ARG,
-    "case_sensitive_like": PRAGMA_BOOLEAN,
-    "foreign_keys": PRAGMA_BOOLEAN,
-    "defer_foreign_keys": PRAGMA_BOOLEAN,
-    "ignore_check_constraints": PRAGMA_BOOLEAN,
-    "legacy_alter_table": PRAGMA_BOOLEAN,
-    "recursive_triggers": PRAGMA_BOOLEAN,
-    "reverse_unordered_selects": PRAGMA_BOOLEAN,
-    "foreign_key_check": PRAGMA_OPTIONAL_OBJECT_NAME,
-    "foreign_key_list": PRAGMA_OBJECT_NAME,
-    "index_info": PRAGMA_OBJECT_NAME,
-    "index_list": PRAGMA_OBJECT_NAME,
-    "index_xinfo": PRAGMA_OBJECT_NAME,
-    "quick_check": PRAGMA_NULL_NUMBER_OR_OBJECT_NAME,
-    "optimize": PRAGMA_NULL_OR_NUMBER,
-}
-# table_list is always allowed; table_info/table_xinfo when the table is not reserved.
-PRAGMAS_ON_TABLE = ("table_info", "table_xinfo")
-BOOLEAN_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0")
-
-# Virtual table modules D1 allows.
-ALLOWED_VTABLE_MODULES = ("fts5", "fts5vocab", "rtree", "rtree_i32")
-
-# Functions D1 never lets user SQL call (reveal or change SQLite internals, or touch files).
-DENIED_FUNCTION_PREFIXES = ("sqlite_",)
-DENIED_FUNCTIONS = ("load_extension", "readfile", "writefile", "edit", "fts3_tokenizer")

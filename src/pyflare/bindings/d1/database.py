@@ -6,9 +6,10 @@ in WAL mode, readable by the ``sqlite3`` shell. Queries run synchronously on the
 transaction, so concurrent requests never see half of it, and it is committed before the call returns
 (so it survives a kill -9).
 
-User SQL goes through an authorizer modelled on workerd's: no ATTACH, no temporary objects, no
-``BEGIN``/``SAVEPOINT`` (use ``batch()``), no access to reserved ``_cf_`` tables, only D1's pragmas and
-virtual table modules (FTS5, R*Tree). pyflare's own statements (transactions, size) run *trusted*.
+User SQL goes through workerd's authorizer (:mod:`pyflare.storage.authorizer`, the one every SQL surface
+shares): no other database file (ATTACH, VACUUM INTO), no temporary objects, no ``BEGIN``/``SAVEPOINT``
+(use ``batch()``), no reserved ``_cf_`` tables, only allowed pragmas, functions and virtual table modules
+(FTS5, R*Tree). pyflare's own statements (transactions, size) run *trusted*.
 
 ``meta.duration`` is measured with ``time.perf_counter`` (a measurement, not a point in time, so it does
 not come from the emulated clock). ``rows_read``/``rows_written`` are approximations: Python's sqlite3
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyflare.bindings.d1 import constants
-from pyflare.bindings.d1.errors import D1Error, D1ExecError, sqlite_message
+from pyflare.bindings.d1.errors import D1Error, D1ExecError
 from pyflare.bindings.d1.validation import (
     MULTI_STATEMENT_PARAMS,
     NO_STATEMENTS,
@@ -35,6 +36,8 @@ from pyflare.bindings.d1.validation import (
     check_parameters,
     check_query_text,
 )
+from pyflare.storage.authorizer import Authorizer
+from pyflare.storage.errors import StorageError, sqlite_text
 from pyflare.storage.sql import (
     READ_KEYWORDS,
     TRANSACTION_KEYWORDS,
@@ -53,25 +56,11 @@ T = TypeVar("T")
 
 _HAS_SETLIMIT = hasattr(sqlite3.Connection, "setlimit")
 
-_OK = sqlite3.SQLITE_OK
-_DENY = sqlite3.SQLITE_DENY
-
-# Authorizer action codes (the sqlite3 module names them; numbers are SQLite's stable ABI).
-_TEMP_ACTIONS = frozenset({3, 4, 5, 6, 12, 13, 14, 15})  # CREATE/DROP TEMP INDEX/TABLE/TRIGGER/VIEW
-_NAMED_ACTIONS = frozenset({2, 8, 9, 11, 17, 18, 20, 23, 27})  # arg1 names a table/view/index
-_PAIR_ACTIONS = frozenset({1, 7, 10, 16})  # CREATE/DROP INDEX/TRIGGER: arg1 and arg2 are names
-_ALTER_TABLE, _ATTACH, _DETACH, _PRAGMA, _TRANSACTION, _SAVEPOINT = 26, 24, 25, 19, 22, 32
-_CREATE_VTABLE, _DROP_VTABLE, _FUNCTION = 29, 30, 31
-
 _SIZE_SQL = (
     "SELECT /* pyflare d1 size */ (SELECT page_count FROM pragma_page_count())"
     " - (SELECT freelist_count FROM pragma_freelist_count()),"
     " (SELECT page_size FROM pragma_page_size())"
 )
-
-
-def _reserved(name: str | None) -> bool:
-    return name is not None and name[:4].lower() == constants.RESERVED_PREFIX
 
 
 def _to_d1_value(value: Any) -> Any:
@@ -95,8 +84,7 @@ class D1Store:
         self.path = db.path
         self.db = db
         self.connection = db.connection
-        self._trusted = 0
-        self._denied_transaction = False
+        self.authorizer = Authorizer(checks=True)  # user SQL by default; pyflare's own statements say trusted()
         self._commits = 0
         self._last_row_id = 0
         self._bookmark_base = clock.time_ms()
@@ -108,71 +96,14 @@ class D1Store:
                 category = getattr(sqlite3, limit, None)
                 if category is not None:
                     self.connection.setlimit(category, value)
-        self.connection.set_authorizer(self._authorize)
+        self.authorizer.install(self.connection)
         self._size = self._read_size()
-
-    # -- the authorizer --------------------------------------------------------------------------
-    def _authorize(self, action: int, arg1: str | None, arg2: str | None, db_name: str | None,
-                   trigger: str | None) -> int:
-        if self._trusted:
-            return _OK
-        if action == _ALTER_TABLE or action == _DETACH:  # SQLite passes the database name first here
-            arg1, arg2, db_name = arg2, None, arg1
-        if db_name is not None and db_name != "main":
-            return _DENY
-        if action in _NAMED_ACTIONS:
-            return _DENY if _reserved(arg1) else _OK
-        if action in _PAIR_ACTIONS:
-            return _DENY if _reserved(arg1) or _reserved(arg2) else _OK
-        if action == _FUNCTION:
-            name = (arg2 or "").lower()
-            if name in constants.DENIED_FUNCTIONS or name.startswith(constants.DENIED_FUNCTION_PREFIXES):
-                return _DENY
-            return _OK
-        if action == _PRAGMA:
-            return _OK if self._pragma_allowed((arg1 or "").lower(), arg2) else _DENY
-        if action == _TRANSACTION or action == _SAVEPOINT:
-            self._denied_transaction = True
-            return _DENY
-        if action == _ALTER_TABLE:
-            return _DENY if _reserved(arg1) else _OK
-        if action in _TEMP_ACTIONS or action == _ATTACH or action == _DETACH:
-            return _DENY
-        if action == _CREATE_VTABLE or action == _DROP_VTABLE:
-            allowed = (arg2 or "").lower() in constants.ALLOWED_VTABLE_MODULES
-            return _OK if allowed and not _reserved(arg1) else _DENY
-        return _OK  # SELECT, RECURSIVE, ANALYZE
-
-    @staticmethod
-    def _pragma_allowed(pragma: str, arg: str | None) -> bool:
-        if pragma == "table_list":
-            return True
-        if pragma in constants.PRAGMAS_ON_TABLE:
-            return arg is not None and not _reserved(arg)
-        signature = constants.ALLOWED_PRAGMAS.get(pragma)
-        if signature is None:
-            return False
-        if signature == constants.PRAGMA_NO_ARG:
-            return arg is None
-        if arg is None:
-            return signature != constants.PRAGMA_OBJECT_NAME
-        if signature == constants.PRAGMA_BOOLEAN:
-            value = arg.strip("'\"").lower()
-            return value in constants.BOOLEAN_WORDS
-        if signature == constants.PRAGMA_NULL_OR_NUMBER:
-            return _is_int(arg)
-        if signature == constants.PRAGMA_NULL_NUMBER_OR_OBJECT_NAME and _is_int(arg):
-            return True
-        return not _reserved(arg)
 
     @contextmanager
     def trusted(self) -> Iterator[sqlite3.Connection]:
         """Run pyflare's own statements (not user SQL) past the authorizer."""
-        self._trusted += 1
-        try:
+        with self.authorizer.trusted():
             yield self.connection
-        finally:
-            self._trusted -= 1
 
     # -- waiting for other processes ---------------------------------------------------------------
     async def call(self, operation: Callable[..., T], *args: Any) -> T:
@@ -182,14 +113,18 @@ class D1Store:
         try:
             return await self.db.run(operation, *args)
         except sqlite3.OperationalError as exc:
-            raise D1Error(sqlite_message(exc)) from None
+            raise D1Error(sqlite_text(exc)) from None
+        except StorageError as exc:  # the disk failed (full, I/O error): D1_ERROR with SQLite's text
+            raise D1Error(str(exc)) from exc
 
     def call_blocking(self, operation: Callable[..., T], *args: Any) -> T:
         """:meth:`call` for tools with no event loop to yield to (CLI commands, migrations): it sleeps."""
         try:
             return self.db.blocking(operation, *args)
         except sqlite3.OperationalError as exc:
-            raise D1Error(sqlite_message(exc)) from None
+            raise D1Error(sqlite_text(exc)) from None
+        except StorageError as exc:
+            raise D1Error(str(exc)) from exc
 
     # -- queries ---------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> StatementResult:
@@ -297,7 +232,7 @@ class D1Store:
         return StatementResult(columns, rows, meta)
 
     def _execute(self, statement: str, params: Sequence[Any], more_follow: bool) -> sqlite3.Cursor:
-        self._denied_transaction = False
+        self.authorizer.denied_transaction = False
         names = parameter_names(statement)
         bound: Sequence[Any] | dict[str, Any] = params
         if names is not None and len(names) == len(params):
@@ -312,11 +247,11 @@ class D1Store:
                 raise D1Error("statement too long: SQLITE_TOOBIG") from None
             raise D1Error(text) from None
         except sqlite3.Error as exc:
-            if self._denied_transaction:
+            if self.authorizer.denied_transaction:
                 raise D1Error(TRANSACTIONS_REFUSED) from None
             if is_busy(exc):
                 raise  # another process holds the lock: the caller waits and retries (Database.run)
-            raise D1Error(sqlite_message(exc)) from None
+            raise D1Error(sqlite_text(exc)) from None
         except (OverflowError, UnicodeError, ValueError) as exc:
             raise D1Error(str(exc)) from None
 
@@ -325,7 +260,7 @@ class D1Store:
         try:
             raw = cursor.fetchall()
         except sqlite3.Error as exc:
-            raise D1Error(sqlite_message(exc)) from None
+            raise D1Error(sqlite_text(exc)) from None
         rows: list[list[Any]] = []
         for row in raw:
             converted = list(row)
@@ -370,10 +305,3 @@ class D1Store:
         with self.trusted() as conn:
             return conn.execute(sql, params).fetchall()
 
-
-def _is_int(text: str) -> bool:
-    try:
-        int(text, 0)
-    except ValueError:
-        return False
-    return True

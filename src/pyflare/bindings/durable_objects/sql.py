@@ -1,31 +1,28 @@
 """``ctx.storage.sql``: SQL on the object's own SQLite file, with workerd's cursor API and refusals.
 
 ``exec(query, *bindings)`` runs every statement in ``query``; the cursor reads the last one's rows lazily,
-as workerd does (an unconsumed cursor keeps its statement open). Tables whose names start with ``_cf_`` are
-pyflare's (the key-value rows, the alarm) and refused, as are transaction statements: use
-``storage.transaction()`` / ``transactionSync()``. SQLite's limits are set to Cloudflare's where Python
+as workerd does (an unconsumed cursor keeps its statement open). Statements go through workerd's authorizer
+(:mod:`pyflare.storage.authorizer`): tables whose names start with ``_cf_`` are pyflare's (the key-value rows,
+the alarm) and refused, as are other database files (ATTACH, VACUUM INTO), pragmas and functions off
+workerd's lists, and transaction statements: use ``storage.transaction()`` / ``transactionSync()``. SQLite's limits are set to Cloudflare's where Python
 allows (3.11+: ``setlimit``); the statement length and bound parameter count are checked on every version.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import usv
+from pyflare.storage.errors import sqlite_text, storage_error
 from pyflare.storage.sql import first_keyword, split_statements
 
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost
     from pyflare.objects import ObjectAddress
-
-# Python 3.10 cannot remove an authorizer (set_authorizer(None) denies everything there); one that allows
-# everything stands in for "none" on that version.
-_NO_AUTHORIZER = None if sys.version_info >= (3, 11) else (lambda *_args: sqlite3.SQLITE_OK)
 
 _TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
 
@@ -38,25 +35,12 @@ _LIMITS = (
     ("SQLITE_LIMIT_LIKE_PATTERN_LENGTH", C.MAX_SQL_LIKE_PATTERN_BYTES),
 )
 
-_DENY_ACTIONS = {getattr(sqlite3, name) for name in ("SQLITE_ATTACH", "SQLITE_DETACH") if hasattr(sqlite3, name)}
-
-
-def _authorize(action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None) -> int:
-    if action in _DENY_ACTIONS:
-        return sqlite3.SQLITE_DENY
-    for name in (arg1, arg2):
-        if name and name[:4].lower() == "_cf_":
-            return sqlite3.SQLITE_DENY
-    return sqlite3.SQLITE_OK
-
-
 class SqlError(Exception):
     """An error from SQLite, worded as workerd words it (``<message>: SQLITE_<CODE>``)."""
 
 
 def _sql_error(exc: sqlite3.Error) -> SqlError:
-    code = getattr(exc, "sqlite_errorname", None)
-    return SqlError(f"{exc}: {code}" if code else str(exc))
+    return SqlError(sqlite_text(exc))
 
 
 def _binding(value: Any) -> Any:
@@ -81,16 +65,14 @@ class SqlStorage:
         self._address = address
         self._limited: object | None = None
 
-    def _connection(self) -> sqlite3.Connection:
-        db = self._host.layer.storage(self._address).db
-        if self._limited is not db:  # once per opened connection
-            setlimit = getattr(db.connection, "setlimit", None)
+    def _limit(self, connection: sqlite3.Connection) -> None:
+        if self._limited is not connection:  # once per opened connection
+            setlimit = getattr(connection, "setlimit", None)
             if setlimit is not None:
                 for name, value in _LIMITS:
                     if hasattr(sqlite3, name):
                         setlimit(getattr(sqlite3, name), value)
-            self._limited = db
-        return db.connection
+            self._limited = connection
 
     def exec(self, query: str, *bindings: Any) -> SqlStorageCursor:  # noqa: A003 - Cloudflare's name
         if not isinstance(query, str):
@@ -105,23 +87,29 @@ class SqlStorage:
         for statement in statements:
             if first_keyword(statement) in _TRANSACTION_KEYWORDS:
                 raise SqlError(C.SQL_TRANSACTION)
-        connection = self._connection()
-        before = connection.total_changes
-        connection.set_authorizer(_authorize)
-        try:
-            cursor: sqlite3.Cursor | None = None
-            for index, statement in enumerate(statements):
-                last = index == len(statements) - 1
-                # Bindings belong to the last statement (workerd binds them to the single or final one).
-                cursor = connection.execute(statement, params if last else ())
-                if not last:
-                    cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise _sql_error(exc) from None
-        finally:
-            connection.set_authorizer(_NO_AUTHORIZER)
+        store = self._host.layer.storage(self._address)
+        with store.user_sql() as connection:
+            self._limit(connection)
+            before = connection.total_changes
+            try:
+                cursor: sqlite3.Cursor | None = None
+                for index, statement in enumerate(statements):
+                    last = index == len(statements) - 1
+                    # Bindings belong to the last statement (workerd binds them to the single or final one).
+                    cursor = connection.execute(statement, params if last else ())
+                    if not last:
+                        cursor.fetchall()
+            except sqlite3.Error as exc:
+                if store.denied_transaction:
+                    raise SqlError(C.SQL_TRANSACTION) from None
+                if storage_error(exc) is not None:  # the disk failed: the object is reset, as by workerd
+                    self._host.layer.evict(self._address, f"reset: storage failed: {exc}")
+                raise _sql_error(exc) from None
         assert cursor is not None
-        return SqlStorageCursor(cursor, connection.total_changes - before)
+        result = SqlStorageCursor(cursor, connection.total_changes - before)
+        if not result.done:
+            store.track_cursor(result)  # the file stays open while rows remain to be read
+        return result
 
     @property
     def databaseSize(self) -> int:  # noqa: N802
@@ -138,8 +126,8 @@ class SqlStorageCursor:
         self.columnNames: list[str] = [d[0] for d in cursor.description] if cursor.description else []
         self.rowsRead = 0
         self.rowsWritten = rows_written
-        self._done = cursor.description is None
-        if self._done and rows_written:
+        self.done = cursor.description is None
+        if self.done and rows_written:
             self.rowsRead = rows_written  # an UPDATE/DELETE reads the rows it changes
 
     @property
@@ -155,14 +143,14 @@ class SqlStorageCursor:
         return self.rowsWritten
 
     def _next_raw(self) -> tuple[Any, ...] | None:
-        if self._done:
+        if self.done:
             return None
         try:
             row = self._cursor.fetchone()
         except sqlite3.Error as exc:
             raise _sql_error(exc) from None
         if row is None:
-            self._done = True
+            self.done = True
             return None
         self.rowsRead += 1
         return row

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
@@ -20,6 +21,7 @@ from pyflare.bindings.durable_objects import validation
 from pyflare.kernel.jsobjects import JsMap
 from pyflare.objects import MISSING, ObjectAddress
 from pyflare.objects import values as stored_values
+from pyflare.storage.errors import storage_error
 from pyflare.workers.rpc import from_rpc
 
 if TYPE_CHECKING:
@@ -57,16 +59,27 @@ class Settled:
         return f"<settled storage call: {'error ' + repr(self._error) if self._error else repr(self._value)}>"
 
 
+@contextmanager
+def _failing_disk(host: ClassHost, address: ObjectAddress) -> Iterator[None]:
+    """A storage failure (disk full, I/O error) becomes workerd's error (``database or disk is full:
+    SQLITE_FULL``, a JavaScript ``Error``) and, as on Cloudflare, resets the object, so no instance goes on
+    with state that was never stored. SQLite has rolled the failed write back; earlier writes stay."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        failure = storage_error(exc)
+        if failure is None:
+            raise
+        host.layer.evict(address, f"reset: storage failed: {failure}")
+        raise failure from exc
+
+
 def _eager(method: Callable[..., Any]) -> Callable[..., Settled]:
     @functools.wraps(method)
     def run(self: _KVOperations, *args: Any, **kwargs: Any) -> Settled:
         try:
-            return Settled(method(self, *args, **kwargs))
-        except sqlite3.Error as exc:
-            # The storage itself failed (disk full, I/O error): as on Cloudflare, the object is reset so no
-            # instance goes on with state that was never stored.
-            self._host.layer.evict(self._address, f"reset: storage failed: {exc}")
-            return Settled(error=exc)
+            with _failing_disk(self._host, self._address):
+                return Settled(method(self, *args, **kwargs))
         except Exception as exc:
             return Settled(error=exc)
 
@@ -232,7 +245,7 @@ class DurableObjectStorage(_KVOperations):
             live.close_gate()  # type: ignore[union-attr]
         try:
             try:
-                with store.transaction():
+                with _failing_disk(self._host, self._address), store.transaction():
                     result = callback(txn)
                     if hasattr(result, "__await__"):
                         result = await result
@@ -249,7 +262,7 @@ class DurableObjectStorage(_KVOperations):
         """Run ``callback()`` in one SQL transaction (SQLite-backed objects only)."""
         if self._host.backend != C.SQLITE:
             raise RuntimeError(C.NOT_SQL_BACKED)
-        with self._store.transaction():
+        with _failing_disk(self._host, self._address), self._store.transaction():
             return callback()
 
     transaction_sync = transactionSync
@@ -284,9 +297,13 @@ class SyncKvStorage:
         self._storage = storage
         self._generation = 0
 
+    def _failing_disk(self) -> Any:
+        return _failing_disk(self._storage._host, self._storage._address)
+
     def get(self, key: str) -> Any:
         key = validation.check_key(key, C.SQLITE)
-        value = self._storage._store.get(key)
+        with self._failing_disk():
+            value = self._storage._store.get(key)
         return None if value is MISSING else from_rpc(value)
 
     def put(self, key: str, value: Any = _UNSET) -> None:
@@ -296,18 +313,22 @@ class SyncKvStorage:
         value = validation.check_put_value(value)
         data = stored_values.encode(value)
         validation.check_value_size(key, value, stored_values.size(data), C.SQLITE)
-        self._storage._store.put_encoded_one(key, data)
+        with self._failing_disk():
+            self._storage._store.put_encoded_one(key, data)
 
     def delete(self, key: str) -> bool:
-        return self._storage._store.delete(validation.check_key(key, C.SQLITE))
+        key = validation.check_key(key, C.SQLITE)
+        with self._failing_disk():
+            return self._storage._store.delete(key)
 
     def list(self, options: Any = None, /, **kwargs: Any) -> Iterator[list[Any]]:
         """An iterator of ``[key, value]``; starting another list() ends this one, as workerd does."""
         opts = validation.check_list_options(_options(options, kwargs))
-        pairs = self._storage._store.list(
-            start=opts.get("start"), start_after=opts.get("startAfter"), end=opts.get("end"),
-            prefix=opts.get("prefix"), reverse=bool(opts.get("reverse")), limit=opts.get("limit"),
-        )
+        with self._failing_disk():
+            pairs = self._storage._store.list(
+                start=opts.get("start"), start_after=opts.get("startAfter"), end=opts.get("end"),
+                prefix=opts.get("prefix"), reverse=bool(opts.get("reverse")), limit=opts.get("limit"),
+            )
         self._generation += 1
         generation = self._generation
 

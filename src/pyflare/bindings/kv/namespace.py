@@ -9,8 +9,8 @@ stream, ``JsDict`` results, a ``dict``-like Map for bulk gets).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable
+from typing import Any, TypeVar
 
 from pyflare.bindings.kv import validation as v
 from pyflare.bindings.kv.constants import MAX_BULK_SIZE, MAX_VALUE_SIZE, STREAM_CHUNK
@@ -18,7 +18,10 @@ from pyflare.bindings.kv.errors import KVError, KVTypeError
 from pyflare.bindings.kv.store import Entry, KVStore
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import json_parse, usv
+from pyflare.storage.errors import StorageError
 from pyflare.workers import ReadableStream
+
+T = TypeVar("T")
 
 
 class KVMap(dict):
@@ -125,10 +128,19 @@ class KVNamespace:
         value = None if entry is None else _decode(entry, kind)
         return JsDict(value=value, metadata=_metadata(entry), cacheStatus=None)
 
+    async def _stored(self, op: str, operation: Awaitable[T]) -> T:
+        """A store call: a failing disk is what the KV service answers then, with the storage's text: ``KV PUT
+        failed: 500 Internal Server Error (database or disk is full: SQLITE_FULL)``; nothing of a refused write
+        is stored."""
+        try:
+            return await operation
+        except StorageError as exc:
+            raise KVError(op, 500, f"Internal Server Error ({exc})") from exc
+
     async def _get_one(self, key: Any, cache_ttl: int | None) -> Entry | None:
         key = v.validate_key("GET", key)
         v.validate_cache_ttl("GET", cache_ttl)
-        return await self._store.get(key)
+        return await self._stored("GET", self._store.get(key))
 
     async def _get_bulk(
         self, keys: list[Any], kind: str, cache_ttl: int | None, *, with_metadata: bool
@@ -139,7 +151,7 @@ class KVNamespace:
         for key in keys:
             key = v.validate_bulk_key(key)
             v.validate_cache_ttl("GET_BULK", cache_ttl)
-            entry = await self._store.get(key)
+            entry = await self._stored("GET_BULK", self._store.get(key))
             if entry is None:
                 result[key] = None
                 continue
@@ -193,12 +205,12 @@ class KVNamespace:
         else:
             size = len(data)
         v.validate_value_size(size)
-        await self._store.put(key, data, expires, metadata_json)
+        await self._stored("PUT", self._store.put(key, data, expires, metadata_json))
 
     async def delete(self, key: str) -> None:
         """Delete ``key``; deleting a missing key is not an error."""
         key = v.validate_key("DELETE", key)
-        await self._store.delete(key)
+        await self._stored("DELETE", self._store.delete(key))
 
     # -- list ------------------------------------------------------------------------------------
     async def list(
@@ -211,7 +223,7 @@ class KVNamespace:
     ) -> KVListResult:
         """Keys in order: ``{keys: [{name, expiration?, metadata?}], list_complete, cursor?, cacheStatus}``."""
         prefix_, count, after = v.list_options(options, prefix, limit, cursor)
-        infos, more = await self._store.list(prefix_, after, count)
+        infos, more = await self._stored("GET", self._store.list(prefix_, after, count))
         keys = []
         for info in infos:
             item = JsDict(name=info.name)

@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pyflare.bindings.queues import serialization, validation
+from pyflare.bindings.queues.errors import QueueSendError
 from pyflare.bindings.queues.store import MessageStore, NewMessage
 from pyflare.kernel.clock import Clock
+from pyflare.storage.errors import StorageError
 
 
 def new_message_id() -> str:
@@ -56,7 +58,7 @@ class Queue:
         now = self._clock.time()
         message = NewMessage(new_message_id(), int(now * 1000), kind, data,
                              now + (delay if delay is not None else self._delivery_delay))
-        await self._store.append(self.queue_name, [message])
+        await self._append("send", [message])
         self._notify(self.queue_name)
         return None
 
@@ -88,11 +90,20 @@ class Queue:
                 delay = batch_delay if batch_delay is not None else self._delivery_delay
             stored.append(NewMessage(new_message_id(), int(now * 1000), kind, data, now + delay))
         validation.batch_sizes(len(items), largest, total)
-        await self._store.append(self.queue_name, stored)
+        await self._append("sendBatch", stored)
         self._notify(self.queue_name)
         return None
 
     send_batch = sendBatch
+
+    async def _append(self, method: str, messages: list[NewMessage]) -> None:
+        """Store the messages (all or none) before the send returns. A failing disk is the queue's own
+        failure as workerd reports it, with the storage's text: ``Queue send failed: Internal Server Error
+        (database or disk is full: SQLITE_FULL)``."""
+        try:
+            await self._store.append(self.queue_name, messages)
+        except StorageError as exc:
+            raise QueueSendError(f"Queue {method} failed: Internal Server Error ({exc})") from exc
 
     def __repr__(self) -> str:
         return f"<Queue {self.queue_name!r}>"

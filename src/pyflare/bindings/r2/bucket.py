@@ -7,17 +7,22 @@ accepted too.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+import functools
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, TypeVar
 
+from pyflare.bindings.r2 import errors
 from pyflare.bindings.r2 import validation as V
 from pyflare.bindings.r2.objects import BODY_USED, R2Object, R2ObjectBody
 from pyflare.bindings.r2.store import WRITE_CHUNK, BucketStore, decode_cursor
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsobjects import as_bytes
-from pyflare.kernel.jsvalues import usv
+from pyflare.kernel.jsvalues import js_string, usv
+from pyflare.storage.errors import StorageError
 from pyflare.workers import Blob
 from pyflare.workers.host import BodyMixin, blob_data
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _options(method: str, options: Mapping[str, Any] | None, kwargs: dict[str, Any], allowed: tuple[str, ...]) -> dict:
@@ -90,6 +95,24 @@ def value_chunks(value: Any) -> AsyncIterator[bytes]:
     )
 
 
+def _storage_failures(method: str) -> Callable[[F], F]:
+    """A failing disk (full, I/O error) reaches the worker as R2's internal error carrying the storage's text,
+    as Miniflare adds context to an R2Error: ``put: We encountered an internal error. Please try again.
+    (database or disk is full: SQLITE_FULL) (10001)``. What was stored before stays; nothing half-written does."""
+
+    def wrap(operation: F) -> F:
+        @functools.wraps(operation)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await operation(*args, **kwargs)
+            except StorageError as exc:
+                raise errors.InternalError(method, f"{errors.InternalError.text} ({exc})") from exc
+
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
 class R2MultipartUpload:
     """An in-progress multipart upload: ``uploadPart``, ``complete``, ``abort``."""
 
@@ -102,6 +125,7 @@ class R2MultipartUpload:
     def upload_id(self) -> str:
         return self.uploadId
 
+    @_storage_failures("uploadPart")
     async def uploadPart(  # noqa: N802 - Cloudflare's name
         self, partNumber: int, value: Any, options: Mapping[str, Any] | None = None, **kwargs: Any  # noqa: N803
     ) -> JsDict:
@@ -115,8 +139,12 @@ class R2MultipartUpload:
 
     upload_part = uploadPart
 
+    @_storage_failures("completeMultipartUpload")
     async def complete(self, uploadedParts: Any) -> R2Object:  # noqa: N803
         """Assemble the listed parts (``[{partNumber, etag}, ...]``) into the object."""
+        if isinstance(uploadedParts, (str, bytes, Mapping)) or not hasattr(uploadedParts, "__iter__"):
+            raise TypeError("Failed to execute 'complete' on 'R2MultipartUpload': parameter 1 is not of type "
+                            "'Array<UploadedPart>'.")
         selected: list[tuple[int, str]] = []
         for part in uploadedParts:
             if not isinstance(part, Mapping):
@@ -128,6 +156,7 @@ class R2MultipartUpload:
         record = await self._store.complete_upload(raw, self.uploadId, selected)
         return R2Object(record)
 
+    @_storage_failures("abortMultipartUpload")
     async def abort(self) -> None:
         """Abort the upload and drop its parts; aborting twice, or after completion, does nothing."""
         raw = V.key("abortMultipartUpload", self.key)
@@ -145,10 +174,12 @@ class R2Bucket:
         self.binding = binding
         self.bucket_name = bucket_name
 
+    @_storage_failures("head")
     async def head(self, key: str) -> R2Object | None:
         record = await self._store.head(V.key("head", key))
         return R2Object(record, range={"offset": 0, "length": record.size}) if record else None
 
+    @_storage_failures("get")
     async def get(
         self, key: str, options: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> R2ObjectBody | R2Object | None:
@@ -168,6 +199,7 @@ class R2Bucket:
         stream = await self._store.open_body(record, offset, length)
         return R2ObjectBody(record, stream, range={"offset": offset, "length": length})
 
+    @_storage_failures("put")
     async def put(
         self, key: str, value: Any, options: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> R2Object | None:
@@ -197,10 +229,12 @@ class R2Bucket:
         )
         return R2Object(record) if record is not None else None
 
+    @_storage_failures("delete")
     async def delete(self, keys: str | list[str]) -> None:
         """Delete one key or a list of up to 1000; missing keys are ignored."""
         await self._store.delete(V.delete_keys(keys))
 
+    @_storage_failures("list")
     async def list(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> JsDict:
         """``{objects, truncated, cursor (when truncated), delimitedPrefixes}`` in key order."""
         opts = _options("list", options, kwargs, ("limit", "prefix", "cursor", "delimiter", "startAfter", "include"))
@@ -230,6 +264,7 @@ class R2Bucket:
         result["delimitedPrefixes"] = page.prefixes
         return result
 
+    @_storage_failures("createMultipartUpload")
     async def createMultipartUpload(  # noqa: N802 - Cloudflare's name
         self, key: str, options: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> R2MultipartUpload:
@@ -243,8 +278,10 @@ class R2Bucket:
         return R2MultipartUpload(self._store, key, upload_id)
 
     def resumeMultipartUpload(self, key: str, uploadId: str) -> R2MultipartUpload:  # noqa: N802,N803
-        """An upload handle for an id from createMultipartUpload (not checked until it is used)."""
-        return R2MultipartUpload(self._store, key, uploadId)
+        """An upload handle for an id from createMultipartUpload (not checked until it is used: an id that
+        names no upload is ``NoSuchUpload`` then). workerd takes the id as a string, so any value becomes its
+        JavaScript string, as there."""
+        return R2MultipartUpload(self._store, key, js_string(uploadId))
 
     create_multipart_upload = createMultipartUpload
     resume_multipart_upload = resumeMultipartUpload

@@ -235,7 +235,7 @@ def range_request(value: Any) -> RangeRequest | None:
     return RangeRequest(offset=offset, length=length, suffix=suffix)
 
 
-_RANGE_HEADER = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+_RANGE_HEADER = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE | re.ASCII)
 
 
 def single_byte_range(header: str) -> bool:

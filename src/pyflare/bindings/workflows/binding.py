@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pyflare.bindings.workflows.engine import Engine
-from pyflare.bindings.workflows.errors import WorkflowError
+from pyflare.bindings.workflows.errors import INTERNAL_SERVER_ERROR, WorkflowError
 from pyflare.kernel.jsdict import JsDict
+from pyflare.storage.errors import StorageError, storage_error
+
+
+@contextmanager
+def _failing_disk() -> Iterator[None]:
+    """A failing disk (full, I/O error) is the Workflows service's internal error, with the storage's text:
+    ``(workflows.api.error.internal_server) database or disk is full: SQLITE_FULL``. Nothing is half-stored."""
+    try:
+        yield
+    except (sqlite3.Error, OSError, StorageError) as exc:
+        failure = storage_error(exc)
+        if failure is None:
+            raise
+        raise WorkflowError(INTERNAL_SERVER_ERROR, str(failure)) from exc
 
 
 def _options(value: Any, kwargs: dict[str, Any], what: str) -> dict[str, Any]:
@@ -38,7 +54,9 @@ class Workflow:
 
     async def create(self, options: dict[str, Any] | None = None, **kwargs: Any) -> WorkflowInstance:
         """Queue a new instance (``{"id": optional, "params": {...}}``); returns before its run starts."""
-        [instance_id] = self._engine.create([_options(options, kwargs, "create()")])
+        request = _options(options, kwargs, "create()")
+        with _failing_disk():
+            [instance_id] = self._engine.create([request])
         return WorkflowInstance(self._engine, instance_id)
 
     async def create_batch(self, batch: list[dict[str, Any]]) -> list[WorkflowInstance]:
@@ -47,14 +65,17 @@ class Workflow:
             raise TypeError(f"create_batch() takes a list of options, not {type(batch).__name__}")
         if not batch:
             raise WorkflowError("", "WorkflowError: batchCreate should have at least 1 instance")
-        ids = self._engine.create([_options(item, {}, "create_batch()") for item in batch])
+        requests = [_options(item, {}, "create_batch()") for item in batch]
+        with _failing_disk():
+            ids = self._engine.create(requests)
         return [WorkflowInstance(self._engine, instance_id) for instance_id in ids]
 
     createBatch = create_batch  # noqa: N815 - the JavaScript name
 
     async def get(self, instance_id: str) -> WorkflowInstance:
         """The instance with this id; ``(instance.not_found) Instance not found`` if there is none."""
-        self._engine.instance(instance_id)
+        with _failing_disk():
+            self._engine.instance(instance_id)
         return WorkflowInstance(self._engine, instance_id)
 
     def __repr__(self) -> str:
@@ -72,24 +93,30 @@ class WorkflowInstance:
 
     async def status(self) -> JsDict:
         """``{"status": ..., "output": ..., "error": {"name", "message"}}`` (``error`` only when errored)."""
-        return self._engine.status(self.id)
+        with _failing_disk():
+            return self._engine.status(self.id)
 
     async def pause(self) -> None:
-        self._engine.pause(self.id)
+        with _failing_disk():
+            self._engine.pause(self.id)
 
     async def resume(self) -> None:
-        self._engine.resume(self.id)
+        with _failing_disk():
+            self._engine.resume(self.id)
 
     async def terminate(self) -> None:
-        self._engine.terminate(self.id)
+        with _failing_disk():
+            self._engine.terminate(self.id)
 
     async def restart(self) -> None:
-        self._engine.restart(self.id)
+        with _failing_disk():
+            self._engine.restart(self.id)
 
     async def send_event(self, event: dict[str, Any] | None = None, **kwargs: Any) -> None:
         """Deliver ``{"type": ..., "payload": ...}`` to a ``step.wait_for_event`` of that type (now or later)."""
         options = _options(event, kwargs, "send_event()")
-        self._engine.send_event(self.id, options.get("type"), options.get("payload"))
+        with _failing_disk():
+            self._engine.send_event(self.id, options.get("type"), options.get("payload"))
 
     sendEvent = send_event  # noqa: N815 - the JavaScript name
 

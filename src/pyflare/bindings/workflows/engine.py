@@ -41,9 +41,12 @@ from pyflare.bindings.workflows.validation import check_event_type, check_instan
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.context import running_as
 from pyflare.kernel.jsdict import JsDict
+from pyflare.storage.errors import storage_error
 from pyflare.workers.host import WorkflowStep
 
 log = logging.getLogger("pyflare")
+
+STORAGE_RETRY_SECONDS = 30  # a run stopped by a failing disk (full, I/O error) tries again after this
 
 
 @dataclass
@@ -208,8 +211,13 @@ class Runner:
 
     # -- the run ---------------------------------------------------------------------------------
     async def main(self) -> None:
-        async with self.engine.objects.enter(self.id):
-            await self._run()
+        try:
+            async with self.engine.objects.enter(self.id):
+                await self._run()
+        except Exception as exc:
+            if storage_error(exc) is None:
+                raise
+            self.engine.storage_failed(self.id, exc)
 
     async def _run(self) -> None:
         engine = self.engine
@@ -243,6 +251,8 @@ class Runner:
                 engine.finish(self.id, ERRORED, error=exc.error)
                 return
             except Exception as exc:
+                if storage_error(exc) is not None:
+                    raise  # pyflare's storage failed, not the run: it carries on later (Engine.storage_failed)
                 if is_non_retryable(exc):
                     error = ({"name": "NonRetryableError", "message": str(exc)}
                              if engine.preserve_non_retryable_message
@@ -384,6 +394,13 @@ class Engine:
             error = task.exception()
             log.error("workflow %s instance %s failed inside pyflare: %s", self.name, runner.id, error, exc_info=error)
         self.changed(runner.id)
+
+    def storage_failed(self, instance_id: str, exc: BaseException) -> None:
+        """The disk failed the run (full, I/O error): what it stored stays, its status is left as it was, and
+        it carries on from its last stored step after :data:`STORAGE_RETRY_SECONDS` (or at the next start)."""
+        log.error("workflow %s instance %s stopped: storage failed (%s); it carries on in %d s", self.name,
+                  instance_id, storage_error(exc), STORAGE_RETRY_SECONDS)
+        self.clock.call_later(STORAGE_RETRY_SECONDS, lambda: self.start_runner(instance_id))
 
     def resume_all(self) -> int:
         """At start-up (also after a crash): queued and running instances carry on now; waiting ones when

@@ -7,6 +7,8 @@ Errors raised inside ``run()`` keep the engine's class names (``WorkflowFatalErr
 
 from __future__ import annotations
 
+INTERNAL_SERVER_ERROR = "workflows.api.error.internal_server"  # Miniflare's code for a failure of its own
+
 
 class WorkflowError(Exception):
     """A binding call Cloudflare refused: ``str(e)`` is ``(code) message``."""

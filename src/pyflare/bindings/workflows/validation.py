@@ -22,7 +22,7 @@ from pyflare.bindings.workflows.errors import WorkflowError, WorkflowFatalError
 
 _ID = re.compile(INSTANCE_ID_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x1f]")
-_DURATION = re.compile(r"^\s*(-?\d*\.?\d+)\s+([a-zA-Z]+?)s?\s*$")
+_DURATION = re.compile(r"^\s*(-?\d*\.?\d+)\s+([a-zA-Z]+?)s?\s*$", re.ASCII)
 _UNIT_MS = {
     "millisecond": 1, "ms": 1, "second": 1000, "minute": 60_000, "hour": 3_600_000, "day": 86_400_000,
     "week": 604_800_000, "month": 2_592_000_000, "year": 31_536_000_000,

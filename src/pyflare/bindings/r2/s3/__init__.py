@@ -16,6 +16,7 @@ Operations R2's S3 endpoint recognises but this one does not serve answer 501 No
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,9 @@ from pyflare.bindings.r2.s3.errors import S3Error, no_such_bucket, not_implement
 from pyflare.bindings.r2.s3.operations import Operations, Reply
 from pyflare.kernel.clock import Clock
 from pyflare.local import R2_S3_PATH
+from pyflare.storage.errors import storage_error
+
+log = logging.getLogger("pyflare")
 
 PATH = R2_S3_PATH
 MAX_XML_BODY = 2 * 1024 * 1024
@@ -141,6 +145,12 @@ class S3Endpoint:
         except (TypeError, ValueError) as exc:  # R2's argument checks: the caller's mistake, said plainly
             error = S3Error(400, "InvalidArgument", str(exc))
             reply = Reply(400, [("content-type", "application/xml")], error.body())
+        except Exception as exc:  # pyflare's own failure (a full disk while spooling the body...): S3's 500
+            log.error("S3 %s %s failed: %s", request.method, request.raw_path, exc, exc_info=exc)
+            text = r2_errors.InternalError.text
+            failure = storage_error(exc)
+            error = S3Error(500, "InternalError", f"{text} ({failure})" if failure is not None else text)
+            reply = Reply(500, [("content-type", "application/xml")], error.body())
         await self._send(send, reply, head=request.method == "HEAD")
 
     @staticmethod
@@ -174,7 +184,11 @@ class S3Endpoint:
         ):
             raise S3Error(501, "NotImplemented", "Presigned post requests are not yet implemented not implemented")
         verified = auth.verify(signed, entry.credentials, self.clock.time())
-        operations = Operations({name: item.bucket for name, item in buckets.items()})
+        # Credentials are per bucket: they reach the buckets configured with them, and no other (a
+        # CopyObject or UploadPartCopy source included).
+        granted = {name: item.bucket for name, item in buckets.items() if item.credentials == entry.credentials}
+        others = frozenset(name for name, item in buckets.items() if item.credentials is not None) - set(granted)
+        operations = Operations(granted, others)
         if request.key is None:
             return await self._bucket_operation(request, operations)
         return await self._object_operation(request, operations, verified.payload_sha256)

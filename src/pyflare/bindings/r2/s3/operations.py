@@ -127,14 +127,20 @@ def object_options(headers: Mapping[str, str]) -> dict[str, Any]:
 
 
 class Operations:
-    """S3 over one set of R2 buckets (by bucket name)."""
+    """S3 over the R2 buckets one request's credentials reach (by bucket name).
 
-    def __init__(self, buckets: Mapping[str, R2Bucket]) -> None:
+    ``others`` names the buckets served with other credentials: naming one (a copy's source) is
+    ``401 Unauthorized``, as in Miniflare; a bucket not served over S3 at all is ``NoSuchBucket``."""
+
+    def __init__(self, buckets: Mapping[str, R2Bucket], others: frozenset[str] = frozenset()) -> None:
         self.buckets = buckets
+        self.others = others
 
     def bucket(self, name: str) -> R2Bucket:
         bucket = self.buckets.get(name)
         if bucket is None:
+            if name in self.others:
+                raise S3Error(401, "Unauthorized", "Unauthorized")
             raise no_such_bucket()
         return bucket
 
