@@ -147,3 +147,30 @@ async def test_fastapi_r2_streaming_seeds_with_a_sliced_uint8array_and_reads_wit
     assert (await mf.dispatch_fetch("/seed", method="POST")).json() == {"stored_bytes": 131072}
     assert (await mf.dispatch_fetch("/read")).content == bytes(range(256)) * 512
     assert (await mf.dispatch_fetch("/stream")).content == bytes(range(256)) * 512
+
+
+async def test_r2_body_passed_to_a_js_response_with_map_headers(start_worker):
+    # adewale 4-r2-large-binary-roundtrip's /fixed/ route: the R2 body goes straight into js.Response.new with
+    # headers=to_js(dict) (a Map, which the Headers constructor reads as pairs); its /probe/seed route slices a
+    # megabytes-long Uint8Array.
+    mf = await start_worker(CONFIG + '[[r2_buckets]]\nbinding = "BUCKET"\nbucket_name = "b"\n', {"src/entry.py": """
+        import js
+        from pyodide.ffi import to_js
+        from workers import WorkerEntrypoint
+
+        class Default(WorkerEntrypoint):
+            async def fetch(self, request):
+                path = js.URL.new(request.url).pathname
+                if path == "/seed":
+                    await self.env.BUCKET.put("big", to_js(bytes(range(256)) * 8192).slice())
+                    return js.Response.new("seeded")
+                obj = await self.env.BUCKET.get(path[len("/fixed/"):])
+                if obj is None:
+                    return js.Response.new("Not found", status=404)
+                return js.Response.new(obj.body, headers=to_js({"content-type": "application/octet-stream"}))
+    """})
+    assert (await mf.dispatch_fetch("/seed")).text == "seeded"
+    fixed = await mf.dispatch_fetch("/fixed/big")
+    assert fixed.status_code == 200 and fixed.headers["content-type"] == "application/octet-stream"
+    assert fixed.content == bytes(range(256)) * 8192
+    assert (await mf.dispatch_fetch("/fixed/none")).status_code == 404

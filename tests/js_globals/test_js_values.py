@@ -124,6 +124,26 @@ def test_typed_arrays_wrap_values_as_javascript_does_and_share_buffers():
         js.Uint32Array.new(buffer, 1)
 
 
+def test_typed_array_copies_set_and_fill_convert_as_javascript_does():
+    # The bulk copies (slice, set, fill, a copy of a typed array) give what element-by-element conversion gives.
+    shorts = js.Int16Array.new([1, 2, -3, 70000, 2.7])
+    assert list(shorts) == [1, 2, -3, 4464, 2]
+    assert list(shorts.slice(1, 3)) == [2, -3] and list(shorts.slice(-2)) == [4464, 2] and len(shorts.slice(3, 1)) == 0
+    assert list(js.Int16Array.new(shorts)) == list(shorts) and list(js.Float32Array.new(shorts))[:2] == [1.0, 2.0]
+    target = js.Int16Array.new(5)
+    target.set([1.5, 40000, -1])
+    assert list(target) == [1, -25536, -1, 0, 0]
+    target.fill(7, 3)
+    assert list(target) == [1, -25536, -1, 7, 7]
+    with pytest.raises(RangeError):
+        target.set(shorts.subarray(0, 3), 3)
+    overlapping = js.Uint8Array.new([1, 2, 3, 4, 5])
+    overlapping.set(overlapping.subarray(0, 3), 2)  # source and target share one buffer
+    assert list(overlapping) == [1, 2, 1, 2, 3]
+    assert list(js.Uint8ClampedArray.new([2.5, 3.5, 256]).fill(300, 2)) == [2, 4, 255]
+    assert list(js.BigInt64Array.new([2**64 + 5, -1])) == [5, -1]
+
+
 def test_dates_follow_javascript_and_date_new_reads_pyflares_clock():
     assert js.Date.new(0).toISOString() == "1970-01-01T00:00:00.000Z"
     assert js.Date.new("2024-02-29").getTime() == 1709164800000

@@ -19,6 +19,7 @@ with ``Cls.new(...)``.
 
 from __future__ import annotations
 
+import array
 import math
 import struct
 from collections.abc import Callable, Iterator
@@ -513,13 +514,14 @@ class TypedArray(JsBuffer):
         if isinstance(source, (bytes, bytearray, memoryview)) and size == 1:
             self._buffer, self._offset, self._length = ArrayBuffer(bytes(source)), 0, len(bytes(source))
             return
+        if isinstance(source, TypedArray) and source.format == self.format:  # a copy: no element conversion
+            self._buffer, self._offset, self._length = ArrayBuffer(source.to_bytes()), 0, source._length
+            return
         if isinstance(source, DataView):
             source = list(source.to_bytes())
         items = list(source)
         self._buffer, self._offset, self._length = ArrayBuffer(len(items) * size), 0, len(items)
-        view = self._elements()
-        for i, item in enumerate(items):
-            view[i] = self._coerce(item)
+        self._store(0, items)
 
     @classmethod
     def new(cls, source: Any = 0, byte_offset: int = 0, length: int | None = None) -> TypedArray:
@@ -542,6 +544,17 @@ class TypedArray(JsBuffer):
 
     def _elements(self) -> memoryview:
         return self._view().cast(self.format)
+
+    def _store(self, offset: int, items: list[Any]) -> None:
+        """Write ``items`` from element ``offset``: one C-level copy when every item already fits this array's
+        type (the common case, and megabytes of bytes must not take seconds), else item by item as JavaScript
+        converts them."""
+        view = self._elements()
+        try:
+            view[offset:offset + len(items)] = array.array(self.format, items)
+        except (OverflowError, TypeError, ValueError):
+            for i, item in enumerate(items):
+                view[offset + i] = self._coerce(item)
 
     def _coerce(self, value: Any) -> Any:
         """A JS number as this array stores it: wrapped to the integer range, as JavaScript does."""
@@ -575,7 +588,7 @@ class TypedArray(JsBuffer):
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return type(self)(self._elements()[index].tolist())
+            return type(self)(ArrayBuffer(self._elements()[index].tobytes()))
         return self._elements()[index]
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -594,7 +607,7 @@ class TypedArray(JsBuffer):
     def slice(self, begin: int | None = None, end: int | None = None) -> TypedArray:
         """A copy of elements ``begin`` to ``end`` (JavaScript's ``slice``), of the same type."""
         n = self._length
-        return type(self)(self._elements()[_index(begin, n, 0):_index(end, n, n)].tolist())
+        return type(self)(ArrayBuffer(self._elements()[_index(begin, n, 0):_index(end, n, n)].tobytes()))
 
     def subarray(self, begin: int | None = None, end: int | None = None) -> TypedArray:
         """A view of elements ``begin`` to ``end`` over the same buffer."""
@@ -603,17 +616,23 @@ class TypedArray(JsBuffer):
         return type(self)(self._buffer, self._offset + start * self.BYTES_PER_ELEMENT, max(stop - start, 0))
 
     def set(self, source: Any, offset: int = 0) -> None:
+        offset = int(offset)
+        if isinstance(source, TypedArray) and source.format == self.format:
+            if offset < 0 or offset + source._length > self._length:
+                raise RangeError("offset is out of bounds")
+            # a copy first: source may view this same buffer
+            self._elements()[offset:offset + source._length] = memoryview(source.to_bytes()).cast(self.format)
+            return
         items = list(source)
-        if offset + len(items) > self._length:
+        if offset < 0 or offset + len(items) > self._length:
             raise RangeError("offset is out of bounds")
-        view = self._elements()
-        for i, item in enumerate(items):
-            view[offset + i] = self._coerce(item)
+        self._store(offset, items)
 
     def fill(self, value: Any, start: int | None = None, end: int | None = None) -> TypedArray:
-        n, view = self._length, self._elements()
-        for i in range(_index(start, n, 0), _index(end, n, n)):
-            view[i] = self._coerce(value)
+        n = self._length
+        begin, stop = _index(start, n, 0), _index(end, n, n)
+        if stop > begin:
+            self._elements()[begin:stop] = array.array(self.format, [self._coerce(value)]) * (stop - begin)
         return self
 
     def at(self, index: int) -> Any:
