@@ -406,6 +406,7 @@ class JsStreamMethods(JsProxy):
     async def _read_value(self) -> tuple[bool, Any]:
         """(done, value): the next chunk as JavaScript reads it: a Uint8Array of at most
         :data:`READ_SIZE` bytes, as workerd's default reads of its own streams allocate."""
+        # the rest of the last chunk, as a view: slicing a megabyte chunk into 4 KiB reads copies each byte once
         left = self.__dict__.pop("_read_left", b"")
         if not left:
             try:
@@ -417,8 +418,10 @@ class JsStreamMethods(JsProxy):
                 self._settle_closed(exc)
                 raise
         if len(left) > READ_SIZE:
-            self.__dict__["_read_left"] = left[READ_SIZE:]
-            left = left[:READ_SIZE]
+            # a view of our own copy: a producer may reuse the buffer it handed out
+            view = left if isinstance(left, memoryview) else memoryview(left if isinstance(left, bytes) else bytes(left))
+            self.__dict__["_read_left"] = view[READ_SIZE:]
+            left = view[:READ_SIZE]
         return False, Uint8Array(left)
 
     def _settle_closed(self, error: BaseException | None) -> None:
