@@ -735,6 +735,25 @@ def _encrypt(algorithm: JsDict, key: CryptoKey, data: bytes, encrypt: bool) -> b
 
 
 # -- derive -------------------------------------------------------------------------------------------
+def _required(algorithm: JsDict, *names: str) -> list[Any]:
+    """The fields of ``algorithm`` a derivation needs, with workerd's error for a missing one."""
+    values = [field(algorithm, name) for name in names]
+    for name, value in zip(names, values, strict=True):
+        if value is None:
+            raise TypeError(f'Missing field "{name}" in "algorithm".')
+    return values
+
+
+def _derived_bytes(name: str, length: Any) -> int:
+    """PBKDF2's / HKDF's ``length`` in bits as a byte count, with workerd's errors."""
+    if length is None or int(length) == 0:
+        raise _err("OperationError", f"{name} cannot derive a key with null length.")
+    if int(length) % 8:
+        raise _err("OperationError", f"{name} requires a derived key length that is a multiple of eight "
+                                     f"(requested {int(length)}).")
+    return int(length) // 8
+
+
 def _derive_bits(algorithm: JsDict, key: CryptoKey, length: Any, usage: str = "deriveBits") -> bytes:
     name = algorithm["name"]
     _validate(key, name, usage)
@@ -742,39 +761,22 @@ def _derive_bits(algorithm: JsDict, key: CryptoKey, length: Any, usage: str = "d
         raise TypeError("deriveBits length must be an unsigned long integer.")
     if name == "PBKDF2":
         hash_name = _hash_name(algorithm)
-        salt, iterations = field(algorithm, "salt"), field(algorithm, "iterations")
-        if salt is None:
-            raise TypeError('Missing field "salt" in "algorithm".')
-        if iterations is None:
-            raise TypeError('Missing field "iterations" in "algorithm".')
-        if length is None or int(length) == 0:
-            raise _err("OperationError", "PBKDF2 cannot derive a key with null length.")
-        if int(length) % 8:
-            raise _err("OperationError", f"PBKDF2 requires a derived key length that is a multiple of eight "
-                                         f"(requested {int(length)}).")
+        salt, iterations = _required(algorithm, "salt", "iterations")
+        size = _derived_bytes(name, length)
         if int(iterations) == 0:
             raise _err("OperationError", "PBKDF2 requires a positive iteration count (requested 0).")
         if int(iterations) > PBKDF2_MAX_ITERATIONS:  # Cloudflare's limit
             raise _err("NotSupportedError", f"Pbkdf2 failed: iteration counts above {PBKDF2_MAX_ITERATIONS} are "
                                             f"not supported (requested {int(iterations)}).")
-        return hashlib.pbkdf2_hmac(DIGESTS[hash_name], key._material, _data(salt, "salt"), int(iterations),
-                                   int(length) // 8)
+        return hashlib.pbkdf2_hmac(DIGESTS[hash_name], key._material, _data(salt, "salt"),
+                                   int(iterations), size)
     if name == "HKDF":
         hash_name = _hash_name(algorithm)
-        salt, info = field(algorithm, "salt"), field(algorithm, "info")
-        if salt is None:
-            raise TypeError('Missing field "salt" in "algorithm".')
-        if info is None:
-            raise TypeError('Missing field "info" in "algorithm".')
-        if length is None or int(length) == 0:
-            raise _err("OperationError", "HKDF cannot derive a key with null length.")
-        if int(length) % 8:
-            raise _err("OperationError", f"HKDF requires a derived key length that is a multiple of eight "
-                                         f"(requested {int(length)}).")
-        c = _c()
+        salt, info = _required(algorithm, "salt", "info")
+        size = _derived_bytes(name, length)
         try:
-            return c.HKDF(algorithm=_hash(hash_name), length=int(length) // 8, salt=_data(salt, "salt"),
-                          info=_data(info, "info")).derive(key._material)
+            return _c().HKDF(algorithm=_hash(hash_name), length=size, salt=_data(salt, "salt"),
+                             info=_data(info, "info")).derive(key._material)
         except ValueError:
             raise _err("OperationError", "HKDF deriveBits failed.") from None
     if name in ("ECDH", "X25519"):
