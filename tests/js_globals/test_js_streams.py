@@ -159,6 +159,27 @@ async def test_reading_pyflares_own_streams_with_a_reader_gives_uint8arrays():
     assert not stream.locked
 
 
+async def test_a_large_chunk_is_read_in_4_kib_pieces_in_order_also_when_reads_overlap():
+    from pyflare.workers._streams import ReadableStream
+
+    data = bytes(range(256)) * 40  # 10,240 bytes: three reads of one chunk (4096, 4096, 2048)
+
+    async def source():
+        yield bytearray(data)
+        yield b"tail"
+
+    reader = ReadableStream(source()).getReader()
+    first = await reader.read()
+    second, third, fourth = reader.read(), reader.read(), reader.read()  # not awaited in between
+    values = [first.value] + [(await promise).value for promise in (second, third, fourth)]
+    assert [v.byteLength for v in values] == [4096, 4096, 2048, 4]
+    assert b"".join(v.to_bytes() for v in values) == data + b"tail"
+    assert (await reader.read()).done is True
+    reader.releaseLock()
+    with pytest.raises(TypeError):
+        await reader.read()
+
+
 async def test_an_r2_body_is_read_with_get_reader_as_adewale_does(start_worker):
     mf = await start_worker(CONFIG + '[[r2_buckets]]\nbinding = "BUCKET"\nbucket_name = "b"\n', {"src/entry.py": """
         from pyodide.ffi import to_js

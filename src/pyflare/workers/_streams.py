@@ -406,23 +406,32 @@ class JsStreamMethods(JsProxy):
     async def _read_value(self) -> tuple[bool, Any]:
         """(done, value): the next chunk as JavaScript reads it: a Uint8Array of at most
         :data:`READ_SIZE` bytes, as workerd's default reads of its own streams allocate."""
-        # the rest of the last chunk, as a view: slicing a megabyte chunk into 4 KiB reads copies each byte once
-        left = self.__dict__.pop("_read_left", b"")
+        value = self._take_buffered()
+        if value is not None:
+            return False, value
+        try:
+            chunk = await self.__anext__()  # type: ignore[attr-defined]
+        except StopAsyncIteration:
+            self._settle_closed(None)
+            return True, None
+        except BaseException as exc:
+            self._settle_closed(exc)
+            raise
+        if len(chunk) <= READ_SIZE:
+            return False, Uint8Array(chunk)
+        # the rest of the chunk is kept as a view of our own copy (a producer may reuse the buffer it handed
+        # out): slicing a megabyte chunk into 4 KiB reads copies each byte once
+        self.__dict__["_read_left"] = memoryview(chunk if isinstance(chunk, bytes) else bytes(chunk))
+        return False, self._take_buffered()
+
+    def _take_buffered(self) -> Any:
+        """The next read's Uint8Array when the chunk in hand still holds bytes (no wait for the source), else
+        None."""
+        left = self.__dict__.get("_read_left")
         if not left:
-            try:
-                left = await self.__anext__()  # type: ignore[attr-defined]
-            except StopAsyncIteration:
-                self._settle_closed(None)
-                return True, None
-            except BaseException as exc:
-                self._settle_closed(exc)
-                raise
-        if len(left) > READ_SIZE:
-            # a view of our own copy: a producer may reuse the buffer it handed out
-            view = left if isinstance(left, memoryview) else memoryview(left if isinstance(left, bytes) else bytes(left))
-            self.__dict__["_read_left"] = view[READ_SIZE:]
-            left = view[:READ_SIZE]
-        return False, Uint8Array(left)
+            return None
+        self.__dict__["_read_left"] = left[READ_SIZE:]
+        return Uint8Array(left[:READ_SIZE])
 
     def _settle_closed(self, error: BaseException | None) -> None:
         promise = self._closed_promise
@@ -509,6 +518,12 @@ class ReadableStreamDefaultReader(JsProxy):
         return done, value
 
     def read(self) -> JsPromise:
+        take = getattr(self._stream, "_take_buffered", None)
+        if take is not None and not self._pending:  # bytes already in hand: a settled promise, no task
+            value = take()
+            if value is not None:
+                return JsPromise.resolve(JsDict(done=False, value=value))
+
         async def read() -> JsDict:
             done, value = await self._next()
             return JsDict(done=done, value=value)
