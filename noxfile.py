@@ -36,6 +36,6 @@ _add_pyenv_versions_to_path()
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Install pyflare with its test extra into a fresh virtualenv and run the suite (extra args go to pytest)."""
-    session.install("-e", ".[test]")
+    """Install pyflare with its dev extra into a fresh virtualenv and run the suite (extra args go to pytest)."""
+    session.install("-e", ".[dev]")
     session.run("python", "-m", "pytest", "-q", *session.posargs)

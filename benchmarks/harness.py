@@ -40,6 +40,35 @@ class Server:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
 
+    def rss_mb(self) -> float:
+        """Resident memory now (VmRSS), summed over the server and the processes it started."""
+        total = 0
+        for pid in self.tree():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            found = re.search(r"VmRSS:\s+(\d+) kB", status)
+            total += int(found.group(1)) if found else 0
+        return total / 1024
+
+    def tree(self) -> list[int]:
+        """The server's pid and its descendants'."""
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except OSError:
+                    continue
+                children.setdefault(parent, []).append(int(entry.name))
+        pids, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            todo.extend(children.get(pid, []))
+        return pids
+
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the server and every process it started (workerd under
         node): unlike requests/s this barely moves when other work shares the machine."""
@@ -72,10 +101,11 @@ class Server:
             self.proc.kill()
 
 
-def start(cmd: list[str], port: int, path: str = "/", cwd: Path | None = None, timeout: float = 30) -> Server:
+def start(cmd: list[str], port: int, path: str = "/", cwd: Path | None = None, timeout: float = 30,
+          env: dict[str, str] | None = None) -> Server:
     """Start ``cmd`` and poll until ``path`` answers 200; the time taken is start-to-first-200."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
     with httpx.Client() as client:
         while time.perf_counter() - started < timeout:

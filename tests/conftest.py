@@ -19,6 +19,15 @@ from pyflare.runtime.server import server_options
 pytest_plugins = ["pytester"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """`pyflare dev` started by a test (or a PyflareServer joining a registry) must never announce itself in the
+    developer's own dev registry: this session (each xdist process) has a registry folder of its own."""
+    import os
+    import tempfile
+
+    os.environ["PYFLARE_REGISTRY_PATH"] = tempfile.mkdtemp(prefix="pyflare-test-registry-")
+
+
 def write_worker(folder: Path, config: str, files: dict[str, str], *, config_name: str = "wrangler.toml") -> Path:
     """Write a config (TOML text unless ``config_name`` says otherwise) and the worker's files."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_readme_starts_with_the_two_commands():
     first_block = re.search(r"```bash\n(.*?)```", README.read_text(), re.S).group(1)
     assert "python3 -m pip install -e . && python3 -m pyflare dev examples/hello" in first_block
-    assert 'python3 -m pip install -e ".[test]" && python3 -m pytest -q' in first_block
+    assert 'python3 -m pip install -e ".[dev]" && python3 -m pytest -q' in first_block
 
 
 def test_quick_start_project_with_a_binding_passes_its_test(pytester):
@@ -29,5 +29,5 @@ def test_quick_start_project_with_a_binding_passes_its_test(pytester):
     config.write_text(config.read_text() + "\n" + blocks["toml"])
     (pytester.path / "src" / "entry.py").write_text(entry_code)
     (pytester.path / "tests" / "test_entry.py").write_text(test_code)
-    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider", "-p", "no:asyncio")
     result.assert_outcomes(passed=1)

@@ -1,4 +1,5 @@
-"""pyflare: a local emulator of the Cloudflare Workers platform for Python workers.
+"""pyflare: a local emulator of the Cloudflare Workers platform for Python workers (installed from PyPI as
+``pyflare-emulator``).
 
 Public API: :class:`Pyflare` (emulated workers), :class:`Clock` (the one clock), :func:`load_config`,
 ``ConfigError`` and ``WorkerLoadError``; the ``pyflare`` command (``cli``) and the pytest plugin
@@ -7,7 +8,9 @@ Public API: :class:`Pyflare` (emulated workers), :class:`Clock` (the one clock),
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pyflare.kernel.lazy import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use (below)
     from pyflare.config import ConfigError, load_config
@@ -20,7 +23,8 @@ __version__ = "0.1.0"
 __all__ = ["Clock", "ConfigError", "Pyflare", "WorkerLoadError", "__version__", "load_config"]
 
 # Where each public name lives. Importing them on first use means importing one part of pyflare (the
-# kernel, one binding, the CLI's argument parser) does not import all of it.
+# kernel, one binding, the CLI's argument parser, the pytest plugin's entry point, which pytest loads in
+# every run of an environment where pyflare is installed) does not import all of it.
 _PUBLIC = {
     "Clock": "pyflare.kernel.clock",
     "ConfigError": "pyflare.config",
@@ -29,17 +33,4 @@ _PUBLIC = {
     "WorkerLoadError": "pyflare.runtime.worker",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pyflare' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

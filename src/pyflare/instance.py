@@ -19,12 +19,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyflare import dependencies
 from pyflare.config import ConfigError, ResolvedConfig, load_config
+from pyflare.config.migrations import class_backends
 from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
 from pyflare.local import EXPLORER_PATH, LocalEndpoints
 from pyflare.objects import ObjectLayer
+from pyflare.peers import PEERS, EntrypointHandler, Peers, WorkerEntry, default_registry_path
+from pyflare.peers import PREFIX as PEERS_PATH
+from pyflare.peers.listener import LoopbackListener
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.env import Env, build_env
 from pyflare.runtime.loader import shadowed_vendored, vendor_folders
@@ -97,6 +101,17 @@ def create_plugins(platform: Platform) -> list[Plugin]:
 
 DEFAULT_PERSIST = Path(".pyflare") / "state"
 
+
+def registry_entry(config: ResolvedConfig, storage: Storage) -> WorkerEntry:
+    """What the dev registry says of a worker: what it consumes, hosts and runs (its URL is added on announce)."""
+    worker = config.worker
+    own_workflows = tuple((w.name, w.class_name) for w in worker.workflows
+                          if not w.script_name or w.script_name == config.name)
+    return WorkerEntry(name=config.name, url="", instance="",
+                       queues=tuple(c.queue for c in worker.queues.consumers if c.type != "http_pull"),
+                       classes=tuple(class_backends(worker.migrations)), workflows=own_workflows,
+                       state=str(storage.root) if storage.persistent else "")
+
 ConfigSource = str | Path | ResolvedConfig
 P = TypeVar("P", bound=Plugin)
 
@@ -118,6 +133,7 @@ class PyflareWorker:
         self.runtime = Runtime(config.main_path, self._env, owner.clock, owner.background,
                                compatibility_date=config.worker.compatibility_date,
                                compatibility_flags=config.worker.compatibility_flags, strict=strict)
+        self.runtime.handler_crons = frozenset(config.worker.triggers.crons)
         self.platform = Platform(config, owner.storage, owner.clock, owner.background, self.runtime, options,
                                  peers=owner.peer_platform, shared=owner.shared, objects=owner.objects)
         # A reload drops this worker's live Durable Object instances (never their storage or alarms).
@@ -225,7 +241,14 @@ class Pyflare:
     of (or beside) its bindings: fakes for tests, e.g. for bindings that need Cloudflare.
     ``strict_portability=True`` raises, where the worker's code does it, what would fail on Cloudflare's
     Python Workers (threads, entropy at import, subprocesses, sockets...; default: the config's
-    ``[pyflare] strict_portability``; see docs/portability.md).
+    ``[pyflare] strict_portability``; see docs/portability.md). ``apply_migrations=True`` applies every D1
+    database's unapplied migrations at start (default: the config's ``[pyflare] apply_migrations``).
+    ``registry``: the dev registry folder (``True``: the default one, ``$PYFLARE_REGISTRY_PATH`` or
+    ``~/.config/pyflare/registry``), through which bindings reach workers of other pyflare processes and
+    those reach this one's (``pyflare dev`` uses it; default: none, so tests stay hermetic). ``served_at``: the
+    URL a server of this pyflare's app listens on (``pyflare dev``); without one, a pyflare with a persist folder
+    and Durable Object classes listens on a loopback port of its own, so that other processes sharing the folder
+    reach the objects it hosts. See docs/multi-process.md.
     """
 
     def __init__(
@@ -247,6 +270,9 @@ class Pyflare:
         synchronous: str | None = None,
         bindings: dict[str, Any] | None = None,
         strict_portability: bool | None = None,
+        apply_migrations: bool | None = None,
+        registry: str | Path | bool | None = None,
+        served_at: str | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -280,6 +306,13 @@ class Pyflare:
         self.shared = Stash()
         # Where every worker's fetch() goes: tests route it or turn the network off (network=False).
         self.outbound = Outbound(network=network)
+        # Other pyflare processes: the dev registry (if asked for) and the processes sharing this state folder.
+        self.peers: Peers | None = None
+        if registry or self.storage.persistent:
+            folder = None if not registry else default_registry_path() if registry is True else Path(registry)
+            self.peers = self.shared[PEERS] = Peers(folder)
+            self.peers.url = served_at
+        self._listener: LoopbackListener | None = None
         self.workers: dict[str, PyflareWorker] = {}
         for resolved in configs:
             if resolved.name in self.workers:
@@ -294,6 +327,7 @@ class Pyflare:
                 cache=settings.cache if cache is None else cache,
                 dev=dev,
                 test_scheduled=test_scheduled,
+                apply_migrations=settings.apply_migrations if apply_migrations is None else apply_migrations,
             )
             if bindings and resolved is configs[0]:  # like vars: fakes apply to the served worker
                 options.extra["bindings"] = dict(bindings)
@@ -311,6 +345,8 @@ class Pyflare:
         """pyflare's endpoints under ``/cdn-cgi/local/``: R2's S3 API and public buckets when a worker has R2
         buckets, and the explorer (each imported only then)."""
         local = LocalEndpoints()
+        if self.peers is not None:  # calls from other pyflare processes (token-checked)
+            local.mount(PEERS_PATH, self.peers.endpoint())
         if any(worker.config.worker.r2_buckets for worker in self.workers.values()):
             from pyflare.bindings.r2 import R2Plugin
             from pyflare.bindings.r2 import endpoints as r2_endpoints
@@ -322,6 +358,27 @@ class Pyflare:
             explorer = Explorer(self)
             local.mount(EXPLORER_PATH, explorer, close=explorer.close)
         return local
+
+    # -- other pyflare processes --------------------------------------------------------------------
+    def _serve_peers(self, peers: Peers) -> None:
+        """Answer other processes: run this pyflare's workers' entrypoints for them (service bindings)."""
+        from pyflare.bindings.services.entrypoints import call_fetch, call_method
+
+        for worker in self.workers.values():
+            runtime = worker.runtime
+            peers.entrypoints[worker.name] = EntrypointHandler(
+                fetch=lambda entrypoint, props, request, runtime=runtime: call_fetch(runtime, entrypoint, props,
+                                                                                     request),
+                call=lambda entrypoint, props, method, args, kwargs, runtime=runtime: call_method(
+                    runtime, entrypoint, props, method, args, kwargs))
+        peers.start_watching()
+
+    def announce(self, url: str | None = None) -> None:
+        """This pyflare answers at ``url`` (default: ``served_at``): put its workers in the dev registry."""
+        if self.peers is None:
+            return
+        self.peers.url = url or self.peers.url
+        self.peers.announce([registry_entry(worker.config, self.storage) for worker in self.workers.values()])
 
     def all_plugins(self, kind: type[P]) -> list[P]:
         """The running plugins of a given class, of every worker."""
@@ -349,6 +406,10 @@ class Pyflare:
             for worker in self.workers.values():
                 worker.build_bindings()
             self.local = self.main.asgi_app.local = self._local_endpoints()
+            if self.peers is not None and self.peers.url is None and self.storage.persistent and load_worker and any(
+                    class_backends(worker.config.worker.migrations) for worker in self.workers.values()):
+                self._listener = LoopbackListener(self.main.asgi_app)
+                self.peers.url = await self._listener.start()
             if load_worker:
                 for worker in self.workers.values():
                     worker.runtime.load()
@@ -357,6 +418,8 @@ class Pyflare:
                 for plugin in worker.plugins:
                     await plugin.start()
             await self.objects.start()  # re-arm persisted alarms once every class is registered
+            if self.peers is not None:
+                self._serve_peers(self.peers)
         except BaseException:
             await self.close()
             raise
@@ -367,12 +430,17 @@ class Pyflare:
         if self._closed:
             return
         self._closed = True
+        if self.peers is not None:  # first: other processes stop routing here while the rest winds down
+            await self.peers.close()
+        if self._listener is not None:
+            await self._listener.stop()
         if self.local is not None:
             self.local.close()
         await self.background.close()
         for worker in reversed(self.workers.values()):
             await worker.close()
         await self.background.close()
+        await self.background.cancel_all()  # parked work whose owner is gone (nothing can wake it now)
         self.objects.close()
         await self.outbound.aclose()
         for worker in self.workers.values():
@@ -449,7 +517,8 @@ class Pyflare:
         return await self.main.runtime.scheduled(cron=cron, scheduled_time=scheduled_time_seconds(scheduled_time))
 
     async def idle(self) -> None:
-        """Wait until background work (waitUntil tasks, consumers, timers that are due) has finished."""
+        """Wait until background work has finished: waitUntil tasks, queue batches, alarms, crons and workflow
+        runs that timers or events started (a workflow instance counts until it sleeps, waits or ends)."""
         await self.background.idle()
 
     def reload(self) -> None:

@@ -83,6 +83,21 @@ def test_save_reloads_and_a_broken_save_recovers(dev_worker):
     assert "SyntaxError" in err
 
 
+def test_one_save_reloads_once_and_tests_or_state_never_reload(dev_worker):
+    config, proc = dev_worker
+    helper = config.parent / "src" / "helper.py"
+    helper.write_text("TEXT = 'v2'\n")
+    proc.wait_for_text("v2")
+    (config.parent / "tests").mkdir()
+    (config.parent / "tests" / "test_entry.py").write_text("def test_x():\n    pass\n")
+    (config.parent / "migrations").mkdir()
+    (config.parent / "migrations" / "0001_init.sql").write_text("CREATE TABLE t (a);\n")
+    helper.write_text("TEXT = 'v3'\n")
+    proc.wait_for_text("v3")
+    _, err = proc.stop()
+    assert err.count("Reloaded worker") == 2, err  # one per save; none for tests/ or migrations/
+
+
 def test_json_log_format_writes_one_json_object_per_request(tmp_path):
     import json
 

@@ -220,7 +220,7 @@ def test_init_scaffolds_a_project_whose_test_passes_and_which_serves(pytester, c
     config = (folder / "wrangler.toml").read_text()
     assert 'name = "my-worker"' in config and 'compatibility_flags = ["python_workers"]' in config
     pytester.chdir()
-    result = pytester.runpytest("-q", "-p", "no:cacheprovider", "--rootdir", str(folder), "-c",
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider", "-p", "no:asyncio", "--rootdir", str(folder), "-c",
                                 str(folder / "pyproject.toml"), str(folder))
     result.assert_outcomes(passed=2)
     proc = DevProcess(folder / "wrangler.toml", "--no-reload", "--no-persist")

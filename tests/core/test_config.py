@@ -104,6 +104,21 @@ def test_var_overrides_win_over_everything(worker_dir):
     assert load_config(path, vars={"A": "flag"}).bindings_vars["A"] == "flag"
 
 
+def test_a_config_loaded_again_reflects_edits_and_deleted_files(worker_dir):
+    # Loads of an unchanged text share one validation (each test's fresh worker); an edit, or a main module
+    # that went away, must still be seen at the next load.
+    path = worker_dir('main = "src/entry.py"\n[vars]\nA = "1"\n', ENTRY)
+    first = load_config(path)
+    assert load_config(path).bindings_vars == {"A": "1"}
+    path.write_text('main = "src/entry.py"\nunknown_key = 1\n[vars]\nA = "2"\n')
+    edited = load_config(path)
+    assert edited.bindings_vars == {"A": "2"} and first.bindings_vars == {"A": "1"}
+    assert len(edited.warnings) == 1 and len(load_config(path).warnings) == 1  # warnings are not duplicated
+    (path.parent / "src" / "entry.py").unlink()
+    with pytest.raises(ConfigError, match="src/entry.py does not exist"):
+        load_config(path)
+
+
 def test_toml_syntax_error_names_file_and_line(worker_dir):
     path = worker_dir('main = "src/entry.py"\nname = \n', ENTRY)
     with pytest.raises(ConfigError) as info:

@@ -37,6 +37,32 @@ def test_persistent_storage_survives_close(tmp_path):
     assert (tmp_path / "state" / "d1" / "main.sqlite").is_file()
 
 
+def test_a_temporary_database_keeps_its_schema_and_rows_when_closed_and_reopened():
+    # A new temporary database with a schema starts as an in-memory copy of that schema; the object layer
+    # closes idle databases and reopens them later, which must find every committed row (and the file of a
+    # listed one must exist from the first use, as listings of objects with storage rely on it).
+    schema = "CREATE TABLE IF NOT EXISTS t (x INTEGER PRIMARY KEY, y TEXT);"
+    storage = Storage()
+    db = storage.database("do", "object-1", folder="ns", listed=True)
+    db.executescript(schema)
+    assert db.path.is_file()
+    unlisted = storage.database("kv", "ns")
+    unlisted.executescript(schema)
+    assert not unlisted.path.exists()
+    with db.transaction():
+        db.execute("INSERT INTO t (y) VALUES ('kept')")
+    storage.release_database(db)
+    again = storage.database("do", "object-1", folder="ns", listed=True)
+    again.executescript(schema)  # as a store does on every open
+    assert again.all("SELECT x, y FROM t") == [(1, "kept")]
+    other = storage.database("do", "object-2", folder="ns", listed=True)
+    other.executescript(schema)
+    assert other.all("SELECT * FROM t") == []  # a new database from the same schema is empty
+    storage.release_database(other, delete=True)
+    assert not other.path.exists()
+    storage.close()
+
+
 def test_transaction_rolls_back_on_error_including_nested():
     storage = Storage()
     db = storage.database("x", "y")

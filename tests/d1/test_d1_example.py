@@ -28,3 +28,14 @@ async def test_example_notes_api_after_migrations():
         assert (await mf.dispatch_fetch("/notes/1", method="DELETE")).json() == {"deleted": True}
         assert (await mf.dispatch_fetch("/notes/1")).status_code == 404
         assert await mf.env.DB.prepare("SELECT count(*) AS n FROM tags").first("n") == 0
+
+
+def test_the_docs_test_passes_against_the_example(pytester):
+    """The test in docs/d1.md ("Test with it"), run with pytest against examples/d1."""
+    from tests.docs.blocks import ROOT, blocks
+
+    [block] = [b for b in blocks(ROOT / "docs" / "d1.md") if b.lang == "python" and "async def test_" in b.body]
+    pytester.makeini(f"[pytest]\nanyio_mode = auto\npyflare_config = {EXAMPLE / 'wrangler.toml'}\n")
+    pytester.makeconftest("import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return 'asyncio'\n")
+    pytester.makepyfile(test_d1_docs=block.body)
+    pytester.runpytest("-q", "-p", "no:cacheprovider", "-p", "no:asyncio").assert_outcomes(passed=1)

@@ -31,7 +31,7 @@ async def error_of(db, sql, *values):
 
 
 async def test_syntax_error_is_d1_error_with_sqlite_code(db):
-    assert await error_of(db, "SELEC 1") == 'D1_ERROR: near "SELEC": syntax error: SQLITE_ERROR'
+    assert await error_of(db, "SELEC 1") == 'D1_ERROR: near "SELEC": syntax error at offset 0: SQLITE_ERROR'
 
 
 async def test_missing_table_is_d1_error(db):
@@ -67,7 +67,7 @@ async def test_100_bound_parameters_are_allowed(db):
 
 async def test_101_bound_parameters_are_too_many(db):
     sql = "SELECT " + ", ".join("?" for _ in range(101))
-    assert await error_of(db, sql, *range(101)) == "D1_ERROR: too many SQL variables: SQLITE_ERROR"
+    assert await error_of(db, sql, *range(101)) == "D1_ERROR: too many SQL variables at offset 307: SQLITE_ERROR"
 
 
 async def test_statement_of_100000_bytes_is_allowed(db):

@@ -149,3 +149,37 @@ async def test_worker_reads_migrated_and_seeded_data(mf):
     assert (await mf.dispatch_fetch("/7")).text == "ada"
     assert (await mf.dispatch_fetch("/8")).status_code == 404
     assert (await mf.dispatch_fetch("/users")).json() == [{"id": 7, "name": "ada"}]
+
+
+async def test_each_fresh_database_gets_the_migrations_result_even_after_an_edit(project):
+    # Every test applies the same migrations to a fresh database: after the first, pyflare copies the result
+    # instead of running the SQL again, which must not be told apart from running it (nor miss an edit).
+    from pyflare import Pyflare
+
+    async def migrated_columns() -> tuple[list[str], list[str]]:
+        async with Pyflare(project) as mf:
+            assert await apply_d1_migrations(mf, "DB") == ["0000_create_users.sql", "0001_add_email.sql"]
+            columns = (await mf.env.DB.prepare("PRAGMA table_info(users)").all()).results
+            names = (await mf.env.DB.prepare("SELECT name FROM d1_migrations ORDER BY id").all()).results
+            await mf.env.DB.prepare("INSERT INTO users (name) VALUES ('only in this test')").run()
+            return [c.name for c in columns], [n.name for n in names]
+
+    first = await migrated_columns()
+    assert await migrated_columns() == first == (["id", "name", "email"],
+                                                 ["0000_create_users.sql", "0001_add_email.sql"])
+    migration = project.parent / "migrations" / "0001_add_email.sql"
+    migration.write_text(migration.read_text() + "\nALTER TABLE users ADD COLUMN age INTEGER;")
+    assert (await migrated_columns())[0] == ["id", "name", "email", "age"]
+
+
+async def test_a_migration_writing_varying_values_runs_for_each_fresh_database(project):
+    from pyflare import Pyflare
+
+    (project.parent / "migrations" / "0002_seed.sql").write_text(
+        "INSERT INTO users (name) VALUES (hex(randomblob(8)));")
+    seeded = []
+    for _ in range(2):
+        async with Pyflare(project) as mf:
+            await apply_d1_migrations(mf, "DB")
+            seeded.append(await mf.env.DB.prepare("SELECT name FROM users").first("name"))
+    assert seeded[0] != seeded[1]

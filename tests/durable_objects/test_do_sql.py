@@ -58,9 +58,21 @@ async def test_one_needs_exactly_one_row(sql):
 
 
 async def test_large_integers_come_back_as_floats_like_javascript_numbers(sql):
-    value = await sql(lambda s: s.exec("SELECT ? AS big, ? AS small", 2**60, 5).one())
+    value = await sql(lambda s: s.exec("SELECT 1 << 60 AS big, ? AS small, ? AS whole", 5, 2.0).one())
     assert value.big == float(2**60) and isinstance(value.big, float)
-    assert value.small == 5
+    assert value.small == 5 and value.whole == 2 and type(value.whole) is int  # Pyodide: a whole number is an int
+
+
+async def test_numbers_bind_as_real_and_booleans_as_text_as_in_workerd(sql):
+    # SqlStorage::BindingValue is a double, a string, an ArrayBuffer or null: JavaScript passes a boolean as a string
+    row = await sql(lambda s: s.exec("SELECT typeof(?) AS n, ? AS t, typeof(?) AS s", 5, True, "x").one())
+    assert dict(row) == {"n": "real", "t": "true", "s": "text"}
+
+
+async def test_an_int_beyond_2_53_cannot_be_bound(sql):
+    # Pyodide passes it as a BigInt, which workerd cannot convert to a double
+    with pytest.raises(TypeError, match="^Cannot convert a BigInt value to a number$"):
+        await sql(lambda s: s.exec("SELECT ?", 2**60))
 
 
 async def test_transactions_must_use_the_storage_api(sql):
@@ -71,10 +83,19 @@ async def test_transactions_must_use_the_storage_api(sql):
 
 async def test_internal_cf_tables_are_refused(sql, counter):
     await run_in_durable_object(counter.getByName("sql"), lambda obj, ctx: ctx.storage.put("k", 1))
+    await run_in_durable_object(counter.getByName("sql"), lambda obj, ctx: ctx.storage.setAlarm(2_000_000_000_000))
     for statement in ("SELECT * FROM _cf_KV", "SELECT * FROM _CF_kv", "CREATE TABLE _cf_mine (x)",
                       "DELETE FROM _cf_METADATA"):
         with pytest.raises(SqlError, match="SQLITE_AUTH|not authorized|prohibited"):
             await sql(lambda s, statement=statement: s.exec(statement))
+
+
+async def test_internal_tables_exist_only_once_used_as_in_workerd(sql, counter):
+    names = lambda s: [row["name"] for row in s.exec("SELECT name FROM sqlite_master")]  # noqa: E731
+    await sql(lambda s: s.exec("CREATE TABLE mine (x)"))
+    assert await sql(names) == ["mine"]
+    await run_in_durable_object(counter.getByName("sql"), lambda obj, ctx: ctx.storage.put("k", 1))
+    assert await sql(names) == ["mine", "_cf_KV"]
 
 
 async def test_errors_carry_sqlite_codes(sql):

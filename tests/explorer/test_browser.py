@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.explorer.test_api import CONFIG as API_CONFIG
 from tests.explorer.test_api import ENTRY as API_ENTRY
 
 from pyflare.testing import dead_letters, drain, introspect_workflow_instance
+from pyflare.workers import Response
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.async_api")
@@ -37,6 +39,7 @@ name = "flow"
 class_name = "Flow"
 """
 ENTRY = API_ENTRY + """
+from js import WebSocketPair
 from workers import DurableObject, WorkflowEntrypoint
 
 class Flow(WorkflowEntrypoint):
@@ -53,6 +56,12 @@ class Room(DurableObject):
     async def post(self, text):
         await self.ctx.storage.put("last", text)
         return text
+
+    async def fetch(self, request):
+        client, server = WebSocketPair.new().object_values()
+        self.ctx.acceptWebSocket(server, ["room:lobby", "user:ada"])
+        server.serializeAttachment({"user": "ada"})
+        return Response(None, status=101, web_socket=client)
 """
 # Flags for a root, network-less machine: no sandbox, no GPU, no calls home.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -66,6 +75,9 @@ async def test_click_through_every_view(start_worker: Callable[..., Any], tmp_pa
     await mf.env.DB.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
     await mf.env.DB.prepare("INSERT INTO items (name) VALUES (?)").bind("pen").run()
     await mf.env.ROOM.getByName("lobby").post("hi")
+    upgrade = await mf.env.ROOM.getByName("lobby").fetch("https://room/ws", headers={"upgrade": "websocket"})
+    upgrade.web_socket.accept()  # a hibernatable socket the object holds while the page looks at it
+    await mf.caches.default.put("https://shop.example/pen", Response("pen", headers={"cache-control": "max-age=600"}))
     await mf.env.JOBS.send({"n": 1, "fail": True})
     await drain(mf)
     [dead] = dead_letters(mf, "jobs-dlq")
@@ -104,6 +116,8 @@ async def test_click_through_every_view(start_worker: Callable[..., Any], tmp_pa
         assert await mf.env.CACHE.get("added") == "from the page"
 
         await view("r2", "#r2-objects")
+        created = await page.inner_text("#r2-created")
+        assert created.startswith(datetime.fromtimestamp(mf.clock.time(), timezone.utc).date().isoformat()), created
         await page.set_input_files("#r2-file", str(upload))
         await page.click("#r2-upload")
         await page.wait_for_selector("#r2-objects >> text=photo.txt")
@@ -123,9 +137,12 @@ async def test_click_through_every_view(start_worker: Callable[..., Any], tmp_pa
         await page.wait_for_selector("#queue-messages >> text=nothing here")
         assert dead_letters(mf, "jobs-dlq") == []
 
-        await view("do", "#do-objects a.do-object")
+        await view("do", "#do-objects >> text=lobby")  # listed by the name its id was made from
         await page.click("#do-objects a.do-object")
         await page.wait_for_selector("#do-keys >> text=last")
+        assert await page.inner_text("#do-name") == "lobby"
+        await page.wait_for_selector("#do-websockets >> text=user:ada")
+        assert '"user": "ada"' in await page.inner_text("#do-websockets")
         await snap("do")
 
         await view("workflows", "#wf-instances >> text=order-7")
@@ -138,6 +155,12 @@ async def test_click_through_every_view(start_worker: Callable[..., Any], tmp_pa
         await page.click("a.wf-instance[data-id='order-7']")
         await page.wait_for_selector("#wf-status >> text=complete")
         await snap("workflows")
+
+        await view("cache", "#cache-entries >> text=https://shop.example/pen")
+        assert await page.is_visible("#cache-entries >> text=cache-control: max-age=600")
+        await page.click("#cache-entries button.cache-delete")
+        await page.wait_for_selector("#cache-entries >> text=nothing here")
+        assert await mf.caches.default.match("https://shop.example/pen") is None
 
         await page.request.get(f"{url}/hello")
         await view("activity", "#activity >> text=shop /hello")

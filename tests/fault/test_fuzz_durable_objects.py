@@ -128,9 +128,10 @@ def test_lone_surrogate_key_is_stored_as_workerd_stores_it(objects: Any) -> None
     d, stubs = objects
 
     async def body(obj: Any, ctx: Any) -> None:
-        await ctx.storage.put("a\ud800", 1)
-        assert await ctx.storage.get("a\ufffd") == 1
-        assert list(await ctx.storage.list()) == ["a\ufffd"]
+        await ctx.storage.put("a\ud800", 1)  # V8 writes the lone surrogate as 3 bytes: 3 U+FFFD read back
+        assert await ctx.storage.get("a\ud800") == 1
+        assert await ctx.storage.get("a\ufffd") is None
+        assert list(await ctx.storage.list()) == ["a\ufffd\ufffd\ufffd"]
 
     for stub in stubs:
         inside(d, stub, body)
@@ -146,7 +147,7 @@ def test_deeply_nested_value_is_a_range_error_and_nan_limit_is_zero(objects: Any
         with pytest.raises(JsRangeError, match="Maximum call stack size exceeded"):
             await ctx.storage.put("deep", value)
         assert await ctx.storage.get("deep") is None
-        with pytest.raises(RangeError, match="List limit must be positive"):
+        with pytest.raises(TypeError, match="List limit must be positive"):
             await ctx.storage.list(limit=float("nan"))
 
     for stub in stubs:

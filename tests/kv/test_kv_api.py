@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from pyflare.bindings.kv import KVMap, KVNamespace
+from pyflare.bindings.kv import KVError, KVMap, KVNamespace
+from pyflare.kernel.jserrors import JsException
 
 
 async def test_env_holds_a_kv_namespace(kv):
@@ -46,16 +47,24 @@ async def test_get_accepts_type_as_keyword_and_in_an_options_dict(kv):
     assert await kv.get("doc", type="json", cacheTtl=30) == [1]
 
 
-async def test_get_json_of_invalid_json_raises_value_error(kv):
+async def test_get_json_of_invalid_json_raises_javascripts_syntax_error(kv):
     await kv.put("doc", "not json")
-    with pytest.raises(ValueError):
+    with pytest.raises(JsException) as raised:
         await kv.get("doc", "json")
+    assert raised.value.name == "SyntaxError"
+    assert str(raised.value) == 'Unexpected token \'n\', "not json" is not valid JSON'
 
 
-async def test_get_array_buffer_returns_bytes(kv):
+async def test_get_json_gives_numbers_as_a_python_worker_gets_them(kv):
+    await kv.put("doc", '{"whole": 2.0, "big": 12345678901234567890, "half": 0.5}')
+    assert await kv.get("doc", "json") == {"whole": 2, "big": 1.2345678901234567e19, "half": 0.5}
+    assert type((await kv.get("doc", "json"))["whole"]) is int
+
+
+async def test_get_array_buffer_returns_a_memoryview(kv):
     await kv.put("bin", b"\x00\xffabc")
     value = await kv.get("bin", "arrayBuffer")
-    assert isinstance(value, bytes) and value == b"\x00\xffabc"
+    assert isinstance(value, memoryview) and value == b"\x00\xffabc"  # an ArrayBuffer, as Pyodide gives it
 
 
 async def test_get_stream_yields_the_value_in_chunks(kv):
@@ -103,7 +112,12 @@ async def test_put_of_numbers_stores_their_javascript_text(kv):
     assert [await kv.get(k) for k in ("i", "f", "b")] == ["42", "2", "true"]
 
 
-@pytest.mark.parametrize("value", [{"a": 1}, [1, 2], None, object()])
+async def test_put_of_none_stores_null_as_javascript_writes_it(kv):
+    await kv.put("k", None)  # Python's None is JavaScript's null, which workerd reads as the string "null"
+    assert await kv.get("k") == "null"
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, [1, 2], {1}, object()])
 async def test_put_of_other_objects_is_a_type_error(kv, value):
     with pytest.raises(TypeError) as info:
         await kv.put("k", value)
@@ -194,3 +208,18 @@ async def test_metadata_and_json_values_allow_attribute_access(kv):
     result = await kv.getWithMetadata("k", "json")
     assert result.value.user.name == "ada" and result.metadata.owner.id == 7
     assert (await kv.list()).keys[0].metadata.owner.id == 7
+
+
+async def test_options_arrive_as_workerd_reads_them(kv):
+    await kv.put("k", "v", expirationTtl="120")  # a numeric string is a number to workerd
+    assert (await kv.list()).keys[0].expiration is not None
+    with pytest.raises(KVError, match="Invalid expiration_ttl of 0"):
+        await kv.put("k", "v", expirationTtl=None)  # None is JavaScript's null: 0
+    await kv.put("k2", "v", someOptionKvDoesNotKnow=1)  # ignored, as on Cloudflare
+    assert await kv.get("k2") == "v"
+
+
+async def test_bulk_get_leaves_out_keys_that_look_like_array_indexes(kv):
+    await kv.put("7", "seven")
+    await kv.put("07", "leading zero")
+    assert dict(await kv.get(["7", "07", "x"])) == {"07": "leading zero", "x": None}

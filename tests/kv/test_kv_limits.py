@@ -61,9 +61,18 @@ async def test_dots_inside_keys_are_fine(kv):
     assert await kv.get("...") == "v"
 
 
-async def test_non_string_key_is_a_type_error(kv):
-    with pytest.raises(TypeError):
-        await kv.get(123)
+async def test_non_string_key_is_read_as_javascript_writes_it(kv):
+    # workerd reads the key parameter as a string: 123 -> "123", 1.0 -> "1", None -> "null"
+    await kv.put(123, "a")
+    await kv.put(1.0, "b")
+    await kv.put(None, "c")
+    assert [await kv.get(k) for k in ("123", "1", "null")] == ["a", "b", "c"]
+    assert await kv.get(123) == "a"
+
+
+async def test_key_with_a_lone_surrogate_is_refused_by_the_kv_service(kv):
+    with pytest.raises(KVError, match="^KV PUT failed: 400 Could not URL-decode key name$"):
+        await kv.put("a\ud800", "v")
 
 
 # -- values ----------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ async def test_bindings_with_the_same_id_share_data_and_without_id_use_the_bindi
     assert await mf.env.SAME.get("k") == "v"
     assert await mf.env.OTHER.get("k") is None
     await mf.env.OTHER.put("k", "other")
-    assert (mf.storage.root / "kv" / "OTHER.sqlite").is_file()
+    assert mf.env.OTHER._store.db.path == mf.storage.root / "kv" / "OTHER.sqlite"
     assert await mf.env.KV.get("k") == "v"
 
 

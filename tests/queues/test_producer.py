@@ -58,16 +58,34 @@ async def test_bytes_requires_bytes(start_queues):
         await mf.env.Q.send("x", contentType="bytes")
 
 
-async def test_none_body_is_undefined(start_queues):
+async def test_none_body_is_javascripts_null_and_a_missing_body_is_undefined(start_queues):
     mf = await start_queues()
+    await mf.env.Q.send(None)  # None is JavaScript's null (python_to_rpc): a JSON body like any other
+    assert messages(mf, "jobs")[0].body is None
     with pytest.raises(TypeError, match="^Message body cannot be undefined$"):
-        await mf.env.Q.send(None)
+        await mf.env.Q.sendBatch([{"contentType": "json"}])
 
 
-async def test_json_refuses_values_json_cannot_hold(start_queues):
+async def test_send_reports_the_backlog_the_message_joined(start_queues):
     mf = await start_queues()
-    with pytest.raises(TypeError, match="JSON"):
-        await mf.env.Q.send({"when": dt.datetime(2024, 1, 1)}, contentType="json")
+    first = await mf.env.Q.send("a", contentType="text")
+    assert first.metadata.metrics == {"backlogCount": 0, "backlogBytes": 0}
+    second = await mf.env.Q.send("bc", contentType="text")
+    assert second.metadata.metrics.backlogCount == 1 and second.metadata.metrics.backlogBytes == 1
+    assert second.metadata.metrics.oldestMessageTimestamp.tzinfo is None  # a Date: naive, UTC
+
+
+async def test_json_writes_values_as_json_stringify_writes_what_they_become_in_javascript(start_queues):
+    mf = await start_queues()
+    # a datetime is a Date (its ISO text), bytes a Uint8Array (an object of indexes), 1.0 the number 1
+    await mf.env.Q.send({"when": dt.datetime(2024, 1, 1), "b": b"\x01", "f": 1.0}, contentType="json")
+    assert messages(mf, "jobs")[0].body == {"when": "2024-01-01T00:00:00.000Z", "b": {"0": 1}, "f": 1}
+
+
+async def test_json_refuses_an_int_beyond_2_53_as_json_stringify_refuses_a_bigint(start_queues):
+    mf = await start_queues()
+    with pytest.raises(TypeError, match="^Do not know how to serialize a BigInt$"):
+        await mf.env.Q.send({"n": 2**60}, contentType="json")
 
 
 async def test_v8_copies_structured_clone_types(start_queues):
@@ -77,8 +95,9 @@ async def test_v8_copies_structured_clone_types(start_queues):
             "nested": [{"x": frozenset({"a"})}]}
     await mf.env.Q.send(body, contentType="v8")
     stored = messages(mf, "jobs")[0].body
-    assert stored == {"set": {1, 2}, "tuple": [1, 2], "bytes": b"ab", "when": when, 3: "int key",
-                      "nested": [{"x": {"a"}}]}
+    # received as a Python worker receives a JavaScript value: bytes as memoryview, a Date naive UTC
+    assert stored == {"set": {1, 2}, "tuple": [1, 2], "bytes": b"ab", "when": when.replace(tzinfo=None),
+                      3: "int key", "nested": [{"x": {"a"}}]}
 
 
 async def test_v8_keeps_cycles(start_queues):
@@ -164,7 +183,7 @@ async def test_send_batch_is_all_or_nothing(start_queues):
     assert messages(mf, "jobs") == []
 
 
-@pytest.mark.parametrize("delay", [-1, 43_201, "5"])
+@pytest.mark.parametrize("delay", [-1, 43_201, "43201"])
 async def test_invalid_delay_is_refused(start_queues, delay):
     mf = await start_queues()
     with pytest.raises(QueueSendError, match=f"^Queue send failed: message delay {delay} is invalid$"):

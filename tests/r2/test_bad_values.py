@@ -24,13 +24,14 @@ async def test_refused_put_of_a_new_key_stores_nothing(bucket, store):
         await bucket.put("fresh", "v", httpMetadata={"cacheExpiry": 10**30})
     assert await bucket.head("fresh") is None
     assert store.referenced_blobs() == set()
-    assert list(store.blobs.folder.iterdir()) == []
+    assert not store.blobs.folder.exists() or list(store.blobs.folder.iterdir()) == []
 
 
 async def test_the_last_representable_date_is_kept(bucket):
     last = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc)
     await bucket.put("k", "v", httpMetadata={"cacheExpiry": last})
-    assert (await bucket.head("k")).httpMetadata["cacheExpiry"] == last
+    # read back as Python gets a JavaScript Date: naive, in UTC
+    assert (await bucket.head("k")).httpMetadata["cacheExpiry"] == last.replace(tzinfo=None)
 
 
 async def test_a_poisoned_row_from_an_older_pyflare_still_reads(bucket, store):

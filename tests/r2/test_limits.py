@@ -26,9 +26,10 @@ async def test_create_multipart_key_limit(bucket):
         await bucket.createMultipartUpload("x" * 1025)
 
 
-async def test_key_must_be_a_string(bucket):
-    with pytest.raises(TypeError):
-        await bucket.get(b"bytes")
+async def test_key_that_is_not_a_string_is_read_as_javascript_writes_it(bucket):
+    await bucket.put(1, "one")  # workerd reads the key parameter as a string
+    assert (await bucket.head("1")).key == "1"
+    assert (await bucket.head(1.0)).key == "1"  # 1.0 is the JavaScript number 1
 
 
 async def test_custom_metadata_of_2048_is_allowed(bucket):
@@ -46,9 +47,16 @@ async def test_custom_metadata_non_latin1_counts_double(bucket):
         await bucket.put("k", "v", customMetadata={"k": "€" * 1024})
 
 
-async def test_custom_metadata_values_must_be_strings(bucket):
-    with pytest.raises(TypeError):
-        await bucket.put("k", "v", customMetadata={"n": 1})
+async def test_custom_metadata_values_are_read_as_strings(bucket):
+    await bucket.put("k", "v", customMetadata={"n": 1, "f": 1.5, "t": True, "l": [1, 2], "d": {"a": 1}})
+    assert (await bucket.head("k")).customMetadata == {
+        "n": "1", "f": "1.5", "t": "true", "l": "1,2", "d": "[object Object]"}
+
+
+async def test_custom_metadata_must_be_a_dict(bucket):
+    for value in ("text", None):  # None is JavaScript's null: not an object either
+        with pytest.raises(TypeError, match="^Incorrect type for the 'customMetadata' field on 'PutOptions'"):
+            await bucket.put("k", "v", customMetadata=value)
 
 
 async def test_object_over_max_size_is_too_large(bucket, store):

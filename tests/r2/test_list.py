@@ -140,7 +140,14 @@ async def test_unsupported_include_value(bucket):
         await bucket.list(include=["etag"])
 
 
-@pytest.mark.parametrize("limit", [0, 1001, -1])
+async def test_limit_of_minus_one_is_no_limit_as_on_cloudflare(bucket):
+    # workerd sends limit as R2's unsigned 32-bit field, whose "not set" value is 0xffffffff
+    await bucket.put("a", "1")
+    assert [o.key for o in (await bucket.list(limit=-1)).objects] == ["a"]
+    assert [o.key for o in (await bucket.list(limit="1")).objects] == ["a"]  # read as a number
+
+
+@pytest.mark.parametrize("limit", [0, 1001, -2])
 async def test_invalid_limit(bucket, limit):
     with pytest.raises(R2Error) as info:
         await bucket.list(limit=limit)

@@ -46,9 +46,17 @@ async def test_range_options(obj, range_, expected, offset):
         ("garbage", DATA),
     ],
 )
-async def test_range_from_header_string_and_headers(obj, header, expected):
-    assert await (await obj.get("k", range=header)).bytes() == expected
+async def test_range_from_headers(obj, header, expected):
     assert await (await obj.get("k", range=Headers({"Range": header}))).bytes() == expected
+
+
+async def test_range_given_as_a_string_is_refused_as_workerd_refuses_it(obj):
+    with pytest.raises(TypeError, match="^Incorrect type for the 'range' field on 'GetOptions'"):
+        await obj.get("k", range="bytes=1-3")
+
+
+async def test_range_numbers_are_read_as_numbers(obj):
+    assert await (await obj.get("k", range={"offset": "2", "length": "3"})).bytes() == b"234"
 
 
 async def test_headers_without_range_give_whole_object(obj):
@@ -57,7 +65,8 @@ async def test_headers_without_range_give_whole_object(obj):
 
 @pytest.mark.parametrize(
     "range_",
-    [{"offset": 11}, {"offset": 2, "length": 0}, {"suffix": 0}, "bytes=10-", "bytes=-0"],
+    [{"offset": 11}, {"offset": 2, "length": 0}, {"suffix": 0}, Headers({"Range": "bytes=10-"}),
+     Headers({"Range": "bytes=-0"})],
 )
 async def test_unsatisfiable_range_is_error_10039(obj, range_):
     with pytest.raises(errors.InvalidRange) as info:

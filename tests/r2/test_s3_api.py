@@ -282,3 +282,24 @@ async def test_the_worker_reads_what_s3_wrote(s3: S3Setup) -> None:
     async with httpx.AsyncClient() as http:
         response = await http.get(f"{s3.url}/w")
     assert response.text == "from s3" and response.headers["x-meta"] == "bo"
+
+
+async def test_a_browser_preflight_and_upload_get_each_cors_header_once(s3: S3Setup) -> None:
+    # A browser refuses an answer carrying Access-Control-Allow-Origin twice ("*, *"): each header must be
+    # there once, and Authorization (which the "*" of Allow-Headers does not cover) must be allowed by name.
+    client = s3.client()
+    url = client.generate_presigned_url("put_object", Params={"Bucket": "uploads", "Key": "from-page.txt"})
+    async with httpx.AsyncClient() as http:
+        preflight = await http.request("OPTIONS", url, headers={
+            "Origin": "http://localhost:5173", "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "authorization,content-type,x-amz-date"})
+        upload = await http.put(url, content=b"from a page", headers={"Origin": "http://localhost:5173"})
+    assert preflight.status_code == 204
+    for name in ("access-control-allow-origin", "access-control-allow-methods", "access-control-allow-headers"):
+        assert len(preflight.headers.get_list(name)) == 1, (name, preflight.headers)
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "PUT" in preflight.headers["access-control-allow-methods"]
+    assert preflight.headers["access-control-allow-headers"] == "authorization,content-type,x-amz-date"
+    assert upload.status_code == 200
+    assert upload.headers.get_list("access-control-allow-origin") == ["*"]
+    assert (await s3.mf.env.UPLOADS.get("from-page.txt")) is not None

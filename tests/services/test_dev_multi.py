@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -75,10 +76,24 @@ def test_each_worker_reloads_its_own_code_under_pyflare_dev(tmp_path: Path) -> N
     assert "Reloaded worker" in err
 
 
-def test_a_missing_service_stops_pyflare_dev_at_start_with_wranglers_text(tmp_path: Path) -> None:
+def test_without_the_dev_registry_a_missing_service_stops_pyflare_dev_at_start_with_wranglers_text(tmp_path: Path) -> None:
     front = write_worker(tmp_path / "front", 'name = "front"\nmain = "src/entry.py"\n'
                          '[[services]]\nbinding = "BACK"\nservice = "back"\n', {"src/entry.py": FRONT})
-    result = subprocess.run([sys.executable, "-m", "pyflare", "dev", str(front), "--port", "0", "--no-persist"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "pyflare", "dev", str(front), "--port", "0", "--no-persist",
+                             "--no-registry"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert 'binding "BACK" refers to a service "core:user:back", but no such service is defined.' in result.stderr
+
+
+def test_with_the_dev_registry_a_missing_service_waits_for_another_process(tmp_path: Path) -> None:
+    front = write_worker(tmp_path / "front", 'name = "front"\nmain = "src/entry.py"\n'
+                         '[[services]]\nbinding = "BACK"\nservice = "back"\n', {"src/entry.py": FRONT})
+    proc = DevProcess(front, "--no-reload", "--no-persist", "--registry-dir", str(tmp_path / "registry"))
+    try:
+        response = proc.get()
+        assert (response.status_code, response.text) == (503, 'Worker "back" not found. Make sure it is running '
+                                                               "locally.")
+    finally:
+        code, err = proc.stop()
+    assert code == 0, err
+    assert re.search(r"env\.BACK \(back\) +Worker +local \[not connected\]", err), err

@@ -145,3 +145,12 @@ def test_compatibility_date_decides_the_close_behaviours():
     assert (new.auto_reply_to_close, new.close_reason_limit) == (True, True)
     flagged = Settings.of("2026-05-01", ["web_socket_manual_reply_to_close"])
     assert flagged.auto_reply_to_close is False
+
+
+async def test_close_code_is_read_as_a_number_and_none_reason_needs_a_code():
+    client, server = WebSocketPair.new().object_values()
+    client.accept()
+    server.accept()
+    client.close("1000")  # workerd reads the int parameter with ToNumber
+    with pytest.raises(Exception, match="you must also specify a code"):
+        server.close(None, "bye")  # None is undefined for a plain JavaScript object (Pyodide's conversion)

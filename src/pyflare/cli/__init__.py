@@ -14,6 +14,7 @@ import re
 import sys
 
 from pyflare.config import ConfigError
+from pyflare.kernel.distribution import MissingDependency
 
 SUBCOMMANDS = ("init", "dev", "check", "types", "kv", "r2", "d1", "vectorize", "workflows")
 
@@ -122,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pyflare: {exc}", file=sys.stderr)
         return 2
+    except MissingDependency as exc:  # an optional feature's package: one line naming the extra
+        print(f"pyflare: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

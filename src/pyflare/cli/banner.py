@@ -128,6 +128,10 @@ def banner_lines(config: Any, env: Any, *, persist_to: Path | None, url: str | N
         lines += [title, *_table(rows)]
     else:
         lines.append("No bindings found." if worker_count == 1 else f"No bindings found for {config.name}")
+    if any("connected]" in r.mode for r in rows):  # wrangler's note, for pyflare's registry
+        lines.append("Service bindings, Durable Object bindings, queues and workflows connect to other pyflare dev "
+                     "processes running locally (the dev registry), with their connection status indicated by "
+                     "[connected] or [not connected]; lines follow as that changes.")
     missing = [r for r in rows if r.mode == NOT_EMULATED]
     if missing:
         named = ", ".join(f"env.{r.name} ({r.kind})" for r in missing)

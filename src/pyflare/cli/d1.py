@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pyflare.cli.common import add_state_options, run_on_local_state
+from pyflare.cli.common import add_state_options, config_paths, find_plugin, run_on_local_state
 from pyflare.config import load_config
 
 
@@ -119,10 +119,13 @@ def _with_store(args: argparse.Namespace, action: Any) -> int:
     from pyflare.bindings.d1 import D1Plugin
 
     async def go(mf: Any) -> int:
+        what = f"the D1 database '{args.database}'"
         try:
-            plugin = mf.plugin(D1Plugin)
+            plugin = find_plugin(mf, D1Plugin, lambda p: p.store(args.database).name, what)
             store = plugin.store(args.database)
-        except LookupError:
+        except LookupError as exc:
+            if "several workers" in str(exc):
+                return _error(str(exc))
             return _error(f"Couldn't find a D1 DB with the name or binding '{args.database}' in your "
                           f"{mf.config.path.name} file.")
         return action(mf, plugin, store)
@@ -145,16 +148,14 @@ def run_list(args: argparse.Namespace) -> int:
     from pyflare.bindings.d1 import D1Plugin
 
     async def go(mf: Any) -> int:
-        try:
-            plugin = mf.plugin(D1Plugin)
-        except LookupError:
-            facts: list[dict[str, Any]] = []
-        else:
-            seen: dict[str, dict[str, Any]] = {}
-            for config in plugin.configs:
-                store = plugin.store(config.binding)
-                seen.setdefault(store.name, _database_facts(config, store))
-            facts = list(seen.values())
+        seen: dict[str, dict[str, Any]] = {}
+        for worker in mf.workers.values():
+            for plugin in worker.plugins:
+                if isinstance(plugin, D1Plugin):
+                    for config in plugin.configs:
+                        store = plugin.store(config.binding)
+                        seen.setdefault(store.name, _database_facts(config, store))
+        facts = list(seen.values())
         if args.json:
             print(json.dumps(facts, indent=2))
         elif not facts:
@@ -275,11 +276,16 @@ def _migrations(config: Any, database: Any) -> Any:
 def run_migrations_create(args: argparse.Namespace) -> int:
     from pyflare.bindings.d1.validation import migration_file_name
 
-    config = load_config(args.config, environment=args.env, require_main=False)
-    database = next((d for d in config.worker.d1_databases if args.database in (d.binding, d.database_name)), None)
-    if database is None:
+    configs = [load_config(path, environment=args.env, require_main=False) for path in config_paths(args)]
+    found = [(c, d) for c in configs for d in c.worker.d1_databases if args.database in (d.binding, d.database_name)]
+    if not found:
         return _error(f"Couldn't find a D1 DB with the name or binding '{args.database}' in your "
-                      f"{config.path.name} file.")
+                      f"{configs[0].path.name} file.")
+    if len({(c.root / d.migrations_dir).resolve() for c, d in found}) > 1:
+        named = " and ".join(f'"{c.name}" ({c.path})' for c, _ in found)
+        return _error(f"the D1 database '{args.database}' is in the config of several workers: {named}; give only "
+                      "the -c of the one you mean")
+    config, database = found[0]
     migrations = _migrations(config, database)
     try:
         migration_file_name(0, args.message)
@@ -297,7 +303,7 @@ def run_migrations_list(args: argparse.Namespace) -> int:
         return code
 
     def action(mf: Any, plugin: Any, store: Any) -> int:
-        migrations = _migrations(mf.config, plugin.config(args.database))
+        migrations = _migrations(plugin.platform.config, plugin.config(args.database))
         if not migrations.folder.is_dir():
             return _error(f"No migrations present at {migrations.folder}.")
         pending = migrations.unapplied(store)
@@ -318,7 +324,7 @@ def run_migrations_apply(args: argparse.Namespace) -> int:
         return code
 
     def action(mf: Any, plugin: Any, store: Any) -> int:
-        migrations = _migrations(mf.config, plugin.config(args.database))
+        migrations = _migrations(plugin.platform.config, plugin.config(args.database))
         if not migrations.folder.is_dir():
             return _error(f"No migrations present at {migrations.folder}.")
         migrations.ensure_table(store)

@@ -16,11 +16,15 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from pyflare.cli.banner import banner_json, banner_lines, header_lines
-from pyflare.cli.common import persist_folder
+from pyflare.cli.banner import banner_json, banner_lines, banner_rows, header_lines
+from pyflare.cli.common import persist_folder, record_dev_state
+from pyflare.cli.debugger import DEFAULT_PORT, DebuggerUnavailable, terminal_breakpoints
+from pyflare.cli.debugger import listen as listen_for_debugger
 from pyflare.cli.logs import console_out, setup_logging
+from pyflare.cli.watch import SaveGate, watch_changes, watch_plan
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
+from pyflare.kernel.distribution import MissingDependency
 from pyflare.runtime.app import AccessLog
 from pyflare.runtime.errors import set_verbose
 from pyflare.runtime.guard import local_hostnames
@@ -75,6 +79,15 @@ def register(subparsers: Any) -> None:
     group.add_argument("--no-persist", action="store_true", help="Use temporary state, deleted on exit")
     parser.add_argument("--local", action="store_true",
                         help="Run on my machine (always the case: accepted for wrangler compatibility)")
+    parser.add_argument("--apply-migrations", action="store_true",
+                        help="Apply unapplied D1 migrations at start, and each new one when its file is saved "
+                             "(as `pyflare d1 migrations apply --local` does; [pyflare] apply_migrations = true in "
+                             "the config does it too)")
+    parser.add_argument("--registry-dir", default=None, metavar="DIR",
+                        help="The dev registry folder where pyflare dev processes find each other (default: "
+                             "$PYFLARE_REGISTRY_PATH, else ~/.config/pyflare/registry)")
+    parser.add_argument("--no-registry", action="store_true",
+                        help="Neither announce these workers to other pyflare dev processes nor reach theirs")
     parser.add_argument("--no-reload", action="store_true", help="Do not reload the worker when files change")
     parser.add_argument("--no-crons", action="store_true", help="Do not fire cron triggers on schedule")
     parser.add_argument("--no-cache", action="store_true",
@@ -88,6 +101,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--verbose", action="store_true",
                         help="Show pyflare's own frames in tracebacks of errors in the worker, and the limits "
                              "pyflare set at start (open files)")
+    parser.add_argument("--debug", action="store_true",
+                        help="Let a debugger attach (debugpy, as VS Code's Remote Attach uses), on 127.0.0.1:"
+                             "--debug-port; breakpoints in the worker's files stop its requests")
+    parser.add_argument("--debug-port", type=port_number, default=DEFAULT_PORT, metavar="PORT",
+                        help=f"Port the debugger listens on with --debug (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--ready-file", default=None, metavar="PATH",
                         help="Write the URL to PATH once requests are accepted (for CI scripts to wait on)")
     parser.add_argument("--strict-portability", action="store_true",
@@ -161,6 +179,7 @@ class DevServer:
         self.access_log = AccessLog(args.log_format)
         self.url: str | None = None
         self.mf: Pyflare | None = None
+        self.connections: dict[tuple[str, str], tuple[str, str]] = {}
         self.lock = asyncio.Lock()
 
     def config_paths(self) -> list[str | None]:
@@ -191,10 +210,17 @@ class DevServer:
             test_scheduled=self.args.test_scheduled,
             explorer=not self.args.no_explorer,
             strict_portability=True if getattr(self.args, "strict_portability", False) else None,
+            apply_migrations=False,  # applied below, where a failing migration is reported, not fatal
+            registry=None if getattr(self.args, "no_registry", False) else (getattr(self.args, "registry_dir", None)
+                                                                            or True),
+            served_at=self.url,
         )
         await mf.start(load_worker=False)
+        if self.persist_to is not None:  # the state commands look there (pyflare.cli.common.state_folder)
+            record_dev_state(configs, self.persist_to)
         mf.asgi_app.local_hosts = local_hostnames(self.args.ip or self.config.worker.dev.ip)
         self.mf = mf
+        self.apply_migrations()
         self.load_worker()
         try:
             mf.check_bindings()
@@ -203,8 +229,33 @@ class DevServer:
                 await mf.close()
                 raise
             log.error("%s", exc)
+        mf.announce()
         self.print_banner()
+        if mf.peers is not None:
+            self.connections = self.connection_modes()
+            mf.peers.on_change(lambda previous, current: self.connections_changed())
         # Plugins that need the worker (consumers, crons) were started; they find it through the runtime.
+
+    def migrations_enabled(self) -> bool:
+        return bool(getattr(self.args, "apply_migrations", False)) or any(
+            config.worker.pyflare.apply_migrations for config in self.configs)
+
+    def apply_migrations(self) -> None:
+        """``--apply-migrations``: bring every D1 database up to its migrations folder; a failing migration is
+        logged (the ones before it stay applied) and the server keeps running, to retry when a file is saved."""
+        if not self.migrations_enabled():
+            return
+        from pyflare.bindings.d1 import D1Plugin, MigrationError
+
+        assert self.mf is not None
+        for worker in self.mf.workers.values():
+            for plugin in worker.plugins:
+                if isinstance(plugin, D1Plugin):
+                    try:
+                        plugin.apply_migrations()
+                    except MigrationError as exc:
+                        log.error("%s (worker %s); fix the migration and save it to apply it again", exc,
+                                  worker.name)
 
     def load_worker(self, roots: set[Path] | None = None) -> bool:
         """(Re)load every worker, or those whose folder is in ``roots``; False if any failed."""
@@ -247,6 +298,10 @@ class DevServer:
                     await self.start_instance(configs, strict=False)
                     log.info("Config changed: reloaded worker and bindings")
                     return
+            if any(p.endswith(".sql") for p in paths):
+                self.apply_migrations()
+                if all(p.endswith(".sql") for p in paths):  # a migration saved: applied, nothing to reload
+                    return
             started = time.perf_counter()
             if self.load_worker(self.roots_of(paths)):
                 log.info("Reloaded worker in %.0fms", (time.perf_counter() - started) * 1000)
@@ -255,23 +310,40 @@ class DevServer:
                 except ConfigError as exc:
                     log.error("%s", exc)
 
-    async def watch(self, stop: asyncio.Event) -> None:
-        from watchfiles import DefaultFilter, awatch
+    async def watch(self, stop: asyncio.Event, watching: asyncio.Event) -> None:
+        """Reload on each save that changes code or config (see :mod:`pyflare.cli.watch`); a config change
+        that moves what is watched (``[build] watch_dir``, ``main``) starts watching the new folders."""
+        gate = SaveGate()
+        while not stop.is_set():
+            plan = watch_plan(self.configs, self.persist_to, migrations=self.migrations_enabled())
+            async with contextlib.aclosing(watch_changes(plan, stop, gate=gate, watching=watching)) as saves:
+                async for paths in saves:
+                    await self.on_change(paths)
+                    if watch_plan(self.configs, self.persist_to, migrations=self.migrations_enabled()) != plan:
+                        break
 
-        state = self.persist_to
+    def connection_modes(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """The banner rows that connect to other pyflare dev processes: (worker, binding) -> (line, mode)."""
+        assert self.mf is not None
+        modes: dict[tuple[str, str], tuple[str, str]] = {}
+        for worker in self.mf.workers.values():
+            for row in banner_rows(worker.config, worker.env):
+                if "connected]" in row.mode:
+                    shown = f"env.{row.name}" + (f" ({row.resource})" if row.resource else "")
+                    prefix = f"{worker.name}: " if len(self.mf.workers) > 1 else ""
+                    modes[(worker.name, row.name)] = (f"{prefix}{shown}   {row.kind}", row.mode)
+        return modes
 
-        class Filter(DefaultFilter):
-            def __call__(self, change: Any, path: str) -> bool:
-                if state is not None and Path(path).resolve().is_relative_to(state):
-                    return False
-                name = Path(path).name
-                return super().__call__(change, path) and (
-                    name.endswith(".py") or name.startswith((".dev.vars", ".env", "wrangler.")) or name.endswith(".sql")
-                )
-
-        roots = sorted({str(c.root) for c in self.configs})
-        async for changes in awatch(*roots, stop_event=stop, watch_filter=Filter(), debounce=100, step=20):
-            await self.on_change({path for _, path in changes})
+    def connections_changed(self) -> None:
+        """A worker of another process appeared or went away: print the binding lines whose status changed."""
+        now = self.connection_modes()
+        for key, (line, mode) in now.items():
+            if self.connections.get(key, ("", ""))[1] != mode:
+                if self.args.log_format == "json":
+                    log.info("%s %s", line, mode)
+                else:
+                    print(f"{line}   {mode}", file=sys.stderr, flush=True)
+        self.connections = now
 
     def print_banner(self) -> None:
         """What the workers have access to (stderr, before the Ready line; again after a config change)."""
@@ -310,11 +382,13 @@ class DevServer:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
-        # The watcher starts first: awatch() sets up its file watches when first iterated, so a save
-        # made right after the Ready line is seen.
-        watcher = None if self.args.no_reload else asyncio.create_task(self.watch(stop))
-        for _ in range(3):
-            await asyncio.sleep(0)
+        # The watcher starts first and the Ready line waits for its file watches, so a save made right
+        # after the Ready line is seen.
+        watching = asyncio.Event()
+        watcher = None if self.args.no_reload else asyncio.create_task(self.watch(stop, watching))
+        if watcher is not None:
+            await asyncio.wait([asyncio.create_task(watching.wait()), watcher], timeout=5,
+                               return_when=asyncio.FIRST_COMPLETED)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not serving.done():
             await asyncio.sleep(0.005)
@@ -386,6 +460,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"pyflare: {exc}", file=sys.stderr)
         return 1
     port = sock.getsockname()[1]
+    terminal_breakpoints()
+    if args.debug:
+        try:
+            listen_for_debugger(args.debug_port)
+        except (DebuggerUnavailable, MissingDependency) as exc:
+            sock.close()
+            print(f"pyflare: {exc}", file=sys.stderr)
+            return 1
     ready_file = Path(args.ready_file) if args.ready_file else None
     if ready_file is not None:
         ready_file.unlink(missing_ok=True)  # a file left by an earlier run must not look like "ready"

@@ -1,8 +1,12 @@
 """``pyflare init [NAME]``: scaffold a Python Worker project that serves and passes its test straight away.
 
 Writes a wrangler.toml (with today's compatibility date and the ``python_workers`` flag), ``src/entry.py``,
-``tests/test_entry.py`` (using pyflare's pytest fixtures), a ``pyproject.toml`` that sets pytest-asyncio's
-``asyncio_mode = "auto"``, and a ``.gitignore``. Existing files are never overwritten.
+``tests/test_entry.py`` (using pyflare's pytest fixtures), ``tests/conftest.py``, a ``pyproject.toml`` and a
+``.gitignore``. Existing files are never overwritten.
+
+The tests run on anyio's pytest plugin (``anyio_mode = "auto"``): anyio comes with pyflare, so the project
+works the same with pip (``pip install 'pyflare-emulator[testing]'``), with uv (``uv sync && uv run
+pytest``, from the ``dev`` dependency group) and beside pytest-asyncio, without a warning in any of them.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pyflare.kernel.distribution import DISTRIBUTION, install_hint
+
 DESCRIPTION = """\
 Create a Python Worker project: a worker, a test and a config that run straight away.
 
   pyflare init my-worker
   cd my-worker
   pyflare dev                 # http://127.0.0.1:8787/?name=you
-  python3 -m pytest -q        # needs pytest and pytest-asyncio"""
+  python3 -m pytest -q        # needs: python3 -m pip install 'pyflare-emulator[testing]'
+  (or with uv: uv sync && uv run pytest)"""
 
 WRANGLER_TOML = '''\
 name = "{name}"
@@ -58,19 +65,32 @@ async def test_greeting_comes_from_vars(pyflare):
     assert pyflare.env.GREETING == "Hello"
 '''
 
+CONFTEST_PY = '''\
+import pytest
+
+
+@pytest.fixture
+def anyio_backend():
+    # Async tests and pyflare's fixtures run on asyncio, as Cloudflare's Python Workers do (anyio would
+    # otherwise also try trio, where it is installed).
+    return "asyncio"
+'''
+
 PYPROJECT_TOML = '''\
 [project]
 name = "{name}"
 version = "0.1.0"
 requires-python = ">=3.10"
+# The worker's own packages (pywrangler vendors them for Cloudflare; pyflare checks they are installed).
 dependencies = []
 
 [dependency-groups]
-dev = ["pyflare", "pytest", "pytest-asyncio"]
+dev = ["{distribution}[testing]"]
 
 [tool.pytest.ini_options]
-asyncio_mode = "auto"
-asyncio_default_fixture_loop_scope = "function"
+testpaths = ["tests"]
+# async def tests run on anyio's pytest plugin (anyio comes with pyflare), no marker needed
+anyio_mode = "auto"
 '''
 
 GITIGNORE = """\
@@ -103,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         "wrangler.toml": WRANGLER_TOML.format(name=name, date=_dt.date.today().isoformat()),
         "src/entry.py": ENTRY_PY,
         "tests/test_entry.py": TEST_PY,
-        "pyproject.toml": PYPROJECT_TOML.format(name=name),
+        "tests/conftest.py": CONFTEST_PY,
+        "pyproject.toml": PYPROJECT_TOML.format(name=name, distribution=DISTRIBUTION),
         ".gitignore": GITIGNORE,
     }
     existing = [path for path in files if (folder / path).exists()]
@@ -125,5 +146,6 @@ def run(args: argparse.Namespace) -> int:
     if args.name:
         print(f"  cd {args.name}")
     print("  pyflare dev                # then open http://127.0.0.1:8787/?name=you")
-    print("  python3 -m pytest -q       # needs: python3 -m pip install pytest pytest-asyncio")
+    print(f"  python3 -m pytest -q       # needs: {install_hint('testing')}")
+    print("  (with uv: uv sync && uv run pytest)")
     return 0

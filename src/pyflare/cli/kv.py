@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pyflare.cli.common import add_state_options, run_on_local_state
+from pyflare.cli.common import add_state_options, find_plugin, run_on_local_state
 
 DESCRIPTION = "Manage Workers KV namespaces in local state"
 BULK_FORMAT = """\
@@ -118,26 +118,24 @@ def _error(message: str, code: int) -> int:
 
 
 def _choose(mf: Any, args: argparse.Namespace) -> Any:
-    """The namespace ``--binding`` / ``--namespace-id`` name (or the only one)."""
+    """The namespace ``--binding`` / ``--namespace-id`` name (or the only one), across the workers of the configs."""
     from pyflare.bindings.kv import KVNamespace, KVPlugin, KVStore
     from pyflare.bindings.kv.constants import PLUGIN
 
-    configs = list(mf.config.worker.kv_namespaces)
-    try:
-        plugin = mf.plugin(KVPlugin)
-    except LookupError:
-        plugin = None
     if args.binding and args.namespace_id:
         raise _Failure("Specify either --binding or --namespace-id, not both", 2)
     if args.namespace_id:
-        for config in configs:
-            if args.namespace_id in (config.id, config.storage_name) and plugin is not None:
-                return plugin.namespace(config.binding)
+        for worker in mf.workers.values():
+            for config in worker.config.worker.kv_namespaces:
+                if args.namespace_id in (config.id, config.storage_name):
+                    return worker.plugin(KVPlugin).namespace(config.binding)
         store = KVStore(mf.storage.database(PLUGIN, args.namespace_id), mf.clock, 0.0)
         return KVNamespace(store, args.namespace_id)
-    if plugin is None:
+    if not any(worker.config.worker.kv_namespaces for worker in mf.workers.values()):
         raise _Failure(f"{mf.config.path.name} has no [[kv_namespaces]]; add one or pass --namespace-id", 2)
+    what = f'the KV binding "{args.binding}"' if args.binding else "a KV namespace"
     try:
+        plugin = find_plugin(mf, KVPlugin, lambda p: p.namespace(args.binding)._store.db.path, what)
         return plugin.namespace(args.binding)
     except LookupError as exc:
         raise _Failure(str(exc).replace("choose one with --binding", "choose one with --binding or --namespace-id"),
@@ -162,7 +160,7 @@ def _run(args: argparse.Namespace, action: Any) -> int:
 def _namespace_list(args: argparse.Namespace) -> int:
     async def go(mf: Any) -> int:
         seen: dict[str, dict[str, Any]] = {}
-        for config in mf.config.worker.kv_namespaces:
+        for config in (c for worker in mf.workers.values() for c in worker.config.worker.kv_namespaces):
             entry = seen.setdefault(config.storage_name, {"id": config.storage_name, "title": config.binding,
                                                           "supports_url_encoding": True})
             if entry["title"] != config.binding:
@@ -191,9 +189,8 @@ def _put(args: argparse.Namespace) -> int:
             return _error(f"--metadata is not valid JSON: {exc}", 2)
 
     async def action(namespace: Any) -> int:
-        await namespace.put(
-            args.key, value, expiration=args.expiration, expirationTtl=args.ttl, metadata=metadata
-        )
+        await namespace.put(args.key, value, _given(expiration=args.expiration, expirationTtl=args.ttl,
+                                                   metadata=metadata))
         print(
             f'Writing the value {_describe(value)} to key "{args.key}" on binding {namespace.binding}.',
             file=sys.stderr,
@@ -203,16 +200,22 @@ def _put(args: argparse.Namespace) -> int:
     return _run(args, action)
 
 
+def _given(**options: Any) -> dict[str, Any]:
+    """The put() options the command line gave (an option passed as None would be JavaScript's null)."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
 def _describe(value: str | bytes) -> str:
     return f'"{value}"' if isinstance(value, str) and len(value) <= 60 else f"({len(value)} bytes)"
 
 
 def _get(args: argparse.Namespace) -> int:
     async def action(namespace: Any) -> int:
-        value = await namespace.get(args.key, "arrayBuffer")
-        if value is None:
+        found = await namespace.get(args.key, "arrayBuffer")
+        if found is None:
             print("Value not found", file=sys.stderr)
             return 1
+        value = bytes(found)
         sys.stdout.flush()
         if args.text:
             sys.stdout.write(value.decode("utf-8", "replace"))
@@ -328,8 +331,9 @@ def _bulk_put(args: argparse.Namespace) -> int:
 
     async def action(namespace: Any) -> int:
         for item, value in zip(items, values, strict=True):
-            await namespace.put(item["key"], value, expiration=item.get("expiration"),
-                                expirationTtl=item.get("expiration_ttl"), metadata=item.get("metadata"))
+            await namespace.put(item["key"], value, _given(expiration=item.get("expiration"),
+                                                           expirationTtl=item.get("expiration_ttl"),
+                                                           metadata=item.get("metadata")))
         print("Success!")
         return 0
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
-from pyflare.cli.common import add_state_options, run_on_local_state
+from pyflare.cli.common import add_state_options, find_plugin, run_on_local_state
 
 CHUNK = 1 << 20
 
@@ -88,12 +88,10 @@ def _usage(exc: Exception) -> int:
 def _bucket(mf: Any, name: str) -> Any:
     from pyflare.bindings.r2 import R2Plugin
 
+    if not any(worker.config.worker.r2_buckets for worker in mf.workers.values()):
+        raise _UsageError("the config has no [[r2_buckets]]")
     try:
-        plugin = mf.plugin(R2Plugin)
-    except LookupError:
-        raise _UsageError("the config has no [[r2_buckets]]") from None
-    try:
-        return plugin.bucket(name)
+        return find_plugin(mf, R2Plugin, lambda p: p.bucket(name).bucket_name, f'the R2 bucket "{name}"').bucket(name)
     except LookupError as exc:
         raise _UsageError(str(exc)) from None
 
@@ -181,7 +179,7 @@ def _bucket_list(args: argparse.Namespace) -> int:
 
     async def action(mf: Any) -> int:
         buckets: dict[str, list[str]] = {}
-        for config in mf.config.worker.r2_buckets:
+        for config in (c for worker in mf.workers.values() for c in worker.config.worker.r2_buckets):
             buckets.setdefault(config.storage_name, []).append(config.binding)
         blocks = [f"name:           {name}\nbindings:       {', '.join(bindings)}" for name, bindings in buckets.items()]
         print("\n\n".join(blocks) if blocks else "No buckets found.")

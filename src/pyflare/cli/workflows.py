@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from pyflare.cli.common import add_state_options, run_on_local_state
+from pyflare.cli.common import add_state_options, find_plugin, run_on_local_state
 
 STATUS_LABELS = {
     "complete": "✅ Completed", "errored": "❌ Errored", "paused": "⏸️ Paused", "queued": "⌛ Queued",
@@ -105,20 +105,28 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def _plugin(mf: Any) -> Any:
+def _plugins(mf: Any) -> list[Any]:
     from pyflare.bindings.workflows import WorkflowsPlugin
 
-    return mf.plugin(WorkflowsPlugin)
+    return [plugin for worker in mf.workers.values() for plugin in worker.plugins if isinstance(plugin, WorkflowsPlugin)]
+
+
+def _plugin(mf: Any, name: str | None) -> Any:
+    """The workflows plugin of the worker that runs workflow ``name`` (any worker's when no name is given)."""
+    from pyflare.bindings.workflows import WorkflowsPlugin
+
+    if name is None:
+        return _plugins(mf)[0]
+    return find_plugin(mf, WorkflowsPlugin, lambda p: (p.platform.config.name, p.engine(name).name),
+                       f'the workflow "{name}"')
 
 
 def _run(args: argparse.Namespace, action: Any) -> int:
     async def go(mf: Any) -> int:
-        try:
-            plugin = _plugin(mf)
-        except LookupError:
+        if not _plugins(mf):
             return _fail("this worker's config has no [[workflows]]", 2)
         try:
-            return await action(plugin)
+            return await action(_plugin(mf, getattr(args, "name", None)))
         except LookupError as exc:
             return _fail(str(exc.args[0]) if exc.args else str(exc), 2)
         except Exception as exc:  # binding and command errors carry Cloudflare's texts
@@ -164,19 +172,28 @@ def _latest(engine: Any, instance_id: str, name: str) -> str:
 
 
 def _list_workflows(args: argparse.Namespace) -> int:
-    async def action(plugin: Any) -> int:
-        config = plugin.platform.config
-        entries = config.worker.workflows
-        print(f"Showing {len(entries)} workflow{'s' if len(entries) > 1 else ''} from local state:")
+    async def go(mf: Any) -> int:
+        plugins = _plugins(mf)
+        if not plugins:
+            return _fail("this worker's config has no [[workflows]]", 2)
         rows = []
-        for entry in entries:
-            counts = plugin.engine(entry.name).index.status_counts()
-            rows.append({"Name": entry.name, "Binding": entry.binding, "Script name": entry.script_name or config.name,
-                         "Class name": entry.class_name, "Instances": sum(counts.values())})
+        for plugin in plugins:  # every worker of the configs, each workflow once (where it runs)
+            config = plugin.platform.config
+            for entry in config.worker.workflows:
+                if entry.script_name and entry.script_name != config.name:
+                    if any(p.platform.config.name == entry.script_name for p in plugins):
+                        continue  # listed with the worker that runs it
+                    counts: dict[str, int] = {}
+                else:
+                    counts = plugin.engine(entry.name).index.status_counts()
+                rows.append({"Name": entry.name, "Binding": entry.binding,
+                             "Script name": entry.script_name or config.name, "Class name": entry.class_name,
+                             "Instances": sum(counts.values())})
+        print(f"Showing {len(rows)} workflow{'s' if len(rows) > 1 else ''} from local state:")
         print(_table(rows))
         return 0
 
-    return _run(args, action)
+    return run_on_local_state(args, go)
 
 
 def _describe_workflow(args: argparse.Namespace) -> int:

@@ -102,6 +102,11 @@ def _describe_one(item: Any, key: str) -> BindingDescription | None:
                      and fields.get(k) != ""), None)
     if resource is not None and isinstance(fields.get("entrypoint"), str) and fields["entrypoint"]:
         resource += f"#{fields['entrypoint']}"  # a named entrypoint of a service, as wrangler shows it
+    if resource is not None and fields.get("script_name"):  # a class another worker defines, as wrangler shows it
+        if key == "durable_objects.bindings":
+            resource += f", defined in {fields['script_name']}"
+        elif key == "workflows":
+            resource += f" (defined in {fields['script_name']})"
     return BindingDescription(name, kind_name(key), resource, key)
 
 

@@ -96,10 +96,18 @@ def is_script(path: str | Path | None) -> bool:
 
 def parse_file(path: Path) -> dict[str, Any]:
     """The raw contents of a config file as a dict; syntax errors name the file and line."""
+    return parse_text(read_config_text(path), path)
+
+
+def read_config_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
+
+
+def parse_text(text: str, path: Path) -> dict[str, Any]:
+    """The raw contents of the config file ``path`` holding ``text``; syntax errors name the file and line."""
     try:
         if path.suffix == ".toml":
             try:
@@ -246,13 +254,55 @@ def load_config(
             config_path = Path.cwd() / "wrangler.toml"
     else:
         config_path = find_config(path)
-    raw = parse_file(config_path) if config_path.is_file() else {
-        "name": script.stem if script else "worker", "compatibility_flags": ["python_workers"]}
-    if script is not None:
-        raw = {**raw, "main": os.path.relpath(script, config_path.parent)}
+    text = read_config_text(config_path) if config_path.is_file() else None
+    main = os.path.relpath(script, config_path.parent) if script is not None else None
+    worker, (field_warnings, other_warnings) = _validated(config_path, text, main, environment)
+    prefix = f"env.{environment}." if environment else ""
+    _check(worker, config_path, prefix, require_main)
+    sibling = sibling_config_warning(config_path)
+    warnings = field_warnings + ([sibling] if sibling else []) + other_warnings
+    resolved = ResolvedConfig(path=config_path, worker=worker, environment=environment, warnings=warnings)
+    resolved.secrets_path = secrets_file(config_path.parent, environment)
+    secrets = load_secrets(config_path.parent, environment)
+    resolved.secret_names = list(secrets)
+    resolved.bindings_vars = {**worker.vars, **secrets}
+    for key, value in (vars or {}).items():
+        resolved.bindings_vars[key] = value
+    resolved.override_names = list(vars or {})
+    return resolved
+
+
+# Validated configs by (file, its text, main given as a script, environment): each test's fresh Pyflare of an
+# unchanged config skips parsing and validating it again (a few ms per test). Keyed on the text itself, so an
+# edited file is never served stale. A WorkerConfig is shared by every load of the same text: pyflare only
+# reads it.
+_VALIDATED_MAX = 64
+_Validated = tuple[WorkerConfig, tuple[list[str], list[str]]]
+_validated_configs: dict[tuple[str, str | None, str | None, str | None], _Validated] = {}
+
+
+def _validated(config_path: Path, text: str | None, main: str | None, environment: str | None) -> _Validated:
+    """The validated config and the warnings that follow from its text alone (fresh lists each call): those
+    about its fields, and those about environments and bindings."""
+    key = (str(config_path), text, main, environment)
+    cached = _validated_configs.get(key)
+    if cached is None:
+        cached = _validate(config_path, text, main, environment)
+        if len(_validated_configs) >= _VALIDATED_MAX:
+            del _validated_configs[next(iter(_validated_configs))]
+        _validated_configs[key] = cached
+    worker, (field_warnings, other_warnings) = cached
+    return worker, (list(field_warnings), list(other_warnings))
+
+
+def _validate(config_path: Path, text: str | None, main: str | None, environment: str | None) -> _Validated:
+    raw = parse_text(text, config_path) if text is not None else {
+        "name": Path(main).stem if main else "worker", "compatibility_flags": ["python_workers"]}
+    if main is not None:
+        raw = {**raw, "main": main}
         for block in (raw.get("env") or {}).values():
             if isinstance(block, dict):
-                block["main"] = raw["main"]
+                block["main"] = main
     merged = merge_environment(raw, environment, config_path)
     prefix = f"env.{environment}." if environment else ""
     try:
@@ -273,19 +323,9 @@ def load_config(
         from pyflare.config.workflows import check_workflows  # only configs with workflows pay for it
 
         warnings.extend(check_workflows(raw_list(merged, "workflows"), config_path, prefix))
-    _check(worker, config_path, prefix, require_main)
-    sibling = sibling_config_warning(config_path)
-    warnings += ([sibling] if sibling else []) + [f"{config_path}: {w}" for w in environment_warnings(raw, environment)]
-    warnings += [f"{config_path}: {w}" for w in binding_warnings(worker, prefix)]
-    resolved = ResolvedConfig(path=config_path, worker=worker, environment=environment, warnings=warnings)
-    resolved.secrets_path = secrets_file(config_path.parent, environment)
-    secrets = load_secrets(config_path.parent, environment)
-    resolved.secret_names = list(secrets)
-    resolved.bindings_vars = {**worker.vars, **secrets}
-    for key, value in (vars or {}).items():
-        resolved.bindings_vars[key] = value
-    resolved.override_names = list(vars or {})
-    return resolved
+    others = [f"{config_path}: {w}" for w in environment_warnings(raw, environment)]
+    others += [f"{config_path}: {w}" for w in binding_warnings(worker, prefix)]
+    return worker, (warnings, others)
 
 
 def raw_list(merged: dict[str, Any], key: str) -> list[Any]:

@@ -118,6 +118,13 @@ class Workflow(_Model):
     limits: WorkflowLimits | None = None
     schedules: Any = None
 
+    @property
+    def crons(self) -> list[str]:
+        """``schedules`` as a list (one string or several): the crons that start an instance."""
+        if not self.schedules:
+            return []
+        return [self.schedules] if isinstance(self.schedules, str) else list(self.schedules)
+
 
 class Service(_Model):
     binding: str
@@ -157,6 +164,16 @@ class Assets(_Model):
     run_worker_first: bool | list[str] | None = None
 
 
+class Build(_Model):
+    """``[build]``: Python workers have no build step (pyflare runs no ``command``), but ``watch_dir`` says
+    which folders ``pyflare dev`` watches for code changes, as in wrangler: a path or a list of paths
+    relative to the config file (default: the folder of ``main``)."""
+
+    command: str | None = None
+    cwd: str | None = None
+    watch_dir: str | list[str] | None = None
+
+
 class Dev(_Model):
     port: int | None = Field(default=None, ge=0, le=65535)
     ip: str | None = None
@@ -177,6 +194,8 @@ class PyflareSettings(_Model):
     cache: bool = True
     # Raise what would fail on Cloudflare's Python Workers where the worker does it (docs/portability.md).
     strict_portability: bool = False
+    # Apply unapplied D1 migrations at start (pyflare dev, pyflare_server, the pytest fixtures; docs/d1.md).
+    apply_migrations: bool = False
     vectorize: dict[str, VectorizeIndexSettings] = {}  # local Vectorize indexes, by index name
 
 
@@ -219,7 +238,6 @@ KNOWN_IGNORED = (
     "observability",
     "placement",
     "limits",
-    "build",
     "rules",
     "find_additional_modules",
     "base_dir",
@@ -292,5 +310,6 @@ class WorkerConfig(_Model):
     worker_loaders: list[WorkerLoaderBinding] = []
     vectorize: list[VectorizeBinding] = []
     dev: Dev = Dev()
+    build: Build = Build()
     pyflare: PyflareSettings = PyflareSettings()
     env: dict[str, dict[str, Any]] = {}

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pyflare.config.cron import CronSyntaxError, parse_cron
 from pyflare.config.errors import ConfigError
 
 PRODUCTION_MAX_STEPS = 25_000
@@ -55,8 +56,12 @@ def check_workflows(entries: list[Any], path: Path, prefix: str) -> list[str]:
             else:
                 errors.append(f'"{field}" bindings should, optionally, have a string or array of strings '
                               f'"schedules" field but got {shown}.')
-            warnings.append(f'{path}: {field}.schedules: cron-triggered workflows are not emulated by pyflare; '
-                            "trigger instances with env.BINDING.create() or `pyflare workflows trigger`")
+            for position, expression in enumerate([schedules] if isinstance(schedules, str) else schedules):
+                if isinstance(expression, str) and expression:
+                    try:
+                        parse_cron(expression)
+                    except CronSyntaxError as exc:
+                        errors.append(f'"{field}" bindings "schedules[{position}]": {exc}')
         limits = value.get("limits")
         if limits is not None:
             if not isinstance(limits, dict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from pyflare.bindings.r2.objects import utc
 from pyflare.explorer.errors import ApiError
 from pyflare.explorer.inventory import Inventory
 
@@ -44,6 +46,13 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=str)
     return str(value)
+
+
+def _iso_ms(ms: int | None) -> str | None:
+    """Milliseconds since the epoch as Cloudflare's API writes dates (``2026-01-02T03:04:05.678Z``)."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _handled(handler: Handler) -> Handler:
@@ -113,6 +122,8 @@ class ExplorerApi:
             ("/workers/durable_objects/namespaces/{ns}/objects", self.do_objects, ["GET"]),
             ("/workers/durable_objects/namespaces/{ns}/objects/{id}", self.do_object, ["GET"]),
             ("/workers/durable_objects/namespaces/{ns}/query", self.do_query, ["POST"]),
+            ("/local/caches", self.caches, ["GET"]),
+            ("/local/caches/{name}/entries", self.cache_entries, ["GET", "DELETE"]),
             ("/workflows", self.workflows, ["GET"]),
             ("/workflows/{name}/instances", self.workflow_instances, ["GET", "POST"]),
             ("/workflows/{name}/instances/{id}", self.workflow_instance, ["GET"]),
@@ -185,8 +196,9 @@ class ExplorerApi:
 
     # -- R2 --------------------------------------------------------------------------------------
     async def r2_buckets(self, request: Request) -> Response:
-        return envelope({"buckets": [{"name": name, "creation_date": "1970-01-01T00:00:00Z", "location": "auto",
-                                      "bindings": bindings} for name, bindings in self.inv.r2_names()]})
+        return envelope({"buckets": [{"name": name, "creation_date": _iso_ms(self.inv.r2_created(name)),
+                                      "location": "auto", "bindings": bindings}
+                                     for name, bindings in self.inv.r2_names()]})
 
     async def r2_objects(self, request: Request) -> Response:
         bucket = self.inv.r2(request.path_params["bucket"])
@@ -196,7 +208,7 @@ class ExplorerApi:
             if request.query_params.get(name):
                 options[option] = request.query_params[name]
         listed = await bucket.list(options)
-        objects = [{"key": o.key, "size": o.size, "etag": o.etag, "last_modified": o.uploaded.isoformat(),
+        objects = [{"key": o.key, "size": o.size, "etag": o.etag, "last_modified": utc(o.uploaded).isoformat(),
                     "http_metadata": dict(o.httpMetadata or {}), "custom_metadata": dict(o.customMetadata or {}),
                     "storage_class": o.storageClass} for o in listed["objects"]]
         return envelope(objects, {"cursor": listed.get("cursor", ""), "is_truncated": listed["truncated"],
@@ -312,6 +324,22 @@ class ExplorerApi:
         if not isinstance(params, list):
             raise ApiError(400, "params must be a list")
         return envelope(self.inv.do_query(request.path_params["ns"], object_id, sql, params))
+
+    # -- Cache API (local only: Cloudflare's API has no listing of a zone's cache) ----------------
+    async def caches(self, request: Request) -> Response:
+        return envelope(self.inv.caches())
+
+    async def cache_entries(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if request.method == "DELETE":
+            url = request.query_params.get("url")
+            if not url:
+                raise ApiError(400, "url: which entry to delete (?url=...)")
+            if not self.inv.cache_delete(name, url):
+                raise ApiError(404, "no such entry in this cache")
+            return envelope(None)
+        entries = self.inv.cache_entries(name)
+        return envelope(entries, {"count": len(entries)})
 
     # -- Vectorize -------------------------------------------------------------------------------
     async def vectorize_indexes(self, request: Request) -> Response:

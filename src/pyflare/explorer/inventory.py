@@ -39,6 +39,28 @@ API_TYPES = {
 }
 
 
+DEFAULT_CACHE = "default"  # how the explorer names caches.default
+
+
+def _cache_name(namespace: str) -> str:
+    """A cache as the explorer names it: ``default``, or the name given to ``caches.open`` (a cache opened as
+    "default" keeps its stored name, ``named:default``, so it is not taken for caches.default)."""
+    from pyflare.bindings.cache.constants import NAMED_PREFIX
+
+    if not namespace:
+        return DEFAULT_CACHE
+    name = namespace.removeprefix(NAMED_PREFIX)
+    return namespace if name == DEFAULT_CACHE else name
+
+
+def _cache_namespace(name: str) -> str:
+    from pyflare.bindings.cache.constants import NAMED_PREFIX
+
+    if name == DEFAULT_CACHE:
+        return ""
+    return name if name.startswith(NAMED_PREFIX) else NAMED_PREFIX + name
+
+
 def _iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat() if ms else None
 
@@ -91,6 +113,16 @@ class Inventory:
             for config in worker.config.worker.r2_buckets:
                 names.setdefault(config.storage_name, []).append(f"{worker.name}.{config.binding}")
         return sorted(names.items())
+
+    def r2_created(self, bucket: str) -> int | None:
+        """When the bucket was created (ms since the epoch), from the store of a worker that binds it."""
+        from pyflare.bindings.r2 import R2Plugin
+
+        for worker in self._workers():
+            plugin = _plugin(worker, R2Plugin)
+            if plugin is not None and bucket in plugin.stores:
+                return plugin.stores[bucket].created_ms
+        return None
 
     def r2(self, bucket: str) -> Any:
         for worker in self._workers():
@@ -288,30 +320,52 @@ class Inventory:
                 return namespace
         raise ApiError(404, f"Durable Object namespace {namespace_id!r} not found", 10097)
 
+    def _do_ids(self, namespace: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
+        """Ids with storage, with a live instance, and holding hibernatable WebSockets."""
+        from pyflare.bindings.durable_objects.hibernation import hibernation_addresses
+
+        layer = self.pyflare.objects
+        script, class_name = namespace["script"], namespace["class"]
+        stored = set(layer.ids(script, class_name))
+        live = {o.address.id for o in layer.live_objects(script) if o.address.class_name == class_name}
+        sockets = {a.id for a in hibernation_addresses(layer) if (a.worker, a.class_name) == (script, class_name)}
+        return stored, live, sockets
+
     def do_objects(self, namespace_id: str) -> list[dict[str, Any]]:
+        """Objects with storage, live ones and ones holding WebSockets (a chat room may store nothing), with
+        the name each id was made from where it was (``idFromName``), as Cloudflare's dashboard shows them."""
+        from pyflare.bindings.durable_objects.hibernation import describe_websockets
+        from pyflare.objects import ObjectAddress
+
         namespace = self._do_namespace(namespace_id)
         layer = self.pyflare.objects
+        stored, live, sockets = self._do_ids(namespace)
         result = []
-        for object_id in layer.ids(namespace["script"], namespace["class"]):
-            address = self._address(namespace, object_id)
-            result.append({"id": object_id, "hasStoredData": True, "alarm": layer.get_alarm(address),
-                           "live": layer.live(address) is not None})
+        for object_id in sorted(stored | live | sockets):
+            address = ObjectAddress(namespace["script"], namespace["class"], object_id)
+            result.append({"id": object_id, "name": layer.name_of(address), "hasStoredData": object_id in stored,
+                           "alarm": layer.get_alarm(address) if object_id in stored else None,
+                           "live": object_id in live,
+                           "websockets": len(describe_websockets(layer, address)["websockets"])})
         return result
 
     def _address(self, namespace: dict[str, Any], object_id: str) -> Any:
         from pyflare.objects import ObjectAddress
 
-        if object_id not in self.pyflare.objects.ids(namespace["script"], namespace["class"]):
-            raise ApiError(404, f"object {object_id!r} has no stored data", 10097)
+        if not any(object_id in ids for ids in self._do_ids(namespace)):
+            raise ApiError(404, f"object {object_id!r} has no stored data, instance or WebSocket", 10097)
         return ObjectAddress(namespace["script"], namespace["class"], object_id)
 
     def do_object(self, namespace_id: str, object_id: str, limit: int) -> dict[str, Any]:
+        from pyflare.bindings.durable_objects.hibernation import describe_websockets
+
         namespace = self._do_namespace(namespace_id)
         address = self._address(namespace, object_id)
-        store = self.pyflare.objects.storage(address)
-        return {"id": object_id, "alarm": self.pyflare.objects.get_alarm(address), "size": store.size(),
-                "keys": [{"key": key, "value": value} for key, value in store.list(limit=limit)],
-                "tables": store.user_tables()}
+        layer = self.pyflare.objects
+        store = layer.storage(address)
+        return {"id": object_id, "name": layer.name_of(address), "alarm": layer.get_alarm(address),
+                "size": store.size(), "keys": [{"key": key, "value": value} for key, value in store.list(limit=limit)],
+                "tables": store.user_tables(), **describe_websockets(layer, address)}
 
     def do_query(self, namespace_id: str, object_id: str, sql: str, params: list[Any]) -> dict[str, Any]:
         import sqlite3
@@ -329,3 +383,37 @@ class Inventory:
         columns = [column[0] for column in cursor.description or ()]
         return {"columns": columns, "rows": rows, "rows_written": max(cursor.rowcount, 0) if not columns else 0}
 
+
+    # -- Cache API -------------------------------------------------------------------------------
+    def _cache_store(self) -> Any:
+        """The zone's cache every worker shares (None when caching is off)."""
+        from pyflare.bindings.cache.plugin import STORE, CachePlugin
+
+        for worker in self._workers():
+            plugin = _plugin(worker, CachePlugin)
+            if plugin is not None:
+                plugin.caches()  # opens the store as a worker's first use would
+                return plugin.platform.shared.get(STORE, None)
+        return None
+
+    def caches(self) -> list[dict[str, Any]]:
+        """Each cache with entries: ``default`` is ``caches.default``, others the names given to ``caches.open``."""
+        store = self._cache_store()
+        if store is None:
+            return []
+        return [{"name": _cache_name(namespace), "entries": count}
+                for namespace, count in store.namespaces(self.pyflare.clock.time())]
+
+    def cache_entries(self, name: str) -> list[dict[str, Any]]:
+        store = self._cache_store()
+        if store is None:
+            return []
+        entries = store.entries(_cache_namespace(name), self.pyflare.clock.time())
+        for entry in entries:
+            entry["stored_at"] = _iso(int(entry["stored_at"] * 1000))
+            entry["expires"] = _iso(int(entry.pop("expires_at") * 1000))
+        return entries
+
+    def cache_delete(self, name: str, url: str) -> bool:
+        store = self._cache_store()
+        return store is not None and store.delete(_cache_namespace(name), url, self.pyflare.clock.time())

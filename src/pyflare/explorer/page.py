@@ -1,6 +1,6 @@
 """The explorer's page: one HTML document with its style and script inline (no build step, nothing loaded
 from the internet), talking to the JSON API beside it. Views are chosen by the URL's hash
-(``#kv``, ``#r2``, ``#d1``, ``#queues``, ``#do``, ``#workflows``, ``#vectorize``, ``#activity``)."""
+(``#kv``, ``#r2``, ``#d1``, ``#queues``, ``#do``, ``#workflows``, ``#vectorize``, ``#cache``, ``#activity``)."""
 
 PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pyflare explorer</title>
@@ -42,6 +42,7 @@ textarea { width:100%; min-height:80px; font-family:ui-monospace, monospace; fon
   <a href="#do" data-view="do">Durable Objects</a>
   <a href="#workflows" data-view="workflows">Workflows</a>
   <a href="#vectorize" data-view="vectorize">Vectorize</a>
+  <a href="#cache" data-view="cache">Cache</a>
   <a href="#activity" data-view="activity">Requests &amp; logs</a>
 </nav>
 <main id="main"></main>
@@ -122,6 +123,8 @@ const views = {
     bucket = bucket || (result.buckets[0] && result.buckets[0].name);
     let html = `<h2>R2</h2><div class="bar"><select id="r2-bucket">${result.buckets.map((b) => `<option ${b.name === bucket ? "selected" : ""}>${esc(b.name)}</option>`).join("")}</select>`;
     if (!bucket) return render(html + `</div><p class="muted">No R2 buckets in the config.</p>`);
+    const info = result.buckets.find((b) => b.name === bucket);
+    html += `<span class="muted">created <span id="r2-created">${esc(info.creation_date || "")}</span></span> `;
     html += `<span class="mono" id="r2-prefix">/${esc(prefix)}</span>${prefix ? ` <button id="r2-up">Up</button>` : ""}</div>`;
     const base = `/r2/buckets/${encodeURIComponent(bucket)}/objects`;
     const listed = await call(`${base}?delimiter=/&prefix=${encodeURIComponent(prefix)}`);
@@ -210,11 +213,17 @@ const views = {
     let html = `<h2>Durable Objects</h2><div class="bar"><select id="do-ns">${spaces.map((s) => `<option value="${esc(s.id)}" ${s.id === ns ? "selected" : ""}>${esc(s.class)} (${esc(s.script)})</option>`).join("")}</select></div>`;
     if (!ns) return render(html + `<p class="muted">No Durable Object bindings in the config.</p>`);
     const {result: objects} = await call(`/workers/durable_objects/namespaces/${encodeURIComponent(ns)}/objects`);
-    html += table(["id", "alarm", "live"], objects.map((o) => [`<a href="#" class="do-object" data-id="${esc(o.id)}">${esc(o.id)}</a>`, esc(when(o.alarm)), o.live ? "yes" : "no"]), "do-objects");
+    html += table(["name", "id", "alarm", "live", "WebSockets"], objects.map((o) => [esc(o.name || ""),
+      `<a href="#" class="do-object" data-id="${esc(o.id)}">${esc(o.id)}</a>`, esc(when(o.alarm)), o.live ? "yes" : "no", String(o.websockets)]), "do-objects");
     if (objectId) {
       const {result: detail} = await call(`/workers/durable_objects/namespaces/${encodeURIComponent(ns)}/objects/${objectId}`);
-      html += `<div class="card" id="do-detail"><h3 class="mono">${esc(objectId)}</h3><p>alarm: <span id="do-alarm">${esc(when(detail.alarm) || "none")}</span> &middot; ${detail.size} bytes &middot; tables: ${esc(detail.tables.join(", ") || "none")}</p>` +
+      const states = ["connecting", "open", "closing", "closed"];
+      html += `<div class="card" id="do-detail"><h3 class="mono">${detail.name ? `<span id="do-name">${esc(detail.name)}</span> &middot; ` : ""}${esc(objectId)}</h3><p>alarm: <span id="do-alarm">${esc(when(detail.alarm) || "none")}</span> &middot; ${detail.size} bytes &middot; tables: ${esc(detail.tables.join(", ") || "none")}</p>` +
         table(["key", "value"], detail.keys.map((k) => [esc(k.key), esc(show(k.value))]), "do-keys") +
+        `<h3>WebSockets</h3>` + (detail.auto_response ? `<p>auto-response: <span class="mono">${esc(detail.auto_response.request)} &rarr; ${esc(detail.auto_response.response)}</span></p>` : "") +
+        table(["state", "tags", "attachment", "last auto-response"], detail.websockets.map((w) => [esc(states[w.ready_state] || w.ready_state),
+          w.tags.map((tag) => `<span class="chip">${esc(tag)}</span>`).join(""), esc(w.attachment === null ? "" : show(w.attachment)),
+          esc(w.auto_response_timestamp || "")]), "do-websockets") +
         `<h3>SQL</h3><textarea id="do-sql">SELECT * FROM sqlite_master;</textarea><div class="bar"><button class="primary" id="do-run">Run</button></div><div id="do-result"></div></div>`;
     }
     render(html);
@@ -258,6 +267,21 @@ const views = {
       try { await post(`${base}/events/${encodeURIComponent(document.getElementById("wf-event-type").value)}`, JSON.parse(document.getElementById("wf-event-payload").value || "null"));
             views.workflows(name, instanceId).catch(fail); } catch (error) { fail(error); }
     };
+  },
+
+  async cache(name) {
+    const {result: caches} = await call("/local/caches");
+    name = name || (caches[0] && caches[0].name);
+    let html = `<h2>Cache</h2><div class="bar"><select id="cache-name">${caches.map((c) => `<option value="${esc(c.name)}" ${c.name === name ? "selected" : ""}>${esc(c.name)} (${c.entries})</option>`).join("")}</select></div>`;
+    if (!name) return render(html + `<p class="muted">Nothing cached: entries appear when a worker calls cache.put (caches.default or caches.open(name)).</p>`);
+    const base = `/local/caches/${encodeURIComponent(name)}/entries`;
+    const {result: entries} = await call(base);
+    html += table(["URL", "status", "headers", "size", "stored", "expires", ""], entries.map((e) => [esc(e.url), String(e.status),
+      esc(e.headers.map(([k, v]) => `${k}: ${v}`).join("\n")), String(e.size), esc(e.stored_at), esc(e.expires),
+      `<button class="danger cache-delete" data-url="${esc(e.url)}">Delete</button>`]), "cache-entries");
+    render(html);
+    document.getElementById("cache-name").onchange = (e) => views.cache(e.target.value).catch(fail);
+    on(".cache-delete", "click", async (el) => { try { await call(`${base}?url=${encodeURIComponent(el.dataset.url)}`, {method: "DELETE"}); views.cache(name).catch(fail); } catch (error) { fail(error); } });
   },
 
   async activity() {

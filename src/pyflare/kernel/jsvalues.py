@@ -4,14 +4,15 @@ validation uses, so bad input gets the error Cloudflare gives instead of a Pytho
 On Cloudflare's Python Workers a binding argument goes Python -> Pyodide -> JavaScript -> workerd (C++).
 Each step has rules that pyflare mirrors here:
 
-- **Strings** reach a binding as workerd's UTF-8 ``kj::String``: V8 writes a lone surrogate as U+FFFD and
-  joins a surrogate pair into its character (:func:`usv`). So ``KV.put("\\ud800", v)`` stores the key
-  ``"\\ufffd"``, as production does, instead of failing deep inside SQLite.
+- **Strings** reach a binding as workerd's UTF-8 ``kj::String``: V8 joins a surrogate pair into its
+  character and writes a lone surrogate as three invalid bytes, which read back as three U+FFFD
+  (:func:`usv`); a KV key holding one cannot be URL-decoded by the KV service (:func:`has_lone_surrogate`).
 - **Integers** declared ``int`` in workerd (KV's ``expiration``, ``expirationTtl``, ``cacheTtl``, ``limit``,
   a queue's ``delaySeconds``) are converted as JSG converts them (:func:`webidl_int`): NaN and infinities
   become 0, fractions are truncated, and a value outside 32 bits is a ``TypeError: Value out of range...``.
-- **JSON** (KV metadata, queue ``json`` bodies) is written as ``JSON.stringify`` writes it
-  (:func:`json_stringify`): compact, NaN and infinities as ``null``, lone surrogates escaped; a cycle is
+- **JSON** (KV metadata, queue ``json`` bodies) is written as ``JSON.stringify`` writes what the Python value
+  becomes in JavaScript (:func:`json_stringify`, :mod:`pyflare.kernel.jsconvert`): compact, ``1.0`` as ``1``,
+  NaN and infinities as ``null``, an int beyond 2**53 a ``TypeError``, lone surrogates escaped; a cycle is
   ``TypeError: Converting circular structure to JSON`` and a value nested deeper than the stack allows is
   ``RangeError: Maximum call stack size exceeded``.
 - **Dates** (R2's ``cacheExpiry``, ``uploadedBefore``...) must be valid ``Date`` values that Python can
@@ -21,14 +22,14 @@ Each step has rules that pyflare mirrors here:
 from __future__ import annotations
 
 import email.utils
-import json
 import math
 import re
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 from typing import Any
 
-from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.jsconvert import json_parse as _json_parse
+from pyflare.kernel.jsconvert import json_text
 from pyflare.kernel.jserrors import RangeError
 from pyflare.kernel.jsobjects import js_string as string_of
 
@@ -50,12 +51,38 @@ MAX_JSON_DEPTH = 256  # levels of arrays/objects in stored JSON (metadata, queue
 
 # -- strings ---------------------------------------------------------------------------------------
 def usv(text: str) -> str:
-    """``text`` as workerd receives it: lone surrogates replaced by U+FFFD, surrogate pairs joined."""
+    """``text`` as workerd stores it and hands it back: surrogate pairs joined into their character, and a
+    lone surrogate written as its three UTF-8-style bytes (V8 writes WTF-8), which read back as three
+    U+FFFD (so a KV value ``"a\\ud800b"`` reads back as ``"a\\ufffd\\ufffd\\ufffdb"``, as on Cloudflare)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        return joined.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
+def usv_string(text: str) -> str:
+    """WebIDL's USVString conversion, which web APIs apply to the strings they take (``TextEncoder``, ``URL``,
+    ``URLSearchParams``): surrogate pairs joined into their character, each lone surrogate one U+FFFD."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return text
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a surrogate that is not half of a pair (workerd sends it as invalid UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+    return False
 
 
 def shown(value: Any) -> str:
@@ -97,24 +124,6 @@ def webidl_int(value: float | int) -> int:
 
 
 # -- JSON ------------------------------------------------------------------------------------------
-def _plain(value: Any, seen: set[int]) -> Any:
-    """A copy of ``value`` JSON can write as JSON.stringify would (non-finite floats become None)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (list, tuple, dict)):
-        marker = id(value)
-        if marker in seen:
-            raise TypeError(CIRCULAR)
-        seen.add(marker)
-        try:
-            if isinstance(value, dict):
-                return {k: _plain(v, seen) for k, v in value.items()}
-            return [_plain(v, seen) for v in value]
-        finally:
-            seen.discard(marker)
-    return value
-
-
 def _nesting(text: str) -> int:
     """How deeply the arrays and objects of a JSON text nest."""
     brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
@@ -128,10 +137,7 @@ def json_stringify(value: Any) -> str:
     stored can be parsed again wherever it is read.
     """
     try:
-        try:
-            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        except ValueError:  # NaN / Infinity, or a cycle: take the slow, exact path
-            text = json.dumps(_plain(value, set()), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text = json_text(value, lambda: TypeError(CIRCULAR))
     except RecursionError:
         raise RangeError(STACK_OVERFLOW) from None
     try:
@@ -144,9 +150,12 @@ def json_stringify(value: Any) -> str:
 
 
 def json_parse(text: str | bytes) -> Any:
-    """Parse JSON with objects as :class:`JsDict`; RangeError (not RecursionError) if nested too deep."""
+    """``JSON.parse`` as a Python worker gets the result (:func:`pyflare.kernel.jsconvert.json_parse`: objects
+    as :class:`JsDict`, numbers by Pyodide's rule, V8's ``SyntaxError``); RangeError if nested too deep."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
     try:
-        return json.loads(text, object_hook=JsDict)
+        return _json_parse(text)
     except RecursionError:
         raise RangeError(STACK_OVERFLOW) from None
 

@@ -56,6 +56,9 @@ class ObjectClass:
     on_alarm: AlarmHandler | None = None
     can_evict: Callable[[LiveObject], bool] | None = None
     idle_timeout: float | None = IDLE_TIMEOUT
+    # Does this process host the class now? (Processes sharing a state folder take turns: only the owner arms
+    # the alarms; see pyflare.objects.ownership.) None: always.
+    owned: Callable[[], bool] | None = None
 
 
 class LiveObject:
@@ -144,6 +147,8 @@ class ObjectLayer:
         self._alarm_retries: dict[ObjectAddress, int] = {}
         self._running_alarms: dict[ObjectAddress, int] = {}
         self._index: Database | None = None
+        self._names: dict[ObjectAddress, str] = {}  # names ids were made from (idFromName), this run
+        self._names_database: Database | None = None
         # State of the adapters built over the layer, under their own keys (the Durable Object classes...).
         self.stash = Stash()
         self._started = False
@@ -187,6 +192,34 @@ class ObjectLayer:
         in a transaction or have a cursor still being read)."""
         return len(self._open)
 
+    def name_object(self, address: ObjectAddress, name: str) -> None:
+        """Remember that ``address``'s id was made from ``name`` (``idFromName``), in ``do/names.sqlite`` beside
+        the objects' folders, so tools can show the object by name after a restart too. Not in the object's
+        own file: workerd keeps no name there, and an object's ``sqlite_master`` shows what workerd's shows."""
+        if self._names.get(address) == name:
+            return
+        self._names[address] = name
+        self._names_db().execute("INSERT OR REPLACE INTO names VALUES (?, ?, ?, ?)",
+                                 (address.worker, address.class_name, address.id, name))
+
+    def name_of(self, address: ObjectAddress) -> str | None:
+        """The name ``address``'s id was made from, if known (this run, or recorded by an earlier one)."""
+        name = self._names.get(address)
+        if name is None and (self._names_database is not None
+                             or self.storage_root.database_path(PLUGIN, "names").exists()):
+            row = self._names_db().one("SELECT name FROM names WHERE worker = ? AND class_name = ? AND id = ?",
+                                       (address.worker, address.class_name, address.id))
+            name = None if row is None else str(row[0])
+        return name
+
+    def _names_db(self) -> Database:
+        if self._names_database is None:
+            self._names_database = self.storage_root.database(PLUGIN, "names")
+            self._names_database.execute(
+                "CREATE TABLE IF NOT EXISTS names (worker TEXT NOT NULL, class_name TEXT NOT NULL, id TEXT NOT NULL, "
+                "name TEXT NOT NULL, PRIMARY KEY (worker, class_name, id)) WITHOUT ROWID")
+        return self._names_database
+
     def ids(self, worker: str, class_name: str) -> list[str]:
         """Ids of the objects of a class that have storage (a file), sorted."""
         folder = self.storage_root.database_path(PLUGIN, "x", folder=f"{worker}-{class_name}").parent
@@ -199,7 +232,7 @@ class ObjectLayer:
         root = self.storage_root.root / PLUGIN
         if not root.is_dir():
             return []
-        return sorted(p.name for p in root.iterdir() if p.is_dir())
+        return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def delete_storage(self, address: ObjectAddress) -> None:
         """Remove the object's file (keys, tables, alarm), as ``deleteAll()`` on a SQLite object does."""
@@ -300,7 +333,7 @@ class ObjectLayer:
         # Which objects have an alarm, so a restart re-arms them without opening every object's file.
         # The object's own file is the truth; the index may only name objects whose alarm is gone.
         if self._index is None:
-            self._index = self.storage_root.database(PLUGIN, "alarms")
+            self._index = self.storage_root.database(PLUGIN, "alarms", listed=True)
             self._index.execute(
                 "CREATE TABLE IF NOT EXISTS alarms (worker TEXT NOT NULL, class_name TEXT NOT NULL, "
                 "id TEXT NOT NULL, scheduled_ms INTEGER NOT NULL, PRIMARY KEY (worker, class_name, id))"
@@ -346,6 +379,9 @@ class ObjectLayer:
             timer.cancel()
         if self._closed:
             return
+        object_class = self.object_class(address)
+        if object_class is not None and object_class.owned is not None and not object_class.owned():
+            return  # another process hosts the class: it runs the alarm (rearm() when this one takes over)
 
         def fire() -> None:
             if self._alarm_timers.get(address) is armed:
@@ -372,6 +408,20 @@ class ObjectLayer:
                 self._index_delete(address)
                 continue
             self._arm_alarm(address, scheduled / 1000)
+
+    def rearm(self, worker: str, class_name: str) -> int:
+        """Arm the persisted alarms of one class (this process has just become its host); returns how many."""
+        if self._index is None and not self.storage_root.database_path(PLUGIN, "alarms").exists():
+            return 0
+        rows = self._alarm_index.all("SELECT id FROM alarms WHERE worker = ? AND class_name = ?", (worker, class_name))
+        armed = 0
+        for (object_id,) in rows:
+            address = ObjectAddress(worker, class_name, object_id)
+            scheduled = self.storage(address).read_alarm()
+            if scheduled is not None:
+                self._arm_alarm(address, scheduled / 1000)
+                armed += 1
+        return armed
 
     async def run_alarm(self, address: ObjectAddress) -> bool:
         """Run the alarm of ``address`` now, due or not (the testing helper); False if none is scheduled."""
@@ -439,6 +489,9 @@ class ObjectLayer:
         if self._index is not None:
             self.storage_root.release_database(self._index)
             self._index = None
+        if self._names_database is not None:
+            self.storage_root.release_database(self._names_database)
+            self._names_database = None
 
 
 def open_files_cap() -> int:

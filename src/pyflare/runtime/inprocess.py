@@ -9,16 +9,21 @@ the app waits: backpressure), and closing the response before its end is a clien
 ``ASGITransport`` builds.
 
 A request that is not streamed (``client.get(...)``, ``mf.dispatch_fetch(...)``) runs the app in the
-caller's task through ``ASGITransport``, as before: nothing else gets a turn of the event loop between the
+caller's task through :class:`BufferedASGITransport`: nothing else gets a turn of the event loop between the
 app's end and the caller's next line (tests rely on that order, e.g. to act before a Workflow's first
 step). A streamed body is only reported finished once the app has returned, so whatever the app does after
 its last chunk (the access log, the explorer's request view) has happened by then too.
+
+The buffered path is :class:`BufferedASGITransport`: what httpx's ``ASGITransport`` does (the same scope,
+the whole response buffered, the app's exceptions raised to the caller) without its per-request probe for
+trio, which imports ``sniffio``; where sniffio is not installed (anyio 4 no longer needs it) every request
+paid a failed import, a search of every ``sys.path`` entry costing as much as a small request's own work.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -47,7 +52,7 @@ class StreamingASGITransport(httpx.AsyncBaseTransport):
         self.app = app
         self.client = client
         self.root_path = root_path
-        self.buffered = httpx.ASGITransport(app=app, client=client, root_path=root_path)
+        self.buffered = BufferedASGITransport(app, client=client, root_path=root_path)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not request.extensions.get(STREAM):
@@ -161,3 +166,63 @@ class _ResponseStream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self.exchange.close()
+
+
+class BufferedASGITransport(httpx.AsyncBaseTransport):
+    """Requests go straight to ``app`` (``client`` is the peer address the app sees)."""
+
+    def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 123), root_path: str = "") -> None:
+        self.app = app
+        self.client = client
+        self.root_path = root_path
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "headers": [(name.lower(), value) for name, value in request.headers.raw],
+            "scheme": url.scheme,
+            "path": unquote(url.path),
+            "raw_path": url.raw_path.split(b"?", 1)[0],
+            "query_string": url.query,
+            "server": (url.host, url.port),
+            "client": self.client,
+            "root_path": self.root_path,
+        }
+        chunks = request.stream.__aiter__()  # type: ignore[union-attr]
+        body_sent = False
+        answered = asyncio.Event()
+        status: int | None = None
+        headers: list[tuple[bytes, bytes]] = []
+        body: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal body_sent
+            if body_sent:  # the whole request is in: the client "disconnects" once the response is complete
+                await answered.wait()
+                return {"type": "http.disconnect"}
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                body_sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": chunk, "more_body": True}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status, headers = message["status"], message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                if chunk and request.method != "HEAD":
+                    body.append(chunk)
+                if not message.get("more_body", False):
+                    answered.set()
+
+        await self.app(scope, receive, send)
+        if status is None or not answered.is_set():
+            raise RuntimeError(f"the worker's app returned without completing a response to {request.method} {url}")
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(b"".join(body)))

@@ -39,6 +39,7 @@ class Options:
     dev: bool = False
     test_scheduled: bool = False  # serve /__scheduled (pyflare dev --test-scheduled)
     cache: bool = True  # the Cache API stores responses (False: Miniflare's no-op cache)
+    apply_migrations: bool = False  # apply unapplied D1 migrations when the worker starts
     extra: dict[str, Any] = field(default_factory=dict)
 
 

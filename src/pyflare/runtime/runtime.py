@@ -6,7 +6,7 @@ import datetime
 import logging
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +98,11 @@ class Runtime:
         self.generation = 0
         # Called after each (re)load: instances made from the old code must not outlive it (Durable Objects).
         self.reload_hooks: list[Callable[[], None]] = []
+        # What else a cron starts besides the worker's scheduled() (workflows with ``schedules``): cron
+        # expression -> callbacks taking the scheduled time in ms. A cron that only these handle does not run
+        # scheduled() unless it is also one of ``handler_crons`` (the worker's ``[triggers] crons``).
+        self.cron_handlers: dict[str, list[Callable[[int], Awaitable[Any]]]] = {}
+        self.handler_crons: frozenset[str] = frozenset()
         # Where vendored packages are (python_modules/, src/vendor/) and the .pth import lines to run, for the
         # compatibility settings (pyflare.runtime.loader.vendor_folders).
         folder = Path(main).parent
@@ -140,13 +145,18 @@ class Runtime:
         return await self.current().fetch(request)
 
     async def scheduled(self, cron: str = "", scheduled_time: float | None = None) -> JsDict:
-        """Run the scheduled handler once; returns ``{"outcome": "ok"|"exception", "noRetry": bool}``."""
+        """Run what ``cron`` starts once: the scheduled handler, and the workflows scheduled on that cron (see
+        ``cron_handlers``); returns ``{"outcome": "ok"|"exception", "noRetry": bool}``."""
         when_ms = int((scheduled_time if scheduled_time is not None else self.clock.time()) * 1000)
         controller = ScheduledController(cron, when_ms)
         started = time.perf_counter()
         outcome, error = "ok", None
+        handlers = self.cron_handlers.get(cron, ())
         try:
-            await self.current().scheduled(controller)
+            for handler in handlers:
+                await handler(when_ms)
+            if not handlers or cron in self.handler_crons:
+                await self.current().scheduled(controller)
         except Exception as exc:  # the outcome reports it; the caller decides how to surface it
             outcome, error = "exception", exc
             log.error("scheduled handler (cron %r) failed: %s: %s", cron, type(exc).__name__, exc, exc_info=exc)

@@ -16,28 +16,33 @@ import contextlib
 import os
 import re
 import secrets
-import sys
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from pyflare.storage.errors import storage_error
+from pyflare.storage.locks import flock
 
 CHUNK = 1 << 16
 _BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class BlobStore:
-    """A folder of immutable blob files."""
+    """A folder of immutable blob files (created with the first blob). ``shared``: other processes may open
+    it too (a persist folder), so it is locked as the module says; a temporary store is this process's alone."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, shared: bool = True) -> None:
         self.folder = folder
-        self._lock = open(folder.parent / f"{folder.name}.lock", "a+b")  # noqa: SIM115 - held until close()
-        _flock(self._lock, shared=True)
+        self._lock: BinaryIO | None = None
+        if shared:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._lock = open(folder.parent / f"{folder.name}.lock", "a+b")  # noqa: SIM115 - held until close()
+            flock(self._lock, shared=True)
+        self._folder_exists = shared
 
     def close(self) -> None:
-        if not self._lock.closed:
+        if self._lock is not None and not self._lock.closed:
             self._lock.close()  # releases the lock
 
     def path(self, blob_id: str) -> Path:
@@ -49,6 +54,9 @@ class BlobStore:
     def _writing(self) -> Iterator[tuple[str, BinaryIO]]:
         """A new blob's id and a file to write it to; sealed (fsynced, renamed) on success, removed on error."""
         blob_id = secrets.token_hex(16)
+        if not self._folder_exists:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._folder_exists = True
         tmp = self.folder / f".tmp-{blob_id}"
         try:
             handle = open(tmp, "wb")  # noqa: SIM115 - closed below
@@ -112,32 +120,24 @@ class BlobStore:
         """Remove temporary files and blobs nothing refers to; returns how many were removed.
 
         Skipped (returns 0) while another process has this store open: its writes may be in flight."""
-        if not _flock(self._lock, shared=False, wait=False):
+        if self._lock is None:
+            return self._remove_unreferenced(referenced) if self._folder_exists else 0
+        if not flock(self._lock, shared=False, wait=False):
             return 0
         try:
-            removed = 0
-            for entry in self.folder.iterdir():
-                if entry.name.startswith(".tmp-") or (_BLOB_ID.match(entry.name) and entry.name not in referenced):
-                    entry.unlink(missing_ok=True)
-                    removed += 1
-            return removed
+            return self._remove_unreferenced(referenced)
         finally:
-            _flock(self._lock, shared=True)
+            flock(self._lock, shared=True)
+
+    def _remove_unreferenced(self, referenced: set[str]) -> int:
+        removed = 0
+        for entry in self.folder.iterdir():
+            if entry.name.startswith(".tmp-") or (_BLOB_ID.match(entry.name) and entry.name not in referenced):
+                entry.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
 
 def _failure(exc: OSError) -> BaseException:
     return storage_error(exc) or exc
 
-
-def _flock(handle: BinaryIO, *, shared: bool, wait: bool = True) -> bool:
-    """Take (or convert) an advisory lock on ``handle``; False if ``wait`` is off and it is held elsewhere."""
-    if sys.platform == "win32":  # pragma: no cover - no flock; single-process use only
-        return True
-    import fcntl
-
-    flags = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
-    try:
-        fcntl.flock(handle.fileno(), flags)
-    except BlockingIOError:
-        return False
-    return True

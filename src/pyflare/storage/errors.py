@@ -7,7 +7,7 @@ its Cloudflare binding raises (``D1_ERROR: database or disk is full: SQLITE_FULL
 code. A failed write leaves nothing half-done: SQLite rolls the transaction back, a blob being written is
 removed, and what was acknowledged before stays.
 
-:func:`sqlite_text` words any SQLite error as workerd does: ``<message>: SQLITE_<CODE>``.
+:func:`sqlite_text` words any SQLite error as workerd does: ``<message>[ at offset N]: SQLITE_<CODE>``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,23 @@ PRIMARY_NAMES = {
     19: "SQLITE_CONSTRAINT", 20: "SQLITE_MISMATCH", 21: "SQLITE_MISUSE", 22: "SQLITE_NOLFS",
     23: "SQLITE_AUTH", 24: "SQLITE_FORMAT", 25: "SQLITE_RANGE", 26: "SQLITE_NOTADB",
 }
+
+# The extended codes workerd names in its messages (namedExtendedErrorCode); others are left out.
+NAMED_EXTENDED = frozenset(
+    "SQLITE_ABORT_ROLLBACK SQLITE_AUTH_USER SQLITE_BUSY_RECOVERY SQLITE_BUSY_SNAPSHOT SQLITE_BUSY_TIMEOUT "
+    "SQLITE_CANTOPEN_CONVPATH SQLITE_CANTOPEN_DIRTYWAL SQLITE_CANTOPEN_FULLPATH SQLITE_CANTOPEN_ISDIR "
+    "SQLITE_CANTOPEN_NOTEMPDIR SQLITE_CANTOPEN_SYMLINK SQLITE_CONSTRAINT_CHECK SQLITE_CONSTRAINT_COMMITHOOK "
+    "SQLITE_CONSTRAINT_DATATYPE SQLITE_CONSTRAINT_FOREIGNKEY SQLITE_CONSTRAINT_FUNCTION "
+    "SQLITE_CONSTRAINT_NOTNULL SQLITE_CONSTRAINT_PINNED SQLITE_CONSTRAINT_PRIMARYKEY SQLITE_CONSTRAINT_ROWID "
+    "SQLITE_CONSTRAINT_TRIGGER SQLITE_CONSTRAINT_UNIQUE SQLITE_CONSTRAINT_VTAB SQLITE_CORRUPT_INDEX "
+    "SQLITE_CORRUPT_SEQUENCE SQLITE_CORRUPT_VTAB SQLITE_ERROR_MISSING_COLLSEQ SQLITE_ERROR_RETRY "
+    "SQLITE_ERROR_SNAPSHOT SQLITE_LOCKED_SHAREDCACHE SQLITE_LOCKED_VTAB SQLITE_READONLY_CANTINIT "
+    "SQLITE_READONLY_CANTLOCK SQLITE_READONLY_DBMOVED SQLITE_READONLY_DIRECTORY SQLITE_READONLY_RECOVERY "
+    "SQLITE_READONLY_ROLLBACK".split()
+) | {f"SQLITE_IOERR_{name}" for name in (
+    "ACCESS AUTH BEGIN_ATOMIC BLOCKED CHECKRESERVEDLOCK CLOSE COMMIT_ATOMIC CONVPATH CORRUPTFS DATA DELETE "
+    "DELETE_NOENT DIR_CLOSE DIR_FSYNC FSTAT FSYNC GETTEMPPATH LOCK MMAP NOMEM RDLOCK READ ROLLBACK_ATOMIC SEEK "
+    "SHMLOCK SHMMAP SHMOPEN SHMSIZE SHORT_READ TRUNCATE UNLOCK VNODE WRITE").split()}
 
 # Python 3.10 exceptions carry no result code; the class is the best hint.
 _CLASS_CODES: list[tuple[type[BaseException], int]] = [
@@ -65,14 +82,17 @@ def result_code(exc: sqlite3.Error) -> int:
     return next((c for cls, c in _CLASS_CODES if isinstance(exc, cls)), 1)
 
 
-def sqlite_text(exc: sqlite3.Error) -> str:
-    """SQLite's error as workerd words it: ``<message>: SQLITE_<CODE>[ (extended: SQLITE_<CODE>_<X>)]``."""
+def sqlite_text(exc: sqlite3.Error, offset: int = -1) -> str:
+    """SQLite's error as workerd words it (src/workerd/util/sqlite.c++, ``dbErrorMessage``):
+    ``<message>[ at offset N]: SQLITE_<CODE>[ (extended: SQLITE_<CODE>_<X>)]``, the extended code only when
+    it is one workerd names. ``offset``: where SQLite placed a parse error
+    (:func:`pyflare.storage.sqlitecapi.error_offset`, read right after the failure), -1 for none."""
     code = result_code(exc)
     extended_name = getattr(exc, "sqlite_errorname", None)
     primary = code & 0xFF
-    primary_name = PRIMARY_NAMES.get(primary, f"SQLITE_UNKNOWN_{primary}")
-    message = f"{exc}: {primary_name}"
-    if extended_name and code != primary and extended_name != primary_name:
+    primary_name = PRIMARY_NAMES.get(primary, f"SQLITE_UNKNOWN_ERROR_CODE({primary})")
+    message = f"{exc} at offset {offset}: {primary_name}" if offset >= 0 else f"{exc}: {primary_name}"
+    if extended_name and code != primary and extended_name in NAMED_EXTENDED:
         message += f" (extended: {extended_name})"
     return message
 

@@ -113,3 +113,12 @@ def parameter_names(statement: str) -> tuple[str, ...] | None:
     if not names or any(name is None for name in names):
         return None
     return tuple(names)  # type: ignore[arg-type]
+
+
+def lenient_text(data: bytes) -> str:
+    """A TEXT value as workerd hands it to JavaScript: bytes that are not UTF-8 (a blob concatenated into a
+    string) become U+FFFD instead of failing the query (``sqlite3.Connection.text_factory``)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace")

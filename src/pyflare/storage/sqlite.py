@@ -64,12 +64,37 @@ def _raise_storage_error(exc: BaseException) -> None:
         raise failure from exc
 
 
+# Empty databases with a schema, by schema script (see Database.executescript).
+_schema_images: dict[str, bytes] = {}
+_CAN_IMAGE = hasattr(sqlite3.Connection, "deserialize")  # Python 3.11+
+
+
+def _schema_image(script: str) -> bytes:
+    image = _schema_images.get(script)
+    if image is None:
+        scratch = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            scratch.executescript(script)
+            image = _schema_images[script] = scratch.serialize()
+        finally:
+            scratch.close()
+    return image
+
+
 class Database:
-    """One SQLite file with one connection, explicit transactions and a small query API."""
+    """One SQLite file with one connection, explicit transactions and a small query API.
+
+    A durable database (a persist folder) opens its file at once, in WAL mode. A temporary one (a test's
+    fresh storage) opens on first use, and a new one lives in memory: opening a file costs far more than the
+    few reads and writes a test makes. If that first use is a store setting up its schema, the database
+    starts as a copy of a ready-made image of that schema (every test creates the same tables). Its file
+    receives the contents if the database is closed and may be opened again (:meth:`close`); a ``listed``
+    one's file exists from the first use, so listings and existence checks see it as they would a file's.
+    """
 
     def __init__(
         self, path: str | Path, *, synchronous: str = "NORMAL", busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-        durable: bool = True,
+        durable: bool = True, listed: bool = True,
     ) -> None:
         synchronous = synchronous.upper()
         if synchronous not in SYNCHRONOUS_MODES:
@@ -77,25 +102,58 @@ class Database:
         self.path = Path(path)
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout
+        self.durable = durable
+        self.listed = listed
+        self._connection: sqlite3.Connection | None = None
+        self._in_memory = False  # the contents live in memory; the file is written on close
+        self._lock = threading.RLock()
+        self._depth = 0
+        if durable:
+            self._open()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        connection = self._connection
+        return connection if connection is not None else self._open()
+
+    def _open(self, schema: str | None = None) -> sqlite3.Connection:
+        if not self.durable and _CAN_IMAGE and self._is_new():
+            connection = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False,
+                                         cached_statements=256)
+            if schema is not None:
+                connection.deserialize(_schema_image(schema))
+            connection.execute(f"PRAGMA synchronous={self.synchronous}")  # no effect in memory; reads back as set
+            if self.listed:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.touch()
+            self._connection, self._in_memory = connection, True
+            return connection
+        if not self.durable:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.connection = sqlite3.connect(
+            connection = self._connection = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, cached_statements=256, timeout=0
             )
         except (sqlite3.DatabaseError, OSError) as exc:  # no descriptor left, a full disk...
             _raise_storage_error(exc)
             raise
-        self.connection.execute("PRAGMA busy_timeout=0")
-        if durable:
-            self.blocking(self.connection.execute, "PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA busy_timeout=0")
+        if self.durable:
+            self.blocking(connection.execute, "PRAGMA journal_mode=WAL")
         else:
-            # Temporary storage (one process, one connection, deleted on close): holding the file lock and
-            # keeping the journal in memory halves the cost of creating the database and of every read and
-            # write (no lock and change-counter checks per statement, no WAL files).
-            self.connection.execute("PRAGMA locking_mode=EXCLUSIVE")
-            self.connection.execute("PRAGMA journal_mode=MEMORY")
-        self.connection.execute(f"PRAGMA synchronous={synchronous}")
-        self._lock = threading.RLock()
-        self._depth = 0
+            # A temporary file written before (closed and opened again): one process, one connection, deleted
+            # on close, so it holds the file lock and keeps the journal in memory (no lock and change-counter
+            # checks per statement, no WAL files).
+            connection.execute("PRAGMA locking_mode=EXCLUSIVE")
+            connection.execute("PRAGMA journal_mode=MEMORY")
+        connection.execute(f"PRAGMA synchronous={self.synchronous}")
+        return connection
+
+    def _is_new(self) -> bool:
+        try:
+            return self.path.stat().st_size == 0
+        except FileNotFoundError:
+            return True
 
     # -- waiting for other processes' locks --------------------------------------------------------
     async def run(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -149,7 +207,12 @@ class Database:
 
     def executescript(self, sql: str) -> None:
         """Run a schema script (``CREATE ... IF NOT EXISTS``, once when a file is opened); waits for another
-        process's lock like :meth:`blocking`, so two processes opening a new state folder at once both work."""
+        process's lock like :meth:`blocking`, so two processes opening a new state folder at once both work.
+        A new temporary database starts as a copy of the script's image instead (see the class)."""
+        if self._connection is None and not self.durable:
+            self._open(schema=sql)
+            if self._in_memory:
+                return  # a copy of the schema's image
         self.blocking(self.connection.executescript, sql)
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> tuple | None:
@@ -189,11 +252,20 @@ class Database:
             finally:
                 self._depth = 0
 
-    def close(self) -> None:
+    def close(self, *, keep: bool = True) -> None:
+        """Close the connection. A database held in memory is written to its file first, so that opening it
+        again finds its contents, unless ``keep`` is false (the file is about to be deleted)."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
         try:
-            self.connection.close()
+            if self._in_memory and keep:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.write_bytes(connection.serialize())
+            connection.close()
         except sqlite3.Error:
             pass
+        self._in_memory = False
 
 
 class _HasDatabase(Protocol):

@@ -7,7 +7,10 @@ another process): the ``pyflare_server`` fixture, and usable on its own::
 The server starts with temporary state (``--no-persist``) unless ``persist_to`` is given, listens on
 127.0.0.1 on a port the OS picks (so parallel test processes under pytest-xdist never collide), and is
 ready when ``pyflare dev --ready-file`` writes its URL. Its output goes to ``server.log_path``, shown if it
-fails to start.
+fails to start. ``apply_migrations=True`` applies every D1 database's migrations before it is ready
+(``pyflare dev --apply-migrations``). Each server has a dev registry of its own; servers given the same
+``registry=`` folder reach each other's workers (service bindings, Durable Objects, queues, workflows of
+other processes; docs/multi-process.md).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class PyflareServer:
         vars: dict[str, str] | None = None,
         args: list[str] | None = None,
         timeout: float = 60.0,
+        apply_migrations: bool = False,
+        registry: str | Path | None = None,
     ) -> None:
         configs = config if isinstance(config, (list, tuple)) else [config]
         self.configs = [Path(c) for c in configs]
@@ -47,6 +52,8 @@ class PyflareServer:
         self.vars = vars or {}
         self.args = args or []
         self.timeout = timeout
+        self.apply_migrations = apply_migrations
+        self.registry = Path(registry) if registry is not None else None
         self.url = ""
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -63,6 +70,11 @@ class PyflareServer:
             cmd += ["--env", self.environment]
         for key, value in self.vars.items():
             cmd += ["--var", f"{key}:{value}"]
+        if self.apply_migrations:
+            cmd.append("--apply-migrations")
+        # Hermetic unless asked: a registry folder of its own, so it neither joins the developer's running
+        # `pyflare dev` sessions nor is reached by them.
+        cmd += ["--registry-dir", str(self.registry if self.registry is not None else self._folder / "registry")]
         return cmd + self.args
 
     def start(self) -> PyflareServer:

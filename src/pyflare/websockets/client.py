@@ -13,14 +13,12 @@ from typing import Any
 
 import httpx
 
+from pyflare.kernel.distribution import require
+
 
 def _transport(app: Any, receive_timeout: float) -> Any:
-    try:
-        import anyio
-        from httpx_ws.transport import ASGIWebSocketAsyncNetworkStream, ASGIWebSocketTransport
-    except ImportError:  # pragma: no cover - a test dependency
-        raise ImportError("in-process WebSockets need httpx-ws: pip install httpx-ws "
-                          "(it is in pyflare's test extra)") from None
+    import anyio
+    from httpx_ws.transport import ASGIWebSocketAsyncNetworkStream, ASGIWebSocketTransport
 
     class Stream(ASGIWebSocketAsyncNetworkStream):
         # httpx-ws closes its queues right after sending Close while its reader may still be waiting on
@@ -50,7 +48,8 @@ async def connect(app: Any, url: str, *, headers: dict[str, str] | None = None,
                   subprotocols: Sequence[str] | None = None, base_url: str = "http://localhost",
                   receive_timeout: float = 10.0) -> AsyncIterator[Any]:
     """Open a WebSocket to ``url`` on the ASGI ``app``; yields an ``httpx_ws.AsyncWebSocketSession``."""
-    from httpx_ws import aconnect_ws
+    aconnect_ws = require("httpx_ws", feature="pyflare.websocket() (an in-process WebSocket client)",
+                          package="httpx-ws", extra="testing").aconnect_ws
 
     try:
         async with httpx.AsyncClient(transport=_transport(app, receive_timeout), base_url=base_url) as client:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pyflare.kernel.jsconvert import js_to_number
 from pyflare.kernel.jserrors import DOMException, RangeError
+from pyflare.kernel.jsvalues import webidl_int
 from pyflare.websockets import constants as c
 from pyflare.websockets.errors import WebSocketError
 
@@ -13,9 +15,9 @@ from pyflare.websockets.errors import WebSocketError
 def close_args(code: Any, reason: Any, *, reason_limit: bool) -> tuple[int | None, str | None]:
     """Check ``close(code, reason)`` (before any readyState check, as the spec orders it)."""
     if code is not None:
-        if isinstance(code, bool) or not isinstance(code, (int, float)):
+        if isinstance(code, (list, dict, set, tuple)):
             raise TypeError(f"Failed to execute 'close' on 'WebSocket': parameter 1 is not of type 'integer' ({code!r}).")
-        code = int(code)
+        code = webidl_int(js_to_number(code))  # read as workerd reads an int: "1000" is 1000
         if not (1000 <= code < 5000) or code in c.RESERVED_CLOSE_CODES:
             raise DOMException(f"Invalid WebSocket close code: {code}.", "InvalidAccessError")
     if reason is not None:

@@ -25,6 +25,7 @@ import weakref
 from typing import Any
 
 from pyflare.kernel.clone import StructuredClone, string_size
+from pyflare.kernel.jsconvert import js_number, naive_utc
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jserrors import DataCloneError, RangeError
 from pyflare.workers._formdata import Blob, FormData
@@ -130,8 +131,12 @@ def _check_size(size: int) -> None:
 
 
 def from_rpc(value: Any) -> Any:
-    """What Python code receives for a value that crossed RPC: dicts as JsDict, bytes as memoryview."""
+    """What Python code receives for a value that crossed into JavaScript and back (RPC, Durable Object
+    storage): dicts as JsDict, bytes as memoryview, a number by Pyodide's rule (``3.0`` comes back ``3``),
+    a Date as a naive datetime in UTC."""
     kind = type(value)
+    if kind is float:
+        return js_number(value)
     if kind in _PASS:
         return value
     if kind is JsDict:
@@ -142,6 +147,10 @@ def from_rpc(value: Any) -> Any:
         return [from_rpc(v) for v in value]
     if kind is bytes:
         return memoryview(value)
+    if kind is set:
+        return {from_rpc(v) for v in value}
+    if kind is _dt.datetime:
+        return naive_utc(value)
     return value
 
 

@@ -3,21 +3,29 @@
 
 from __future__ import annotations
 
+import email.utils
 import logging
+import re
 from typing import Any
 
 from pyflare.bindings.cache import validation
-from pyflare.bindings.cache.constants import CACHE_STATUS_HEADER, DEFAULT_NAMESPACE
+from pyflare.bindings.cache.constants import CACHE_STATUS_HEADER, DEFAULT_NAMESPACE, NAMED_PREFIX
 from pyflare.bindings.cache.policy import decide
 from pyflare.bindings.cache.store import CacheStore, Entry
 from pyflare.kernel.clock import Clock
 from pyflare.workers import Headers, Request, Response
 
 log = logging.getLogger("pyflare")
+_ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S")
 
 
 def _request(request_or_url: Any) -> Request:
-    return request_or_url if isinstance(request_or_url, Request) else Request(str(request_or_url))
+    if isinstance(request_or_url, Request):
+        return request_or_url
+    url = str(request_or_url)
+    if not _ABSOLUTE_URL.match(url):  # workerd builds a Request from the string first: no base to resolve against
+        raise TypeError(f"Invalid URL: {url}")
+    return Request(url)
 
 
 def _key(request: Request) -> str:
@@ -78,6 +86,12 @@ class Cache:
             return None
         headers = Headers(entry.headers)
         headers.set(CACHE_STATUS_HEADER, "HIT")
+        # As a cached response arrives (Miniflare's cache, HTTP caches): its age in whole seconds, a Date
+        # if the response had none, and its length.
+        headers.set("age", str(max(0, int(now - entry.stored_at))))
+        if not headers.has("date"):
+            headers.set("date", email.utils.formatdate(entry.stored_at, usegmt=True))
+        headers.set("content-length", str(len(entry.body)))
         return _answer(req.headers, entry, headers)
 
     async def delete(self, request: Any, options: dict[str, Any] | None = None, **kwargs: Any) -> bool:
@@ -125,8 +139,8 @@ def _answer(request_headers: Headers, entry: Entry, headers: Headers) -> Respons
     parsed = parse_range_header(range_header)
     ranges = _satisfiable(parsed, size) if parsed is not None and parsed.units == "bytes" else None
     if ranges is None:
-        headers.set("content-range", f"bytes */{size}")
-        return Response(None, status=416, headers=headers)
+        # an unsatisfiable range: an empty answer saying the size, without the stored headers (as Miniflare)
+        return Response(b"", status=416, headers={CACHE_STATUS_HEADER: "HIT", "content-range": f"bytes */{size}"})
     if not ranges:
         return Response(body, status=entry.status, headers=headers)
     if len(ranges) == 1:
@@ -175,7 +189,7 @@ class CacheStorage:
         name = validation.cache_name(name)
         cache = self._named.get(name)
         if cache is None:
-            cache = self._named[name] = Cache(self._store, self._clock, f"named:{name}")
+            cache = self._named[name] = Cache(self._store, self._clock, NAMED_PREFIX + name)
         return cache
 
     @property

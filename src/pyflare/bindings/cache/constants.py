@@ -5,7 +5,8 @@ from __future__ import annotations
 # workerd: CacheStorage::open requires name.size() < 1024.
 MAX_CACHE_NAME_LENGTH = 1024
 
-DEFAULT_NAMESPACE = ""  # caches.default; named caches use their name
+DEFAULT_NAMESPACE = ""  # caches.default
+NAMED_PREFIX = "named:"  # caches.open(name) is stored as "named:<name>" (so no name collides with the default)
 
 # Statuses a shared cache understands, and those it may store without explicit freshness
 # (RFC 9111 4.2.2 "heuristically cacheable"), as http-cache-semantics lists them.

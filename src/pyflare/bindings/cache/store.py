@@ -75,3 +75,20 @@ class CacheStore:
         if namespace is None:
             return self.db.one("SELECT COUNT(*) FROM cache_entries")[0]  # type: ignore[index]
         return self.db.one("SELECT COUNT(*) FROM cache_entries WHERE namespace = ?", (namespace,))[0]  # type: ignore[index]
+
+    # -- for tools (the explorer) ----------------------------------------------------------------
+    def namespaces(self, now: float) -> list[tuple[str, int]]:
+        """Each cache with live (unexpired) entries, with their count ('' is ``caches.default``)."""
+        return [(name, count) for name, count in self.db.all(
+            "SELECT namespace, COUNT(*) FROM cache_entries WHERE expires_at > ? GROUP BY namespace ORDER BY namespace",
+            (now,))]
+
+    def entries(self, namespace: str, now: float, limit: int = 1000) -> list[dict[str, object]]:
+        """The live entries of one cache, newest first: key (URL), status, headers, body size, when stored
+        and when they expire (clock seconds)."""
+        rows = self.db.all(
+            "SELECT key, status, headers, length(body), stored_at, expires_at FROM cache_entries "
+            "WHERE namespace = ? AND expires_at > ? ORDER BY stored_at DESC, key LIMIT ?", (namespace, now, limit))
+        return [{"url": key, "status": status, "headers": [list(pair) for pair in json.loads(headers)], "size": size,
+                 "stored_at": stored_at, "expires_at": expires_at}
+                for key, status, headers, size, stored_at, expires_at in rows]

@@ -20,6 +20,7 @@ from pyflare.bindings.d1.errors import (
     D1SessionError,
     D1TypeError,
 )
+from pyflare.bindings.d1.migrations import MigrationError, Migrations
 from pyflare.runtime.plugin import Platform, Plugin
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ __all__ = [
     "D1SessionError",
     "D1Store",
     "D1TypeError",
+    "MigrationError",
     "create",
 ]
 
@@ -76,6 +78,25 @@ class D1Plugin(Plugin):
 
     def binding(self, name: str) -> D1Database:
         return self._bindings[self.config(name).binding]
+
+    async def start(self) -> None:
+        if self.platform.options.apply_migrations:
+            self.apply_migrations()
+
+    def apply_migrations(self) -> dict[str, list[str]]:
+        """Apply every database's unapplied migrations (those with a migrations folder); returns the names
+        applied per binding and logs them. Raises MigrationError (earlier migrations stay applied)."""
+        done: dict[str, list[str]] = {}
+        for config in self.configs:
+            migrations = Migrations.for_database(self.platform.config, config)
+            if not migrations.files():
+                continue
+            applied = migrations.apply(self.store(config.binding))
+            done[config.binding] = applied
+            if applied:
+                self.platform.log.info("D1 database %s (%s): applied %s", config.binding, config.database_name,
+                                       ", ".join(applied))
+        return done
 
 
 def create(platform: Platform) -> D1Plugin | None:

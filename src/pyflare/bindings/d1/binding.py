@@ -154,7 +154,10 @@ class D1Database:
 
     def withSession(self, constraintOrBookmark: str | None = None) -> D1DatabaseSession:  # noqa: N802,N803
         """A session starting from a bookmark, or ``"first-primary"`` / ``"first-unconstrained"``."""
-        value = (constraintOrBookmark or "").strip() if isinstance(constraintOrBookmark, str) else ""
+        if constraintOrBookmark is not None and not isinstance(constraintOrBookmark, str):
+            # d1-api.ts calls constraintOrBookmark?.trim() first
+            raise TypeError("constraintOrBookmark?.trim is not a function")
+        value = (constraintOrBookmark or "").strip()
         return D1DatabaseSession(self._store, value or constants.SESSION_FIRST_UNCONSTRAINED)
 
     async def dump(self) -> bytes:

@@ -12,12 +12,14 @@ shares): no other database file (ATTACH, VACUUM INTO), no temporary objects, no 
 (FTS5, R*Tree). pyflare's own statements (transactions, size) run *trusted*.
 
 ``meta.duration`` is measured with ``time.perf_counter`` (a measurement, not a point in time, so it does
-not come from the emulated clock). ``rows_read``/``rows_written`` are approximations: Python's sqlite3
-does not expose SQLite's per-statement row counters (see docs/d1.md).
+not come from the emulated clock). ``rows_read``/``rows_written`` are the last statement's, counted as
+workerd counts them (:mod:`pyflare.storage.rowcounts`).
 """
 
 from __future__ import annotations
 
+import math
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -36,16 +38,19 @@ from pyflare.bindings.d1.validation import (
     check_parameters,
     check_query_text,
 )
+from pyflare.kernel.jsconvert import js_number
 from pyflare.storage.authorizer import Authorizer
 from pyflare.storage.errors import StorageError, sqlite_text
+from pyflare.storage.rowcounts import RowCounter
 from pyflare.storage.sql import (
     READ_KEYWORDS,
     TRANSACTION_KEYWORDS,
     first_keyword,
-    is_blank,
+    lenient_text,
     parameter_names,
     split_statements,
 )
+from pyflare.storage.sqlerrors import NO_STATEMENT, VACUUM_IN_TRANSACTION, error_offset
 from pyflare.storage.sqlite import is_busy
 
 if TYPE_CHECKING:
@@ -56,6 +61,10 @@ T = TypeVar("T")
 
 _HAS_SETLIMIT = hasattr(sqlite3.Connection, "setlimit")
 
+# What D1 drops before running a query: nothing but whitespace, and lines that are a comment after some
+# whitespace (Miniflare's D1: ``sql.replace(/^\s+--.*/gm, "").trim() === ""``).
+_D1_BLANK = re.compile(r"(?:\s|(?<=\n)[ \t\r\f\v]+--[^\n]*|\A[ \t\r\f\v]+--[^\n]*)*")
+
 _SIZE_SQL = (
     "SELECT /* pyflare d1 size */ (SELECT page_count FROM pragma_page_count())"
     " - (SELECT freelist_count FROM pragma_freelist_count()),"
@@ -63,8 +72,25 @@ _SIZE_SQL = (
 )
 
 
+def _bound(statement: str, params: Sequence[Any]) -> Sequence[Any] | dict[str, Any]:
+    """Values bound by position whatever the placeholders look like (``?1``, ``:name``), as D1 binds them."""
+    names = parameter_names(statement)
+    if names is not None and len(names) == len(params):
+        return {name[1:]: value for name, value in zip(names, params, strict=True)}
+    return params
+
+
 def _to_d1_value(value: Any) -> Any:
-    return list(value) if type(value) is bytes else value
+    """A column value as it reaches a Python worker through D1's JSON: a blob as a list of byte values, a
+    number as Pyodide converts the JSON number (a whole one is an int; beyond 2**53 it was rounded to a
+    double; an infinity was written as null)."""
+    kind = type(value)
+    if kind is bytes:
+        return list(value)
+    if kind is int or kind is float:
+        number = js_number(value)
+        return None if kind is float and not math.isfinite(value) else number
+    return value
 
 
 @dataclass
@@ -87,8 +113,10 @@ class D1Store:
         self.authorizer = Authorizer(checks=True)  # user SQL by default; pyflare's own statements say trusted()
         self._commits = 0
         self._last_row_id = 0
+        self._programs: dict[Any, Any] = {}  # statements' programs, for counting their rows
         self._bookmark_base = clock.time_ms()
         self.connection.execute("PRAGMA foreign_keys = ON")  # D1 enforces foreign keys
+        self.connection.text_factory = lenient_text
         if hasattr(self.connection, "setconfig") and hasattr(sqlite3, "SQLITE_DBCONFIG_DEFENSIVE"):
             self.connection.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)
         if _HAS_SETLIMIT:
@@ -176,10 +204,15 @@ class D1Store:
         sql = check_query_text(sql)
         statements = split_statements(sql)
         if not statements:
-            raise D1Error(NO_STATEMENTS)
+            # Whitespace (or a comment after whitespace) is no query at all for D1; anything else with no
+            # statement in it reaches SQLite, which says so.
+            raise D1Error(NO_STATEMENTS if _D1_BLANK.fullmatch(sql) else NO_STATEMENT)
         for statement in statements:
-            if first_keyword(statement) in TRANSACTION_KEYWORDS:
+            keyword = first_keyword(statement)
+            if keyword in TRANSACTION_KEYWORDS:
                 raise D1Error(TRANSACTIONS_REFUSED)
+            if keyword == "VACUUM":  # D1 runs queries inside a transaction, where SQLite refuses VACUUM
+                raise D1Error(VACUUM_IN_TRANSACTION)
         if not _HAS_SETLIMIT:
             check_parameters(list(params))
         return statements, params
@@ -189,33 +222,36 @@ class D1Store:
         started = time.perf_counter()
         changes_before = conn.total_changes
         last = len(statements) - 1
-        rows_read = 0
         size_may_change = False
         columns: list[str] = []
         rows: list[list[Any]] = []
-        cursor: sqlite3.Cursor | None = None
+        counter: RowCounter | None = None
         for index, statement in enumerate(statements):
             keyword = first_keyword(statement)
             if keyword not in READ_KEYWORDS:
                 size_may_change = True
-            cursor = self._execute(statement, params if index == last else (), index < last)
+            if index < last:
+                # As workerd runs every statement before the last: one step (its rows are not read).
+                self._execute(statement, (), True).close()
+                continue
+            bound = _bound(statement, params)
+            counter = RowCounter(conn, statement, bound, self.trusted, self._programs)
+            cursor = self._execute(statement, params, False)
             description = cursor.description
-            if index == last and description is not None:
+            if description is not None:
                 if not _HAS_SETLIMIT and len(description) > constants.MAX_COLUMNS:
                     raise D1Error(TOO_MANY_COLUMNS)
                 columns = [d[0] for d in description]
                 rows = self._fetch(cursor)
-                rows_read += len(rows)
-            elif description is not None:
-                rows_read += len(cursor.fetchall())
-            if keyword in ("UPDATE", "DELETE"):
-                rows_read += max(cursor.rowcount, 0)
+        # Only the last statement's rows count, as D1 (on workerd) reads its statement's counters.
+        rows_read, rows_written = counter.counts(len(rows), True) if counter is not None else (0, 0)
         changes = conn.total_changes - changes_before
         if changes or size_may_change:
             size_after = self._read_size()
         else:
             size_after = self._size
-        last_row_id = cursor.lastrowid if cursor is not None and cursor.lastrowid is not None else 0
+        with self.trusted() as trusted:  # the connection's last rowid, as D1 reads it (CREATE TABLE sets it too)
+            (last_row_id,) = trusted.execute("SELECT last_insert_rowid()").fetchone()
         changed_db = bool(changes) or size_after != self._size or last_row_id != self._last_row_id
         self._size = size_after
         self._last_row_id = last_row_id
@@ -227,31 +263,28 @@ class D1Store:
             "changed_db": changed_db,
             "size_after": size_after,
             "rows_read": rows_read,
-            "rows_written": changes,
+            "rows_written": rows_written,
         }
         return StatementResult(columns, rows, meta)
 
     def _execute(self, statement: str, params: Sequence[Any], more_follow: bool) -> sqlite3.Cursor:
         self.authorizer.denied_transaction = False
-        names = parameter_names(statement)
-        bound: Sequence[Any] | dict[str, Any] = params
-        if names is not None and len(names) == len(params):
-            bound = {name[1:]: value for name, value in zip(names, params, strict=True)}
         try:
-            return self.connection.execute(statement, bound)
+            return self.connection.execute(statement, _bound(statement, params))
         except sqlite3.ProgrammingError as exc:
             text = str(exc)
-            if text.startswith("Incorrect number of bindings"):
+            if text.startswith(("Incorrect number of bindings", "You did not supply a value")):
                 raise D1Error(MULTI_STATEMENT_PARAMS if more_follow else WRONG_BINDINGS) from None
             if "too large" in text:
                 raise D1Error("statement too long: SQLITE_TOOBIG") from None
             raise D1Error(text) from None
         except sqlite3.Error as exc:
+            offset = error_offset(self.connection)  # before anything else runs on the connection
             if self.authorizer.denied_transaction:
                 raise D1Error(TRANSACTIONS_REFUSED) from None
             if is_busy(exc):
                 raise  # another process holds the lock: the caller waits and retries (Database.run)
-            raise D1Error(sqlite_text(exc)) from None
+            raise D1Error(sqlite_text(exc, offset)) from None
         except (OverflowError, UnicodeError, ValueError) as exc:
             raise D1Error(str(exc)) from None
 
@@ -263,23 +296,21 @@ class D1Store:
             raise D1Error(sqlite_text(exc)) from None
         rows: list[list[Any]] = []
         for row in raw:
-            converted = list(row)
-            if bytes in map(type, row):
-                converted = [_to_d1_value(v) for v in row]
-            rows.append(converted)
+            rows.append([_to_d1_value(v) for v in row])
         return rows
 
     def exec_lines(self, query: str) -> tuple[int, float]:
-        """``exec()``: every non-blank line is one query, all in one transaction -> (count, duration ms)."""
+        """``exec()``: every line is one query (blank ones skipped), all in one transaction -> (count,
+        duration ms). A failure is reported as D1's binding reports it (d1-api.ts): as line 1, quoting the
+        first line, whichever line failed (the database returns only the first error)."""
         lines = query.strip().split("\n")
-        numbered = [(n, line) for n, line in enumerate(lines, 1) if not is_blank(line)]
-        if not numbered:
+        queries = [line for line in lines if not _D1_BLANK.fullmatch(line)]
+        if not queries:
             raise D1ExecError(f"Error in line 1: {lines[0]}: {NO_STATEMENTS}")
         try:
-            results = self.transaction([(line, ()) for _, line in numbered])
+            results = self.transaction([(line, ()) for line in queries])
         except D1Error as exc:
-            number, line = numbered[getattr(exc, "index", 0)]
-            raise D1ExecError(f"Error in line {number}: {line}: {exc.cause_message}") from None
+            raise D1ExecError(f"Error in line 1: {lines[0]}: {exc.cause_message}") from None
         return len(results), sum(r.meta["duration"] for r in results)
 
     # -- state -----------------------------------------------------------------------------------

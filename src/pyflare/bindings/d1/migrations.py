@@ -12,6 +12,7 @@ the pytest helper ``apply_d1_migrations``.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pyflare.bindings.d1.errors import D1Error
 from pyflare.bindings.d1.validation import migration_file_name, quote_identifier
+from pyflare.storage.locks import FileLock
 from pyflare.storage.sql import split_statements
 
 if TYPE_CHECKING:
@@ -28,6 +30,17 @@ if TYPE_CHECKING:
     from pyflare.config.models import D1Database as D1DatabaseConfig
 
 _NUMBER = re.compile(r"^(\d+)")
+
+# Functions whose value differs from run to run: a migration whose statements (other than schema, where they
+# are evaluated later) use one is always run, never copied.
+_VARYING = re.compile(r"\b(random|randomblob|now|current_(date|time|timestamp)|julianday|unixepoch|strftime|"
+                      r"datetime|date|time|changes|last_insert_rowid|total_changes)\b", re.IGNORECASE)
+_SCHEMA_ONLY = re.compile(r"^\s*create\b(?!\s+(temp\w*\s+)?table\b[^(]*\bas\b)", re.IGNORECASE)
+
+# Databases as a set of migrations leaves an empty one, by (table, the files' names and texts). Every test of a
+# suite applies the same migrations to a fresh temporary database; after the first, it gets a copy instead.
+_results: dict[tuple[str, tuple[tuple[str, str], ...]], sqlite3.Connection] = {}
+_RESULTS_MAX = 16
 
 
 class MigrationError(Exception):
@@ -94,7 +107,25 @@ class Migrations:
 
     # -- applying --------------------------------------------------------------------------------
     def apply(self, store: D1Store, *, progress: Callable[[str, bool], None] | None = None) -> list[str]:
-        """Apply every unapplied migration in order; returns their names (raises MigrationError)."""
+        """Apply every unapplied migration in order; returns their names (raises MigrationError).
+
+        Processes sharing the state folder take turns (a lock beside the database file), so two of them
+        starting at once (``pyflare dev --apply-migrations`` and a test session) never apply one twice."""
+        if not store.db.durable:  # temporary storage is this process's alone
+            return self._apply(store, progress)
+        with FileLock(store.db.path.with_name(store.db.path.name + ".migrations.lock")):
+            return self._apply(store, progress)
+
+    def _apply(self, store: D1Store, progress: Callable[[str, bool], None] | None) -> list[str]:
+        key = self._result_key(store)
+        if key is not None and key in _results:
+            store.restore_from(_results[key])
+            with store.trusted() as connection:  # applied now, as far as the table can tell
+                connection.execute(f"UPDATE {quote_identifier(self.table)} SET applied_at = CURRENT_TIMESTAMP")
+            names = [name for name, _ in key[1]]
+            for name in names if progress else ():
+                progress(name, True)  # type: ignore[misc]
+            return names
         self.ensure_table(store)
         applied: list[str] = []
         for name in self.unapplied(store):
@@ -110,7 +141,25 @@ class Migrations:
             applied.append(name)
             if progress:
                 progress(name, True)
+        if key is not None:
+            if len(_results) >= _RESULTS_MAX:
+                _results.pop(next(iter(_results))).close()
+            _results[key] = result = sqlite3.connect(":memory:", check_same_thread=False)
+            store.connection.backup(result)
         return applied
+
+    def _result_key(self, store: D1Store) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+        """The key of :data:`_results` for applying these migrations to ``store``, or None when the result must
+        not be reused: a durable database, one that is not empty, or a migration writing varying values."""
+        if store.db.durable or store.rows("SELECT 1 FROM sqlite_schema LIMIT 1"):
+            return None
+        files = []
+        for name in self.files():
+            sql = (self.folder / name).read_text(encoding="utf-8")
+            if any(_VARYING.search(s) and not _SCHEMA_ONLY.match(s) for s in split_statements(sql)):
+                return None
+            files.append((name, sql))
+        return (self.table, tuple(files))
 
 
 def _sort_key(name: str) -> tuple[int, str]:

@@ -8,11 +8,13 @@ Pyodide (a dict is an ``object``, an int beyond 2**53 a ``bigint``).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from pyflare.bindings.d1 import constants
 from pyflare.bindings.d1.errors import D1Error, D1TypeError
+from pyflare.kernel.jsconvert import is_bigint, js_number, js_string
 from pyflare.kernel.jsvalues import shown, usv
 
 _PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -40,7 +42,7 @@ def js_typeof(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
-        return "number" if abs(value) <= constants.MAX_SAFE_INTEGER else "bigint"
+        return "bigint" if is_bigint(value) else "number"
     if isinstance(value, float):
         return "number"
     if isinstance(value, str):
@@ -57,26 +59,37 @@ def _is_byte_list(value: Any) -> bool:
 
 
 def bind_value(value: Any) -> Any:
-    """One ``bind()`` argument as the SQLite value D1 stores, or ``D1_TYPE_ERROR``."""
+    """One ``bind()`` argument as the SQLite value D1 stores, or ``D1_TYPE_ERROR``. Values travel to D1 as
+    JSON: a whole number is stored as INTEGER (``1.0`` too: it was the JavaScript number 1), NaN and the
+    infinities as NULL."""
     kind = type(value)
     if kind is str:
         return usv(value)
-    if kind is float or value is None:
-        return value
+    if value is None:
+        return None
     if kind is bool:
         return 1 if value else 0
     if isinstance(value, int):  # int and its subclasses (IntEnum); beyond 2**53 Pyodide makes a BigInt
-        if -constants.MAX_SAFE_INTEGER <= value <= constants.MAX_SAFE_INTEGER:
+        if not is_bigint(int(value)):
             return int(value)
     elif isinstance(value, float):
-        return float(value)
+        number = js_number(value)
+        return None if isinstance(number, float) and not math.isfinite(number) else number
     elif isinstance(value, str):
         return usv(str.__str__(value))
     elif isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     elif _is_byte_list(value):
         return bytes(value)
-    raise D1TypeError(f"Type '{js_typeof(value)}' not supported for value '{shown(value)}'")
+    raise D1TypeError(f"Type '{js_typeof(value)}' not supported for value '{_template_text(value)}'")
+
+
+def _template_text(value: Any) -> str:
+    """``${value}`` in JavaScript, for what the value became (``[object Object]``, ``1,2``)."""
+    try:
+        return js_string(value)
+    except RecursionError:
+        return shown(value)
 
 
 def bind_values(values: tuple[Any, ...]) -> list[Any]:

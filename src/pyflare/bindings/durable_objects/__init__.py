@@ -14,11 +14,13 @@ from typing import Any
 from pyflare.bindings.durable_objects.errors import DurableObjectAbort, DurableObjectError
 from pyflare.bindings.durable_objects.host import ClassHost
 from pyflare.bindings.durable_objects.namespace import DurableObjectId, DurableObjectNamespace
+from pyflare.bindings.durable_objects.remote import RemoteClassHost
 from pyflare.bindings.durable_objects.state import DurableObjectState
 from pyflare.bindings.durable_objects.storage import DurableObjectStorage
 from pyflare.bindings.durable_objects.stub import DurableObjectStub
 from pyflare.config import ConfigError
 from pyflare.config.migrations import class_backends
+from pyflare.peers import PEERS
 from pyflare.runtime.plugin import Platform, Plugin
 from pyflare.workers import DurableObject
 
@@ -48,18 +50,41 @@ class DurableObjectsPlugin(Plugin):
         self.namespaces: dict[str, DurableObjectNamespace] = {}
         self._targets: list[tuple[str, ClassHost]] = []
         self._missing_workers: list[tuple[str, str]] = []
+        peers = platform.shared.get(PEERS, None)
         for binding in worker.durable_objects.bindings:
             try:
                 target = platform.resolve_worker(binding.script_name)
             except LookupError:
+                if peers is not None and peers.registry_enabled:  # the class runs in another pyflare process
+                    remote = RemoteClassHost(peers, str(binding.script_name), binding.class_name)
+                    self.namespaces[binding.name] = DurableObjectNamespace(remote, binding.name)  # type: ignore[arg-type]
+                    continue
                 self._missing_workers.append((binding.name, str(binding.script_name)))
                 continue
             host = ClassHost.of(target, binding.class_name)
             self.namespaces[binding.name] = DurableObjectNamespace(host, binding.name)
             self._targets.append((binding.name, host))
+        if peers is not None:  # other processes reach the classes this worker hosts through its endpoint
+            for host in self.hosted:
+                peers.objects[(host.worker, host.class_name)] = host.peer_handler()
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.namespaces)
+
+    async def start(self) -> None:
+        # Over a state folder other processes may use, host the classes now if nobody does (their alarms must
+        # run), and again after each load of the code (pyflare dev loads it after starting the plugins).
+        self._host_shared()
+        self.platform.runtime.reload_hooks.append(self._host_shared)
+
+    def _host_shared(self) -> None:
+        for host in self.hosted:
+            if host.shared is not None:
+                host.shared.here()
+
+    async def close(self) -> None:
+        for host in self.hosted:
+            host.release()
 
     def check(self) -> None:
         """Every bound class must be exported by the worker that defines it (checked once all have loaded)."""

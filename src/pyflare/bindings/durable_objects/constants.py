@@ -32,12 +32,27 @@ MAX_BLOCK_CONCURRENCY_DEPTH = 64
 # From this compatibility date deleteAll() deletes the alarm too (`delete_all_deletes_alarm`).
 DELETE_ALL_DELETES_ALARM_DATE = "2026-02-24"
 
+# Production's texts (workerd src/workerd/api/actor-state.c++; local workerd, not backed by SQLite for real,
+# words the first two differently).
 SQL_NOT_ENABLED = (
-    "SQL is not enabled for this Durable Object class. To enable it, change `new_classes` to "
-    "`new_sqlite_classes` within the 'migrations' field in your wrangler.jsonc or wrangler.toml file. "
-    "See https://developers.cloudflare.com/durable-objects/api/sql-storage/ for more details."
+    "This Durable Object is not backed by SQLite storage, so the SQL API is not available. SQL can be enabled "
+    "on a new Durable Object class by using the `new_sqlite_classes` instead of `new_classes` under "
+    "`[[migrations]]` in your wrangler.toml, but an already-deployed class cannot be converted to SQLite "
+    "(except by deleting the existing data)."
+)
+SYNC_KV_NOT_ENABLED = (
+    "The storage.kv (synchronous KV) API is only available for SQLite-backed Durable Objects, but this "
+    "object's namespace is not declared to use SQLite. You can use the older, asyncronous interface via "
+    "methods of `storage` itself (e.g. `storage.get()`). SQLite can be enabled on a new Durable Object class "
+    "by using the `new_sqlite_classes` instead of `new_classes` under `migrations` in your wrangler.jsonc or "
+    "wrangler.toml, but an already-deployed class cannot be converted to SQLite (except by deleting the "
+    "existing data)."
 )
 NOT_SQL_BACKED = "Durable Object is not backed by SQL."
+PUT_SHAPES = (
+    "put() may only be called with a single key-value pair and optional options as put(key, value, options) "
+    "or with multiple key-value pairs and optional options as put(entries, options)"
+)
 SQL_TRANSACTION = (
     "To execute a transaction, please use the state.storage.transaction() or state.storage.transactionSync() "
     "APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements. The JavaScript API is safer because it "

@@ -280,3 +280,28 @@ def set_event_timeout(host: ClassHost, address: ObjectAddress, timeout_ms: Any =
 def get_event_timeout(host: ClassHost, address: ObjectAddress) -> int | None:
     manager = manager_of(host, address, create=False)
     return None if manager is None else manager.event_timeout_ms
+
+
+# -- for tools (the explorer) ----------------------------------------------------------------------
+def hibernation_addresses(layer: Any) -> list[ObjectAddress]:
+    """The objects that hold hibernatable WebSockets (live or hibernated) or hibernation settings."""
+    return list(layer.stash.get(MANAGERS, {}))
+
+
+def describe_websockets(layer: Any, address: ObjectAddress) -> dict[str, Any]:
+    """An object's hibernatable WebSockets as a tool shows them: each socket's state, tags and attachment
+    (a copy, as ``deserializeAttachment()`` gives it), the auto-response and the event timeout."""
+    manager = layer.stash.get(MANAGERS, {}).get(address)
+    if manager is None:
+        return {"websockets": [], "auto_response": None, "event_timeout_ms": None}
+    sockets = []
+    for ws in manager.sockets:
+        record = hibernation_of(ws)
+        stamp = auto_response_timestamp(ws)
+        sockets.append({"ready_state": ws.readyState, "tags": list(record.tags) if record is not None else [],
+                        "attachment": ws.deserializeAttachment(), "protocol": ws.protocol,
+                        "auto_response_timestamp": stamp.isoformat() if stamp is not None else None,
+                        "queued_events": len(record.events) if record is not None else 0})
+    pair = manager.auto_response
+    return {"websockets": sockets, "event_timeout_ms": manager.event_timeout_ms,
+            "auto_response": None if pair is None else {"request": pair.request, "response": pair.response}}

@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING, Any
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.bindings.durable_objects.errors import DurableObjectAbort, DurableObjectError
 from pyflare.bindings.durable_objects.namespace import DurableObjectId
+from pyflare.bindings.durable_objects.shared import SharedClass
 from pyflare.bindings.durable_objects.state import STATE, DurableObjectState
 from pyflare.config.migrations import class_backends
 from pyflare.kernel.context import call_as, fit_args
 from pyflare.kernel.stash import StashKey
 from pyflare.objects import LiveObject, ObjectAddress, ObjectClass
+from pyflare.objects.ownership import NamespaceOwnership
+from pyflare.peers import PEERS, ObjectHandler
 from pyflare.websockets.socket import holds_object
 from pyflare.workers import Request, Response
 from pyflare.workers.rpc import from_rpc, rpc_method, to_rpc
@@ -52,6 +55,14 @@ class ClassHost:
         )
         self._names: dict[str, str] = {}
         self.object_class = ObjectClass(factory=self._construct, on_alarm=self._on_alarm, can_evict=_keeps_alive)
+        # A state folder other processes may use too: one of them hosts the objects (pyflare.objects.ownership).
+        peers = platform.shared.get(PEERS, None)
+        self.shared: SharedClass | None = None
+        if platform.storage.persistent and peers is not None:
+            ownership = NamespaceOwnership(platform.storage, self.namespace_key)
+            self.shared = SharedClass(ownership, peers, lambda: self.runtime.worker is not None,
+                                      lambda: self.layer.rearm(self.worker, class_name))
+            self.object_class.owned = lambda: ownership.owned
         self.layer.register(self.worker, class_name, self.object_class)
 
     @classmethod
@@ -69,9 +80,11 @@ class ClassHost:
         return self.platform.spawn(awaitable, what)
 
     def address(self, object_id: str, name: str | None = None) -> ObjectAddress:
+        address = ObjectAddress(self.worker, self.class_name, object_id)
         if name is not None:
             self._names.setdefault(object_id, name)
-        return ObjectAddress(self.worker, self.class_name, object_id)
+            self.layer.name_object(address, name)
+        return address
 
     def exported_class(self) -> type | None:
         worker = self.runtime.worker
@@ -80,6 +93,18 @@ class ClassHost:
     def has_alarm_handler(self) -> bool:
         cls = self.exported_class()
         return cls is not None and (callable(getattr(cls, "alarm", None)) or callable(getattr(cls, "on_alarm", None)))
+
+    def release(self) -> None:
+        """Stop hosting the class (at shutdown): another process sharing the state folder may take it."""
+        if self.shared is not None:
+            self.shared.ownership.release()
+
+    def peer_handler(self) -> ObjectHandler:
+        """How another pyflare process delivers fetch and RPC events to this class's objects."""
+        return ObjectHandler(
+            fetch=lambda object_id, name, request: self.fetch(self.address(object_id, name), request, None, {}),
+            call=lambda object_id, name, method, args, kwargs: self.call(self.address(object_id, name), method,
+                                                                         tuple(args), kwargs))
 
     def reset(self, live: LiveObject, why: str) -> None:
         self.layer.evict(live.address, f"reset: {why}")
@@ -94,6 +119,11 @@ class ClassHost:
     # -- events -----------------------------------------------------------------------------------
     async def call(self, address: ObjectAddress, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """An RPC call ``stub.name(*args, **kwargs)``: arguments and result cross under the RPC type rules."""
+        if self.shared is not None and not self.shared.here():  # another process hosts the class
+            here, result = await self.shared.call(address, self._names.get(address.id), name,
+                                                  [to_rpc(a) for a in args], {k: to_rpc(v) for k, v in kwargs.items()})
+            if not here:
+                return result
         if args:
             args = tuple(from_rpc(to_rpc(a)) for a in args)
         if kwargs:
@@ -114,6 +144,11 @@ class ClassHost:
         request = input if isinstance(input, Request) and not options else Request(input, **options)
         if "://" not in request.url:  # a stub has no base URL to resolve a relative one against
             raise TypeError(f"Fetch API cannot load: {request.url}")
+        if self.shared is not None and not self.shared.here():  # another process hosts the class
+            here, response = await self.shared.fetch(address, self._names.get(address.id), request)
+            if not here:
+                assert response is not None
+                return response
         async with self.layer.enter(address) as live:
             handler = getattr(live.instance, "fetch", None) or getattr(live.instance, "on_fetch", None)
             if not callable(handler):

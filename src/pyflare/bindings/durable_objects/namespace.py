@@ -61,6 +61,11 @@ class DurableObjectNamespace:
     def class_name(self) -> str:
         return self._host.class_name
 
+    @property
+    def banner_mode(self) -> str:
+        """``local``; for a class of another pyflare process, whether the dev registry has it now."""
+        return getattr(self._host, "banner_mode", "local")
+
     def idFromName(self, name: str) -> DurableObjectId:  # noqa: N802
         name = validation.check_name(name)
         return DurableObjectId(id_from_name(self._key, name), name, self._key)

@@ -15,16 +15,27 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
+from pyflare.kernel.jsconvert import js_number, js_string, js_to_number
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import usv
 from pyflare.storage.errors import sqlite_text, storage_error
-from pyflare.storage.sql import first_keyword, split_statements
+from pyflare.storage.rowcounts import RowCounter
+from pyflare.storage.sql import first_keyword, lenient_text, parameter_names, split_statements
+from pyflare.storage.sqlerrors import (
+    MULTI_STATEMENT_PARAMETERS,
+    NO_STATEMENT,
+    VACUUM_IN_TRANSACTION,
+    WRONG_PARAMETER_COUNT,
+    error_offset,
+)
 
 if TYPE_CHECKING:
     from pyflare.bindings.durable_objects.host import ClassHost
     from pyflare.objects import ObjectAddress
 
 _TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+_UNSET: Any = object()
+_HAS_SETLIMIT = hasattr(sqlite3.Connection, "setlimit")  # Python 3.11+
 
 _LIMITS = (
     ("SQLITE_LIMIT_SQL_LENGTH", C.MAX_SQL_STATEMENT_BYTES),
@@ -36,25 +47,26 @@ _LIMITS = (
 )
 
 class SqlError(Exception):
-    """An error from SQLite, worded as workerd words it (``<message>: SQLITE_<CODE>``)."""
+    """An error from SQLite, worded as workerd words it (``<message>[ at offset N]: SQLITE_<CODE>``)."""
 
 
-def _sql_error(exc: sqlite3.Error) -> SqlError:
-    return SqlError(sqlite_text(exc))
+def _sql_error(exc: sqlite3.Error, connection: sqlite3.Connection) -> SqlError:
+    return SqlError(sqlite_text(exc, error_offset(connection)))
 
 
 def _binding(value: Any) -> Any:
-    if isinstance(value, str):
-        return usv(value)  # workerd receives text as UTF-8 (lone surrogates become U+FFFD)
-    if value is None or isinstance(value, (int, float, bytes)):
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            raise TypeError(f"Unsupported value for a SQL binding: {value} does not fit in 64 bits")
-        return value
-    if isinstance(value, (memoryview, bytearray)):
+    """A value as workerd binds what JavaScript passed (``SqlStorage::BindingValue``: a double, a string, an
+    ArrayBuffer or null): every number is REAL (an int beyond 2**53, a BigInt, cannot be one), a boolean or
+    any other object is its JavaScript string (``"true"``, ``"[object Object]"``)."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
-    raise TypeError(f"Unsupported type for a SQL binding: {type(value).__name__} (use str, number, bytes or None)")
+    if isinstance(value, str):
+        return usv(value)  # workerd receives text as UTF-8
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return usv(js_string(value))
+    return js_to_number(value)  # BigIntError (a TypeError) beyond 2**53
 
 
 class SqlStorage:
@@ -64,49 +76,70 @@ class SqlStorage:
         self._host = host
         self._address = address
         self._limited: object | None = None
+        self._programs: dict[Any, Any] = {}  # statements' programs, for counting their rows
 
-    def _limit(self, connection: sqlite3.Connection) -> None:
-        if self._limited is not connection:  # once per opened connection
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        """Once per opened connection: workerd's limits, foreign keys on (workerd enforces them), text that
+        is not UTF-8 read as workerd reads it."""
+        if self._limited is not connection:
             setlimit = getattr(connection, "setlimit", None)
             if setlimit is not None:
                 for name, value in _LIMITS:
                     if hasattr(sqlite3, name):
                         setlimit(getattr(sqlite3, name), value)
+            if not connection.in_transaction:
+                connection.execute("PRAGMA foreign_keys = ON")
+            connection.text_factory = lenient_text
             self._limited = connection
 
-    def exec(self, query: str, *bindings: Any) -> SqlStorageCursor:  # noqa: A003 - Cloudflare's name
-        if not isinstance(query, str):
-            raise TypeError(f"exec() takes the SQL text as a str, not {type(query).__name__}")
-        query = usv(query)
+    def exec(self, query: Any = _UNSET, *bindings: Any) -> SqlStorageCursor:  # noqa: A003 - Cloudflare's name
+        if query is _UNSET:
+            raise TypeError("Failed to execute 'exec' on 'SqlStorage': parameter 1 is not of type 'JsString'.")
+        query = usv(js_string(query))  # workerd reads the query as a string: exec(5) runs "5"
         if len(query.encode("utf-8", "surrogatepass")) > C.MAX_SQL_STATEMENT_BYTES:
             raise SqlError("statement too long: SQLITE_TOOBIG")
-        if len(bindings) > C.MAX_SQL_BOUND_PARAMETERS:
-            raise SqlError("too many SQL variables: SQLITE_ERROR")
         params = [_binding(v) for v in bindings]
-        statements = split_statements(query) or (query,)
+        statements = split_statements(query)
+        if not statements:
+            raise SqlError(NO_STATEMENT)
         for statement in statements:
-            if first_keyword(statement) in _TRANSACTION_KEYWORDS:
+            keyword = first_keyword(statement)
+            if keyword in _TRANSACTION_KEYWORDS:
                 raise SqlError(C.SQL_TRANSACTION)
+            if keyword == "VACUUM":  # workerd runs a worker's SQL inside a transaction, where VACUUM fails
+                raise SqlError(VACUUM_IN_TRANSACTION)
+        if len(bindings) > C.MAX_SQL_BOUND_PARAMETERS and not _HAS_SETLIMIT:  # else SQLite says so, placed
+            raise SqlError("too many SQL variables: SQLITE_ERROR")
         store = self._host.layer.storage(self._address)
+        self._prepare(store.db.connection)
+        cursor: sqlite3.Cursor | None = None
+        counter: RowCounter | None = None
+        statement = statements[0]
         with store.user_sql() as connection:
-            self._limit(connection)
-            before = connection.total_changes
             try:
-                cursor: sqlite3.Cursor | None = None
                 for index, statement in enumerate(statements):
-                    last = index == len(statements) - 1
+                    if index < len(statements) - 1:
+                        # workerd runs each statement before the last one step, reading none of its rows
+                        connection.execute(statement).close()
+                        continue
                     # Bindings belong to the last statement (workerd binds them to the single or final one).
-                    cursor = connection.execute(statement, params if last else ())
-                    if not last:
-                        cursor.fetchall()
+                    bound = _bound(statement, params)
+                    counter = RowCounter(connection, statement, bound, store.trusted_sql, self._programs)
+                    cursor = connection.execute(statement, bound)
+            except sqlite3.ProgrammingError as exc:
+                if not str(exc).startswith(("Incorrect number of bindings", "You did not supply a value")):
+                    raise SqlError(str(exc)) from None
+                raise SqlError(WRONG_PARAMETER_COUNT if statement is statements[-1]
+                               else MULTI_STATEMENT_PARAMETERS) from None
             except sqlite3.Error as exc:
+                error = _sql_error(exc, connection)  # the error's offset before anything else runs
                 if store.denied_transaction:
                     raise SqlError(C.SQL_TRANSACTION) from None
                 if storage_error(exc) is not None:  # the disk failed: the object is reset, as by workerd
                     self._host.layer.evict(self._address, f"reset: storage failed: {exc}")
-                raise _sql_error(exc) from None
-        assert cursor is not None
-        result = SqlStorageCursor(cursor, connection.total_changes - before)
+                raise error from None
+        assert cursor is not None and counter is not None
+        result = SqlStorageCursor(cursor, counter)
         if not result.done:
             store.track_cursor(result)  # the file stays open while rows remain to be read
         return result
@@ -121,14 +154,21 @@ class SqlStorage:
 class SqlStorageCursor:
     """Rows of one ``exec()``: iterate (dicts), ``next()``, ``toArray()``, ``one()``, ``raw()``, counters."""
 
-    def __init__(self, cursor: sqlite3.Cursor, rows_written: int) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, counter: RowCounter) -> None:
         self._cursor = cursor
+        self._counter = counter
+        self._returned = 0
         self.columnNames: list[str] = [d[0] for d in cursor.description] if cursor.description else []
-        self.rowsRead = 0
-        self.rowsWritten = rows_written
         self.done = cursor.description is None
-        if self.done and rows_written:
-            self.rowsRead = rows_written  # an UPDATE/DELETE reads the rows it changes
+
+    @property
+    def rowsRead(self) -> int:  # noqa: N802 - Cloudflare's name
+        """Rows read so far, counted as workerd counts them (:mod:`pyflare.storage.rowcounts`)."""
+        return self._counter.counts(self._returned, self.done)[0]
+
+    @property
+    def rowsWritten(self) -> int:  # noqa: N802 - Cloudflare's name
+        return self._counter.counts(self._returned, self.done)[1]
 
     @property
     def column_names(self) -> list[str]:
@@ -148,11 +188,12 @@ class SqlStorageCursor:
         try:
             row = self._cursor.fetchone()
         except sqlite3.Error as exc:
-            raise _sql_error(exc) from None
+            raise _sql_error(exc, self._cursor.connection) from None
         if row is None:
             self.done = True
+            self._counter.counts(self._returned, True)  # the final counts, while the statement still has them
             return None
-        self.rowsRead += 1
+        self._returned += 1
         return row
 
     def _as_dict(self, row: tuple[Any, ...]) -> JsDict:
@@ -187,10 +228,20 @@ class SqlStorageCursor:
 
 
 def _value(value: Any) -> Any:
-    # SQLite integers reach JavaScript as numbers (doubles): Python gets an int while it is exact, else a float.
-    # Blobs arrive as ArrayBuffers, which Python sees as memoryview.
-    if type(value) is int and not -(2**53) <= value <= 2**53:
-        return float(value)
-    if type(value) is bytes:
+    # A SQLite number reaches JavaScript as a double, and Python as Pyodide converts it: an int while it is
+    # whole and within 2**53 (REAL 1.0 too), else a float. A blob arrives as an ArrayBuffer: a memoryview.
+    kind = type(value)
+    if kind is int or kind is float:
+        return js_number(value)
+    if kind is bytes:
         return memoryview(value)
     return value
+
+
+def _bound(statement: str, params: list[Any]) -> Any:
+    """Values for a statement, bound by position as workerd binds them whatever the placeholders look like
+    (Python's sqlite3 binds a sequence only to plain ``?``)."""
+    names = parameter_names(statement)
+    if names is not None and len(names) == len(params):
+        return {name[1:]: value for name, value in zip(names, params, strict=True)}
+    return params

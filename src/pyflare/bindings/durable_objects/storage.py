@@ -38,6 +38,11 @@ def _options(options: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _not_of_type(method: str, expected: str) -> str:
+    """workerd's TypeError text for a missing or mistyped first argument."""
+    return f"Failed to execute '{method}' on 'DurableObjectStorage': parameter 1 is not of type '{expected}'."
+
+
 class Settled:
     """An awaitable that is already settled: what a storage call returns. The work happened when the method
     was called, as a JavaScript promise starts at once; so ``storage.put(k, v)`` without ``await`` still
@@ -105,11 +110,13 @@ class _KVOperations:
         pass
 
     @_eager
-    def get(self, keys: Any, options: Any = None, /, **kwargs: Any) -> Any:
+    def get(self, keys: Any = _UNSET, options: Any = None, /, **kwargs: Any) -> Any:
         self._check_open("get()")
+        if keys is _UNSET:
+            raise TypeError(_not_of_type("get", "string or Array"))
         backend = self._host.backend
         store = self._store
-        if isinstance(keys, str):
+        if not isinstance(keys, (list, tuple)):
             value = store.get(validation.check_key(keys, backend))
             return None if value is MISSING else from_rpc(value)
         if isinstance(keys, (list, tuple)):
@@ -119,11 +126,15 @@ class _KVOperations:
         return None
 
     @_eager
-    def put(self, key_or_entries: Any, value: Any = _UNSET, options: Any = None, /, **kwargs: Any) -> None:
+    def put(self, key_or_entries: Any = _UNSET, value: Any = _UNSET, options: Any = None, /, **kwargs: Any) -> None:
         self._check_open("put()")
+        if key_or_entries is _UNSET:
+            raise TypeError(_not_of_type("put", "string or object"))
         backend = self._host.backend
         if isinstance(key_or_entries, dict):
             entries = key_or_entries
+            if value is not _UNSET and value is not None and not isinstance(value, dict):
+                raise TypeError(C.PUT_SHAPES)  # put(entries, options): the second argument is the options
             validation.check_entries_count(len(entries), backend)
             encoded = []
             for key, item in entries.items():
@@ -143,8 +154,10 @@ class _KVOperations:
         self._store.put_encoded_one(key, data)
 
     @_eager
-    def delete(self, keys: Any, options: Any = None, /, **kwargs: Any) -> Any:
+    def delete(self, keys: Any = _UNSET, options: Any = None, /, **kwargs: Any) -> Any:
         self._check_open("delete()")
+        if keys is _UNSET:
+            raise TypeError(_not_of_type("delete", "string or Array"))
         backend = self._host.backend
         if isinstance(keys, (list, tuple)):
             return self._store.delete_many(validation.check_keys(list(keys), backend))
@@ -258,8 +271,10 @@ class DurableObjectStorage(_KVOperations):
             if gate_closed:
                 live.open_gate()  # type: ignore[union-attr]
 
-    def transactionSync(self, callback: Callable[[], Any]) -> Any:  # noqa: N802
+    def transactionSync(self, callback: Callable[[], Any] = _UNSET) -> Any:  # noqa: N802
         """Run ``callback()`` in one SQL transaction (SQLite-backed objects only)."""
+        if not callable(callback):
+            raise TypeError(_not_of_type("transactionSync", "function"))
         if self._host.backend != C.SQLITE:
             raise RuntimeError(C.NOT_SQL_BACKED)
         with _failing_disk(self._host, self._address), self._store.transaction():
@@ -285,7 +300,7 @@ class DurableObjectStorage(_KVOperations):
     def kv(self) -> SyncKvStorage:
         if self._kv is None:
             if self._host.backend != C.SQLITE:
-                raise RuntimeError(C.NOT_SQL_BACKED)
+                raise RuntimeError(C.SYNC_KV_NOT_ENABLED)
             self._kv = SyncKvStorage(self)
         return self._kv
 
@@ -308,8 +323,8 @@ class SyncKvStorage:
 
     def put(self, key: str, value: Any = _UNSET) -> None:
         key = validation.check_key(key, C.SQLITE)
-        if value is _UNSET:
-            raise TypeError("put() called with undefined value.")
+        if value is _UNSET:  # SyncKvStorage::put(key, jsg::JsValue value): JSG's own argument check
+            raise TypeError("Failed to execute 'put' on 'SyncKvStorage': parameter 2 is not of type 'JsValue'.")
         value = validation.check_put_value(value)
         data = stored_values.encode(value)
         validation.check_value_size(key, value, stored_values.size(data), C.SQLITE)

@@ -6,8 +6,9 @@ import datetime as _dt
 from typing import Any
 
 from pyflare.bindings.durable_objects import constants as C
+from pyflare.kernel.jsconvert import js_string, js_to_number
 from pyflare.kernel.jserrors import RangeError
-from pyflare.kernel.jsvalues import is_number, usv, webidl_int
+from pyflare.kernel.jsvalues import usv, webidl_int
 from pyflare.objects import belongs_to, is_well_formed
 from pyflare.workers.rpc import serialized_size, to_rpc
 
@@ -17,10 +18,9 @@ def utf8_len(text: str) -> int:
 
 
 def check_key(key: Any, backend: str) -> str:
-    if not isinstance(key, str):
-        # JavaScript would stringify it; Python code passing a non-str key is almost always a bug.
-        raise TypeError(f"Durable Object storage keys must be strings, not {type(key).__name__}")
-    key = usv(key)  # workerd receives keys as UTF-8: a lone surrogate becomes U+FFFD
+    # workerd reads a key as a string parameter: 1 is "1", None (null) is "null"; a lone surrogate arrives
+    # as invalid UTF-8 and reads back as U+FFFD per byte.
+    key = usv(js_string(key))
     if backend == C.KV:
         size = utf8_len(key)
         if size > C.MAX_KEY_BYTES:
@@ -60,31 +60,31 @@ def check_put_value(value: Any) -> Any:
 def check_list_options(options: dict[str, Any]) -> dict[str, Any]:
     limit = options.get("limit")
     if limit is not None:
-        # workerd declares limit an int: NaN is 0, fractions are truncated, beyond 32 bits is a TypeError.
-        if not is_number(limit) or webidl_int(limit) <= 0:
-            raise RangeError("List limit must be positive.")
-        options["limit"] = webidl_int(limit)
+        # workerd declares limit an int: read with ToNumber ("2" is 2), NaN is 0, fractions are truncated.
+        number = webidl_int(js_to_number(limit))
+        if number <= 0:
+            raise TypeError("List limit must be positive.")
+        options["limit"] = number
     if options.get("start") is not None and options.get("startAfter") is not None:
         raise TypeError("list() cannot be called with both start and startAfter values.")
     for name in ("start", "startAfter", "end", "prefix"):
         value = options.get(name)
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"list() option {name} must be a string, not {type(value).__name__}")
         if value is not None:
-            options[name] = usv(value)
+            options[name] = usv(js_string(value))  # string options are read as strings: 5 is "5"
     return options
 
 
 def alarm_time_ms(when: Any) -> int:
-    """``setAlarm(ms | datetime)`` as integer ms since the epoch."""
+    """``setAlarm(ms | datetime)`` as integer ms since the epoch (a naive datetime is UTC, as on Workers,
+    whose time zone is UTC); anything else is workerd's TypeError for a ``Date`` parameter."""
     if isinstance(when, _dt.datetime):
         if when.tzinfo is None:
-            when = when.astimezone()
+            when = when.replace(tzinfo=_dt.timezone.utc)
         ms = when.timestamp() * 1000
     elif isinstance(when, (int, float)) and not isinstance(when, bool):
-        ms = float(when)
+        ms = float(js_to_number(when))
     else:
-        raise TypeError(f"setAlarm() takes milliseconds since the epoch or a datetime, not {type(when).__name__}")
+        raise TypeError("Failed to execute 'setAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'date'.")
     if ms != ms or ms <= 0:
         raise TypeError("setAlarm() cannot be called with an alarm time <= 0")
     return int(ms)

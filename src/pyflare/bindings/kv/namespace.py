@@ -9,7 +9,7 @@ stream, ``JsDict`` results, a ``dict``-like Map for bulk gets).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Mapping
 from typing import Any, TypeVar
 
 from pyflare.bindings.kv import validation as v
@@ -17,10 +17,12 @@ from pyflare.bindings.kv.constants import MAX_BULK_SIZE, MAX_VALUE_SIZE, STREAM_
 from pyflare.bindings.kv.errors import KVError, KVTypeError
 from pyflare.bindings.kv.store import Entry, KVStore
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.jserrors import JsException
 from pyflare.kernel.jsvalues import json_parse, usv
 from pyflare.storage.errors import StorageError
 from pyflare.workers import ReadableStream
 
+_UNSET: Any = object()  # an option not given (``None`` is JavaScript's null, which means something)
 T = TypeVar("T")
 
 
@@ -56,7 +58,7 @@ def _decode(entry: Entry, kind: str) -> Any:
     if kind == "json":
         return json_parse(entry.value.decode("utf-8", "replace"))
     if kind == "arrayBuffer":
-        return entry.value
+        return memoryview(entry.value)  # an ArrayBuffer reaches Python as a memoryview (Pyodide's to_py)
     if kind == "stream":
         return ReadableStream(_chunks(entry.value))
     raise KVTypeError(v.UNKNOWN_TYPE)
@@ -83,6 +85,11 @@ def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+def _is_array_index(name: str) -> bool:
+    """Whether JavaScript treats ``name`` as an array index (a canonical integer below 2**32 - 1)."""
+    return name.isdigit() and name.isascii() and (name == "0" or name[0] != "0") and int(name) < 2**32 - 1
+
+
 class KVNamespace:
     """A KV namespace binding (``env.KV``)."""
 
@@ -99,14 +106,14 @@ class KVNamespace:
         key: str | list[str],
         options: str | dict[str, Any] | None = None,
         *,
-        type: str | None = None,
-        cacheTtl: int | None = None,  # Cloudflare's names
+        type: Any = _UNSET,
+        cacheTtl: Any = _UNSET,  # Cloudflare's names
     ) -> Any:
         """The value of ``key`` (None if missing) as "text" (default), "json", "arrayBuffer" or "stream".
 
         With a list of keys (1..100, type "text" or "json"), a Map of key -> value or None.
         """
-        kind, cache_ttl = v.get_options(options, type, cacheTtl)
+        kind, cache_ttl = v.get_options(options, type, cacheTtl, _UNSET)
         if isinstance(key, (list, tuple)):
             return await self._get_bulk(list(key), kind, cache_ttl, with_metadata=False)
         entry = await self._get_one(key, cache_ttl)
@@ -117,11 +124,11 @@ class KVNamespace:
         key: str | list[str],
         options: str | dict[str, Any] | None = None,
         *,
-        type: str | None = None,
-        cacheTtl: int | None = None,
+        type: Any = _UNSET,
+        cacheTtl: Any = _UNSET,
     ) -> Any:
         """``{value, metadata, cacheStatus}`` for ``key``; with a list of keys, a Map of key -> {value, metadata}."""
-        kind, cache_ttl = v.get_options(options, type, cacheTtl)
+        kind, cache_ttl = v.get_options(options, type, cacheTtl, _UNSET)
         if isinstance(key, (list, tuple)):
             return await self._get_bulk(list(key), kind, cache_ttl, with_metadata=True)
         entry = await self._get_one(key, cache_ttl)
@@ -152,6 +159,12 @@ class KVNamespace:
             key = v.validate_bulk_key(key)
             v.validate_cache_ttl("GET_BULK", cache_ttl)
             entry = await self._stored("GET_BULK", self._store.get(key))
+            if _is_array_index(key):
+                # workerd builds the Map from the service's JSON object skipping index-like names ("0", "42"):
+                # such keys are read (and count towards the size limit) but never in the result.
+                if entry is not None:
+                    total += _utf16_length(entry.value.decode("utf-8", "replace"))
+                continue
             if entry is None:
                 result[key] = None
                 continue
@@ -160,7 +173,7 @@ class KVNamespace:
             if kind == "json":
                 try:
                     value = json_parse(text)
-                except ValueError:
+                except JsException:
                     raise KVError(
                         "GET_BULK", 400, "At least one of the requested keys corresponds to a non-json value"
                     ) from None
@@ -182,23 +195,30 @@ class KVNamespace:
         value: Any,
         options: dict[str, Any] | None = None,
         *,
-        expiration: int | None = None,
-        expirationTtl: int | None = None,  # Cloudflare's names
-        metadata: Any = None,
+        expiration: Any = _UNSET,
+        expirationTtl: Any = _UNSET,  # Cloudflare's names
+        metadata: Any = _UNSET,
+        **_other: Any,  # options KV does not know are ignored, as on Cloudflare
     ) -> None:
-        """Store ``value`` (str, bytes or an async stream of bytes) under ``key``; ``expirationTtl`` wins."""
+        """Store ``value`` under ``key``: str, bytes or an async stream of bytes; anything else is stored as
+        JavaScript writes it as a string (``None`` as ``"null"``). ``expirationTtl`` wins over ``expiration``.
+
+        An option given as ``None`` is JavaScript's ``null``, which Cloudflare reads as 0 for the
+        expirations (so ``expirationTtl=None`` is refused) and as no metadata."""
+        merged: dict[str, Any] = {}
         if options is not None:
-            if not isinstance(options, dict):
-                raise KVTypeError(f"KV put() options must be a dict, not {type(options).__name__}")
-            expiration = options.get("expiration") if expiration is None else expiration
-            expirationTtl = options.get("expirationTtl") if expirationTtl is None else expirationTtl
-            metadata = options.get("metadata") if metadata is None else metadata
+            if not isinstance(options, Mapping):
+                raise KVTypeError(v.NOT_PUT_OPTIONS)
+            merged.update(options)
+        for name, given in (("expiration", expiration), ("expirationTtl", expirationTtl), ("metadata", metadata)):
+            if given is not _UNSET:
+                merged[name] = given
         key = v.validate_key("PUT", key)
-        metadata_json = v.encode_metadata(metadata)
+        metadata_json = v.encode_metadata(merged.get("metadata"))
         data = v.primitive_value(value)
-        if data is None and not hasattr(value, "__aiter__"):
-            raise KVTypeError(v.BAD_VALUE)
-        expires = v.resolve_expiration(self._store.clock.time(), expiration, expirationTtl)
+        expires = v.resolve_expiration(
+            self._store.clock.time(), merged.get("expiration", _UNSET), merged.get("expirationTtl", _UNSET), _UNSET
+        )
         v.validate_metadata_size(metadata_json)
         if data is None:
             data, size = await _read_stream(value)

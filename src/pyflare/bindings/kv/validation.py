@@ -25,18 +25,30 @@ from pyflare.bindings.kv.constants import (
     MIN_EXPIRATION_TTL,
 )
 from pyflare.bindings.kv.errors import KVError, KVTypeError
+from pyflare.kernel.jsconvert import BigIntError, js_string, js_to_number
 from pyflare.kernel.jsobjects import as_bytes
-from pyflare.kernel.jsvalues import is_number, json_stringify, usv, webidl_int
+from pyflare.kernel.jsvalues import has_lone_surrogate, json_stringify, usv, webidl_int
 
 UNKNOWN_TYPE = 'Unknown response type. Possible types are "text", "arrayBuffer", "json", and "stream".'
 BAD_VALUE = "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."
+NOT_PUT_OPTIONS = "Failed to execute 'put' on 'KvNamespace': parameter 3 is not of type 'PutOptions'."
+NOT_LIST_OPTIONS = "Failed to execute 'list' on 'KvNamespace': parameter 1 is not of type 'ListOptions'."
 
 
 # -- keys ------------------------------------------------------------------------------------------
 def _key_string(key: Any) -> str:
-    if isinstance(key, str):
-        return usv(key)
-    raise KVTypeError(f"KV key names must be strings, not {type(key).__name__}")
+    """A key as workerd reads its string parameter: ``String(x)`` of what the Python value becomes
+    (``1`` -> ``"1"``, ``None`` -> ``"null"``)."""
+    return usv(js_string(key))
+
+
+def _url_key(op: str, key: Any) -> str:
+    """A key of a single-key operation, which workerd sends URL-encoded: one holding a lone surrogate is
+    invalid UTF-8 there, and the KV service refuses it."""
+    text = js_string(key)
+    if has_lone_surrogate(text):
+        raise KVError(op, 400, "Could not URL-decode key name")
+    return usv(text)
 
 
 def _check_key_length(op: str, key: str) -> None:
@@ -47,11 +59,12 @@ def _check_key_length(op: str, key: str) -> None:
 
 def validate_key(op: str, key: Any) -> str:
     """The runtime's check of a key given to get/getWithMetadata/put/delete (``op``: GET, PUT, DELETE)."""
-    key = _key_string(key)
-    if key == "":
+    text = js_string(key)
+    if text == "":
         raise KVTypeError("Key name cannot be empty.")
-    if key in (".", ".."):
-        raise KVTypeError(f'"{key}" is not allowed as a key name.')
+    if text in (".", ".."):
+        raise KVTypeError(f'"{text}" is not allowed as a key name.')
+    key = _url_key(op, text)
     _check_key_length(op, key)
     return key
 
@@ -69,27 +82,26 @@ def validate_bulk_key(key: Any) -> str:
 
 # -- numbers ---------------------------------------------------------------------------------------
 def _int_option(name: str, value: Any) -> int:
-    """Options workerd declares as ``int``: converted as JSG converts numbers; anything else is refused."""
-    if not is_number(value):
-        raise KVTypeError(f"KV option {name} must be a number, not {type(value).__name__}")
-    return webidl_int(value)
+    """Options workerd declares as ``int``: ``ToNumber`` of what the Python value becomes (``"120"`` is 120,
+    ``None`` and ``"abc"`` are 0), then converted as JSG converts numbers."""
+    return webidl_int(js_to_number(value))
 
 
 # -- get -------------------------------------------------------------------------------------------
-def get_options(options: Any, kind: Any, cache_ttl: Any) -> tuple[str, int | None]:
-    """Merge ``get(key, "json")``, ``get(key, {"type": ..., "cacheTtl": ...})`` and keyword arguments."""
-    if isinstance(options, str):
-        kind = options if kind is None else kind
-    elif isinstance(options, Mapping):
-        kind = options.get("type") if kind is None else kind
-        cache_ttl = options.get("cacheTtl") if cache_ttl is None else cache_ttl
-    elif options is not None:
-        raise KVTypeError(f"KV get() options must be a type string or a dict, not {type(options).__name__}")
-    if kind is None:
+def get_options(options: Any, kind: Any, cache_ttl: Any, unset: Any = None) -> tuple[str, int | None]:
+    """Merge ``get(key, "json")``, ``get(key, {"type": ..., "cacheTtl": ...})`` and keyword arguments.
+    ``unset`` marks a keyword not given; ``None`` given is JavaScript's null (the type ``"null"``, a
+    cacheTtl of 0), as workerd reads it."""
+    if isinstance(options, Mapping):
+        kind = options.get("type", unset) if kind is unset else kind
+        cache_ttl = options.get("cacheTtl", unset) if cache_ttl is unset else cache_ttl
+    elif options is not None and kind is unset:  # a type: workerd reads anything else as a string
+        kind = options
+    if kind is unset:
         kind = DEFAULT_TYPE
-    if not isinstance(kind, str):
+    if isinstance(kind, (dict, list, tuple, set)):
         raise KVTypeError(UNKNOWN_TYPE)
-    return kind, None if cache_ttl is None else _int_option("cacheTtl", cache_ttl)
+    return js_string(kind), None if cache_ttl is unset else _int_option("cacheTtl", cache_ttl)
 
 
 def validate_cache_ttl(op: str, cache_ttl: int | None) -> None:
@@ -115,14 +127,17 @@ def encode_metadata(metadata: Any) -> str | None:
         return None
     try:
         return json_stringify(metadata)
+    except BigIntError:
+        raise  # JSON.stringify's own TypeError
     except TypeError as exc:
         raise KVTypeError(f"KV put() metadata must be serializable to JSON: {exc}") from None
 
 
-def resolve_expiration(now: float, expiration: Any, expiration_ttl: Any) -> int | None:
-    """The absolute expiration (seconds since the epoch) of a put; ``expirationTtl`` wins over ``expiration``."""
+def resolve_expiration(now: float, expiration: Any, expiration_ttl: Any, unset: Any = None) -> int | None:
+    """The absolute expiration (seconds since the epoch) of a put; ``expirationTtl`` wins over ``expiration``.
+    ``unset`` marks an option not given (``None`` given is JavaScript's null: 0)."""
     current = math.floor(now)
-    if expiration_ttl is not None:
+    if expiration_ttl is not unset:
         ttl = _int_option("expirationTtl", expiration_ttl)
         if ttl <= 0:
             raise KVError(
@@ -135,7 +150,7 @@ def resolve_expiration(now: float, expiration: Any, expiration_ttl: Any) -> int 
                 f"Invalid expiration_ttl of {ttl}. Expiration TTL must be at least {MIN_EXPIRATION_TTL}.",
             )
         return current + ttl
-    if expiration is not None:
+    if expiration is not unset:
         when = _int_option("expiration", expiration)
         if when <= current:
             raise KVError(
@@ -169,21 +184,17 @@ def validate_value_size(size: int) -> None:
 
 
 def primitive_value(value: Any) -> bytes | None:
-    """Strings, bytes and numbers as bytes (numbers become text, as JavaScript would make them); else None."""
-    if isinstance(value, str):
-        return usv(value).encode("utf-8")
-    data = as_bytes(value)  # bytes-like, or an ArrayBuffer / typed array
+    """A value as the bytes KV stores: bytes as they are; a stream is read by the caller (None here); a
+    primitive is ``String(x)`` of what it becomes in JavaScript, as workerd reads it (``None`` is stored as
+    ``"null"``, ``1.0`` as ``"1"``, ``True`` as ``"true"``); any other object is refused (workerd's TypeError)."""
+    data = as_bytes(value)  # bytes-like, or an ArrayBuffer / typed array (to_js(data))
     if data is not None:
         return data
-    if isinstance(value, bool):
-        return b"true" if value else b"false"
-    if isinstance(value, int):
-        return str(value).encode()
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value)).encode()
-        return repr(value).encode()
-    return None
+    if hasattr(value, "__aiter__"):
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return usv(js_string(value)).encode("utf-8")
+    raise KVTypeError(BAD_VALUE)
 
 
 # -- list ------------------------------------------------------------------------------------------
@@ -194,7 +205,7 @@ def list_options(options: Any, prefix: Any, limit: Any, cursor: Any) -> tuple[st
         limit = options.get("limit") if limit is None else limit
         cursor = options.get("cursor") if cursor is None else cursor
     elif options is not None:
-        raise KVTypeError(f"KV list() options must be a dict, not {type(options).__name__}")
+        raise KVTypeError(NOT_LIST_OPTIONS)
     count = MAX_LIST_KEYS
     if limit is not None:
         requested = _int_option("limit", limit)
@@ -206,17 +217,11 @@ def list_options(options: Any, prefix: Any, limit: Any, cursor: Any) -> tuple[st
             )
         if requested > 0:
             count = requested
-    if prefix is None:
-        prefix = ""
-    if not isinstance(prefix, str):
-        raise KVTypeError(f"KV list() prefix must be a string, not {type(prefix).__name__}")
-    prefix = usv(prefix)
+    prefix = "" if prefix is None else usv(js_string(prefix))
     _check_key_length("GET", prefix)
     if cursor is None or cursor == "":
         return prefix, count, ""
-    if not isinstance(cursor, str):
-        raise KVTypeError(f"KV list() cursor must be a string, not {type(cursor).__name__}")
-    return prefix, count, decode_cursor(cursor)
+    return prefix, count, decode_cursor(js_string(cursor))
 
 
 def encode_cursor(last_key: str) -> str:
@@ -225,9 +230,13 @@ def encode_cursor(last_key: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
-    """The key a cursor starts after; decoded leniently, as ``atob``-style decoders do."""
-    text = "".join(ch for ch in cursor if ch.isalnum() or ch in "+/-_")
+    """The key a cursor starts after, decoded leniently as Node's base64 decoder does (characters outside
+    the alphabets skipped, a last lone character dropped): a cursor that is not one of ours starts after
+    whatever key it decodes to, as in Miniflare's KV."""
+    text = "".join(ch for ch in cursor if ch.isascii() and (ch.isalnum() or ch in "+/-_"))
     text = text.replace("-", "+").replace("_", "/")
+    if len(text) % 4 == 1:
+        text = text[:-1]
     text += "=" * (-len(text) % 4)
     try:
         return base64.b64decode(text).decode("utf-8", "replace")

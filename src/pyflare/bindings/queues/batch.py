@@ -44,7 +44,8 @@ class BatchOutcome:
 
 
 class Message:
-    """One message of a batch: ``id``, ``timestamp`` (an aware UTC ``datetime``), ``body``, ``attempts``."""
+    """One message of a batch: ``id``, ``timestamp`` (a naive ``datetime`` in UTC, as Python gets a JavaScript
+    Date on Cloudflare), ``body``, ``attempts``."""
 
     __slots__ = ("id", "timestamp", "body", "attempts", "_outcome")
 

@@ -30,6 +30,11 @@ from pyflare.storage.sqlite import is_busy
 log = logging.getLogger("pyflare")
 
 
+
+def _timestamp(ms: int) -> _dt.datetime:
+    """A message's timestamp as a Python worker gets the JavaScript Date: a naive datetime in UTC."""
+    return _dt.datetime.fromtimestamp(ms / 1000, _dt.timezone.utc).replace(tzinfo=None)
+
 class Consumer:
     """Delivers one queue's messages to this worker's ``queue()`` handler."""
 
@@ -41,6 +46,8 @@ class Consumer:
         runtime: Any,
         spawn: Callable[[Any, str], Any],
         notify: Callable[[str], None],
+        owner: str | None = None,
+        alive: Callable[[str], bool] = lambda owner: True,
     ) -> None:
         self.queue = config.queue
         self.max_batch_size = config.max_batch_size
@@ -54,6 +61,8 @@ class Consumer:
         self._runtime = runtime
         self._spawn = spawn
         self._notify = notify
+        self._owner = owner  # this process's id in the state folder: its leases are its own
+        self._alive = alive
         self._leases = itertools.count(1)
         self._timers: dict[str, tuple[float, Timer]] = {}
         self._window_floor = float("-inf")  # a batch window never starts before the previous batch left
@@ -65,12 +74,20 @@ class Consumer:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
-        released = self._store.release_leases(self.queue)
+        released = self._store.release_leases(self.queue, self._alive)
         if released:
             log.info('Queue "%s": %d message(s) in flight when pyflare last stopped will be delivered again',
                      self.queue, released)
         self.running = True
         self.poke()
+
+    def release_orphans(self) -> None:
+        """Messages another process leased and left by dying become deliverable (here, or by any consumer)."""
+        released = self._store.release_leases(self.queue, self._alive)
+        if released:
+            log.info('Queue "%s": %d message(s) in flight in a pyflare process that stopped will be delivered again',
+                     self.queue, released)
+            self.poke()
 
     def close(self) -> None:
         self.running = False
@@ -133,7 +150,7 @@ class Consumer:
 
     # -- delivering --------------------------------------------------------------------------------
     def _dispatch(self, now: float) -> None:
-        rows = self._store.lease(self.queue, now, self.max_batch_size, next(self._leases))
+        rows = self._store.lease(self.queue, now, self.max_batch_size, next(self._leases), self._owner)
         if not rows:
             return
         self.in_flight += 1
@@ -153,7 +170,7 @@ class Consumer:
         started = time.perf_counter()
         try:
             messages = [
-                Message(row.id, _dt.datetime.fromtimestamp(row.timestamp_ms / 1000, _dt.timezone.utc),
+                Message(row.id, _timestamp(row.timestamp_ms),
                         serialization.decode(row.body, row.content_type), row.failed_attempts + 1, outcome)
                 for row in rows
             ]

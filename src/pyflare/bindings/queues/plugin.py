@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as _dt
+import sqlite3
 from typing import Any
 
 from pyflare.bindings.queues import serialization
 from pyflare.bindings.queues.constants import JSON, JSON_DEFAULT_DATE, V8
 from pyflare.bindings.queues.consumer import Consumer
+from pyflare.bindings.queues.forward import Forwarder, accept
 from pyflare.bindings.queues.producer import Queue
 from pyflare.bindings.queues.store import MessageStore
 from pyflare.config import ConfigError
 from pyflare.config.models import WorkerConfig
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import StashKey
+from pyflare.peers import PEERS, Peers
 from pyflare.runtime.plugin import Platform, Plugin
+from pyflare.storage.sqlite import is_busy
+
+# How often a consumer over a shared state folder looks for messages other processes stored (real seconds), and
+# every how many looks it checks for leases left by a process that died.
+SHARED_POLL_SECONDS = 0.05
+ORPHAN_CHECK_ROUNDS = 20
 
 # Every queue's consumer, whichever worker consumes it: queue name -> (worker name, consumer).
 CONSUMERS = StashKey[dict[str, tuple[str, Consumer]]]("queue consumers")
@@ -58,14 +68,39 @@ class QueuesPlugin(Plugin):
             if config.queue in self.all_consumers:
                 raise ConfigError(f'{where} already has a consumer in worker "{self.all_consumers[config.queue][0]}" '
                                   "(a queue has one consumer)")
-            consumer = Consumer(config, self.store, platform.clock, platform.runtime, platform.spawn, self.notify)
+            consumer = Consumer(config, self.store, platform.clock, platform.runtime, platform.spawn, self.notify,
+                                owner=platform.storage.announce_presence(), alive=platform.storage.alive)
             self.consumers[config.queue] = consumer
             self.all_consumers[config.queue] = (platform.worker_name, consumer)
+        # Other pyflare processes: they hand over messages for the queues consumed here, and queues consumed by
+        # one of them get a forwarder (pyflare.bindings.queues.forward).
+        self.peers: Peers | None = platform.shared.get(PEERS, None)
+        self.forwarders: dict[str, Forwarder] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        if self.peers is not None:
+            for queue in self.consumers:
+                self.peers.queues[queue] = lambda messages, queue=queue: self._accept(queue, messages)
+            if self.peers.registry_enabled:
+                for producer in worker.queues.producers:
+                    if producer.queue not in self.all_consumers and producer.queue not in self.forwarders:
+                        self.forwarders[producer.queue] = Forwarder(
+                            producer.queue, self.store, self.peers, platform.clock, platform.spawn,
+                            platform.storage.announce_presence(), platform.storage.alive, platform.storage.root)
+                if self.forwarders:
+                    self.peers.on_change(lambda previous, current: self._registry_changed())
+        for producer_binding in self.producers.values():
+            producer_binding.banner_mode_of = self._producer_mode
 
     def bindings(self) -> dict[str, Any]:
         return dict(self.producers)
 
     async def start(self) -> None:
+        for forwarder in self.forwarders.values():
+            forwarder.start()
+        if self.consumers and self.platform.storage.persistent:
+            # Other processes sharing the state folder (pyflare dev, the CLI, a test session) store messages
+            # too: look when the file changed, and take over what a process that died had in flight.
+            self._watcher = asyncio.ensure_future(self._watch_shared_state())
         if not self.consumers:
             return
         if self._worker_attempted():
@@ -89,14 +124,59 @@ class QueuesPlugin(Plugin):
             consumer.start()
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         for consumer in self.consumers.values():
             consumer.close()
 
     def notify(self, queue: str) -> None:
-        """New messages for ``queue`` are stored: let its consumer (in whichever worker it is) look."""
+        """New messages for ``queue`` are stored: let its consumer (in whichever worker it is) look, or hand
+        them to the process that consumes it."""
         entry = self.all_consumers.get(queue)
         if entry is not None:
             entry[1].poke()
+            return
+        forwarder = self.forwarders.get(queue)
+        if forwarder is not None:
+            forwarder.wake()
+
+    # -- other processes --------------------------------------------------------------------------------
+    async def _accept(self, queue: str, messages: list[dict[str, Any]]) -> int:
+        added = await accept(self.store, self.platform.clock, queue, messages)
+        self.notify(queue)
+        return added
+
+    def _registry_changed(self) -> None:
+        for forwarder in self.forwarders.values():
+            forwarder.wake()
+
+    def _producer_mode(self, queue: str) -> str:
+        """The banner's Mode of a producer: for a queue consumed by another process, whether it runs now."""
+        if queue in self.all_consumers or queue not in self.forwarders or self.peers is None:
+            return "local"
+        return "local [connected]" if self.peers.consumer_of(queue) is not None else "local [not connected]"
+
+    async def _watch_shared_state(self) -> None:
+        db = self.store.db
+        version = db.one("PRAGMA data_version")
+        rounds = 0
+        while True:
+            await asyncio.sleep(SHARED_POLL_SECONDS)  # real time: inter-process plumbing, not emulated time
+            rounds += 1
+            try:
+                now = db.one("PRAGMA data_version")
+                if now != version:  # another connection (process) committed
+                    version = now
+                    for consumer in self.consumers.values():
+                        consumer.poke()
+                if rounds % ORPHAN_CHECK_ROUNDS == 0:
+                    for consumer in self.consumers.values():
+                        consumer.release_orphans()
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
 
     # -- for tests and tools -------------------------------------------------------------------------
     def messages(self, queue: str) -> list[JsDict]:

@@ -26,6 +26,7 @@ from typing import Any
 from pyflare.bindings.queues.constants import BYTES, JSON, TEXT, V8
 from pyflare.bindings.queues.errors import DataCloneError
 from pyflare.kernel.clone import StructuredClone
+from pyflare.kernel.jsconvert import BigIntError, js_number, naive_utc
 from pyflare.kernel.jserrors import RangeError
 from pyflare.kernel.jsvalues import STACK_OVERFLOW, json_parse, json_stringify, usv
 
@@ -119,6 +120,8 @@ def encode(body: Any, content_type: str) -> bytes:
     if content_type == JSON:
         try:
             text = json_stringify(body)
+        except BigIntError:
+            raise  # JSON.stringify's own TypeError: "Do not know how to serialize a BigInt"
         except TypeError as exc:
             raise TypeError(f"Failed to serialize the message body as JSON: {exc}") from None
         return text.encode("utf-8")
@@ -130,14 +133,41 @@ def encode(body: Any, content_type: str) -> bytes:
     raise TypeError(f"Unsupported queue message content type: {content_type}")
 
 
+def _as_received(value: Any, memo: dict[int, Any]) -> Any:
+    """A structured-clone copy as a Python worker receives it (cycles kept): bytes-likes as memoryview, a
+    whole number as an int, a datetime naive in UTC."""
+    kind = type(value)
+    if kind is float:
+        return js_number(value)
+    if kind in (bytes, bytearray):
+        return memoryview(bytes(value))
+    if kind is _dt.datetime:
+        return naive_utc(value)
+    if kind not in (dict, list):
+        return value
+    if id(value) in memo:
+        return memo[id(value)]
+    if kind is list:
+        out_list: list[Any] = []
+        memo[id(value)] = out_list
+        out_list.extend(_as_received(item, memo) for item in value)
+        return out_list
+    out_dict: dict[Any, Any] = {}
+    memo[id(value)] = out_dict
+    for key, item in value.items():
+        out_dict[key] = _as_received(item, memo)
+    return out_dict
+
+
 def decode(data: bytes, content_type: str) -> Any:
     """The ``message.body`` a consumer sees for stored bytes."""
     if content_type == TEXT:
         return data.decode("utf-8", "surrogatepass")
     if content_type == BYTES:
-        return bytes(data)
+        return memoryview(bytes(data))  # an ArrayBuffer, as Pyodide hands it to Python
     if content_type == JSON:
         return json_parse(data.decode("utf-8", "surrogatepass"))
     if content_type == V8:
-        return _RestrictedUnpickler(io.BytesIO(data)).load()
+        # what crossed JavaScript and back: a Uint8Array is a memoryview, 3.0 is 3, a Date a naive UTC datetime
+        return _as_received(_RestrictedUnpickler(io.BytesIO(data)).load(), {})
     raise TypeError(f"Unsupported queue message content type: {content_type}")

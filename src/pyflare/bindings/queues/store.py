@@ -1,16 +1,17 @@
 """Where queue messages live: one SQLite table shared by every queue of this state folder.
 
 A message row is written (and committed) before ``send()`` returns, so it survives a crash. A consumer
-*leases* the rows of a batch before handing it to the worker (``lease`` is set), which keeps them from being
-delivered twice at once; settling the batch deletes acked rows, puts retried ones back with a later
-``available_at`` and moves exhausted ones to the dead letter queue, in one transaction. Leases left behind by
-a crash are released when the queue's consumer starts again, so every stored message is delivered at least
-once.
+*leases* the rows of a batch before handing it to the worker (``lease`` is set, ``lease_owner`` names the
+process), which keeps them from being delivered twice at once, also by another process consuming the same
+queue from the same state folder; settling the batch deletes acked rows, puts retried ones back with a later
+``available_at`` and moves exhausted ones to the dead letter queue, in one transaction. Leases of a process
+that is gone (a crash) are released by the next consumer that starts or looks, so every stored message is
+delivered at least once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from pyflare.storage import Database, retrying
@@ -25,9 +26,11 @@ CREATE TABLE IF NOT EXISTS messages (
     body BLOB NOT NULL,
     failed_attempts INTEGER NOT NULL DEFAULT 0,
     available_at REAL NOT NULL,
-    lease INTEGER
+    lease INTEGER,
+    lease_owner TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, lease, available_at, seq);
+CREATE INDEX IF NOT EXISTS messages_id ON messages (id);
 """
 
 
@@ -41,6 +44,15 @@ class StoredMessage:
     body: bytes
     failed_attempts: int
     available_at: float
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Messages stored on a queue and not yet acknowledged: how many, their bytes, the oldest's timestamp."""
+
+    count: int
+    bytes: int
+    oldest_ms: int | None
 
 
 @dataclass
@@ -60,28 +72,63 @@ class MessageStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        columns = {row[1] for row in db.all("PRAGMA table_info(messages)")}
+        if columns and "lease_owner" not in columns:  # a state folder from before leases had owners
+            db.blocking(db.execute, "ALTER TABLE messages ADD COLUMN lease_owner TEXT")
         self.db.executescript(SCHEMA)
 
     # -- producing ---------------------------------------------------------------------------------
-    def append_now(self, queue: str, messages: Sequence[NewMessage]) -> None:
-        """Store messages atomically (all of a sendBatch, or none)."""
+    def append_now(self, queue: str, messages: Sequence[NewMessage]) -> Backlog:
+        """Store messages atomically (all of a sendBatch, or none); returns the queue's backlog as it was
+        when they arrived (what a send reports)."""
         with self.db.transaction():
+            count, size, oldest = self.db.one(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0), MIN(timestamp_ms) FROM messages WHERE queue = ?",
+                (queue,),
+            )
             self.db.executemany(
                 "INSERT INTO messages (queue, id, timestamp_ms, content_type, body, available_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(queue, m.id, m.timestamp_ms, m.content_type, m.body, m.available_at) for m in messages],
             )
+        return Backlog(count, size, oldest)
+
+    def receive_now(self, queue: str, messages: Sequence[tuple[NewMessage, int]]) -> int:
+        """Store messages another process forwarded, with their failed attempts so far, atomically; a message
+        whose id is already here (sent again after a lost answer) is kept once. Returns how many were new."""
+        added = 0
+        with self.db.transaction():
+            for message, attempts in messages:
+                added += self.db.execute(
+                    "INSERT INTO messages (queue, id, timestamp_ms, content_type, body, available_at, failed_attempts) "
+                    "SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = ? AND queue = ?)",
+                    (queue, message.id, message.timestamp_ms, message.content_type, message.body,
+                     message.available_at, attempts, message.id, queue)).rowcount
+        return added
 
     # -- consuming ---------------------------------------------------------------------------------
-    def release_leases(self, queue: str) -> int:
-        """Make messages leased by a previous run (that crashed mid-batch) deliverable again. Called once at
-        start, before any request: it waits (sleeping) while another process holds the write lock."""
-        return self.db.blocking(self._release_leases, queue)
+    def release_leases(self, queue: str, alive: Callable[[str], bool]) -> int:
+        """Make messages leased by a process that is gone (crashed mid-batch) deliverable again; leases of live
+        processes (another one consuming the same queue from this state folder) stay. Called at start, before
+        any request, and now and then: it waits (sleeping) while another process holds the write lock."""
+        return self.db.blocking(self._release_leases, queue, alive)
 
-    def _release_leases(self, queue: str) -> int:
+    def lease_owners(self, queue: str) -> set[str | None]:
+        return {row[0] for row in self.db.all(
+            "SELECT DISTINCT lease_owner FROM messages WHERE queue = ? AND lease IS NOT NULL", (queue,))}
+
+    def _release_leases(self, queue: str, alive: Callable[[str], bool]) -> int:
+        gone = [owner for owner in self.lease_owners(queue) if owner is None or not alive(owner)]
+        if not gone:
+            return 0
         with self.db.transaction():
-            return self.db.execute("UPDATE messages SET lease = NULL WHERE queue = ? AND lease IS NOT NULL",
-                                   (queue,)).rowcount
+            released = 0
+            for owner in gone:
+                released += self.db.execute(
+                    "UPDATE messages SET lease = NULL, lease_owner = NULL WHERE queue = ? AND lease IS NOT NULL AND "
+                    + ("lease_owner IS NULL" if owner is None else "lease_owner = ?"),
+                    (queue,) if owner is None else (queue, owner)).rowcount
+            return released
 
     def count_ready(self, queue: str, now: float, limit: int) -> int:
         row = self.db.one(
@@ -107,15 +154,17 @@ class MessageStore:
         )
         return row[0] if row else None
 
-    def lease(self, queue: str, now: float, limit: int, lease: int) -> list[StoredMessage]:
-        """Take up to ``limit`` deliverable messages, oldest first, and mark them in flight."""
+    def lease(self, queue: str, now: float | None, limit: int, lease: int, owner: str | None = None) -> list[StoredMessage]:
+        """Take up to ``limit`` deliverable messages (any not in flight when ``now`` is None), oldest first, and
+        mark them in flight for ``owner`` (this process's id in the state folder)."""
         with self.db.transaction():
             rows = self.db.all(
                 f"SELECT {_COLUMNS} FROM messages WHERE queue = ? AND lease IS NULL AND available_at <= ? "
                 "ORDER BY available_at, seq LIMIT ?",
-                (queue, now, limit),
+                (queue, float("inf") if now is None else now, limit),
             )
-            self.db.executemany("UPDATE messages SET lease = ? WHERE seq = ?", [(lease, r[0]) for r in rows])
+            self.db.executemany("UPDATE messages SET lease = ?, lease_owner = ? WHERE seq = ?",
+                                [(lease, owner, r[0]) for r in rows])
         return [StoredMessage(*r) for r in rows]
 
     def settle_now(
@@ -135,18 +184,19 @@ class MessageStore:
         with self.db.transaction():
             self.db.executemany("DELETE FROM messages WHERE seq = ?", [(s,) for s in acked])
             self.db.executemany(
-                "UPDATE messages SET lease = NULL, failed_attempts = failed_attempts + 1, available_at = ? "
-                "WHERE seq = ?",
+                "UPDATE messages SET lease = NULL, lease_owner = NULL, failed_attempts = failed_attempts + 1, "
+                "available_at = ? WHERE seq = ?",
                 [(at, s) for s, at in retried],
             )
             self.db.executemany(
-                "UPDATE messages SET lease = NULL, available_at = ? WHERE seq = ?", [(at, s) for s, at in released]
+                "UPDATE messages SET lease = NULL, lease_owner = NULL, available_at = ? WHERE seq = ?",
+                [(at, s) for s, at in released]
             )
             for seq, dlq, now in dead:
                 if dlq:
                     self.db.execute(
-                        "UPDATE messages SET queue = ?, lease = NULL, failed_attempts = 0, available_at = ? "
-                        "WHERE seq = ?",
+                        "UPDATE messages SET queue = ?, lease = NULL, lease_owner = NULL, failed_attempts = 0, "
+                        "available_at = ? WHERE seq = ?",
                         (dlq, now, seq),
                     )
                 else:
@@ -156,6 +206,7 @@ class MessageStore:
     # What the producer and the consumer call: each waits while another process holds the write lock.
     append = retrying(append_now)
     settle = retrying(settle_now)
+    receive = retrying(receive_now)
 
     def messages(self, queue: str) -> list[StoredMessage]:
         """Every stored message of a queue (waiting, delayed or in flight), oldest first."""

@@ -12,8 +12,9 @@ from pyflare.bindings.queues.constants import (
     MAX_MESSAGE_BYTES,
 )
 from pyflare.bindings.queues.errors import QueueSendError
+from pyflare.kernel.jsconvert import js_to_number
 from pyflare.kernel.jserrors import RangeError
-from pyflare.kernel.jsvalues import is_number, shown, webidl_int
+from pyflare.kernel.jsvalues import shown, webidl_int
 
 
 def content_type(value: Any) -> str:
@@ -23,9 +24,13 @@ def content_type(value: Any) -> str:
     raise TypeError(f"Unsupported queue message content type: {shown(value)}")
 
 
+UNDEFINED: Any = object()  # a body that was not given at all (JavaScript's undefined)
+
+
 def body_present(body: Any) -> None:
-    # Python's None reaches JavaScript as undefined on Cloudflare's Python Workers.
-    if body is None:
+    # Python's None is JavaScript's null (the SDK's python_to_rpc), a body like any other; only a missing
+    # body (a sendBatch entry without "body") is undefined.
+    if body is UNDEFINED:
         raise TypeError("Message body cannot be undefined")
 
 
@@ -51,8 +56,8 @@ def delay(value: Any, method: str) -> int | None:
     (NaN is 0, fractions are truncated, beyond 32 bits is a TypeError)."""
     if value is None:
         return None
-    seconds = webidl_int(value) if is_number(value) else None
-    if seconds is None or not 0 <= seconds <= MAX_DELAY_SECONDS:
+    seconds = webidl_int(js_to_number(value))  # read as workerd reads an int: "5" is 5
+    if not 0 <= seconds <= MAX_DELAY_SECONDS:
         raise QueueSendError(f"Queue {method} failed: message delay {shown(value)} is invalid")
     return seconds
 
@@ -92,13 +97,8 @@ def batch_sizes(count: int, largest: int, total: int) -> None:
 
 
 def batch_item(item: Any, index: int) -> dict[str, Any]:
-    """One entry of ``sendBatch([...])``: a dict with ``body`` and optional ``contentType``/``delaySeconds``."""
+    """One entry of ``sendBatch([...])``: a dict with ``body`` and optional ``contentType``/``delaySeconds``
+    (other keys are ignored, as workerd ignores them); anything else is workerd's TypeError."""
     if not isinstance(item, dict):
-        raise TypeError(
-            f"sendBatch() message {index} must be a dict like {{'body': ..., 'contentType': 'json'}}, "
-            f"not {type(item).__name__}"
-        )
-    unknown = set(item) - {"body", "contentType", "delaySeconds"}
-    if unknown:
-        raise TypeError(f"sendBatch() message {index} has unknown keys: {', '.join(sorted(unknown))}")
+        raise TypeError("Incorrect type: the provided value is not of type 'MessageSendRequest'.")
     return item

@@ -26,16 +26,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _options(method: str, options: Mapping[str, Any] | None, kwargs: dict[str, Any], allowed: tuple[str, ...]) -> dict:
+    """The options of a call (a dict, keyword arguments, or both); fields R2 does not know are ignored, as
+    workerd ignores them."""
     merged: dict[str, Any] = {}
     if options is not None:
         if not isinstance(options, Mapping):
             raise TypeError(f"{method}: options must be a dict")
         merged.update(options)
     merged.update(kwargs)
-    unknown = sorted(set(merged) - set(allowed))
-    if unknown:
-        raise TypeError(f"{method}() got unexpected option(s): {', '.join(unknown)}")
-    return merged
+    return {name: value for name, value in merged.items() if name in allowed}
 
 
 async def _sliced(data: bytes) -> AsyncIterator[bytes]:
@@ -63,8 +62,9 @@ def _chunk(chunk: Any) -> bytes:
     raise TypeError(f"a stream given to R2 must yield bytes, not {type(chunk).__name__}")
 
 
-def value_chunks(value: Any) -> AsyncIterator[bytes]:
-    """Any value put() accepts as an async stream of bytes: str, bytes, Blob, None, a body or stream."""
+def value_chunks(value: Any, method: str = "put", cls: str = "R2Bucket") -> AsyncIterator[bytes]:
+    """Any value put() accepts as an async stream of bytes: str, bytes, Blob, None, a body or stream (an
+    async iterable of bytes); anything else is workerd's TypeError for the parameter."""
     if value is None:
         return _sliced(b"")
     if isinstance(value, str):
@@ -87,11 +87,9 @@ def value_chunks(value: Any) -> AsyncIterator[bytes]:
         return _from_async(stream)
     if hasattr(value, "__aiter__"):
         return _from_async(value)
-    if hasattr(value, "__iter__") and not isinstance(value, Mapping):
-        return _from_sync(value)
     raise TypeError(
-        "put: the value must be str, bytes, a Blob, None, or a (async) iterable of bytes, "
-        f"not {type(value).__name__}"
+        f"Failed to execute '{method}' on '{cls}': parameter 2 is not of type "
+        "'ReadableStream or ArrayBuffer or ArrayBufferView or string or Blob'."
     )
 
 
@@ -133,7 +131,7 @@ class R2MultipartUpload:
         _options("uploadPart", options, kwargs, ("ssecKey",))
         number = V.part_number(partNumber)
         raw = V.key("uploadPart", self.key)
-        chunks = value_chunks(value)
+        chunks = value_chunks(value, "uploadPart", "R2MultipartUpload")
         etag = await self._store.upload_part(raw, self.uploadId, number, chunks)
         return JsDict(partNumber=number, etag=etag)
 
@@ -215,7 +213,7 @@ class R2Bucket:
         only_if = V.conditional(opts.get("onlyIf"))
         checksum = V.checksum(opts)
         http = V.http_metadata("put", opts.get("httpMetadata"))
-        custom = V.custom_metadata("put", opts.get("customMetadata"))
+        custom = V.custom_metadata("put", opts.get("customMetadata"), given="customMetadata" in opts)
         storage_class = V.storage_class("put", opts.get("storageClass"))
         chunks = value_chunks(value)
         record = await self._store.put(
@@ -272,7 +270,8 @@ class R2Bucket:
                         ("httpMetadata", "customMetadata", "storageClass", "ssecKey"))
         raw = V.key("createMultipartUpload", key)
         http = V.http_metadata("createMultipartUpload", opts.get("httpMetadata"))
-        custom = V.custom_metadata("createMultipartUpload", opts.get("customMetadata"))
+        custom = V.custom_metadata("createMultipartUpload", opts.get("customMetadata"),
+                                   given="customMetadata" in opts)
         storage_class = V.storage_class("createMultipartUpload", opts.get("storageClass"))
         upload_id = await self._store.create_upload(raw, http, custom, storage_class)
         return R2MultipartUpload(self._store, key, upload_id)

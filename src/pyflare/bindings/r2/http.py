@@ -8,7 +8,7 @@ import email.utils
 from collections.abc import Mapping
 
 from pyflare.bindings.r2 import validation as V
-from pyflare.bindings.r2.objects import R2Object
+from pyflare.bindings.r2.objects import R2Object, utc
 from pyflare.workers import Headers
 
 # R2 sorts S3 storage classes under its own names.
@@ -29,7 +29,7 @@ def object_headers(obj: R2Object) -> list[tuple[str, str]]:
     headers: dict[str, str] = {}
     obj.writeHttpMetadata(headers)
     headers["etag"] = obj.httpEtag
-    headers["last-modified"] = http_date(int(obj.uploaded.timestamp() * 1000))
+    headers["last-modified"] = http_date(int(utc(obj.uploaded).timestamp() * 1000))
     headers["accept-ranges"] = "bytes"
     return list(headers.items())
 

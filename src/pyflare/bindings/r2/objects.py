@@ -1,39 +1,47 @@
 """What R2 calls return: R2Object (metadata), R2ObjectBody (metadata + a streamed body), R2Checksums.
 
 These are thin views over a stored :class:`~pyflare.bindings.r2.store.ObjectRecord`; attribute names
-are Cloudflare's (camelCase). ``uploaded`` and ``httpMetadata.cacheExpiry`` are timezone-aware UTC
-``datetime`` objects (Cloudflare gives a JS Date; see docs/r2.md).
+are Cloudflare's (camelCase). ``uploaded`` and ``httpMetadata.cacheExpiry`` are naive ``datetime``
+objects in UTC, as a Python worker on Cloudflare gets a JavaScript Date (see docs/r2.md).
 """
 
 from __future__ import annotations
 
 import email.utils
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
 from pyflare.bindings.r2.store import BodyStream, ObjectRecord
+from pyflare.kernel.jsconvert import naive_utc
 from pyflare.kernel.jsdict import JsDict
-from pyflare.kernel.jsvalues import datetime_from_ms
+from pyflare.kernel.jsvalues import datetime_from_ms, json_parse
 from pyflare.workers import Blob
 
 BODY_USED = "Body has already been used. It can only be used once. Use tee() first if you need to read it twice."
 
 
+def utc(moment: datetime) -> datetime:
+    """A naive UTC datetime (as R2 objects carry dates, like a Python worker on Cloudflare gets them) made
+    aware, for pyflare's own endpoints (S3, public buckets, explorer) that format or compare it."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
 def _datetime(ms: int) -> datetime:
-    return datetime_from_ms(ms) or datetime.fromtimestamp(0, tz=timezone.utc)
+    """A stored date as Python gets a JavaScript Date: a naive datetime in UTC (the Workers time zone)."""
+    return naive_utc(datetime_from_ms(ms) or datetime.fromtimestamp(0, tz=timezone.utc))
 
 
 class R2Checksums:
-    """The checksums R2 keeps for an object: digests as bytes (None when not computed)."""
+    """The checksums R2 keeps for an object: digests as ``memoryview`` (ArrayBuffers, as Pyodide hands them
+    to Python), None when not computed."""
 
     __slots__ = ("md5", "sha1", "sha256", "sha384", "sha512")
 
     def __init__(self, hexes: dict[str, str]) -> None:
         for name in self.__slots__:
             value = hexes.get(name)
-            setattr(self, name, bytes.fromhex(value) if value else None)
+            setattr(self, name, memoryview(bytes.fromhex(value)) if value else None)
 
     def toJSON(self) -> JsDict:  # noqa: N802 - Cloudflare's name
         """The digests as lower-case hex strings."""
@@ -75,7 +83,7 @@ class R2Object:
                 # rather than making the object unreadable.
                 expiry = datetime_from_ms(http.pop("cacheExpiry"))
                 if expiry is not None:
-                    http["cacheExpiry"] = expiry
+                    http["cacheExpiry"] = naive_utc(expiry)
             self.httpMetadata = http
         self.customMetadata: JsDict | None = JsDict(record.custom_metadata) if with_custom else None
 
@@ -114,7 +122,7 @@ class R2Object:
                 setter(header, value)
         expiry = self.httpMetadata.get("cacheExpiry")
         if expiry is not None:
-            setter("expires", email.utils.format_datetime(expiry, usegmt=True))
+            setter("expires", email.utils.format_datetime(expiry.replace(tzinfo=timezone.utc), usegmt=True))
 
     write_http_metadata = writeHttpMetadata
 
@@ -141,22 +149,29 @@ class R2ObjectBody(R2Object):
 
     body_used = bodyUsed
 
-    async def bytes(self) -> bytes:
+    async def _read(self) -> bytes:
         if self._stream.disturbed:
             raise TypeError(BODY_USED)
         return b"".join([chunk async for chunk in self._stream])
 
-    async def arrayBuffer(self) -> bytes:  # noqa: N802 - Cloudflare's name
-        return await self.bytes()
+    async def bytes(self) -> memoryview:
+        """The body as a ``memoryview`` (a Uint8Array, as Pyodide hands it to Python)."""
+        return memoryview(await self._read())
+
+    async def arrayBuffer(self) -> memoryview:  # noqa: N802 - Cloudflare's name
+        """The body as a ``memoryview`` (an ArrayBuffer, as Pyodide hands it to Python)."""
+        return memoryview(await self._read())
 
     array_buffer = arrayBuffer
 
     async def text(self) -> str:
-        return (await self.bytes()).decode("utf-8", "replace")
+        return (await self._read()).decode("utf-8", "replace")
 
     async def json(self) -> Any:
-        return json.loads(await self.text())
+        """``JSON.parse`` of the body, as a Python worker gets it (a whole number is an ``int``; invalid JSON
+        a ``SyntaxError``)."""
+        return json_parse(await self.text())
 
     async def blob(self) -> Blob:
         content_type = (self.httpMetadata or {}).get("contentType") or ""
-        return Blob(await self.bytes(), content_type)
+        return Blob(await self._read(), content_type)

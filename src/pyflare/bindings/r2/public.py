@@ -14,8 +14,9 @@ from urllib.parse import unquote
 
 from pyflare.bindings.r2.bucket import R2Bucket
 from pyflare.bindings.r2.http import failed_condition_status, object_headers
-from pyflare.bindings.r2.objects import R2ObjectBody
+from pyflare.bindings.r2.objects import R2ObjectBody, utc
 from pyflare.local import R2_PUBLIC_PATH
+from pyflare.workers import Headers
 
 PATH = R2_PUBLIC_PATH
 _RANGE = re.compile(r"^bytes=(?:(\d+)-(\d+)?|-(\d+))$")
@@ -63,7 +64,7 @@ class PublicBucketEndpoint:
         meta = await bucket.head(key)
         if meta is None:
             return 404, empty, None
-        failed = failed_condition_status(request_headers, meta.etag, int(meta.uploaded.timestamp() * 1000))
+        failed = failed_condition_status(request_headers, meta.etag, int(utc(meta.uploaded).timestamp() * 1000))
         headers = object_headers(meta)
         if failed == 412:
             return 412, empty, None
@@ -73,7 +74,7 @@ class PublicBucketEndpoint:
             return 416, empty, None
         options: dict[str, Any] = {"onlyIf": {"etagMatches": meta.etag}}
         if range_header is not None:
-            options["range"] = range_header
+            options["range"] = Headers({"range": range_header})  # as a worker passes request headers
         obj = await bucket.get(key, options)
         if not isinstance(obj, R2ObjectBody):  # replaced meanwhile: answer for the new object
             return await self._answer(scope)

@@ -8,6 +8,7 @@ Layout (``<state>/r2/<bucket>.sqlite`` + ``<state>/r2/<bucket>/blobs/``):
 - ``multipart_uploads``: every upload ever created with its state (in progress, completed, aborted),
   so ``abort()`` stays idempotent and completed/aborted uploads report NoSuchUpload.
 - ``multipart_parts``: uploaded parts (in-progress ones have ``object_version`` NULL).
+- ``bucket``: facts about the bucket itself (``created``: when it was first stored).
 
 Durability: a value is streamed into a new blob (hashed as it goes by, never held whole), the blob is
 fsynced and renamed into place, and only then is the row that points at it committed. Replaced blobs
@@ -72,6 +73,10 @@ CREATE TABLE IF NOT EXISTS multipart_parts (
     PRIMARY KEY (upload_id, part_number)
 );
 CREATE INDEX IF NOT EXISTS multipart_parts_by_object ON multipart_parts (object_version);
+CREATE TABLE IF NOT EXISTS bucket (
+    name TEXT PRIMARY KEY,       -- 'created': when the bucket was first stored (ms since the epoch)
+    value INTEGER NOT NULL
+);
 """
 
 _OBJECT_COLUMNS = (
@@ -264,6 +269,16 @@ class BucketStore:
         self._leases: Counter[str] = Counter()
         self._doomed: set[str] = set()
         self.db.executescript(SCHEMA)
+        # The bucket is created here the first time its store opens (Cloudflare: when it is created).
+        self.db.execute("INSERT OR IGNORE INTO bucket (name, value) VALUES ('created', ?)", (clock.time_ms(),))
+        self._created_ms: int | None = None
+
+    @property
+    def created_ms(self) -> int:
+        """When the bucket was created (ms since the epoch, on pyflare's clock)."""
+        if self._created_ms is None:
+            self._created_ms = int(self.db.one("SELECT value FROM bucket WHERE name = 'created'")[0])  # type: ignore[index]
+        return self._created_ms
 
     # -- blob bookkeeping -----------------------------------------------------------------------
     def _lease(self, blob_id: str) -> None:

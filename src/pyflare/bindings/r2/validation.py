@@ -16,8 +16,27 @@ from typing import Any
 
 from pyflare.bindings.r2 import constants as C
 from pyflare.bindings.r2 import errors
-from pyflare.kernel.jsvalues import date_ms, is_number, shown, usv
+from pyflare.kernel.jsconvert import js_number_text, js_string, js_to_number
+from pyflare.kernel.jsvalues import date_ms, is_number, shown, usv, webidl_int
 from pyflare.workers import Headers
+
+# -- how workerd reads an option field of the wrong type ---------------------------------------------
+
+
+def field_type_error(field: str, struct: str, expected: str) -> TypeError:
+    """JSG's TypeError for an options field of the wrong type."""
+    return TypeError(
+        f"Incorrect type for the '{field}' field on '{struct}': the provided value is not of type '{expected}'."
+    )
+
+
+def _date_field(value: Any, field: str, struct: str) -> int:
+    """A ``kj::Date`` field: a datetime or epoch milliseconds (a number); anything else, a string included,
+    is refused as workerd refuses it."""
+    if isinstance(value, str) or isinstance(value, bool) or not (is_number(value) or hasattr(value, "timestamp")):
+        raise field_type_error(field, struct, "date")
+    return date_ms(value, f"{struct}.{field}")
+
 
 # -- keys and metadata ---------------------------------------------------------------------------
 
@@ -32,10 +51,11 @@ def decode_key(raw: bytes) -> str:
 
 
 def key(method: str, value: Any) -> bytes:
-    """Check an object key; returns its stored (UTF-8) form. Keys are data: any characters are allowed."""
-    if not isinstance(value, str):
-        raise TypeError(f"{method}: the key must be a string, not {type(value).__name__}")
-    raw = encode_key(value)
+    """Check an object key; returns its stored (UTF-8) form. A key that is not a string is read as
+    JavaScript writes it (``1`` is ``"1"``); a lone surrogate reaches R2 as invalid UTF-8 and is stored as
+    U+FFFD per byte (so ``"a\\ud800"`` names the object ``"a\\ufffd\\ufffd\\ufffd"``). Keys are data: any
+    characters are allowed."""
+    raw = encode_key(usv(js_string(value)))
     if len(raw) > C.MAX_KEY_SIZE:
         raise errors.InvalidObjectName(method)
     return raw
@@ -47,17 +67,18 @@ def _serialised_length(text: str) -> int:
     return units * 2 if any(ord(ch) >= 256 for ch in text) else units
 
 
-def custom_metadata(method: str, value: Any) -> dict[str, str]:
-    if value is None:
+def custom_metadata(method: str, value: Any, *, given: bool = False) -> dict[str, str]:
+    """``customMetadata``: a dict whose values workerd reads as strings (``1`` -> ``"1"``, a list ->
+    ``"1,2"``); ``None`` given (JavaScript's null) or anything but a dict is its TypeError."""
+    struct = "PutOptions" if method == "put" else "MultipartOptions"
+    if value is None and not given:
         return {}
     if not isinstance(value, Mapping):
-        raise TypeError(f"{method}: customMetadata must be a dict of strings")
+        raise field_type_error("customMetadata", struct, "object")
     result: dict[str, str] = {}
     size = 0
     for name, item in value.items():
-        if not isinstance(name, str) or not isinstance(item, str):
-            raise TypeError(f"{method}: customMetadata keys and values must be strings")
-        name, item = usv(name), usv(item)
+        name, item = usv(js_string(name)), usv(js_string(item))
         result[name] = item
         size += _serialised_length(name) + _serialised_length(item)
     if size > C.MAX_METADATA_SIZE:
@@ -87,11 +108,12 @@ def http_metadata(method: str, value: Any) -> dict[str, Any]:
         if item is None:
             continue
         if name == "cacheExpiry":
-            result[name] = date_ms(item, f"{method}: httpMetadata.cacheExpiry")
-        elif isinstance(item, str):
-            result[name] = usv(item)
+            if isinstance(value, Headers):
+                result[name] = date_ms(item, f"{method}: httpMetadata.cacheExpiry")
+            else:  # workerd wants a Date here: a string is refused
+                result[name] = _date_field(item, "cacheExpiry", "HttpMetadata")
         else:
-            raise TypeError(f"{method}: httpMetadata.{name} must be a string")
+            result[name] = usv(js_string(item))  # read as a string parameter: 5 -> "5"
     return result
 
 
@@ -119,7 +141,7 @@ def checksum(options: Mapping[str, Any]) -> tuple[str, str, str, bytes] | None:
             except (binascii.Error, ValueError):
                 raise TypeError(f"Provided {display} wasn't a valid hex string") from None
         else:
-            raise TypeError(f"{field} must be a hex string or bytes")
+            raise field_type_error(field, "PutOptions", "JsBufferSource or string")
         found = (field, algorithm, display, digest)
     return found
 
@@ -128,13 +150,16 @@ def checksum(options: Mapping[str, Any]) -> tuple[str, str, str, bytes] | None:
 
 
 def limit(value: Any) -> int:
+    """``limit``: read as workerd reads an int (``"2"`` is 2), then sent as R2's unsigned 32-bit field whose
+    default is 0xffffffff, so -1 means no limit, as on Cloudflare."""
     if value is None:
         return C.MAX_LIST_KEYS
-    if not is_number(value) or not math.isfinite(value) or value != int(value):
-        raise TypeError("list: limit must be an integer")
-    if value < 1 or value > C.MAX_LIST_KEYS:
+    wire = webidl_int(js_to_number(value)) % 2**32
+    if wire == 0xFFFFFFFF:
+        return C.MAX_LIST_KEYS
+    if wire < 1 or wire > C.MAX_LIST_KEYS:
         raise errors.InvalidMaxKeys("list")
-    return int(value)
+    return wire
 
 
 def include(value: Any) -> tuple[bool, bool]:
@@ -151,16 +176,15 @@ def include(value: Any) -> tuple[bool, bool]:
 
 
 def optional_str(method: str, name: str, value: Any) -> str | None:
+    """A list option workerd declares as a non-coercible string."""
     if value is None or isinstance(value, str):
         return value
-    raise TypeError(f"{method}: {name} must be a string")
+    raise field_type_error(name, "ListOptions", "string")
 
 
 def delete_keys(value: Any) -> list[bytes]:
-    keys = [value] if isinstance(value, str) else value
-    if isinstance(keys, (bytes, bytearray, Mapping)) or not hasattr(keys, "__iter__"):
-        raise TypeError("delete: keys must be a string or a list of strings")
-    keys = list(keys)
+    """One key or a list of them (each read as a string, as workerd reads them)."""
+    keys = list(value) if isinstance(value, (list, tuple)) else [value]
     if len(keys) > C.MAX_DELETE_KEYS:
         raise errors.InvalidArgument(
             "delete", f"You can delete at most {C.MAX_DELETE_KEYS} keys in one call, not {len(keys)}."
@@ -169,12 +193,14 @@ def delete_keys(value: Any) -> list[bytes]:
 
 
 def part_number(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not C.MIN_PART_NUMBER <= value <= C.MAX_PART_NUMBER:
+    """A part number as workerd reads its int parameter (``"2"`` is 2, ``1.5`` is 1), then range-checked."""
+    number = webidl_int(js_to_number(value))
+    if not C.MIN_PART_NUMBER <= number <= C.MAX_PART_NUMBER:
         raise TypeError(
             f"Part number must be between {C.MIN_PART_NUMBER} and {C.MAX_PART_NUMBER} (inclusive). "
-            f"Actual value was: {shown(value)}"
+            f"Actual value was: {number}"
         )
-    return value
+    return number
 
 
 def storage_class(method: str, value: Any) -> str:
@@ -199,12 +225,14 @@ class RangeRequest:
 
 
 def _whole(name: str, value: Any, message: str) -> int:
-    if not is_number(value) or not math.isfinite(value):
+    value = js_to_number(value)  # a double field: "2" is 2
+    if not math.isfinite(value):
         raise TypeError(f"range.{name} must be a finite number")
+    shown_value = js_number_text(value)
     if value < 0:
-        raise errors.RangeError(message.format(value=value, rule="must be greater than or equal to 0."))
+        raise errors.RangeError(message.format(value=shown_value, rule="must be greater than or equal to 0."))
     if value != int(value):
-        raise errors.RangeError(message.format(value=value, rule="must be an integer, not floating point."))
+        raise errors.RangeError(message.format(value=shown_value, rule="must be an integer, not floating point."))
     return int(value)
 
 
@@ -215,10 +243,8 @@ def range_request(value: Any) -> RangeRequest | None:
     if isinstance(value, Headers):
         header = value.get("range")
         return RangeRequest(header=header) if header is not None else None
-    if isinstance(value, str):
-        return RangeRequest(header=value)
     if not isinstance(value, Mapping):
-        raise TypeError("range must be a dict with offset/length or suffix, a Headers object or a Range header")
+        raise field_type_error("range", "GetOptions", "Range or Headers")
     offset, length, suffix = value.get("offset"), value.get("length"), value.get("suffix")
     if offset is not None:
         offset = _whole("offset", offset, "Invalid range. Starting offset ({value}) {rule}")
@@ -352,10 +378,8 @@ def _etag_list(header: str, name: str) -> tuple[Etag, ...]:
 
 
 def _single_etag(value: Any, name: str) -> tuple[Etag, ...]:
-    if isinstance(value, (list, tuple)):
-        return tuple(t for item in value for t in _single_etag(item, name))
-    if not isinstance(value, str):
-        raise TypeError(f"onlyIf.{name} must be a string")
+    if not isinstance(value, str):  # a non-coercible string field
+        raise field_type_error(name, "Conditional", "string")
     if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
         raise TypeError(f"Conditional ETag should not be wrapped in quotes ({value}).")
     return (Etag("*", "wildcard"),) if value == "*" else (Etag(value),)
@@ -386,8 +410,8 @@ def conditional(value: Any) -> Conditional | None:
     return Conditional(
         etag_matches=_single_etag(matches, "etagMatches") if matches is not None else None,
         etag_does_not_match=_single_etag(not_match, "etagDoesNotMatch") if not_match is not None else None,
-        uploaded_before=date_ms(before, "onlyIf.uploadedBefore") if before is not None else None,
-        uploaded_after=date_ms(after, "onlyIf.uploadedAfter") if after is not None else None,
+        uploaded_before=_date_field(before, "uploadedBefore", "Conditional") if before is not None else None,
+        uploaded_after=_date_field(after, "uploadedAfter", "Conditional") if after is not None else None,
         seconds_granularity=bool(value.get("secondsGranularity", False)),
     )
 

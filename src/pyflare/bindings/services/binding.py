@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pyflare.bindings.services.entrypoints import call_fetch, call_method
+from pyflare.bindings.services.validation import check_method_name
 from pyflare.kernel.context import call_as
 from pyflare.kernel.jsdict import JsDict, to_jsdict
 from pyflare.kernel.jserrors import JsException
+from pyflare.peers import PEERS, Peers, WorkerNotFound
 from pyflare.workers import Request, Response
 from pyflare.workers.host import HeadersInit
 from pyflare.workers.rpc import from_rpc, to_rpc
@@ -30,6 +32,7 @@ class ServiceBinding:
         self._target: Any = None
 
     def _runtime(self) -> Any:
+        """The target's runtime in this pyflare, or None when it runs in another process (the dev registry)."""
         if self._target is not None:
             return self._target
         try:
@@ -37,9 +40,27 @@ class ServiceBinding:
             self._target = self._platform.resolve_worker(self._config.service).runtime
             return self._target
         except LookupError:
+            if self._peers() is not None:
+                return None
             entrypoint = self._config.entrypoint or "default"
             raise JsException(f'Couldn\'t find a local dev session for the "{entrypoint}" entrypoint of service '
                               f'"{self._config.service}" to proxy to') from None
+
+    def _peers(self) -> Peers | None:
+        peers = self._platform.shared.get(PEERS, None)
+        return peers if peers is not None and peers.registry_enabled else None
+
+    def _remote_target(self) -> dict[str, Any]:
+        return {"kind": "service", "worker": self._config.service, "entrypoint": self._entrypoint,
+                "props": dict(self._props)}
+
+    @property
+    def banner_mode(self) -> str:
+        """``local``, or for a worker of another process whether the dev registry has it (as wrangler marks it)."""
+        peers = self._peers()
+        if peers is None or self._runtime() is not None:
+            return "local"
+        return "local [connected]" if peers.connected(self._config.service) else "local [not connected]"
 
     async def fetch(
         self,
@@ -55,7 +76,15 @@ class ServiceBinding:
         parts = urlsplit(request.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise TypeError(f"Fetch API cannot load: {request.url}")
-        return await call_fetch(self._runtime(), self._entrypoint, self._props, request)
+        runtime = self._runtime()
+        if runtime is None:  # a worker of another pyflare process
+            peers = self._peers()
+            assert peers is not None
+            try:
+                return await peers.fetch(self._config.service, self._remote_target(), request)
+            except WorkerNotFound as exc:  # Miniflare's proxy answers 503 with its text
+                return Response(str(exc), status=503, headers={"content-type": "text/plain;charset=UTF-8"})
+        return await call_fetch(runtime, self._entrypoint, self._props, request)
 
     def __getattr__(self, name: str) -> RpcMethod:
         if name.startswith("__"):
@@ -83,6 +112,12 @@ class RpcMethod:
         sent_kwargs = {key: to_rpc(value) for key, value in kwargs.items()}
         binding = self._binding
         runtime = binding._runtime()
+        if runtime is None:  # a worker of another pyflare process: the result arrives as a copy already
+            peers = binding._peers()
+            assert peers is not None
+            check_method_name(self._name)
+            return await peers.call(binding._config.service, "call", {
+                "target": binding._remote_target(), "method": self._name, "args": sent, "kwargs": sent_kwargs})
         result = await call_method(runtime, binding._entrypoint, binding._props, self._name, sent, sent_kwargs)
         return stubs(from_rpc(result), runtime.worker)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pyflare.bindings.services.binding import ServiceBinding
 from pyflare.bindings.services.validation import is_named_entrypoint, no_such_entrypoint, no_such_service
+from pyflare.peers import PEERS
 from pyflare.runtime.plugin import Platform, Plugin
 
 
@@ -21,10 +22,13 @@ class ServicesPlugin(Plugin):
 
     def check(self) -> None:
         own = self.platform
+        peers = own.shared.get(PEERS, None)
         for config in self.configs:
             try:
                 target = own.resolve_worker(config.service)
             except LookupError:
+                if peers is not None and peers.registry_enabled:
+                    continue  # another pyflare process may serve it: [not connected] until it does
                 raise no_such_service(own.config.path, own.worker_name, config.binding, config.service) from None
             worker = target.runtime.worker
             if config.entrypoint not in (None, "", "default") and worker is not None and not is_named_entrypoint(worker.exports, config.entrypoint):

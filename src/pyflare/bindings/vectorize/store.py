@@ -384,7 +384,7 @@ class Catalog:
         return self._open(path, name)
 
     def _open(self, path: Path, name: str | None) -> IndexStore | None:
-        db = self.storage.database(c.PLUGIN, path.stem)
+        db = self.storage.database(c.PLUGIN, path.stem, listed=True)  # the catalog lists index files
         db.executescript(SCHEMA)
         try:
             store = IndexStore(db, self.clock)
@@ -412,7 +412,7 @@ class Catalog:
             raise VectorizeApiError(e.API_INDEX_EXISTS, f'an index named "{name}" already exists')
         path = self._path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = self.storage.database(c.PLUGIN, path.stem)
+        db = self.storage.database(c.PLUGIN, path.stem, listed=True)  # the catalog lists index files
         db.executescript(SCHEMA)
         now = iso(self.clock.time())
         db.blocking(db.execute, "INSERT INTO vectorize_index (one, name, dimensions, metric, description, created_on, "

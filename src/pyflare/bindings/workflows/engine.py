@@ -38,6 +38,7 @@ from pyflare.bindings.workflows.context import NON_RETRYABLE_UNHANDLED, StepCont
 from pyflare.bindings.workflows.errors import InstanceAborted, WorkflowError, not_found
 from pyflare.bindings.workflows.store import InstanceObjects, InstanceRow, StepRow, WorkflowIndex
 from pyflare.bindings.workflows.validation import check_event_type, check_instance_id
+from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.context import running_as
 from pyflare.kernel.jsdict import JsDict
@@ -195,9 +196,15 @@ class Runner:
             if not future.done():
                 future.set_result(None)
 
+    def parked(self) -> bool:
+        """Every branch of the run sleeps or waits and no step runs: only the clock or an event moves it on
+        (``mf.idle()`` does not wait for it then)."""
+        return self.waiting > 0 and self.running_attempts == 0
+
     def _set_waiting(self, delta: int) -> None:
         """The instance is ``waiting`` while every branch of it sleeps or waits and no step runs."""
         self.waiting += delta
+        self.engine.background.changed()
         if self.engine.runners.get(self.id) is not self:  # stopped (paused, terminated): status is set
             return
         status = self.engine.current_status(self.id)
@@ -284,6 +291,7 @@ class Engine:
         clock: Clock,
         runtime: Any,
         env: Callable[[], Any],
+        background: Background,
         step_limit: int,
         implicit_dependencies: bool,
         preserve_non_retryable_message: bool,
@@ -295,6 +303,7 @@ class Engine:
         self.clock = clock
         self.runtime = runtime
         self.env = env
+        self.background = background  # runs are tracked: mf.idle() waits for them until they sleep or wait
         self.step_limit = step_limit
         self.implicit_dependencies = implicit_dependencies
         self.preserve_non_retryable_message = preserve_non_retryable_message
@@ -337,7 +346,8 @@ class Engine:
 
     # -- creating --------------------------------------------------------------------------------
     def create(self, options: list[dict[str, Any]], trigger: str = "binding") -> list[str]:
-        """Store new queued instances (all or none) and start them; returns their ids."""
+        """Store new queued instances (all or none) and start them; returns their ids. Ids of ``trigger="cron"``
+        instances are the engine's own (``"<cron>-<scheduled ms>"``, as Cloudflare names them), not checked."""
         if len(options) > MAX_BATCH:
             raise WorkflowError("", f"WorkflowError: createBatch only supports {MAX_BATCH} instances at a time")
         rows: list[tuple[str, str, str, int, str]] = []
@@ -345,7 +355,10 @@ class Engine:
         now = self.clock.time_ms()
         for option in options:
             instance_id = option.get("id")
-            instance_id = str(uuid.uuid4()) if instance_id is None else check_instance_id(instance_id)
+            if instance_id is None:
+                instance_id = str(uuid.uuid4())
+            elif trigger != "cron":
+                instance_id = check_instance_id(instance_id)
             if instance_id in seen:
                 raise WorkflowError("instance.already_exists", "Instance already exists")
             seen.add(instance_id)
@@ -381,7 +394,8 @@ class Engine:
             return
         runner = Runner(self, row)
         self.runners[instance_id] = runner
-        runner.task = asyncio.ensure_future(runner.main())
+        runner.task = self.background.spawn(runner.main(), f"workflow {self.name} instance {instance_id}",
+                                            parked=runner.parked)
         runner.task.add_done_callback(lambda task: self._runner_done(runner, task))
 
     def _runner_done(self, runner: Runner, task: asyncio.Task[None]) -> None:
@@ -390,9 +404,6 @@ class Engine:
         self._status_cache.pop(runner.id, None)
         if runner.id not in self.runners:
             self.objects.release(runner.id)
-        if not task.cancelled() and task.exception() is not None:
-            error = task.exception()
-            log.error("workflow %s instance %s failed inside pyflare: %s", self.name, runner.id, error, exc_info=error)
         self.changed(runner.id)
 
     def storage_failed(self, instance_id: str, exc: BaseException) -> None:

@@ -11,9 +11,9 @@ instance and no update is lost.
 from __future__ import annotations
 
 import asyncio
-import sys
+import logging
 import time
-from typing import Any, BinaryIO
+from typing import Any
 
 from pyflare.bindings.workflows.binding import Workflow
 from pyflare.bindings.workflows.constants import (
@@ -23,11 +23,19 @@ from pyflare.bindings.workflows.constants import (
     PYTHON_WORKFLOWS_DATE,
 )
 from pyflare.bindings.workflows.engine import Engine
+from pyflare.bindings.workflows.errors import WorkflowError
+from pyflare.bindings.workflows.remote import RemoteWorkflow
 from pyflare.bindings.workflows.store import InstanceObjects, WorkflowIndex
 from pyflare.config import ConfigError
+from pyflare.config.cron import CronSchedule, parse_cron
 from pyflare.kernel.stash import StashKey
+from pyflare.peers import PEERS
+from pyflare.runtime.crons import CronTimers, iso_minute
 from pyflare.runtime.plugin import Platform, Plugin
 from pyflare.storage import safe_name
+from pyflare.storage.locks import FileLock
+
+log = logging.getLogger("pyflare")
 
 # Every workflow's engine, whichever worker runs it: workflow name -> engine.
 ENGINES = StashKey[dict[str, Engine]]("workflow engines")
@@ -64,8 +72,21 @@ class WorkflowsPlugin(Plugin):
         # Every workflow run by any worker of this pyflare, by name (a binding may name another worker's).
         self.all_engines: dict[str, Engine] = platform.shared.setdefault(ENGINES, {})
         self._remote: list[tuple[int, Any]] = []
+        # Workflows with `schedules`: an instance per cron firing, on the clock and through the scheduled endpoint.
+        self.schedules: dict[str, list[CronSchedule]] = {}
         for index, config in enumerate(worker.workflows):
             if config.script_name and config.script_name != platform.config.name:
+                if config.schedules:  # wrangler's text (deploy-helpers triggers/deploy.ts)
+                    raise ConfigError(
+                        f'{platform.config.path}: workflows[{index}]: Workflow "{config.name}" has "schedules" '
+                        f'configured but references external script "{config.script_name}". Configure schedules '
+                        "on the worker that defines the workflow.")
+                peers = platform.shared.get(PEERS, None)
+                if platform.peers is not None and platform.peers(config.script_name) is None and (
+                        peers is not None and peers.registry_enabled):
+                    # runs in another pyflare process: reached through the dev registry
+                    self.workflows[config.binding] = RemoteWorkflow(peers, config.script_name, config.name)
+                    continue
                 self._remote.append((index, config))
                 self.workflows[config.binding] = Workflow(lambda config=config, index=index: self._remote_engine(index, config))
                 continue
@@ -77,15 +98,28 @@ class WorkflowsPlugin(Plugin):
                     index=WorkflowIndex(platform.storage.database("workflows", config.name)),
                     objects=InstanceObjects(platform.objects, platform.config.name, config.name),
                     clock=platform.clock, runtime=platform.runtime, env=lambda: platform.runtime.env,
+                    background=platform.background,
                     step_limit=(limits.steps if limits and limits.steps else DEFAULT_STEP_LIMIT),
                     implicit_dependencies=implicit, preserve_non_retryable_message=preserve,
                 )
             self.all_engines.setdefault(config.name, engine)
             self.workflows[config.binding] = Workflow(engine)
+            for cron in config.crons:
+                if cron not in (s.expression for s in self.schedules.get(config.name, [])):
+                    self.schedules.setdefault(config.name, []).append(parse_cron(cron))
+                    platform.runtime.cron_handlers.setdefault(cron, []).append(
+                        lambda when_ms, name=config.name, cron=cron: self.start_scheduled(name, cron, when_ms))
+        self._cron_timers = CronTimers(platform.clock, platform.spawn, self._cron_due)
+        peers = platform.shared.get(PEERS, None)
+        if peers is not None:  # other processes' bindings (script_name) reach these workflows
+            for name in self.engines:
+                peers.workflows[(platform.config.name, name)] = (
+                    lambda op, instance_id, args, name=name: self.serve(name, op, instance_id, args))
         platform.runtime.reload_hooks.append(self._reloaded)
-        # One owner per worker's workflows (several workers of one pyflare share the state folder).
-        self._lock_path = platform.storage.folder("workflows") / f"{safe_name(platform.config.name)}.lock"
-        self._lock: BinaryIO | None = None
+        # One owner per worker's workflows (several workers of one pyflare share the state folder); temporary
+        # storage is this process's alone.
+        self._lock = (FileLock(platform.storage.folder("workflows") / f"{safe_name(platform.config.name)}.lock")
+                      if platform.storage.persistent else None)
         self._poller: asyncio.Task[None] | None = None
         self._activating: asyncio.Task[None] | None = None
         self._closed = False
@@ -128,13 +162,21 @@ class WorkflowsPlugin(Plugin):
 
     # -- owning the state ------------------------------------------------------------------------
     async def start(self) -> None:
-        self._activating = asyncio.ensure_future(self._activate_when_loaded())
+        if not self.engines:
+            return
+        if self._worker_attempted() and self._try_lock():
+            self._activate()  # Pyflare.start loaded the worker first: instances run from the start
+        else:
+            self._activating = asyncio.ensure_future(self._activate_when_loaded())
+
+    def _worker_attempted(self) -> bool:
+        runtime = self.platform.runtime
+        return runtime.worker is not None or runtime.load_error is not None
 
     async def _activate_when_loaded(self) -> None:
         # `pyflare dev` loads the worker right after starting the plugins; the CLI never does.
         await asyncio.sleep(0)
-        runtime = self.platform.runtime
-        if not self.engines or (runtime.worker is None and runtime.load_error is None):
+        if not self._worker_attempted():
             return
         while not self._try_lock():
             if self._closed:
@@ -143,11 +185,17 @@ class WorkflowsPlugin(Plugin):
         if self._closed:
             self._unlock()
             return
+        self._activate()
+
+    def _activate(self) -> None:
+        """This process holds the lock: it runs the instances, applies commands and fires the schedules."""
         for engine in self.engines.values():
             engine.active = True
         self.process_commands()
         for engine in self.engines.values():
             engine.resume_all()
+        if self.schedules and self.platform.options.crons:
+            self._cron_timers.start([s for schedules in self.schedules.values() for s in schedules])
         if self.platform.storage.persistent:
             self._poller = asyncio.ensure_future(self._poll_commands())
 
@@ -156,24 +204,60 @@ class WorkflowsPlugin(Plugin):
         return any(engine.active for engine in self.engines.values())
 
     def _try_lock(self) -> bool:
-        handle = open(self._lock_path, "a+b")  # noqa: SIM115 - held while this process owns the state
-        if sys.platform != "win32":
-            import fcntl
-
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                return False
-        self._lock = handle
-        return True
+        return self._lock is None or self._lock.acquire(wait=False)
 
     def _unlock(self) -> None:
         if self._lock is not None:
-            self._lock.close()
-            self._lock = None
+            self._lock.release()
+
+    # -- calls from other processes ---------------------------------------------------------------
+    async def serve(self, workflow: str, op: str, instance_id: str | None, args: dict[str, Any]) -> Any:
+        """A binding call another process made on one of this worker's workflows (RemoteWorkflow)."""
+        engine = self.engine(workflow)
+        if op == "create":
+            options = list(args.get("options") or [])
+            if engine.active:
+                return engine.create(options)
+            return [await self.submit(workflow, "create", option.get("id"), {"params": option.get("params")})
+                    for option in options]
+        if instance_id is None:
+            raise TypeError(f"workflow {op} needs an instance id")
+        if op == "get":
+            engine.instance(instance_id)
+            return None
+        if op == "status":
+            return engine.status(instance_id)
+        if op in ("pause", "resume", "terminate", "restart", "send_event"):
+            if engine.active:
+                return apply_command(engine, op, instance_id, args)
+            return await self.submit(workflow, op, instance_id, args)
+        raise ValueError(f"unknown workflow operation {op!r}")
+
+    # -- schedules -------------------------------------------------------------------------------
+    async def _cron_due(self, schedule: CronSchedule, when: float) -> None:
+        for name, schedules in self.schedules.items():
+            if schedule in schedules:
+                await self.start_scheduled(name, schedule.expression, int(when * 1000))
+
+    async def start_scheduled(self, workflow: str, cron: str, when_ms: int) -> str | None:
+        """Start the instance a cron firing makes (id ``"<cron>-<scheduled ms>"``, trigger ``cron``, no params);
+        None if that firing already made it (another process, or the endpoint called twice)."""
+        instance_id = f"{cron}-{when_ms}"
+        try:
+            if self.engine(workflow).active:
+                apply_command(self.engine(workflow), "create", instance_id, {"trigger": "cron"})
+            else:
+                await self.submit(workflow, "create", instance_id, {"trigger": "cron"})
+        except (WorkflowError, RuntimeError) as exc:
+            if "instance.already_exists" in str(exc):
+                return None
+            raise
+        log.info('CRON %s at %s: started workflow "%s" instance "%s"', cron, iso_minute(when_ms / 1000), workflow,
+                 instance_id)
+        return instance_id
 
     async def close(self) -> None:
+        self._cron_timers.stop()
         self._closed = True
         for task in (self._poller, self._activating):
             if task is not None and not task.done():
@@ -234,7 +318,7 @@ def apply_command(engine: Engine, action: str, instance_id: str | None, args: di
         options: dict[str, Any] = {"params": args.get("params")}
         if instance_id is not None:
             options["id"] = instance_id
-        return engine.create([options], trigger="api")[0]
+        return engine.create([options], trigger="cron" if args.get("trigger") == "cron" else "api")[0]
     assert instance_id is not None
     if action == "send_event":
         engine.send_event(instance_id, args.get("type"), args.get("payload"))

@@ -17,7 +17,7 @@ from typing import Any
 from pyflare.kernel.jsdict import JsDict, field, js_arguments
 from pyflare.kernel.jserrors import DOMException, RangeError
 from pyflare.kernel.jsobjects import JsProxy, Uint8Array, as_bytes
-from pyflare.kernel.jsvalues import usv
+from pyflare.kernel.jsvalues import usv_string
 
 __all__ = ["TextDecoder", "TextEncoder", "atob", "btoa", "decoder_for"]
 
@@ -85,14 +85,14 @@ class TextEncoder(JsProxy):
         return cls()
 
     def encode(self, text: Any = "") -> Uint8Array:
-        return Uint8Array(usv(_text(text)).encode("utf-8"))
+        return Uint8Array(usv_string(_text(text)).encode("utf-8"))
 
     def encodeInto(self, text: Any, destination: Any) -> JsDict:  # noqa: N802 - JS names
         if not isinstance(destination, Uint8Array):
             raise TypeError("Failed to execute 'encodeInto' on 'TextEncoder': parameter 2 is not of type "
                             "'Uint8Array'.")
         room, read, out = destination.length, 0, bytearray()
-        for ch in usv(_text(text)):
+        for ch in usv_string(_text(text)):
             encoded = ch.encode("utf-8")
             if len(out) + len(encoded) > room:
                 break

@@ -13,7 +13,7 @@ from typing import Any
 
 from pyflare.kernel.jsdict import JsDict, field, js_arguments
 from pyflare.kernel.jsobjects import JsBuffer, JsProxy, Uint8Array, as_bytes
-from pyflare.kernel.jsvalues import usv
+from pyflare.kernel.jsvalues import usv_string
 from pyflare.workers._streams import (
     ByteLengthQueuingStrategy,
     CountQueuingStrategy,
@@ -169,10 +169,10 @@ class TextEncoderStream(_CodedStream):
         self._pending = ""
         if text and "\ud800" <= text[-1] <= "\udbff":  # a high surrogate waits for its pair
             text, self._pending = text[:-1], text[-1]
-        return usv(text).encode("utf-8")
+        return usv_string(text).encode("utf-8")
 
     def _end(self) -> bytes:
-        return usv(self._pending).encode("utf-8") if self._pending else b""
+        return usv_string(self._pending).encode("utf-8") if self._pending else b""
 
 
 class TextDecoderStream(_CodedStream):

@@ -31,9 +31,9 @@ def _ada() -> Any:
 
 
 def _string(value: Any) -> str:
-    from pyflare.kernel.jsvalues import usv
+    from pyflare.kernel.jsvalues import usv_string
 
-    return usv(value if isinstance(value, str) else js_string(value))
+    return usv_string(value if isinstance(value, str) else js_string(value))
 
 
 def form_encode(text: str) -> str:

@@ -38,13 +38,9 @@ log = logging.getLogger("pyflare")
 PATH = R2_S3_PATH
 MAX_XML_BODY = 2 * 1024 * 1024
 
+# Every answer lets a page of any origin read it (local development: no bucket CORS policy to configure).
 _CORS = [("access-control-allow-origin", "*"), ("access-control-expose-headers", "*")]
-_PREFLIGHT = [
-    ("access-control-allow-origin", "*"),
-    ("access-control-allow-methods", "GET, HEAD, PUT, POST, DELETE"),
-    ("access-control-allow-headers", "*"),
-    ("access-control-max-age", "86400"),
-]
+_PREFLIGHT_METHODS = "GET, HEAD, PUT, POST, DELETE"
 
 # Subresources R2 recognises and this endpoint does not serve: (method, query parameter) -> operation.
 _UNSERVED_OBJECT = {
@@ -64,6 +60,19 @@ _UNSERVED_BUCKET_GET = {
     "lifecycle": "GetBucketLifecycleConfiguration", "encryption": "GetBucketEncryption",
     "versioning": "GetBucketVersioning", "tagging": "GetBucketTagging",
 }
+
+
+def _preflight(headers: Mapping[str, str]) -> list[tuple[str, str]]:
+    """A CORS preflight's answer: the methods the endpoint serves, and the headers the page asks to send.
+    Those are echoed rather than answered with ``*``, which does not cover ``Authorization`` (the Fetch
+    standard), so an SDK signing in the browser can upload too."""
+    requested = headers.get("access-control-request-headers", "").strip()
+    return [
+        ("access-control-allow-origin", "*"),
+        ("access-control-allow-methods", _PREFLIGHT_METHODS),
+        ("access-control-allow-headers", requested or "*"),
+        ("access-control-max-age", "86400"),
+    ]
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ class S3Endpoint:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         request = _Request(scope, receive, self.prefix)
         if request.method == "OPTIONS":
-            await self._send(send, Reply(204, list(_PREFLIGHT)), head=True)
+            await self._send(send, Reply(204, _preflight(request.headers)), head=True)
             return
         try:
             reply = await self._handle(request)
@@ -155,7 +164,10 @@ class S3Endpoint:
 
     @staticmethod
     async def _send(send: Any, reply: Reply, *, head: bool) -> None:
-        headers = [*(reply.headers or []), *_CORS]
+        headers = list(reply.headers or [])
+        named = {name for name, _ in headers}
+        # Each CORS header once: a browser refuses "Access-Control-Allow-Origin: *, *" (two of them).
+        headers += [(name, value) for name, value in _CORS if name not in named]
         body = reply.body
         if isinstance(body, bytes):
             if not any(name == "content-length" for name, _ in headers) and reply.status not in (204, 304):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +20,10 @@ from pyflare.bindings.r2.http import (
     failed_condition_status,
     object_headers,
 )
-from pyflare.bindings.r2.objects import R2Object, R2ObjectBody
+from pyflare.bindings.r2.objects import R2Object, R2ObjectBody, utc
 from pyflare.bindings.r2.s3.body import SpooledBody
 from pyflare.bindings.r2.s3.errors import S3Error, invalid_argument, malformed_xml, no_such_bucket
+from pyflare.workers import Headers
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _HTTP_METADATA_HEADERS = (
@@ -45,6 +47,7 @@ class Reply:
 
 
 def iso8601(when: dt.datetime) -> str:
+    when = utc(when)
     return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
@@ -83,8 +86,15 @@ def http_metadata_from(headers: Mapping[str, str]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for header, field in _HTTP_METADATA_HEADERS:
         value = headers.get(header)
-        if value is not None:
-            meta[field] = value
+        if value is None:
+            continue
+        if field == "cacheExpiry":  # R2 keeps a date: an Expires header that is not one is dropped
+            try:
+                meta[field] = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                pass
+            continue
+        meta[field] = value
     encoding = ", ".join(
         part.strip() for part in headers.get("content-encoding", "").split(",") if part.strip() and
         part.strip() != "aws-chunked"
@@ -276,7 +286,7 @@ class Operations:
             if head:
                 raise S3Error(404, "NoSuchKey", "")
             raise S3Error(404, "NoSuchKey", "The specified key does not exist.")
-        status = failed_condition_status(headers, meta.etag, int(meta.uploaded.timestamp() * 1000))
+        status = failed_condition_status(headers, meta.etag, int(utc(meta.uploaded).timestamp() * 1000))
         if status == 412:
             raise S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
         reply_headers = _metadata_headers(meta)
@@ -285,7 +295,7 @@ class Operations:
         range_header = headers.get("range")
         options: dict[str, Any] = {"onlyIf": {"etagMatches": meta.etag}}
         if range_header is not None:
-            options["range"] = range_header
+            options["range"] = Headers({"range": range_header})  # as a worker passes request headers
         try:
             obj = await bucket.get(key, options)
         except r2_errors.InvalidRange:
@@ -337,7 +347,7 @@ class Operations:
         if only_if:
             options["onlyIf"] = only_if
         if range_header:
-            options["range"] = range_header
+            options["range"] = Headers({"range": range_header})  # as a worker passes request headers
         try:
             obj = await bucket.get(source_key, options)
         except r2_errors.InvalidRange:
