@@ -43,11 +43,14 @@ def main() -> None:
     state = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     checkouts = {"": REPO} | ({" [compare]": args.compare.resolve()} if args.compare else {})
 
+    # bytecode is written and reused as on a developer's machine (a CI job may set PYTHONDONTWRITEBYTECODE)
+    base_env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
     def env_for(checkout: Path) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(checkout / "src")}
+        return {**base_env, "PYTHONPATH": str(checkout / "src")}
 
     rows: dict[str, tuple] = {"raw ASGI (uvicorn, httptools, uvloop)": (
-        lambda port: uvicorn_app("raw_asgi:app", port, HERE / "workers"), None)}
+        lambda port: uvicorn_app("raw_asgi:app", port, HERE / "workers"), base_env)}
     for suffix, checkout in checkouts.items():
         for label, config in (("pyflare dev hello", HELLO), ("pyflare dev every binding", EVERY)):
             folder = state / f"{config.parent.name}{suffix.strip(' []')}"

@@ -29,5 +29,7 @@ def test_quick_start_project_with_a_binding_passes_its_test(pytester):
     config.write_text(config.read_text() + "\n" + blocks["toml"])
     (pytester.path / "src" / "entry.py").write_text(entry_code)
     (pytester.path / "tests" / "test_entry.py").write_text(test_code)
-    result = pytester.runpytest("-q", "-p", "no:cacheprovider", "-p", "no:asyncio")
-    result.assert_outcomes(passed=1)
+    # On anyio's plugin alone (no pytest-asyncio), with the ini pyflare init wrote: no config warning.
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider", "-p", "no:asyncio",
+                                "-W", "error::pytest.PytestConfigWarning")
+    result.assert_outcomes(passed=1, warnings=0)

@@ -36,7 +36,7 @@ from pyflare.runtime.outbound import Outbound
 from pyflare.runtime.plugin import Options, Platform, Plugin
 from pyflare.runtime.runtime import Runtime, scheduled_time_seconds
 from pyflare.storage import Storage
-from pyflare.workers.host import CACHES, OUTBOUND
+from pyflare.workers.host import ACCESS, CACHES, OUTBOUND, AccessContext
 
 if TYPE_CHECKING:
     import httpx
@@ -75,6 +75,12 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (_uses("workflows"), "pyflare.bindings.workflows"),
     (_uses("services"), "pyflare.bindings.services"),
     (_uses("vectorize", "pyflare.vectorize"), "pyflare.bindings.vectorize"),
+    (_uses("secrets_store_secrets"), "pyflare.bindings.secrets_store"),
+    (_uses("version_metadata"), "pyflare.bindings.version_metadata"),
+    (_uses("hyperdrive"), "pyflare.bindings.hyperdrive"),
+    (_uses("send_email"), "pyflare.bindings.email"),
+    (_uses("analytics_engine_datasets"), "pyflare.bindings.analytics_engine"),
+    (_uses("images"), "pyflare.bindings.images"),
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),
@@ -238,7 +244,8 @@ class Pyflare:
     background work; each has its own env, vars, bindings and code. ``test_scheduled=True`` makes
     ``/__scheduled?cron=...`` run the scheduled handler (``pyflare dev --test-scheduled``); otherwise that
     path reaches the worker. ``bindings={"AI": fake}`` puts objects into the first worker's ``env`` in place
-    of (or beside) its bindings: fakes for tests, e.g. for bindings that need Cloudflare.
+    of (or beside) its bindings: fakes for tests, e.g. for bindings that need Cloudflare. ``ai={model: fn}``
+    answers the first worker's ``env.AI.run(model, inputs)`` with ``fn(inputs)`` (``mf.ai.fake`` adds more).
     ``strict_portability=True`` raises, where the worker's code does it, what would fail on Cloudflare's
     Python Workers (threads, entropy at import, subprocesses, sockets...; default: the config's
     ``[pyflare] strict_portability``; see docs/portability.md). ``apply_migrations=True`` applies every D1
@@ -273,6 +280,7 @@ class Pyflare:
         apply_migrations: bool | None = None,
         registry: str | Path | bool | None = None,
         served_at: str | None = None,
+        ai: dict[str, Callable[..., Any]] | None = None,
     ) -> None:
         sources = list(config) if isinstance(config, (list, tuple)) else [config]
         if not sources:
@@ -331,10 +339,15 @@ class Pyflare:
             )
             if bindings and resolved is configs[0]:  # like vars: fakes apply to the served worker
                 options.extra["bindings"] = dict(bindings)
+            if ai and resolved is configs[0]:  # fake Workers AI models, by name (pyflare.bindings.offline)
+                options.extra["ai"] = dict(ai)
             strict = settings.strict_portability if strict_portability is None else strict_portability
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log,
                                                         strict_portability=strict)
             self.workers[resolved.name].runtime.stash[OUTBOUND] = self.outbound
+            access = resolved.worker.access.dev if resolved.worker.access is not None else None
+            if access is not None:  # [access.dev]: each request's ctx.access, as wrangler dev gives it
+                self.workers[resolved.name].runtime.stash[ACCESS] = AccessContext(access.aud, access.identity)
         self.main = next(iter(self.workers.values()))
         self.explorer = explorer
         self.local: LocalEndpoints | None = None
@@ -343,7 +356,7 @@ class Pyflare:
 
     def _local_endpoints(self) -> LocalEndpoints:
         """pyflare's endpoints under ``/cdn-cgi/local/``: R2's S3 API and public buckets when a worker has R2
-        buckets, and the explorer (each imported only then)."""
+        buckets, the incoming-email endpoint, and the explorer (each imported only when used)."""
         local = LocalEndpoints()
         if self.peers is not None:  # calls from other pyflare processes (token-checked)
             local.mount(PEERS_PATH, self.peers.endpoint())
@@ -352,6 +365,20 @@ class Pyflare:
             from pyflare.bindings.r2 import endpoints as r2_endpoints
 
             r2_endpoints.mount(local, lambda: self.all_plugins(R2Plugin), self.clock)
+        def email_endpoint() -> Any:  # any worker may have an email() handler; imported on the first email
+            from pyflare.bindings.email import endpoint_for
+
+            return endpoint_for(self.main.platform)
+
+        local.mount_lazy("/cdn-cgi/local/email", email_endpoint)
+        if any(worker.config.worker.analytics_engine_datasets for worker in self.workers.values()):
+            def analytics_endpoint() -> Any:  # the SQL API on the data points written locally
+                from pyflare.bindings.analytics_engine import store_for
+                from pyflare.bindings.analytics_engine.endpoint import SqlEndpoint
+
+                return SqlEndpoint(store_for(self.main.platform))
+
+            local.mount_lazy("/cdn-cgi/local/analytics_engine/sql", analytics_endpoint)
         if self.explorer:
             from pyflare.explorer import Explorer
 
@@ -533,3 +560,9 @@ class Pyflare:
     def plugin(self, kind: type) -> Any:
         """The running plugin of a given class (used by binding helpers and the CLI)."""
         return self.main.plugin(kind)
+
+    @property
+    def ai(self) -> Any:
+        """The (first) worker's fake Workers AI models: ``mf.ai.fake("@cf/...", lambda inputs: {...})``, and
+        ``mf.ai.calls`` (what ``env.AI.run`` was asked); see docs/workers-ai.md."""
+        return _offline().ai_fakes(self.main.options)

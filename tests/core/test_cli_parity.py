@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -12,6 +15,7 @@ import pytest
 from tests.conftest import write_worker
 from tests.core.test_cli_dev import DevProcess
 
+import pyflare
 from pyflare.cli import build_parser, main
 
 CONFIG = """
@@ -76,6 +80,22 @@ def test_an_unknown_flag_prints_the_subcommands_usage(capsys):
     err = capsys.readouterr().err
     assert err.startswith("usage: pyflare kv key put ")
     assert "pyflare kv key put: error: unrecognized arguments: --bogus" in err
+
+
+def test_a_command_imports_only_its_own_module_and_a_typo_still_lists_every_command():
+    # `pyflare dev` starts faster without the other commands' modules; their help is still one typo away
+    script = (
+        "import sys\n"
+        "from pyflare.cli import main\n"
+        "try:\n    main(['dev', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pyflare.cli.') and m != 'pyflare.cli.common'))\n"
+        "main(['dve'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(pyflare.__file__).parents[1])})
+    loaded = result.stdout.strip().splitlines()[-1]
+    assert "pyflare.cli.dev" in loaded and "pyflare.cli.kv" not in loaded and "pyflare.cli.d1" not in loaded
+    assert "invalid choice: 'dve'" in result.stderr and "'kv'" in result.stderr and result.returncode == 2
 
 
 def test_a_command_group_alone_prints_its_own_help(capsys):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import pyflare
 from pyflare.cli import main as cli_main
 from pyflare.config import ConfigError, load_config
 
@@ -181,3 +185,24 @@ def test_cli_reports_config_errors_with_exit_status_2(worker_dir, capsys):
 def test_folder_without_config_is_a_clear_error(tmp_path: Path):
     with pytest.raises(ConfigError, match="no wrangler.toml"):
         load_config(tmp_path)
+
+
+@pytest.mark.parametrize("setting", [None, "some_plugin"])
+def test_loading_config_leaves_pydantic_plugins_to_the_workers_models(setting):
+    # pyflare's config models are built without pydantic's plugin scan; the environment a worker sees is
+    # unchanged, and a worker's own model still looks its plugins up
+    script = (
+        "import os\n"
+        "from pydantic.plugin import _loader\n"
+        "import pyflare.config\n"
+        "print(os.environ.get('PYDANTIC_DISABLE_PLUGINS'), _loader._plugins is None)\n"
+        "import pydantic\n"
+        "class Order(pydantic.BaseModel):\n    id: int\n"
+        "print(_loader._plugins is None)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if setting:
+        env["PYDANTIC_DISABLE_PLUGINS"] = setting
+    env["PYTHONPATH"] = str(Path(pyflare.__file__).parents[1])
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == [str(setting), "True", "False"]

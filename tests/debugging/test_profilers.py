@@ -51,31 +51,59 @@ def project(folder: Path) -> Path:
     return write_worker(folder, CONFIG, {"src/entry.py": ENTRY, "src/greeting.py": GREETING})
 
 
-def cov_command() -> list[str]:
-    """The command docs/debugging.md gives for coverage."""
-    [block] = [b for b in blocks(ROOT / "docs" / "debugging.md") if "--cov" in b.body]
-    return shlex.split(block.body.strip())
+def doc_command(containing: str) -> str:
+    """The command of docs/debugging.md's shell block holding ``containing``."""
+    [block] = [b for b in blocks(ROOT / "docs" / "debugging.md") if b.lang == "bash" and containing in b.body]
+    return block.body.strip()
+
+
+def project_with_a_test(folder: Path) -> Path:
+    """The worker, with a test of it that pyflare's fixture runs on anyio's plugin."""
+    project(folder)
+    (folder / "pyproject.toml").write_text('[tool.pytest.ini_options]\nanyio_mode = "auto"\n')
+    (folder / "tests").mkdir()
+    (folder / "tests" / "conftest.py").write_text(
+        "import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return 'asyncio'\n")
+    (folder / "tests" / "test_entry.py").write_text(
+        "async def test_greets(pyflare_client):\n"
+        "    assert (await pyflare_client.get('/?name=Ada')).text == 'Hello, Ada!'\n")
+    return folder
+
+
+def assert_worker_lines_measured(report: str) -> None:
+    rows = {line.split()[0]: line.split() for line in report.splitlines() if line.split()[:1] != []
+            and line.split()[0].endswith(".py")}
+    # entry.py: 9 statements, the "nobody" branch's return (line 12) not run; greeting.py: unused()'s body.
+    assert rows["src/entry.py"][1:] == ["9", "1", "89%", "12"], report
+    assert rows["src/greeting.py"][1:] == ["4", "1", "75%", "6"], report
+    assert sorted(rows) == ["src/entry.py", "src/greeting.py"], "the worker's source only, not pyflare's nor tests"
+
+
+PYTEST_OPTIONS = ["-q", "-p", "no:cacheprovider", "-p", "no:asyncio"]
 
 
 def test_pytest_cov_measures_the_worker_lines_its_tests_run(tmp_path):
     pytest.importorskip("pytest_cov", reason="pytest --cov needs pytest-cov (pip install pytest-cov)")
-    project(tmp_path)
-    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\nanyio_mode = "auto"\n')
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "conftest.py").write_text(
-        "import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return 'asyncio'\n")
-    (tmp_path / "tests" / "test_entry.py").write_text(
-        "async def test_greets(pyflare_client):\n"
-        "    assert (await pyflare_client.get('/?name=Ada')).text == 'Hello, Ada!'\n")
-    command = cov_command()
+    project_with_a_test(tmp_path)
+    command = shlex.split(doc_command("--cov"))
     assert command[:3] == ["python3", "-m", "pytest"]
-    result = subprocess.run([sys.executable, *command[1:], "-q", "-p", "no:cacheprovider", "-p", "no:asyncio"],
+    result = subprocess.run([sys.executable, *command[1:], *PYTEST_OPTIONS],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert "1 passed" in result.stdout, result.stdout + result.stderr
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith("src/")}
-    # entry.py: 9 statements, the "nobody" branch's return (line 12) not run; greeting.py: unused()'s body.
-    assert rows["src/entry.py"][1:] == ["9", "1", "89%", "12"]
-    assert rows["src/greeting.py"][1:] == ["4", "1", "75%", "6"]
+    assert_worker_lines_measured(result.stdout)
+
+
+def test_coverage_run_measures_the_worker_lines_its_tests_run(tmp_path):
+    pytest.importorskip("coverage", reason="coverage run needs coverage.py (pip install coverage)")
+    project_with_a_test(tmp_path)
+    run_tests, report = (shlex.split(part) for part in doc_command("coverage run").split(" && "))
+    assert run_tests[:5] == ["python3", "-m", "coverage", "run", "--source=src"] and run_tests[5:] == ["-m", "pytest"]
+    assert report[:4] == ["python3", "-m", "coverage", "report"]
+    result = subprocess.run([sys.executable, *run_tests[1:], *PYTEST_OPTIONS],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "1 passed" in result.stdout, result.stdout + result.stderr
+    result = subprocess.run([sys.executable, *report[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert_worker_lines_measured(result.stdout)
 
 
 async def test_cprofile_sees_the_handler_under_its_file_and_line(tmp_path):

@@ -18,6 +18,8 @@ export default defineConfig(async () => {
 				},
 			}),
 		],
-		test: { setupFiles: ["./test/setup.js"] },
+		// vitest's 5 s default fails tests on a loaded machine (the benchmark times the run; it must not fail it):
+		// the pytest side has no per-test timeout either
+		test: { setupFiles: ["./test/setup.js"], testTimeout: 120_000, hookTimeout: 120_000 },
 	};
 });

@@ -1,8 +1,7 @@
-from urllib.parse import urljoin, urlparse, parse_qs
-
-from workers import Response, WorkerEntrypoint
+from urllib.parse import parse_qs, urljoin, urlparse
 
 from greeting import greet
+from workers import Response, WorkerEntrypoint
 
 
 class Default(WorkerEntrypoint):

@@ -55,7 +55,7 @@ KIND_NAMES = {
 # Keys that hold something other than bindings (or bindings described elsewhere).
 NOT_BINDINGS = {"vars", "define", "env", "dev", "pyflare", "migrations", "triggers", "queues.consumers",
                 "tail_consumers", "routes", "route", "build", "rules", "placement", "limits", "observability",
-                "site", "containers", "logpush", "alias", "compatibility_flags"}
+                "site", "containers", "logpush", "alias", "compatibility_flags", "access"}
 
 # Which field names a resource: the first one set is shown beside the binding.
 RESOURCE_KEYS = ("bucket_name", "database_name", "database_id", "id", "queue", "class_name", "service",

@@ -350,6 +350,13 @@ def _check(worker: WorkerConfig, path: Path, prefix: str, require_main: bool) ->
         "workflows": [b.binding for b in worker.workflows],
         "services": [b.binding for b in worker.services],
         "vectorize": [b.binding for b in worker.vectorize],
+        "secrets_store_secrets": [b.binding for b in worker.secrets_store_secrets],
+        "analytics_engine_datasets": [b.binding for b in worker.analytics_engine_datasets],
+        "hyperdrive": [b.binding for b in worker.hyperdrive],
+        "send_email": [b.name for b in worker.send_email],
+        "version_metadata": [worker.version_metadata.binding] if worker.version_metadata else [],
+        "images": [worker.images.binding] if worker.images else [],
+        "ai": [worker.ai.binding] if worker.ai else [],
     }
     for group, bindings in groups.items():
         for name in bindings:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# pydantic looks for its plugins when it builds the first model class: it reads the entry points of every
+# installed distribution, a tenth of `pyflare dev`'s start-up in a small environment and more in a large one.
+# pyflare's config models need no plugin, so they are built with plugins off (pydantic's documented switch,
+# read at each build; restored at the end of this module): the scan then happens, as it would without pyflare,
+# only if the worker's own code builds a pydantic model.
+_PLUGINS_SWITCH = "PYDANTIC_DISABLE_PLUGINS"
+_plugins_setting = os.environ.get(_PLUGINS_SWITCH)
+os.environ[_PLUGINS_SWITCH] = "__all__"
 
 
 class _Model(BaseModel):
@@ -156,6 +166,69 @@ class VectorizeIndexSettings(_Model):
     mutation_delay: float = Field(default=0, ge=0)  # seconds before a mutation is visible (pyflare's clock)
 
 
+class SecretsStoreSecret(_Model):
+    """``secrets_store_secrets = [{ binding, store_id, secret_name }]``: one secret of a Secrets Store."""
+
+    binding: str
+    store_id: str
+    secret_name: str
+
+
+class AnalyticsEngineDataset(_Model):
+    """``[[analytics_engine_datasets]]``: ``dataset`` defaults to the binding's name, as on Cloudflare."""
+
+    binding: str
+    dataset: str | None = Field(default=None, min_length=1)
+
+    @property
+    def dataset_name(self) -> str:
+        return self.dataset or self.binding
+
+
+class HyperdriveBinding(_Model):
+    """``[[hyperdrive]]``: a Hyperdrive configuration; locally it reaches ``localConnectionString`` (or the
+    ``CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_<BINDING>`` environment variable)."""
+
+    binding: str
+    id: str
+    localConnectionString: str | None = None  # noqa: N815 - wrangler's name
+
+
+class SendEmailBinding(_Model):
+    """``[[send_email]]``: a binding that sends email, with optional allow-lists (wrangler's keys)."""
+
+    name: str
+    destination_address: str | None = None
+    allowed_destination_addresses: list[str] | None = None
+    allowed_sender_addresses: list[str] | None = None
+    remote: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_destination_rule(self) -> SendEmailBinding:
+        if self.destination_address is not None and self.allowed_destination_addresses is not None:
+            raise ValueError('"send_email" bindings should have either a "destination_address" or '
+                             '"allowed_destination_addresses" field, but not both.')
+        return self
+
+
+class SingleBinding(_Model):
+    """A binding declared as one table: ``version_metadata``, ``images``, ``ai`` (``{ binding = "NAME" }``)."""
+
+    binding: str
+    remote: bool | None = None
+
+
+class AccessDev(_Model):
+    """``[access.dev]``: the Cloudflare Access identity a worker sees locally (wrangler's keys)."""
+
+    aud: str
+    identity: dict[str, Any] | None = None  # what ctx.access.getIdentity() returns
+
+
+class Access(_Model):
+    dev: AccessDev | None = None
+
+
 class Assets(_Model):
     directory: str | None = None
     binding: str | None = None
@@ -225,6 +298,8 @@ NON_INHERITABLE = (
     "worker_loaders",
     "vpc_services",
     "media",
+    "secrets_store_secrets",
+    "images",
 )
 
 # Wrangler keys pyflare accepts without emulating; they never warn.
@@ -266,7 +341,6 @@ KNOWN_IGNORED = (
     "compliance_region",
     "containers",
     "cloudchamber",
-    "secrets_store_secrets",
     "unsafe_hello_world",
     "workflows_bindings",
     "logfwdr",
@@ -275,7 +349,6 @@ KNOWN_IGNORED = (
     "assets_ignore",
     "streaming_tail_consumers",
     "ratelimits",
-    "images",
 ) + NON_INHERITABLE[9:]
 
 
@@ -309,7 +382,21 @@ class WorkerConfig(_Model):
     assets: Assets | None = None
     worker_loaders: list[WorkerLoaderBinding] = []
     vectorize: list[VectorizeBinding] = []
+    secrets_store_secrets: list[SecretsStoreSecret] = []
+    analytics_engine_datasets: list[AnalyticsEngineDataset] = []
+    hyperdrive: list[HyperdriveBinding] = []
+    send_email: list[SendEmailBinding] = []
+    version_metadata: SingleBinding | None = None
+    images: SingleBinding | None = None
+    ai: SingleBinding | None = None
+    access: Access | None = None
     dev: Dev = Dev()
     build: Build = Build()
     pyflare: PyflareSettings = PyflareSettings()
     env: dict[str, dict[str, Any]] = {}
+
+
+if _plugins_setting is None:
+    del os.environ[_PLUGINS_SWITCH]
+else:
+    os.environ[_PLUGINS_SWITCH] = _plugins_setting

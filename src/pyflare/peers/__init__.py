@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pyflare.peers.hub import PEERS, EntrypointHandler, ObjectHandler, Peers, WorkerNotFound, not_found
 from pyflare.peers.registry import ENV_VARIABLE, RegistryFolder, WorkerEntry, default_registry_path
-from pyflare.peers.transport import PREFIX, Missing, PeerGone, Route
+from pyflare.peers.transport import PREFIX, Missing, PeerGone, Route, buffered
 
 __all__ = [
     "ENV_VARIABLE",
@@ -27,6 +27,7 @@ __all__ = [
     "Route",
     "WorkerEntry",
     "WorkerNotFound",
+    "buffered",
     "default_registry_path",
     "not_found",
 ]

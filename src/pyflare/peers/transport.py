@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyflare.peers import wire
 from pyflare.workers import Headers, ReadableStream, Request, Response
+from pyflare.workers.host import has_body, header_items, replayable, trusted_request
 
 if TYPE_CHECKING:
     import httpx
@@ -123,7 +124,8 @@ class PeerClient:
         # The original headers travel inside one header, so the peer request's own Host/Origin are pyflare's.
         headers = {TARGET_HEADER: json.dumps(target), URL_HEADER: request.url, METHOD_HEADER: request.method,
                    HEADERS_HEADER: json.dumps(forwarded)}
-        content = await request.clone().bytes() if request.body is not None else b""
+        request = await buffered(request)
+        content = await request.clone().bytes() if has_body(request) else b""
         response = await self._send(route, "fetch", headers=headers, content=content, stream=True)
         try:
             if response.headers.get(ERROR_HEADER):
@@ -154,6 +156,15 @@ class PeerClient:
         except httpx.TransportError:
             return False
         return response.status_code == 200
+
+
+async def buffered(request: Request) -> Request:
+    """``request`` with its body read whole (one that came in over HTTP streams it), so it can be sent to another
+    process, and sent again if that process was gone."""
+    if replayable(request):
+        return request
+    return trusted_request(request.url, request.method, list(header_items(request.headers)), await request.bytes(),
+                           request.cf)
 
 
 def _streamed(upstream: httpx.Response) -> Response:

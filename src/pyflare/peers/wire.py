@@ -113,6 +113,8 @@ async def _freeze(value: Any, memo: dict[int, Any]) -> Any:
         return items
     if isinstance(value, (set, frozenset, _dt.datetime, _dt.date, _dt.time, _dt.timedelta, decimal.Decimal)):
         return value
+    if isinstance(value, memoryview):  # bytes after the RPC rules (a view of an ArrayBuffer)
+        return Wire("view", bytes(value))
     if isinstance(value, BaseException):
         return Wire("error", encode_error(value))
     if isinstance(value, Request):
@@ -150,6 +152,8 @@ def _thaw(value: Any) -> Any:
             return File(data["data"], data["name"], data["type"])
         if value.kind == "blob":
             return Blob(data["data"], data["type"])
+        if value.kind == "view":
+            return memoryview(data)
         if value.kind == "form":
             form = FormData()
             for name, item in data:

@@ -169,6 +169,10 @@ class Runtime:
     async def queue(self, batch: Any) -> None:
         await self.current().queue(batch)
 
+    async def email(self, message: Any) -> None:
+        """Run the worker's ``email`` handler (``on_email`` at top level) with a ForwardableEmailMessage."""
+        await self.current().email(message)
+
     async def close(self) -> None:
         """Close what the worker holds open beside its code: its WebSocket connections (1012)."""
         await self.sockets.close()

@@ -12,6 +12,7 @@ from pyflare.kernel.stash import Stash
 from pyflare.runtime.errors import WorkerMistake, format_user_traceback, worker_mistake
 from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, ExecutionContext, Response, WorkerEntrypoint, WorkflowEntrypoint
+from pyflare.workers.host import ACCESS
 from pyflare.workers.js.host import javascript_request
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ class WorkerCode:
     # -- calling handlers ------------------------------------------------------------------------
     def _handler(self, method: str, legacy: str) -> tuple[Callable[..., Any], ExecutionContext]:
         ctx = self.context()
+        if method == "fetch":  # a request behind Cloudflare Access ([access.dev]) has ctx.access
+            ctx.access = self.stash.get(ACCESS, None)
         default = self.default
         if default is not None and callable(getattr(default, method, None)):
             return getattr(call_as_sync(self, default, ctx, self.env), method), ctx
@@ -133,6 +136,7 @@ class WorkerCode:
         else:  # the request path: no lookups that the plan already made
             cls, func, count = plan
             ctx = ExecutionContext(self.spawn)
+            ctx.access = self.stash.get(ACCESS, None)
             if cls is None:  # a top-level on_fetch gets the JavaScript Request, as on Cloudflare
                 request = javascript_request(request)
             args = (request, self.env, ctx) if count is None else (request, self.env, ctx)[:count]
@@ -154,6 +158,10 @@ class WorkerCode:
     async def queue(self, batch: Any) -> None:
         func, ctx = self._handler("queue", "on_queue")
         await self.call(func, (batch, self.env, ctx))
+
+    async def email(self, message: Any) -> None:
+        func, ctx = self._handler("email", "on_email")
+        await self.call(func, (message, self.env, ctx))
 
     def has_handler(self, method: str) -> bool:
         default = self.default

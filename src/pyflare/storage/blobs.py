@@ -140,4 +140,3 @@ class BlobStore:
 
 def _failure(exc: OSError) -> BaseException:
     return storage_error(exc) or exc
-

@@ -42,8 +42,12 @@ def import_from_javascript(name: str) -> object:
         return js
     if name == "cloudflare:workers":
         return _CloudflareWorkersModule()
+    if name == "cloudflare:email":  # EmailMessage, for the send_email binding and message.reply()
+        from pyflare.workers import email
+
+        return email
     raise ImportError(f"Failed to import '{name}': no JavaScript module of that name in pyflare "
-                      "(js and cloudflare:workers are)")
+                      "(js, cloudflare:workers and cloudflare:email are)")
 
 
 __all__ = [

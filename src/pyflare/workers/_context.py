@@ -9,12 +9,34 @@ from typing import Any
 from pyflare.kernel.context import current_worker
 
 
+class AccessContext:
+    """``ctx.access`` of a request behind Cloudflare Access: the application's ``aud`` and the user's identity
+    (what ``/cdn-cgi/access/get-identity`` answers; None for a service token). Locally it comes from the
+    config's ``[access.dev]`` (``aud``, ``identity``), as in wrangler dev."""
+
+    __slots__ = ("_identity", "aud")
+
+    def __init__(self, aud: str, identity: dict[str, Any] | None = None) -> None:
+        self.aud = aud
+        self._identity = identity
+
+    async def getIdentity(self) -> Any:  # noqa: N802 - Cloudflare's name
+        from pyflare.kernel.jsdict import to_jsdict
+
+        return to_jsdict(dict(self._identity)) if self._identity is not None else None
+
+    def __repr__(self) -> str:
+        return f"<AccessContext aud={self.aud!r}>"
+
+
 class ExecutionContext:
-    """``ctx``: keeps work going after the response (``waitUntil``)."""
+    """``ctx``: keeps work going after the response (``waitUntil``); ``ctx.access`` for a request behind
+    Cloudflare Access (None otherwise, as ``undefined`` on Cloudflare)."""
 
     def __init__(self, spawn: Callable[[Awaitable[Any], str], Any], props: dict[str, Any] | None = None) -> None:
         self._spawn = spawn
         self.props = props or {}
+        self.access: AccessContext | None = None
 
     def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - Cloudflare's name
         """Run ``awaitable`` to completion even after the response has been sent; failures are logged."""

@@ -202,6 +202,28 @@ class WorkerVersionMetadata(Protocol):
     timestamp: str
 
 
+class SecretsStoreSecret(Protocol):
+    async def get(self) -> str: ...
+
+
+class Hyperdrive(Protocol):
+    connectionString: str  # noqa: N815
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+
+class SendEmail(Protocol):
+    async def send(self, message: Any) -> JsDict: ...
+
+
+class ImagesBinding(Protocol):
+    async def info(self, stream: Any, options: dict[str, Any] | None = None) -> JsDict: ...
+    def input(self, stream: Any, options: dict[str, Any] | None = None) -> Any: ...
+
+
 # The Protocol each config key's bindings satisfy; other kinds are ``Any`` in a generated Env.
 BINDING_TYPES = {
     "kv_namespaces": "KVNamespace",
@@ -216,11 +238,15 @@ BINDING_TYPES = {
     "analytics_engine_datasets": "AnalyticsEngineDataset",
     "version_metadata": "WorkerVersionMetadata",
     "vectorize": "Vectorize",
+    "secrets_store_secrets": "SecretsStoreSecret",
+    "hyperdrive": "Hyperdrive",
+    "send_email": "SendEmail",
+    "images": "ImagesBinding",
 }
 
 __all__ = [
     "BINDING_TYPES", "AnalyticsEngineDataset", "D1Database", "D1DatabaseSession", "D1PreparedStatement",
     "DurableObjectId", "DurableObjectNamespace", "DurableObjectStub", "Env", "Fetcher", "KVNamespace", "Queue",
     "R2Bucket", "R2MultipartUpload", "R2Object", "R2ObjectBody", "RateLimit", "Vectorize", "Workflow",
-    "WorkflowInstance", "WorkerVersionMetadata",
+    "WorkflowInstance", "WorkerVersionMetadata", "SecretsStoreSecret", "Hyperdrive", "SendEmail", "ImagesBinding",
 ]

@@ -21,14 +21,15 @@ from typing import Any, Protocol
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import StashKey
 from pyflare.workers._body import Body, BodyMixin
+from pyflare.workers._context import AccessContext
 from pyflare.workers._formdata import Blob
 from pyflare.workers._headers import Headers, HeadersInit
 from pyflare.workers._request import Request
 from pyflare.workers._workflow_step import WorkflowStep
 
-__all__ = ["CACHES", "COMPATIBILITY", "OUTBOUND", "Body", "BodyMixin", "Compatibility", "HeadersInit",
-           "OutboundRoute", "WorkflowStep", "blob_data", "compatibility", "header_items", "trusted_request",
-           "take_body"]
+__all__ = ["ACCESS", "CACHES", "COMPATIBILITY", "OUTBOUND", "AccessContext", "Body", "BodyMixin", "Compatibility",
+           "HeadersInit", "OutboundRoute", "WorkflowStep", "blob_data", "compatibility", "header_items", "replayable",
+           "trusted_request", "take_body"]
 
 
 def trusted_request(url: str, method: str, headers: list[tuple[str, str]], body: Body, cf: JsDict) -> Request:
@@ -46,6 +47,11 @@ def take_body(message: BodyMixin) -> Body:
 
 def has_body(message: BodyMixin) -> bool:
     return message._body is not None
+
+
+def replayable(message: BodyMixin) -> bool:
+    """Can the body be cloned and sent again (no body, or bytes), unlike a stream being received?"""
+    return message._body is None or isinstance(message._body, bytes)
 
 
 def header_items(headers: Headers) -> list[tuple[str, str]]:
@@ -70,6 +76,8 @@ class OutboundRoute(Protocol):
 CACHES = StashKey[Callable[[], Any]]("caches")
 # Tests route a worker's fetch() or turn the network off through it.
 OUTBOUND = StashKey[OutboundRoute]("outbound")
+# The Cloudflare Access application in front of the worker ([access.dev]): each request's ctx.access.
+ACCESS = StashKey[Any]("access")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ class Default(WorkerEntrypoint):
         if len(path) == 3 and path[0] == "users" and path[2] == "welcome" and request.method == "POST":
             instance = await self.env.WELCOME.create({"params": {"user": path[1]}})
             return Response.json({"instance": instance.id}, status=202)
+        if len(path) == 2 and path[0] == "welcome":
+            status = await (await self.env.WELCOME.get(path[1])).status()  # asked of the users process
+            return Response.json(status)
         if len(path) == 2 and path[0] == "users":
             return await self.env.USERS.fetch(request)  # the users worker answers
         if len(path) == 2 and path[0] == "counters":
@@ -25,7 +28,7 @@ class Default(WorkerEntrypoint):
         if path == ["whoami"]:
             return Response.json(await self.env.USERS.describe())  # RPC to the users worker
         return Response("gateway: POST /users/<id>/visit, POST /users/<id>/event, GET /users/<id>, "
-                        "GET /counters/<id>, POST /users/<id>/welcome, GET /whoami\n")
+                        "GET /counters/<id>, POST /users/<id>/welcome, GET /welcome/<instance>, GET /whoami\n")
 
     async def visit(self, user, request):
         request_id = request.headers.get("x-request-id") or ""

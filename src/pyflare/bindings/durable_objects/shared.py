@@ -17,7 +17,7 @@ from typing import Any
 
 from pyflare.objects import ObjectAddress
 from pyflare.objects.ownership import NamespaceOwnership
-from pyflare.peers import PeerGone, Peers, Route
+from pyflare.peers import PeerGone, Peers, Route, buffered
 from pyflare.workers import Request, Response
 
 log = logging.getLogger("pyflare")
@@ -78,4 +78,5 @@ class SharedClass:
         return await self._to_owner(lambda route: self.peers.call_route(route, "call", payload))
 
     async def fetch(self, address: ObjectAddress, name: str | None, request: Request) -> tuple[bool, Response | None]:
+        request = await buffered(request)  # read once: sent again if the owner was gone
         return await self._to_owner(lambda route: self.peers.fetch_route(route, self.target(address, name), request))
