@@ -24,13 +24,16 @@ from pyflare.kernel.background import Background
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
+from pyflare.kernel.tracing import TRACER
 from pyflare.local import EXPLORER_PATH, LocalEndpoints
 from pyflare.objects import ObjectLayer
+from pyflare.observability import OBSERVABILITY, Observability, Trace, Traces
 from pyflare.peers import PEERS, EntrypointHandler, Peers, WorkerEntry, default_registry_path
 from pyflare.peers import PREFIX as PEERS_PATH
 from pyflare.peers.listener import LoopbackListener
 from pyflare.runtime.app import AccessLog, WorkerApp
 from pyflare.runtime.env import Env, build_env
+from pyflare.runtime.errors import format_user_traceback
 from pyflare.runtime.loader import shadowed_vendored, vendor_folders
 from pyflare.runtime.outbound import Outbound
 from pyflare.runtime.plugin import Options, Platform, Plugin
@@ -84,6 +87,7 @@ PLUGINS: list[tuple[Callable[[Any], bool], str]] = [
     (lambda worker: True, "pyflare.bindings.cache"),  # `caches` is a global: every worker has it
     (lambda worker: bool(getattr(worker, "ratelimits", None) or getattr(worker, "unsafe", None)),
      "pyflare.bindings.ratelimit"),
+    (_uses("tail_consumers"), "pyflare.bindings.tail_consumers"),
 ]
 
 
@@ -106,6 +110,7 @@ def create_plugins(platform: Platform) -> list[Plugin]:
     return plugins
 
 DEFAULT_PERSIST = Path(".pyflare") / "state"
+OBSERVABILITY_PATH = "/cdn-cgi/local/observability"
 
 
 def registry_entry(config: ResolvedConfig, storage: Storage) -> WorkerEntry:
@@ -248,6 +253,9 @@ class Pyflare:
     answers the first worker's ``env.AI.run(model, inputs)`` with ``fn(inputs)`` (``mf.ai.fake`` adds more).
     ``strict_portability=True`` raises, where the worker's code does it, what would fail on Cloudflare's
     Python Workers (threads, entropy at import, subprocesses, sockets...; default: the config's
+    ``[pyflare] strict_portability``; see docs/portability.md). ``traces=False`` records no traces (default:
+    the config's ``[pyflare] traces``, else on): see docs/observability.md, ``mf.traces`` and
+    ``await mf.last_trace()``.
     ``[pyflare] strict_portability``; see docs/portability.md). ``apply_migrations=True`` applies every D1
     database's unapplied migrations at start (default: the config's ``[pyflare] apply_migrations``).
     ``registry``: the dev registry folder (``True``: the default one, ``$PYFLARE_REGISTRY_PATH`` or
@@ -277,6 +285,7 @@ class Pyflare:
         synchronous: str | None = None,
         bindings: dict[str, Any] | None = None,
         strict_portability: bool | None = None,
+        traces: bool | None = None,
         apply_migrations: bool | None = None,
         registry: str | Path | bool | None = None,
         served_at: str | None = None,
@@ -314,6 +323,13 @@ class Pyflare:
         self.shared = Stash()
         # Where every worker's fetch() goes: tests route it or turn the network off (network=False).
         self.outbound = Outbound(network=network)
+        # Every worker's traces: one store in the state folder, pyflare tail, tail consumers.
+        traced = {resolved.name: resolved.worker.pyflare.traces if traces is None else traces for resolved in configs}
+        self.observability = Observability(self.storage, self.clock, keep=any(traced.values()),
+                                           format_exception=format_user_traceback)
+        self.shared[OBSERVABILITY] = self.observability
+        # With tail consumers, every worker is traced (a producer's item includes the workers it called).
+        tailed = any(resolved.worker.tail_consumers for resolved in configs)
         # Other pyflare processes: the dev registry (if asked for) and the processes sharing this state folder.
         self.peers: Peers | None = None
         if registry or self.storage.persistent:
@@ -345,6 +361,9 @@ class Pyflare:
             self.workers[resolved.name] = PyflareWorker(self, resolved, options, access_log,
                                                         strict_portability=strict)
             self.workers[resolved.name].runtime.stash[OUTBOUND] = self.outbound
+            if traced[resolved.name] or tailed:  # tail workers get their producers' events even with traces off
+                self.workers[resolved.name].runtime.stash[TRACER] = self.observability.tracer(
+                    resolved.name, keep=traced[resolved.name])
             access = resolved.worker.access.dev if resolved.worker.access is not None else None
             if access is not None:  # [access.dev]: each request's ctx.access, as wrangler dev gives it
                 self.workers[resolved.name].runtime.stash[ACCESS] = AccessContext(access.aud, access.identity)
@@ -365,6 +384,8 @@ class Pyflare:
             from pyflare.bindings.r2 import endpoints as r2_endpoints
 
             r2_endpoints.mount(local, lambda: self.all_plugins(R2Plugin), self.clock)
+        if self.observability.keep:
+            local.mount_lazy(OBSERVABILITY_PATH, lambda: self.observability.endpoint(lambda: list(self.workers)))
         def email_endpoint() -> Any:  # any worker may have an email() handler; imported on the first email
             from pyflare.bindings.email import endpoint_for
 
@@ -469,6 +490,7 @@ class Pyflare:
         await self.background.close()
         await self.background.cancel_all()  # parked work whose owner is gone (nothing can wake it now)
         self.objects.close()
+        self.observability.close()  # after background work: what a waitUntil logged late is written too
         await self.outbound.aclose()
         for worker in self.workers.values():
             if worker._client is not None:
@@ -547,6 +569,17 @@ class Pyflare:
         """Wait until background work has finished: waitUntil tasks, queue batches, alarms, crons and workflow
         runs that timers or events started (a workflow instance counts until it sleeps, waits or ends)."""
         await self.background.idle()
+
+    @property
+    def traces(self) -> Traces:
+        """Every worker's traces: ``await mf.traces.list(worker=..., trigger=..., outcome=..., search=...)``,
+        ``.get(id)``, ``.query(sql, params)``, ``.clear()`` (docs/observability.md)."""
+        return self.observability.traces
+
+    async def last_trace(self, *, worker: str | None = None, trigger: str | None = None) -> Trace | None:
+        """The newest trace (of ``worker``, of a ``trigger`` event: ``fetch``, ``queue``...), or None:
+        ``trace = await mf.last_trace(); assert trace.touched("KV") and trace.logged("hello")``."""
+        return await self.observability.traces.last(worker=worker, trigger=trigger)
 
     def reload(self) -> None:
         """Re-import the worker's code (stored data is kept); raises WorkerLoadError if it fails."""

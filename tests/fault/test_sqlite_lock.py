@@ -119,3 +119,35 @@ async def test_a_lock_held_past_the_busy_timeout_fails_only_that_request(mf):
         release(holder)
     await mf.env.A.prepare("INSERT INTO t VALUES ('now')").run()  # the file is usable again
     assert (await mf.env.A.prepare("SELECT COUNT(*) AS n FROM t").first()).n == 2
+
+
+# Holds the Cache API's database as another process sharing the state folder (pyflare dev, a test session) would.
+CACHE_HOLDER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+db.execute("COMMIT")
+"""
+
+
+async def test_a_cache_put_waits_for_another_process_holding_the_cache_and_then_lands(mf):
+    from workers import Request, Response
+
+    cache = mf.caches
+    await cache.default.put(Request("https://example.com/warm"), Response("w", headers={"cache-control": "max-age=60"}))
+    holder = subprocess.Popen([sys.executable, "-c", CACHE_HOLDER, str(mf.storage.root / "cache" / "cache.sqlite")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    try:
+        put = asyncio.create_task(cache.default.put(
+            Request("https://example.com/a"), Response("cached", headers={"cache-control": "max-age=60"})))
+        await asyncio.sleep(0.05)  # the put has met the lock: it waits instead of raising "database is locked"
+        assert not put.done()
+        assert (await cache.default.match(Request("https://example.com/warm"))) is not None  # readers do not wait
+    finally:
+        release(holder)
+    await put
+    hit = await cache.default.match(Request("https://example.com/a"))
+    assert hit is not None and await hit.text() == "cached"

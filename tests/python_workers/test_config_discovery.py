@@ -52,7 +52,7 @@ def test_wrangler_keys_pyflare_does_not_emulate_are_named_not_unexpected(worker_
                                     '[[vpc_services]]\nbinding = "V"\nservice_id = "x"\n[media]\nbinding = "M"\n',
                                     {"src/other.py": "x = 1\n"}))
     assert not [w for w in config.warnings if "unexpected field" in w]
-    assert f"{config.path}: limits, tail_consumers, streaming_tail_consumers: accepted, but pyflare does not " \
+    assert f"{config.path}: limits, streaming_tail_consumers: accepted, but pyflare does not " \
            "emulate them yet (no effect locally)" in config.warnings
 
 

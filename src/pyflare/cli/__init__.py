@@ -1,5 +1,5 @@
-"""The ``pyflare`` command: ``init`` scaffolds a project, ``dev`` serves a worker; ``kv``, ``r2``, ``d1``,
-``vectorize``, ``secrets-store``, ``analytics`` and ``workflows`` work on its local state.
+"""The ``pyflare`` command: ``init`` scaffolds a project, ``dev`` serves a worker, ``tail`` follows its events;
+``kv``, ``r2``, ``d1``, ``vectorize``, ``secrets-store``, ``analytics`` and ``workflows`` work on its local state.
 
 Each subcommand lives in its own module with ``register(subparsers)``; commands that touch local state
 open the same ``Pyflare`` instance the dev server would (see :func:`pyflare.cli.common.run_on_local_state`).
@@ -16,7 +16,8 @@ import sys
 from pyflare.config import ConfigError
 from pyflare.kernel.distribution import MissingDependency
 
-SUBCOMMANDS = ("init", "dev", "check", "types", "kv", "r2", "d1", "vectorize", "secrets_store", "analytics", "workflows")
+SUBCOMMANDS = ("init", "dev", "tail", "check", "types", "kv", "r2", "d1", "vectorize", "secrets_store", "analytics",
+               "workflows")
 
 DESCRIPTION = """\
 Run Cloudflare Python Workers on your machine: wrangler dev and Miniflare, for Python.

@@ -21,6 +21,7 @@ from pyflare.cli.common import persist_folder, record_dev_state
 from pyflare.cli.debugger import DEFAULT_PORT, DebuggerUnavailable, terminal_breakpoints
 from pyflare.cli.debugger import listen as listen_for_debugger
 from pyflare.cli.logs import console_out, setup_logging
+from pyflare.cli.tail import remove_note, write_note
 from pyflare.cli.watch import SaveGate, watch_changes, watch_plan
 from pyflare.config import ConfigError, ResolvedConfig, load_config
 from pyflare.instance import Pyflare
@@ -94,6 +95,9 @@ def register(subparsers: Any) -> None:
                         help="Cache API stores nothing: every caches.default/open() match misses")
     parser.add_argument("--no-explorer", action="store_true",
                         help="Do not serve the local explorer at /cdn-cgi/local/explorer")
+    parser.add_argument("--no-traces", action="store_true",
+                        help="Record no traces (spans and logs of each event: the explorer's Traces view, "
+                             "pyflare tail); [pyflare] traces = false does it too")
     parser.add_argument("--kv-propagation-delay", type=float, default=None, metavar="SECONDS",
                         help="Simulate KV's eventual consistency: writes become visible after this delay")
     parser.add_argument("--log-format", choices=("pretty", "json"), default="pretty",
@@ -210,6 +214,7 @@ class DevServer:
             test_scheduled=self.args.test_scheduled,
             explorer=not self.args.no_explorer,
             strict_portability=True if getattr(self.args, "strict_portability", False) else None,
+            traces=False if getattr(self.args, "no_traces", False) else None,
             apply_migrations=False,  # applied below, where a failing migration is reported, not fatal
             registry=None if getattr(self.args, "no_registry", False) else (getattr(self.args, "registry_dir", None)
                                                                             or True),
@@ -257,10 +262,12 @@ class DevServer:
                         log.error("%s (worker %s); fix the migration and save it to apply it again", exc,
                                   worker.name)
 
-    def load_worker(self, roots: set[Path] | None = None) -> bool:
-        """(Re)load every worker, or those whose folder is in ``roots``; False if any failed."""
+    def load_worker(self, roots: set[Path] | None = None) -> list[str] | None:
+        """(Re)load every worker, or those whose folder is in ``roots``; the names of those loaded, or None
+        if any failed."""
         assert self.mf is not None
         ok = True
+        loaded: list[str] = []
         for worker in self.mf.workers.values():
             if roots is not None and worker.config.root not in roots:
                 continue
@@ -270,7 +277,9 @@ class DevServer:
                 log.error("%s\n%s", exc, exc.details)
                 log.error("The server keeps running; fix the error and save to reload.")
                 ok = False
-        return ok
+            else:
+                loaded.append(worker.name)
+        return loaded if ok else None
 
     def roots_of(self, paths: set[str]) -> set[Path]:
         """The config folders of the workers whose files changed (a shared parent counts for all)."""
@@ -303,8 +312,9 @@ class DevServer:
                 if all(p.endswith(".sql") for p in paths):  # a migration saved: applied, nothing to reload
                     return
             started = time.perf_counter()
-            if self.load_worker(self.roots_of(paths)):
-                log.info("Reloaded worker in %.0fms", (time.perf_counter() - started) * 1000)
+            loaded = self.load_worker(self.roots_of(paths))
+            if loaded is not None:
+                log.info("%s in %.0fms", reloaded_text(loaded, len(self.mf.workers)), (time.perf_counter() - started) * 1000)
                 try:
                     self.mf.check_bindings()  # a named entrypoint another worker binds may have gone
                 except ConfigError as exc:
@@ -390,10 +400,15 @@ class DevServer:
             await asyncio.wait([asyncio.create_task(watching.wait()), watcher], timeout=5,
                                return_when=asyncio.FIRST_COMPLETED)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
+        notes: list[Path] = []
         while not server.started and not serving.done():
             await asyncio.sleep(0.005)
         if server.started:
             shown_ip = f"[{ip}]" if ":" in ip else ip
+            # pyflare tail finds this server through a note beside each config (written before the Ready
+            # line, so a script that waits for it can start a tail at once).
+            notes = write_note([c.root for c in self.configs], f"http://{shown_ip}:{port}",
+                               [c.name for c in self.configs])
             print(f"Ready on http://{shown_ip}:{port}", file=console_out(), flush=True)
             if not self.args.no_explorer:
                 explorer = f"Explorer at http://{shown_ip}:{port}/cdn-cgi/local/explorer"
@@ -406,6 +421,7 @@ class DevServer:
         try:
             await serving
         finally:
+            remove_note(notes)
             stop.set()
             if watcher is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -413,6 +429,13 @@ class DevServer:
             if self.mf is not None:
                 await self.mf.close()
             self.access_log.flush()  # request lines still waiting for the next loop turn
+
+
+def reloaded_text(names: list[str], worker_count: int) -> str:
+    """"Reloaded worker", naming the worker(s) when several run in this process."""
+    if worker_count <= 1:
+        return "Reloaded worker"
+    return f"Reloaded worker{'s' if len(names) > 1 else ''} {', '.join(names)}"
 
 
 def write_ready_file(path: Path, url: str) -> None:

@@ -145,6 +145,14 @@ class Service(_Model):
     remote: bool | None = None
 
 
+class TailConsumer(_Model):
+    """``tail_consumers = [{ service = "tail" }]``: a worker whose ``tail(events)`` handler receives this
+    worker's trace items."""
+
+    service: str
+    environment: str | None = None
+
+
 class VectorizeBinding(_Model):
     """``[[vectorize]]``: a Vectorize index bound as ``env.<binding>``."""
 
@@ -267,6 +275,8 @@ class PyflareSettings(_Model):
     cache: bool = True
     # Raise what would fail on Cloudflare's Python Workers where the worker does it (docs/portability.md).
     strict_portability: bool = False
+    # Record every event as a trace of spans and logs (docs/observability.md); false turns it off.
+    traces: bool = True
     # Apply unapplied D1 migrations at start (pyflare dev, pyflare_server, the pytest fixtures; docs/d1.md).
     apply_migrations: bool = False
     vectorize: dict[str, VectorizeIndexSettings] = {}  # local Vectorize indexes, by index name
@@ -353,7 +363,7 @@ KNOWN_IGNORED = (
 
 
 # Wrangler settings with a local effect under wrangler dev that pyflare does not reproduce yet: named at start.
-NOT_EMULATED_SETTINGS = ("limits", "tail_consumers", "streaming_tail_consumers", "containers", "logfwdr")
+NOT_EMULATED_SETTINGS = ("limits", "streaming_tail_consumers", "containers", "logfwdr")
 
 
 class WorkerLoaderBinding(_Model):
@@ -381,6 +391,7 @@ class WorkerConfig(_Model):
     services: list[Service] = []
     assets: Assets | None = None
     worker_loaders: list[WorkerLoaderBinding] = []
+    tail_consumers: list[TailConsumer] = []
     vectorize: list[VectorizeBinding] = []
     secrets_store_secrets: list[SecretsStoreSecret] = []
     analytics_engine_datasets: list[AnalyticsEngineDataset] = []

@@ -3,7 +3,7 @@
 A page (``page``: one HTML document with its script inline, no build step, nothing fetched from the
 internet) over a JSON API (``api``: Cloudflare's REST paths and envelopes at
 ``/cdn-cgi/local/explorer/api``) over the running bindings (``inventory``), plus a live view of requests
-and logs (``activity``). The composition root (``pyflare.instance``) mounts it on the ``/cdn-cgi/local``
+and logs (``activity``) and the traces of every event (``pyflare.observability``), each drawn as a waterfall. The composition root (``pyflare.instance``) mounts it on the ``/cdn-cgi/local``
 router (:class:`pyflare.local.LocalEndpoints`), so it is served only on pyflare's own listener to local
 Host/Origin, and it can be turned off (``Pyflare(explorer=False)``, ``pyflare dev --no-explorer``). It
 sees a Pyflare through :class:`~pyflare.explorer.site.Site`: the workers and the object layer.
@@ -51,7 +51,7 @@ class Explorer:
             from pyflare.explorer.inventory import Inventory
             from pyflare.explorer.page import PAGE
 
-            api = ExplorerApi(Inventory(self.pyflare), self.activity)
+            api = ExplorerApi(Inventory(self.pyflare), self.activity, self.pyflare.observability)
             self._router = Router(routes=[
                 Route(PATH, lambda request: RedirectResponse(PATH + "/", status_code=307)),
                 Route(PATH + "/", lambda request: HTMLResponse(PAGE)),

@@ -22,6 +22,11 @@ from pyflare.explorer.inventory import Inventory
 
 if TYPE_CHECKING:
     from pyflare.explorer.activity import Activity
+    from pyflare.observability import Observability
+
+# Miniflare's explorer answers these when local observability is off (resources/observability.ts).
+OBSERVABILITY_NOT_ENABLED = 10130
+OBSERVABILITY_QUERY_ERROR = 10131
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -91,15 +96,20 @@ def _int_param(request: Request, name: str, default: int, upper: int) -> int:
 class ExplorerApi:
     """Route handlers; ``inventory`` finds bindings across the workers of one Pyflare."""
 
-    def __init__(self, inventory: Inventory, activity: Activity) -> None:
+    def __init__(self, inventory: Inventory, activity: Activity, observability: Observability | None = None) -> None:
         self.inv = inventory
         self.activity = activity
+        self.observability = observability
 
     def routes(self) -> list[Route]:
         table: list[tuple[str, Handler, list[str]]] = [
             ("/", self.index, ["GET"]),
             ("/local/workers", self.workers, ["GET"]),
             ("/local/activity", self.recent_activity, ["GET"]),
+            ("/local/traces", self.traces, ["GET"]),
+            ("/local/traces/{trace_id}", self.trace, ["GET"]),
+            ("/local/observability/query", self.observability_query, ["POST"]),
+            ("/local/observability/clear", self.observability_clear, ["POST"]),
             ("/storage/kv/namespaces", self.kv_namespaces, ["GET"]),
             ("/storage/kv/namespaces/{ns}/keys", self.kv_keys, ["GET"]),
             ("/storage/kv/namespaces/{ns}/values/{key:path}", self.kv_value, ["GET", "PUT", "DELETE"]),
@@ -144,6 +154,43 @@ class ExplorerApi:
     async def recent_activity(self, request: Request) -> Response:
         after = request.query_params.get("after", "0")
         return envelope(self.activity.since(int(after) if after.isdigit() else 0))
+
+    # -- traces ----------------------------------------------------------------------------------
+    def _traces(self) -> Any:
+        if self.observability is None or not self.observability.keep:
+            raise ApiError(404, "Local observability is not enabled for this dev session.", OBSERVABILITY_NOT_ENABLED)
+        return self.observability.traces
+
+    async def traces(self, request: Request) -> Response:
+        from pyflare.observability.endpoint import summary_filters
+
+        summaries = self._traces().summaries(**summary_filters(request.query_params))
+        return envelope(summaries, {"count": len(summaries)})
+
+    async def trace(self, request: Request) -> Response:
+        from pyflare.observability.endpoint import trace_json
+
+        try:
+            found = await self._traces().get(request.path_params["trace_id"])
+        except LookupError as exc:
+            raise ApiError(404, str(exc)) from None
+        return envelope(trace_json(found))
+
+    async def observability_query(self, request: Request) -> Response:
+        """Miniflare's ``POST /local/observability/query``: read-only SQL over ``spans`` and ``logs``."""
+        from pyflare.observability.store import QueryError
+
+        traces = self._traces()
+        body = await _json_body(request)
+        try:
+            columns, rows = traces.query_raw(body.get("sql"), body.get("params") or [])
+        except QueryError as exc:
+            raise ApiError(400, str(exc), OBSERVABILITY_QUERY_ERROR) from None
+        return envelope({"columns": columns, "rows": rows})
+
+    async def observability_clear(self, request: Request) -> Response:
+        await self._traces().clear()
+        return envelope(None)
 
     # -- KV --------------------------------------------------------------------------------------
     async def kv_namespaces(self, request: Request) -> Response:

@@ -416,4 +416,4 @@ class Inventory:
 
     def cache_delete(self, name: str, url: str) -> bool:
         store = self._cache_store()
-        return store is not None and store.delete(_cache_namespace(name), url, self.pyflare.clock.time())
+        return store is not None and store.delete_now(_cache_namespace(name), url, self.pyflare.clock.time())

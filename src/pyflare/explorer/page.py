@@ -1,6 +1,8 @@
 """The explorer's page: one HTML document with its style and script inline (no build step, nothing loaded
 from the internet), talking to the JSON API beside it. Views are chosen by the URL's hash
-(``#kv``, ``#r2``, ``#d1``, ``#queues``, ``#do``, ``#workflows``, ``#vectorize``, ``#cache``, ``#activity``)."""
+(``#kv``, ``#r2``, ``#d1``, ``#queues``, ``#do``, ``#workflows``, ``#vectorize``, ``#cache``, ``#traces``,
+``#activity``). Traces and a workflow instance's steps are drawn as waterfalls (one bar per span or step attempt
+on a shared time axis)."""
 
 PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pyflare explorer</title>
@@ -30,6 +32,18 @@ textarea { width:100%; min-height:80px; font-family:ui-monospace, monospace; fon
 .chip { display:inline-block; padding:1px 7px; border-radius:10px; background:#eef; font-size:12px; margin-right:4px; }
 .status-2 { color:#137333; } .status-4 { color:#b26a00; } .status-5 { color:#b00020; }
 .card { background:#fff; border:1px solid var(--line); border-radius:6px; padding:12px 14px; margin-bottom:12px; }
+.waterfall { background:#fff; border:1px solid var(--line); margin-bottom:12px; }
+.wf-row { display:flex; border-bottom:1px solid #f0f0f3; cursor:pointer; }
+.wf-row:hover, .wf-row.selected { background:#fff4ea; }
+.wf-label { width:36%; flex-shrink:0; font:12px ui-monospace, monospace; padding:3px 8px; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+.wf-row.failed .wf-label { color:#b00020; }
+.wf-row.failed .wf-bar { background:#e03131 !important; }
+.wf-track { position:relative; flex:1; height:22px; border-left:1px solid var(--line); }
+.wf-bar { position:absolute; top:5px; height:12px; border-radius:2px; min-width:2px; }
+.wf-time { position:absolute; top:3px; font-size:11px; color:var(--muted); white-space:nowrap; }
+.wf-axis { display:flex; justify-content:space-between; font-size:11px; color:var(--muted); padding:2px 8px 2px 36%; }
+.level-error, .outcome-bad { color:#b00020; } .level-warn { color:#b26a00; }
+tr.picked td { background:#fff4ea; }
 </style></head>
 <body>
 <nav>
@@ -43,6 +57,7 @@ textarea { width:100%; min-height:80px; font-family:ui-monospace, monospace; fon
   <a href="#workflows" data-view="workflows">Workflows</a>
   <a href="#vectorize" data-view="vectorize">Vectorize</a>
   <a href="#cache" data-view="cache">Cache</a>
+  <a href="#traces" data-view="traces">Traces</a>
   <a href="#activity" data-view="activity">Requests &amp; logs</a>
 </nav>
 <main id="main"></main>
@@ -72,6 +87,51 @@ function table(columns, rows, id) {
     (rows.length ? rows.map((r) => `<tr>${r.map((cell) => `<td class="mono">${cell}</td>`).join("")}</tr>`).join("")
                  : `<tr><td colspan="${columns.length}" class="muted">nothing here</td></tr>`) + "</tbody></table>";
 }
+const KIND_COLORS = {http: "#f38020", kv: "#2c7be5", d1: "#7b4dd6", r2: "#0ca678", queue: "#d6336c", do: "#2f9e44",
+  do_storage: "#74b816", cache: "#868e96", fetch: "#e8590c", service: "#1098ad", jsrpc: "#1098ad", workflow: "#ae3ec9",
+  scheduled: "#f59f00", alarm: "#f59f00", websocket: "#5c7cfa", tail: "#495057", ratelimit: "#495057", step: "#ae3ec9",
+  sleep: "#ced4da", waitForEvent: "#ced4da"};
+const fmtMs = (ms) => ms == null ? "running" : ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : ms < 1000 ? `${ms.toFixed(ms < 10 ? 2 : 1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+// rows: [{label, depth, offset (ms from the first row's start), duration (ms, null while running), kind, failed, title}]
+function waterfall(rows, id) {
+  const total = Math.max(0.001, ...rows.map((r) => r.offset + (r.duration || 0)));
+  return `<div class="waterfall" ${id ? `id="${id}"` : ""}><div class="wf-axis"><span>0</span><span>${esc(fmtMs(total / 2))}</span><span>${esc(fmtMs(total))}</span></div>` +
+    rows.map((r, i) => {
+      const left = r.offset / total * 100, width = Math.max(0.2, (r.duration || 0) / total * 100);
+      return `<div class="wf-row${r.failed ? " failed" : ""}" data-index="${i}" title="${esc(r.title || r.label)}">` +
+        `<div class="wf-label" style="padding-left:${8 + r.depth * 14}px">${esc(r.label)}</div><div class="wf-track">` +
+        `<div class="wf-bar" style="left:${left}%;width:${width}%;background:${KIND_COLORS[r.kind] || "#adb5bd"}"></div>` +
+        // the duration after the bar, or before it when the bar ends near the right edge
+        `<span class="wf-time" style="${left + width > 85 ? `right:calc(${100 - left}% + 4px)` : `left:calc(${left + width}% + 4px)`}">${esc(fmtMs(r.duration))}</span></div></div>`;
+    }).join("") + `</div>`;
+}
+// A workflow instance's steps on one time axis: one row per attempt of a step (failed ones in red, with the
+// retry wait before the next), and one per sleep or wait for an event.
+function stepTimeline(info) {
+  const rows = [];
+  for (const s of info.steps || []) {
+    const attempts = s.attempts || [];
+    if (attempts.length) {
+      attempts.forEach((a, i) => rows.push({label: `${s.name} · attempt ${i + 1}`, depth: 0, start: a.start, end: a.end,
+        kind: "step", failed: a.success === false, title: a.error ? `${a.error.name}: ${a.error.message}` : s.name}));
+      if (s.retryAt) rows.push({label: `${s.name} · retry wait`, depth: 1, start: attempts[attempts.length - 1].end, end: s.retryAt, kind: "sleep"});
+    } else if (s.start) {
+      rows.push({label: `${s.name} · ${s.type || "step"}`, depth: 0, start: s.start, end: s.end || s.wakeAt || s.timeoutAt,
+        kind: s.type || "step", failed: !!s.error});
+    }
+  }
+  if (!rows.length) return "";
+  const first = Math.min(...rows.map((r) => r.start));
+  return `<h3>Timeline</h3>` + waterfall(rows.map((r) => ({...r, offset: r.start - first, duration: r.end ? r.end - r.start : null})), "wf-timeline");
+}
+function spanTree(spans) {
+  const children = {}, known = new Set(spans.map((s) => s.span_id));
+  for (const s of spans) { const parent = s.parent_id && known.has(s.parent_id) ? s.parent_id : ""; (children[parent] = children[parent] || []).push(s); }
+  const ordered = [], visit = (parent, depth) => { for (const s of (children[parent] || []).sort((a, b) => a.start_ms - b.start_ms)) { ordered.push([s, depth]); visit(s.span_id, depth + 1); } };
+  visit("", 0);
+  return ordered;
+}
+
 function on(selector, event, handler) { main.querySelectorAll(selector).forEach((el) => el.addEventListener(event, (e) => handler(el, e))); }
 
 const views = {
@@ -254,6 +314,7 @@ const views = {
         (info.output !== undefined && info.output !== null ? `<p>output: <span class="mono">${esc(show(info.output))}</span></p>` : "") +
         table(["step", "type", "attempts", "output / error", "start", "end"], (info.steps || []).map((s) => [esc(s.name), esc(s.type || "step"),
           String((s.attempts || []).length || ""), esc(show(s.error || s.output || "")), esc(when(s.start)), esc(when(s.end))]), "wf-steps") +
+        stepTimeline(info) +
         `<div class="bar">${["pause", "resume", "terminate", "restart"].map((a) => `<button class="wf-action" data-action="${a}">${a}</button>`).join("")}
          <input id="wf-event-type" placeholder="event type"><input id="wf-event-payload" placeholder='payload JSON' value="{}"><button id="wf-send">Send event</button></div></div>`;
     }
@@ -267,6 +328,61 @@ const views = {
       try { await post(`${base}/events/${encodeURIComponent(document.getElementById("wf-event-type").value)}`, JSON.parse(document.getElementById("wf-event-payload").value || "null"));
             views.workflows(name, instanceId).catch(fail); } catch (error) { fail(error); }
     };
+  },
+
+  async traces(traceId) {
+    const filters = JSON.parse(sessionStorage.getItem("trace-filters") || "{}");
+    const {result: workers} = await call("/local/workers");
+    const select = (id, label, options, value) => `<label class="muted">${label} <select id="${id}">` +
+      options.map(([v, text]) => `<option value="${esc(v)}" ${v === (value || "") ? "selected" : ""}>${esc(text)}</option>`).join("") + `</select></label>`;
+    let html = `<h2>Traces</h2><div class="bar">` +
+      select("tr-worker", "worker", [["", "any"], ...workers.map((w) => [w.name, w.name])], filters.worker) +
+      select("tr-trigger", "event", [["", "any"], ...["fetch", "scheduled", "queue", "alarm", "jsrpc", "websocket", "workflow", "email", "tail"].map((t) => [t, t])], filters.trigger) +
+      select("tr-outcome", "outcome", [["", "any"], ["ok", "ok"], ["error", "error"], ["canceled", "canceled"]], filters.outcome) +
+      `<input id="tr-status" size="5" placeholder="status" value="${esc(filters.status || "")}">` +
+      select("tr-window", "since", [["", "always"], ["300000", "5 min"], ["3600000", "1 hour"], ["86400000", "1 day"]], filters.window) +
+      `<input id="tr-search" placeholder="search logs, spans, URLs" value="${esc(filters.search || "")}" size="26">` +
+      `<button class="primary" id="tr-filter">Filter</button><button id="tr-refresh">Refresh</button><button class="danger" id="tr-clear">Clear all</button></div>`;
+    const query = new URLSearchParams();
+    for (const key of ["worker", "trigger", "outcome", "status", "search"]) if (filters[key]) query.set(key, filters[key]);
+    if (filters.window) query.set("since", String(Date.now() - Number(filters.window)));
+    query.set("limit", "200");
+    const {result: list} = await call(`/local/traces?${query}`);
+    html += table(["time", "worker", "event", "name", "status", "outcome", "duration", "spans", "logs"], list.map((t) => [
+      esc(when(t.start_ms).replace(/\.\d+Z$/, "Z")), esc(t.workers || t.worker), esc(t.trigger), `<a href="#traces/${encodeURIComponent(t.trace_id)}" class="tr-open" data-id="${esc(t.trace_id)}">${esc(t.name)}</a>`,
+      t.status ? `<span class="status-${String(t.status)[0]}">${t.status}</span>` : "", `<span class="${t.outcome === "ok" ? "" : "outcome-bad"}">${esc(t.outcome)}</span>`,
+      esc(fmtMs(t.duration_ms)), String(t.span_count), String(t.log_count)]), "tr-list");
+    if (traceId) {
+      const {result: trace} = await call(`/local/traces/${encodeURIComponent(traceId)}`);
+      const ordered = spanTree(trace.spans), root = ordered.length ? ordered[0][0] : null, start = root ? root.start_ms : 0;
+      const rows = ordered.map(([s, depth]) => ({label: (s.worker && root && s.worker !== root.worker && "cloudflare.handler_type" in s.attributes ? `${s.worker}: ` : "") + s.name,
+        depth, offset: s.start_ms - start, duration: s.duration_ms, kind: s.kind, failed: s.outcome && s.outcome !== "ok", title: s.error || s.name}));
+      html += `<div class="card" id="tr-detail"><h3>${esc(root ? root.name : traceId)} <span class="muted">${esc(root ? root.worker : "")}` +
+        ` · ${esc(root && root.attributes["cloudflare.handler_type"])} · ${esc(root && root.outcome)} · ${esc(fmtMs(root && root.duration_ms))}</span></h3>` +
+        `<div class="muted mono">trace ${esc(traceId)}</div>` + waterfall(rows, "tr-waterfall") +
+        `<div id="tr-attributes"></div><h3>Logs</h3>` +
+        table(["at", "level", "message", "span"], trace.logs.map((l) => [esc(`+${fmtMs(l.ts_ms - start)}`), `<span class="level-${esc(l.level)}">${esc(l.level)}</span>`,
+          esc(l.message), esc(l.operation || "")]), "tr-logs") + `</div>`;
+      render(html);
+      const showSpan = (index) => {
+        const [s] = ordered[index];
+        main.querySelectorAll(".wf-row").forEach((row) => row.classList.toggle("selected", Number(row.dataset.index) === index));
+        document.getElementById("tr-attributes").innerHTML = `<h3>${esc(s.name)} <span class="muted">${esc(s.kind)} · ${esc(fmtMs(s.duration_ms))}` +
+          `${s.error ? ` · <span class="error">${esc(s.error)}</span>` : ""}</span></h3>` +
+          table(["attribute", "value"], Object.entries(s.attributes).map(([k, v]) => [esc(k), esc(show(v))]), "tr-span-attributes");
+      };
+      on(".wf-row", "click", (el) => showSpan(Number(el.dataset.index)));
+      if (ordered.length) showSpan(0);
+      main.querySelectorAll("#tr-list tr").forEach((tr) => tr.classList.toggle("picked", !!tr.querySelector(`a[data-id="${CSS.escape(traceId)}"]`)));
+    } else {
+      render(html + (list.length ? `<p class="muted">Pick a trace to see its spans and logs.</p>` : ""));
+    }
+    const read = () => ({worker: document.getElementById("tr-worker").value, trigger: document.getElementById("tr-trigger").value,
+      outcome: document.getElementById("tr-outcome").value, status: document.getElementById("tr-status").value.trim(),
+      window: document.getElementById("tr-window").value, search: document.getElementById("tr-search").value.trim()});
+    document.getElementById("tr-filter").onclick = () => { sessionStorage.setItem("trace-filters", JSON.stringify(read())); location.hash = "#traces"; views.traces().catch(fail); };
+    document.getElementById("tr-refresh").onclick = () => views.traces(traceId).catch(fail);
+    document.getElementById("tr-clear").onclick = async () => { await call("/local/observability/clear", {method: "POST"}); location.hash = "#traces"; views.traces().catch(fail); };
   },
 
   async cache(name) {
@@ -306,10 +422,10 @@ const views = {
 
 async function route() {
   if (poller) { clearInterval(poller); poller = null; }
-  const view = (location.hash.slice(1) || "workers").split("/")[0];
+  const [view, arg] = (location.hash.slice(1) || "workers").split("/");
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.view === view));
   render(`<p class="muted">Loading…</p>`);
-  try { await (views[view] || views.workers)(); } catch (error) { render(""); fail(error); }
+  try { await (view === "traces" ? views.traces(arg && decodeURIComponent(arg)) : (views[view] || views.workers)()); } catch (error) { render(""); fail(error); }
 }
 window.addEventListener("hashchange", route);
 route();

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from pyflare.config import ResolvedConfig
 from pyflare.objects import ObjectLayer
+from pyflare.observability import Observability
 
 __all__ = ["Site", "SiteWorker"]
 
@@ -30,10 +31,13 @@ class SiteWorker(Protocol):
 
 
 class Site(Protocol):
-    """The workers of one Pyflare, by name, and their object layer."""
+    """The workers of one Pyflare, by name, their object layer and their traces."""
 
     @property
     def workers(self) -> dict[str, Any]: ...
 
     @property
     def objects(self) -> ObjectLayer: ...
+
+    @property
+    def observability(self) -> Observability: ...

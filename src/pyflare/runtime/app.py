@@ -27,7 +27,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pyflare.kernel.tracing import TRACER
 from pyflare.runtime import endpoints, upgrade
+from pyflare.runtime.events import TracedFetch
 from pyflare.runtime.guard import LOCAL_HOSTNAMES, local_request_refusal
 from pyflare.runtime.incoming import (
     LOCAL_CF,
@@ -191,10 +193,26 @@ class WorkerApp:
         return status
 
     async def _dispatch(self, scope: dict[str, Any], receive: Any, send: Any) -> int:
+        tracer = self.runtime.stash.get(TRACER, None)
+        if tracer is None:
+            return await self._serve(scope, receive, send, None)
+        traced = TracedFetch(tracer)
+        try:
+            status = await self._serve(scope, receive, send, traced)
+        except BaseException as exc:  # cancelled (the server stopping mid-response): closed as canceled
+            traced.end(None, exc)
+            raise
+        traced.end(status)
+        return status
+
+    async def _serve(self, scope: dict[str, Any], receive: Any, send: Any, traced: TracedFetch | None) -> int:
         try:
             request = await incoming_request(scope, receive)
-            response = (await self.front(request) if self.front is not None else None) or (
-                await self.runtime.fetch(request))
+            response = await self.front(request) if self.front is not None else None
+            if response is None:
+                if traced is not None:  # the worker runs: its invocation starts (assets answered above are not one)
+                    traced.start(request)
+                response = await self.runtime.fetch(request)
             if getattr(response, "web_socket", None) is not None:  # only an upgrade gets a socket (workerd's text)
                 raise TypeError(WEBSOCKET_WITHOUT_UPGRADE)
         except Refused as refused:
@@ -204,11 +222,17 @@ class WorkerApp:
         except ClientDisconnected:
             log.warning("%s %s: the client disconnected before sending the whole request body; the worker's "
                         "body read failed and nothing was answered", scope["method"], scope["path"])
+            if traced is not None:
+                traced.cancel()
             return 499  # nginx's "client closed request", for the access log only
         except WorkerLoadError as exc:
+            if traced is not None:
+                traced.fail(exc)
             return await send_plain(send, *error_page(exc, dev=self.dev))
         except Exception as exc:
             log.error("Uncaught exception in fetch handler for %s %s", scope["method"], scope["path"], exc_info=exc)
+            if traced is not None:
+                traced.fail(exc)
             return await send_plain(send, *error_page(exc, dev=self.dev))
         body = request._body
         received = body is None or type(body) is bytes or getattr(body, "finished", False)

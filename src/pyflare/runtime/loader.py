@@ -40,6 +40,8 @@ import types
 from pathlib import Path
 from typing import Any
 
+from pyflare.kernel.tracing import traced_print
+
 _counter = itertools.count(1)
 
 # Modules a worker imports by the names Cloudflare's runtime gives them.
@@ -231,6 +233,7 @@ class WorkerModules:
         self.loaded: set[str] = set()  # every module name this load's finders resolved
         self.builtins = dict(vars(builtins))
         self.builtins["__import__"] = self._import
+        self.builtins["print"] = traced_print  # what the worker prints is a log line of the running event
         package = types.ModuleType(self.package)
         package.__path__ = [str(self.folder)]
         package.__package__ = self.package

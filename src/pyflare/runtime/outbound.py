@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pyflare.kernel.jserrors import JsException
+from pyflare.runtime.events import traced_fetch
 from pyflare.workers import FetchResponse, Headers, Request, Response
 
 if TYPE_CHECKING:  # httpx is imported when first used: pyflare dev starts faster without it
@@ -104,7 +105,7 @@ class Outbound:
 async def _answer(target: Any, request: Request) -> Response:
     runtime = getattr(target, "runtime", None)
     if runtime is not None and hasattr(runtime, "fetch"):  # a PyflareWorker (or a Pyflare: its first worker)
-        response = await runtime.fetch(request)
+        response = await traced_fetch(runtime.current(), request)
     else:
         response = target(request)
         if inspect.isawaitable(response):

@@ -15,6 +15,7 @@ from pyflare.kernel.clock import Clock
 from pyflare.kernel.context import call_as_sync
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.stash import Stash
+from pyflare.kernel.tracing import invocation
 from pyflare.runtime.loader import pth_imports, vendor_folders
 from pyflare.runtime.worker import WorkerCode, WorkerLoadError
 from pyflare.websockets.registry import SOCKETS, Settings, WorkerSockets
@@ -153,10 +154,13 @@ class Runtime:
         outcome, error = "ok", None
         handlers = self.cron_handlers.get(cron, ())
         try:
-            for handler in handlers:
-                await handler(when_ms)
-            if not handlers or cron in self.handler_crons:
-                await self.current().scheduled(controller)
+            worker = self.current()
+            with invocation(worker, "scheduled", f"scheduled {cron}".rstrip(), "scheduled", detached=True,
+                            event={"cron": cron, "scheduledTime": when_ms}):
+                for handler in handlers:
+                    await handler(when_ms)
+                if not handlers or cron in self.handler_crons:
+                    await worker.scheduled(controller)
         except Exception as exc:  # the outcome reports it; the caller decides how to surface it
             outcome, error = "exception", exc
             log.error("scheduled handler (cron %r) failed: %s: %s", cron, type(exc).__name__, exc, exc_info=exc)
@@ -167,11 +171,25 @@ class Runtime:
         return result
 
     async def queue(self, batch: Any) -> None:
-        await self.current().queue(batch)
+        worker = self.current()
+        with invocation(worker, "queue", f"queue {batch.queue}", "queue", detached=True,
+                        event={"queue": batch.queue, "batchSize": len(batch.messages)}):
+            await worker.queue(batch)
+
+    async def tail(self, events: list[Any]) -> None:
+        """Run the tail handler with trace items of other workers (``tail_consumers``); raises what it raises."""
+        worker = self.current()
+        consumed = [{"scriptName": event.get("scriptName")} for event in events]
+        with invocation(worker, "tail", "tail", "tail", detached=True, event={"consumedEvents": consumed}):
+            await worker.tail(events)
 
     async def email(self, message: Any) -> None:
         """Run the worker's ``email`` handler (``on_email`` at top level) with a ForwardableEmailMessage."""
-        await self.current().email(message)
+        worker = self.current()
+        sender, recipient = getattr(message, "from_", None), getattr(message, "to", None)
+        with invocation(worker, "email", f"email from {sender} to {recipient}", "email", detached=True,
+                        event={"mailFrom": sender, "rcptTo": recipient, "rawSize": getattr(message, "rawSize", None)}):
+            await worker.email(message)
 
     async def close(self) -> None:
         """Close what the worker holds open beside its code: its WebSocket connections (1012)."""

@@ -159,6 +159,10 @@ class WorkerCode:
         func, ctx = self._handler("queue", "on_queue")
         await self.call(func, (batch, self.env, ctx))
 
+    async def tail(self, events: list[Any]) -> None:
+        func, ctx = self._handler("tail", "on_tail")
+        await self.call(func, (events, self.env, ctx))
+
     async def email(self, message: Any) -> None:
         func, ctx = self._handler("email", "on_email")
         await self.call(func, (message, self.env, ctx))

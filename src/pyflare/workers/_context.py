@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pyflare.kernel.context import current_worker
+from pyflare.kernel.tracing import extend
 
 
 class AccessContext:
@@ -42,7 +43,7 @@ class ExecutionContext:
         """Run ``awaitable`` to completion even after the response has been sent; failures are logged."""
         if not inspect.isawaitable(awaitable):
             raise TypeError(f"waitUntil() takes a coroutine or awaitable, not {type(awaitable).__name__}")
-        self._spawn(awaitable, "waitUntil")
+        extend(self._spawn(awaitable, "waitUntil"))  # the running event lasts until it finishes, as on Cloudflare
 
     def passThroughOnException(self) -> None:  # noqa: N802
         """Accepted for compatibility; locally there is no origin to pass through to."""
@@ -81,7 +82,7 @@ def wait_until(awaitable: Awaitable[Any]) -> None:
         raise RuntimeError("workers.wait_until is only available inside a worker loaded by pyflare")
     if not inspect.isawaitable(awaitable):
         raise TypeError(f"wait_until() takes a coroutine or awaitable, not {type(awaitable).__name__}")
-    worker.spawn(awaitable, "waitUntil")
+    extend(worker.spawn(awaitable, "waitUntil"))
 
 
 waitUntil = wait_until

@@ -13,6 +13,7 @@ from pyflare.bindings.cache.constants import CACHE_STATUS_HEADER, DEFAULT_NAMESP
 from pyflare.bindings.cache.policy import decide
 from pyflare.bindings.cache.store import CacheStore, Entry
 from pyflare.kernel.clock import Clock
+from pyflare.kernel.tracing import traced
 from pyflare.workers import Headers, Request, Response
 
 log = logging.getLogger("pyflare")
@@ -36,6 +37,13 @@ def _key(request: Request) -> str:
     return str(custom) if custom else request.url
 
 
+def _span_attributes(cache: Cache, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    request = args[0] if args else None
+    url = getattr(request, "url", request)
+    return {"cloudflare.cache.name": cache._namespace, "url.full": str(url) if url is not None else None}
+
+
+@traced("cache", {"match": "cache_match", "put": "cache_put", "delete": "cache_delete"}, _span_attributes)
 class Cache:
     """One cache namespace: ``caches.default`` or what ``caches.open(name)`` returns."""
 
@@ -69,7 +77,7 @@ class Cache:
                           has_authorization=req.headers.has("authorization"))
         if not decision.storable:
             return
-        self._store.put(self._namespace, key, Entry(response.status, decision.headers, body, now), now + decision.ttl)
+        await self._store.put(self._namespace, key, Entry(response.status, decision.headers, body, now), now + decision.ttl)
 
     async def match(self, request: Any, options: dict[str, Any] | None = None, **kwargs: Any) -> Response | None:
         """The stored response (``CF-Cache-Status: HIT``), a 304 or 206/416 for conditional and range
@@ -81,7 +89,7 @@ class Cache:
         if self._store is None:
             return None
         now = self._clock.time()
-        entry = self._store.get(self._namespace, key, now)
+        entry = await self._store.get(self._namespace, key, now)
         if entry is None:
             return None
         headers = Headers(entry.headers)
@@ -102,7 +110,7 @@ class Cache:
         key = _key(req)
         if self._store is None:
             return False
-        return self._store.delete(self._namespace, key, self._clock.time())
+        return await self._store.delete(self._namespace, key, self._clock.time())
 
     async def add(self, request: Any) -> None:
         raise NotImplementedError("Cache.add() is not implemented by the Workers runtime (use put)")

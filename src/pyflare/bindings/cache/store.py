@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from pyflare.storage import Database
+from pyflare.storage import Database, retrying
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cache_entries (
@@ -40,7 +40,7 @@ class CacheStore:
         db.executescript(SCHEMA)
         self._writes = 0
 
-    def get(self, namespace: str, key: str, now: float) -> Entry | None:
+    def get_now(self, namespace: str, key: str, now: float) -> Entry | None:
         row = self.db.one("SELECT status, headers, body, stored_at, expires_at FROM cache_entries "
                           "WHERE namespace = ? AND key = ?", (namespace, key))
         if row is None:
@@ -51,7 +51,7 @@ class CacheStore:
             return None
         return Entry(row[0], [(k, v) for k, v in json.loads(row[1])], row[2], row[3])
 
-    def put(self, namespace: str, key: str, entry: Entry, expires_at: float) -> None:
+    def put_now(self, namespace: str, key: str, entry: Entry, expires_at: float) -> None:
         with self.db.transaction():
             self.db.execute(
                 "INSERT OR REPLACE INTO cache_entries (namespace, key, status, headers, body, stored_at, expires_at)"
@@ -62,7 +62,7 @@ class CacheStore:
             if self._writes % 256 == 0:  # now and then, drop what has expired so the file does not only grow
                 self.db.execute("DELETE FROM cache_entries WHERE expires_at <= ?", (entry.stored_at,))
 
-    def delete(self, namespace: str, key: str, now: float) -> bool:
+    def delete_now(self, namespace: str, key: str, now: float) -> bool:
         """Remove the entry; True only if a live (unexpired) one was there."""
         with self.db.transaction():
             row = self.db.one("SELECT expires_at FROM cache_entries WHERE namespace = ? AND key = ?",
@@ -70,6 +70,11 @@ class CacheStore:
             if row is not None:
                 self.db.execute("DELETE FROM cache_entries WHERE namespace = ? AND key = ?", (namespace, key))
         return row is not None and row[0] > now
+
+    # Worker code's calls wait (asynchronously) while another process sharing the state folder holds the lock.
+    get = retrying(get_now)
+    put = retrying(put_now)
+    delete = retrying(delete_now)
 
     def count(self, namespace: str | None = None) -> int:
         if namespace is None:

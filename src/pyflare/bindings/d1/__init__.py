@@ -51,7 +51,7 @@ class D1Plugin(Plugin):
         self._stores: dict[str, D1Store] = {}
         self._bindings: dict[str, D1Database] = {}
         for config in self.configs:
-            self._bindings[config.binding] = D1Database(self.store(config.binding))
+            self._bindings[config.binding] = D1Database(self.store(config.binding), binding=config.binding)
 
     def bindings(self) -> dict[str, Any]:
         return dict(self._bindings)

@@ -15,6 +15,24 @@ from pyflare.bindings.d1.database import D1Store, StatementResult
 from pyflare.bindings.d1.errors import D1ColumnNotFoundError, D1DumpError, D1SessionError
 from pyflare.bindings.d1.validation import bind_values, exec_query, raw_column_names
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.tracing import traced
+
+
+def _span_attributes(owner: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A D1 call's span attributes, as workerd's d1-api.ts sets them."""
+    session = owner._session if isinstance(owner, D1PreparedStatement) else getattr(owner, "_primary", owner)
+    attributes: dict[str, Any] = {"db.system.name": "cloudflare-d1", "db.operation.name": method,
+                                  "cloudflare.binding.type": "D1", "cloudflare.binding.name": session.binding,
+                                  "cloudflare.d1.database": session._store.name}
+    if isinstance(owner, D1PreparedStatement):
+        attributes["db.query.text"] = owner.statement
+    elif method == "exec" and args:
+        attributes["db.query.text"] = str(args[0])
+    elif method == "batch" and args:
+        statements = list(args[0]) if isinstance(args[0], (list, tuple)) else []
+        attributes["db.operation.batch.size"] = len(statements)
+        attributes["db.query.text"] = "; ".join(getattr(s, "statement", "?") for s in statements)
+    return attributes
 
 
 def _objects(result: StatementResult) -> list[JsDict]:
@@ -26,6 +44,7 @@ def _d1_result(result: StatementResult) -> JsDict:
     return JsDict(success=True, meta=JsDict(result.meta), results=_objects(result))
 
 
+@traced("d1", {"batch": "d1_batch"}, _span_attributes)
 class D1DatabaseSession:
     """``withSession()``: queries that keep a bookmark (sequential consistency across replicas).
 
@@ -33,8 +52,9 @@ class D1DatabaseSession:
     still hands out bookmarks as D1 does.
     """
 
-    def __init__(self, store: D1Store, bookmark_or_constraint: str | None) -> None:
+    def __init__(self, store: D1Store, bookmark_or_constraint: str | None, *, binding: str = "") -> None:
         self._store = store
+        self.binding = binding
         if bookmark_or_constraint is None:
             self._bookmark: str | None = None
         else:
@@ -75,8 +95,8 @@ class D1DatabaseSession:
 class _PrimarySession(D1DatabaseSession):
     """The session behind ``env.DB.prepare()``: always the primary, never a bookmark."""
 
-    def __init__(self, store: D1Store) -> None:
-        super().__init__(store, None)
+    def __init__(self, store: D1Store, *, binding: str = "") -> None:
+        super().__init__(store, None, binding=binding)
 
     async def _run(self, operation: Any, *args: Any) -> Any:
         return await self._store.call(operation, *args)
@@ -85,6 +105,7 @@ class _PrimarySession(D1DatabaseSession):
         return None
 
 
+@traced("d1", {"first": "d1_first", "all": "d1_all", "run": "d1_run", "raw": "d1_raw"}, _span_attributes)
 class D1PreparedStatement:
     """``prepare(sql)``; ``bind()`` returns a new statement with the values converted (or D1_TYPE_ERROR)."""
 
@@ -133,12 +154,14 @@ class D1PreparedStatement:
         return f"D1PreparedStatement({self.statement!r}, params={self.params!r})"
 
 
+@traced("d1", {"exec": "d1_exec"}, _span_attributes)
 class D1Database:
     """``env.DB``: a D1 database binding."""
 
-    def __init__(self, store: D1Store) -> None:
+    def __init__(self, store: D1Store, *, binding: str = "") -> None:
         self._store = store
-        self._primary = _PrimarySession(store)
+        self.binding = binding
+        self._primary = _PrimarySession(store, binding=binding)
 
     def prepare(self, query: str) -> D1PreparedStatement:
         return D1PreparedStatement(self._primary, query)
@@ -158,7 +181,7 @@ class D1Database:
             # d1-api.ts calls constraintOrBookmark?.trim() first
             raise TypeError("constraintOrBookmark?.trim is not a function")
         value = (constraintOrBookmark or "").strip()
-        return D1DatabaseSession(self._store, value or constants.SESSION_FIRST_UNCONSTRAINED)
+        return D1DatabaseSession(self._store, value or constants.SESSION_FIRST_UNCONSTRAINED, binding=self.binding)
 
     async def dump(self) -> bytes:
         """Deprecated on Cloudflare and no longer callable there; use ``pyflare d1 export``."""

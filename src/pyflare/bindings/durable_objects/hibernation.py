@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pyflare.bindings.durable_objects.errors import DurableObjectAbort
 from pyflare.kernel.context import call_as, fit_args
 from pyflare.kernel.stash import StashKey
+from pyflare.kernel.tracing import invocation
 from pyflare.websockets import constants as c
 from pyflare.websockets import validation
 from pyflare.websockets.errors import WebSocketError
@@ -172,8 +173,15 @@ class HibernationManager:
                 handler = getattr(instance, name, None) or getattr(instance, "on_" + name, None)
                 if not callable(handler):
                     return  # workerd delivers nothing (and fails nothing) without a handler
-                await self._within_timeout(call_as(host.runtime.worker, handler, *fit_args(handler, (ws, *args))),
-                                           live)
+                kind = _EVENT_TYPES.get(name, name)
+                with invocation(host.runtime.worker, "websocket", f"{host.class_name}.{name}", "websocket",
+                                detached=True, event={"getWebSocketEvent": _event_info(kind, args)},
+                                entrypoint=host.class_name, attributes={
+                                    "cloudflare.execution_model": "stateful",
+                                    "cloudflare.durable_object.id": self.address.id,
+                                    "cloudflare.durable_object.class": host.class_name}):
+                    await self._within_timeout(
+                        call_as(host.runtime.worker, handler, *fit_args(handler, (ws, *args))), live)
         except DurableObjectAbort:
             pass  # ctx.abort() reset the object already
         except Exception as exc:
@@ -280,6 +288,16 @@ def set_event_timeout(host: ClassHost, address: ObjectAddress, timeout_ms: Any =
 def get_event_timeout(host: ClassHost, address: ObjectAddress) -> int | None:
     manager = manager_of(host, address, create=False)
     return None if manager is None else manager.event_timeout_ms
+
+
+# The hibernation handlers and the ``webSocketEventType`` a trace item names each by (workerd's trace.h).
+_EVENT_TYPES = {"webSocketMessage": "message", "webSocketClose": "close", "webSocketError": "error"}
+
+
+def _event_info(kind: str, args: list[Any]) -> dict[str, Any]:
+    if kind == "close" and len(args) >= 3:
+        return {"webSocketEventType": kind, "code": args[0], "wasClean": bool(args[2])}
+    return {"webSocketEventType": kind}
 
 
 # -- for tools (the explorer) ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ class (from this worker or another) reaches the same live instances and storage.
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
@@ -16,9 +17,11 @@ from pyflare.bindings.durable_objects.state import STATE, DurableObjectState
 from pyflare.config.migrations import class_backends
 from pyflare.kernel.context import call_as, fit_args
 from pyflare.kernel.stash import StashKey
+from pyflare.kernel.tracing import invocation, traced
 from pyflare.objects import LiveObject, ObjectAddress, ObjectClass
 from pyflare.objects.ownership import NamespaceOwnership
 from pyflare.peers import PEERS, ObjectHandler
+from pyflare.runtime.events import fetch_event, url_path
 from pyflare.websockets.socket import holds_object
 from pyflare.workers import Request, Response
 from pyflare.workers.rpc import from_rpc, rpc_method, to_rpc
@@ -31,6 +34,22 @@ if TYPE_CHECKING:
 HOSTS = StashKey[dict[str, "ClassHost"]]("Durable Object classes")
 
 
+def _subrequest(host: ClassHost, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    address = args[0]
+    attributes = {"cloudflare.binding.type": "DURABLE_OBJECT_NAMESPACE", "cloudflare.durable_object.class":
+                  host.class_name, "cloudflare.durable_object.id": address.id}
+    if method == "call":
+        attributes["cloudflare.jsrpc.method"] = args[1]
+    return attributes
+
+
+def _object_attributes(host: ClassHost, address: ObjectAddress) -> dict[str, Any]:
+    return {"cloudflare.execution_model": "stateful", "cloudflare.durable_object.id": address.id,
+            "cloudflare.durable_object.class": host.class_name}
+
+
+# The caller's side of a request to an object (a stub's fetch or RPC method): Cloudflare's span name.
+@traced("do", {"call": "durable_object_subrequest", "fetch": "durable_object_subrequest"}, _subrequest)
 class ClassHost:
     """Objects of one exported class of one worker."""
 
@@ -131,7 +150,10 @@ class ClassHost:
         async with self.layer.enter(address) as live:
             method = rpc_method(live.instance, name)
             try:
-                result = await call_as(self.runtime.worker, method, *args, **kwargs)
+                with invocation(self.runtime.worker, "jsrpc", f"{self.class_name}.{name}", "do",
+                                event={"rpcMethod": name}, entrypoint=self.class_name,
+                                attributes=_object_attributes(self, address)):
+                    result = await call_as(self.runtime.worker, method, *args, **kwargs)
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
         kind = type(result)
@@ -154,7 +176,12 @@ class ClassHost:
             if not callable(handler):
                 raise TypeError("Handler does not export a fetch() function.")
             try:
-                response = await call_as(self.runtime.worker, handler, *fit_args(handler, (request,)))
+                with invocation(self.runtime.worker, "fetch", f"{self.class_name}.fetch {request.method} "
+                                f"{url_path(request.url)}", "do", event=fetch_event(request),
+                                entrypoint=self.class_name, attributes=_object_attributes(self, address)) as inv:
+                    response = await call_as(self.runtime.worker, handler, *fit_args(handler, (request,)))
+                    if inv is not None and isinstance(response, Response):
+                        inv.status = response.status
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
         if not isinstance(response, Response):
@@ -168,10 +195,23 @@ class ClassHost:
             handler = getattr(live.instance, "alarm", None) or getattr(live.instance, "on_alarm", None)
             if not callable(handler):
                 return
+            scheduled = self.layer.storage(address).read_alarm()
             try:
-                await call_as(self.runtime.worker, handler, *fit_args(handler, (info,)))
+                with invocation(self.runtime.worker, "alarm", f"{self.class_name}.alarm", "alarm", detached=True,
+                                event={"scheduledTime": _iso(scheduled)}, entrypoint=self.class_name,
+                                attributes={**_object_attributes(self, address),
+                                            "cloudflare.alarm.retry_count": info.retryCount}):
+                    await call_as(self.runtime.worker, handler, *fit_args(handler, (info,)))
             except DurableObjectAbort as exc:
                 raise DurableObjectError(str(exc) or C.ABORT_DEFAULT) from None
+
+
+def _iso(ms: int | None) -> str | None:
+    """An alarm's time as the ISO date a trace item's alarm event carries."""
+    if ms is None:
+        return None
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).isoformat(timespec="milliseconds") \
+        .replace("+00:00", "Z")
 
 
 def _keeps_alive(live: LiveObject) -> bool:

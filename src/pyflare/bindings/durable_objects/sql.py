@@ -18,6 +18,7 @@ from pyflare.bindings.durable_objects import constants as C
 from pyflare.kernel.jsconvert import js_number, js_string, js_to_number
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsvalues import usv
+from pyflare.kernel.tracing import traced
 from pyflare.storage.errors import sqlite_text, storage_error
 from pyflare.storage.rowcounts import RowCounter
 from pyflare.storage.sql import first_keyword, lenient_text, parameter_names, split_statements
@@ -69,6 +70,14 @@ def _binding(value: Any) -> Any:
     return js_to_number(value)  # BigIntError (a TypeError) beyond 2**53
 
 
+def _span_attributes(sql: SqlStorage, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``sql.exec``'s span attributes, as workerd's sql.c++ sets them."""
+    return {"db.system.name": "cloudflare-durable-object-sql", "db.operation.name": "exec",
+            "cloudflare.durable_object.id": sql._address.id,
+            "cloudflare.durable_object.sql.query.statement": args[0] if args and isinstance(args[0], str) else None}
+
+
+@traced("do_storage", {"exec": "durable_object_storage_exec"}, _span_attributes)
 class SqlStorage:
     """``ctx.storage.sql`` of one SQLite-backed object."""
 

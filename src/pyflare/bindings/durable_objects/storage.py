@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.bindings.durable_objects import validation
 from pyflare.kernel.jsobjects import JsMap
+from pyflare.kernel.tracing import traced
 from pyflare.objects import MISSING, ObjectAddress
 from pyflare.objects import values as stored_values
 from pyflare.storage.errors import storage_error
@@ -95,6 +96,25 @@ class _Rollback(Exception):
     """Unwinds a transaction whose callback called ``txn.rollback()``."""
 
 
+def _span_attributes(owner: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A storage call's span attributes, as workerd's actor-state.c++ sets them."""
+    attributes: dict[str, Any] = {"db.system.name": "cloudflare-durable-object", "db.operation.name": method,
+                                  "cloudflare.durable_object.id": owner._address.id}
+    if method in ("get", "put", "delete") and args:
+        first = args[0]
+        keys = list(first) if isinstance(first, (list, tuple)) else list(first) if isinstance(first, dict) else [first]
+        attributes["cloudflare.durable_object.kv.query.keys"] = ", ".join(map(str, keys))
+        attributes["cloudflare.durable_object.kv.query.keys.count"] = len(keys)
+    return attributes
+
+
+_KV_SPANS = {"get": "durable_object_storage_get", "put": "durable_object_storage_put",
+             "delete": "durable_object_storage_delete", "list": "durable_object_storage_list",
+             "getAlarm": "durable_object_storage_getAlarm", "setAlarm": "durable_object_storage_setAlarm",
+             "deleteAlarm": "durable_object_storage_deleteAlarm"}
+
+
+@traced("do_storage", _KV_SPANS, _span_attributes)
 class _KVOperations:
     """The key-value methods shared by ``ctx.storage`` and a transaction's ``txn``."""
 
@@ -221,6 +241,8 @@ class DurableObjectTransaction(_KVOperations):
     delete_all = deleteAll
 
 
+@traced("do_storage", {"deleteAll": "durable_object_storage_deleteAll",
+                        "transaction": "durable_object_storage_transaction"}, _span_attributes)
 class DurableObjectStorage(_KVOperations):
     """``ctx.storage`` of one object."""
 

@@ -19,6 +19,7 @@ from pyflare.bindings.kv.store import Entry, KVStore
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jserrors import JsException
 from pyflare.kernel.jsvalues import json_parse, usv
+from pyflare.kernel.tracing import traced
 from pyflare.storage.errors import StorageError
 from pyflare.workers import ReadableStream
 
@@ -90,6 +91,27 @@ def _is_array_index(name: str) -> bool:
     return name.isdigit() and name.isascii() and (name == "0" or name[0] != "0") and int(name) < 2**32 - 1
 
 
+def _span_attributes(ns: KVNamespace, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A KV call's span attributes, as workerd sets them (kv.c++)."""
+    attributes: dict[str, Any] = {"db.system.name": "cloudflare-kv", "db.operation.name": _OPERATIONS[method],
+                                  "cloudflare.binding.type": "KV", "cloudflare.binding.name": ns.binding}
+    if method == "list":
+        options = args[0] if args and isinstance(args[0], dict) else {}
+        prefix = kwargs.get("prefix", options.get("prefix"))
+        if prefix is not None:
+            attributes["cloudflare.kv.query.prefix"] = prefix
+    elif args:
+        keys = args[0] if isinstance(args[0], (list, tuple)) else [args[0]]
+        attributes["cloudflare.kv.query.keys"] = ", ".join(map(str, keys))
+        attributes["cloudflare.kv.query.keys.count"] = len(keys)
+    return attributes
+
+
+_OPERATIONS = {"get": "get", "getWithMetadata": "get", "put": "put", "delete": "delete", "list": "list"}
+
+
+@traced("kv", {"get": "kv_get", "getWithMetadata": "kv_getWithMetadata", "put": "kv_put", "delete": "kv_delete",
+               "list": "kv_list"}, _span_attributes)
 class KVNamespace:
     """A KV namespace binding (``env.KV``)."""
 

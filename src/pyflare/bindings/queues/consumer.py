@@ -201,6 +201,7 @@ class Consumer:
         max_attempts = self.max_retries + 1
         plural = "" if max_attempts == 1 else "s"
         gave_up: list[str] = []  # warnings logged after the batch's own line, which they follow from
+        retrying: list[str] = []
         for row in rows:
             retry, own_delay = decisions[row.id]
             if not retry:
@@ -209,6 +210,10 @@ class Consumer:
             if row.failed_attempts + 1 < max_attempts:
                 delay = next(d for d in (own_delay, batch_delay, self.retry_delay, 0) if d is not None)
                 retried.append((row.seq, now + delay))
+                # Miniflare's text (at debug level there); pyflare dev shows it, as it shows the dead letters.
+                retrying.append(f'Retrying message "{row.id}" on queue "{self.queue}" '
+                                f'{f"in {delay:g}s " if delay else ""}(attempt {row.failed_attempts + 2} of '
+                                f"{max_attempts})...")
             elif self.dead_letter_queue:
                 gave_up.append(f'Moving message "{row.id}" on queue "{self.queue}" to dead letter queue '
                                f'"{self.dead_letter_queue}" after {max_attempts} failed attempt{plural}...')
@@ -220,6 +225,8 @@ class Consumer:
         await self._store.settle(acked=acked, retried=retried, dead=dead)
         self.batches_delivered += 1
         log.info("QUEUE %s %d/%d (%.0fms)", self.queue, len(acked), len(rows), elapsed_ms)
+        for line in retrying:
+            log.info(line)
         for warning in gave_up:
             log.warning(warning)
         if self.dead_letter_queue and any(d for _, d, _ in dead):

@@ -52,7 +52,7 @@ class QueuesPlugin(Plugin):
         content_type = default_content_type(worker)
         self.producers = {
             p.binding: Queue(p.queue, self.store, platform.clock, self.notify,
-                             delivery_delay=p.delivery_delay, default_content_type=content_type)
+                             delivery_delay=p.delivery_delay, default_content_type=content_type, binding=p.binding)
             for p in worker.queues.producers
         }
         self.consumers: dict[str, Consumer] = {}

@@ -13,6 +13,7 @@ from pyflare.bindings.queues.store import Backlog, MessageStore, NewMessage
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsconvert import naive_utc
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.tracing import traced
 from pyflare.storage.errors import StorageError
 
 
@@ -32,6 +33,15 @@ def _send_response(backlog: Backlog) -> JsDict:
     return JsDict(metadata=JsDict(metrics=metrics))
 
 
+def _span_attributes(queue: Queue, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {"cloudflare.binding.type": "QUEUE", "cloudflare.binding.name": queue.binding,
+                                  "cloudflare.queue.name": queue.queue_name}
+    if method == "sendBatch" and args and isinstance(args[0], Sequence):
+        attributes["cloudflare.queue.batch_size"] = len(args[0])
+    return attributes
+
+
+@traced("queue", {"send": "queue_send", "sendBatch": "queue_sendBatch"}, _span_attributes)
 class Queue:
     """A queue producer binding. Awaiting ``send``/``sendBatch`` means the messages are durably stored."""
 
@@ -44,8 +54,10 @@ class Queue:
         *,
         delivery_delay: int = 0,
         default_content_type: str = "json",
+        binding: str = "",
     ) -> None:
         self.queue_name = queue_name
+        self.binding = binding
         self._store = store
         self._clock = clock
         self._notify = notify

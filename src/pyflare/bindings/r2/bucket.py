@@ -18,6 +18,7 @@ from pyflare.bindings.r2.store import WRITE_CHUNK, BucketStore, decode_cursor
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jsobjects import as_bytes
 from pyflare.kernel.jsvalues import js_string, usv
+from pyflare.kernel.tracing import traced
 from pyflare.storage.errors import StorageError
 from pyflare.workers import Blob
 from pyflare.workers.host import BodyMixin, blob_data
@@ -93,6 +94,33 @@ def value_chunks(value: Any, method: str = "put", cls: str = "R2Bucket") -> Asyn
     )
 
 
+def _span_attributes(owner: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """An R2 call's span attributes, as workerd's r2-bucket.c++ sets them."""
+    bucket = owner if isinstance(owner, R2Bucket) else owner._bucket
+    attributes: dict[str, Any] = {"cloudflare.binding.type": "R2", "cloudflare.binding.name": getattr(bucket, "binding", ""),
+                                  "cloudflare.r2.bucket": getattr(bucket, "bucket_name", ""),
+                                  "cloudflare.r2.operation": _OPERATIONS.get(method, method)}
+    if isinstance(owner, R2MultipartUpload):
+        attributes["cloudflare.r2.request.key"] = owner.key
+        attributes["cloudflare.r2.request.upload_id"] = owner.uploadId
+    elif method == "delete" and args:
+        keys = args[0] if isinstance(args[0], (list, tuple)) else [args[0]]
+        attributes["cloudflare.r2.request.keys"] = ", ".join(map(str, keys))
+    elif method == "list":
+        options = {**(args[0] if args and isinstance(args[0], Mapping) else {}), **kwargs}
+        for name in ("prefix", "cursor", "delimiter", "limit"):
+            if options.get(name) is not None:
+                attributes[f"cloudflare.r2.request.{name}"] = options[name]
+    elif args:
+        attributes["cloudflare.r2.request.key"] = str(args[0])
+    return attributes
+
+
+_OPERATIONS = {"head": "HeadObject", "get": "GetObject", "put": "PutObject", "delete": "DeleteObjects",
+               "list": "ListObjects", "createMultipartUpload": "CreateMultipartUpload", "uploadPart": "UploadPart",
+               "complete": "CompleteMultipartUpload", "abort": "AbortMultipartUpload"}
+
+
 def _storage_failures(method: str) -> Callable[[F], F]:
     """A failing disk (full, I/O error) reaches the worker as R2's internal error carrying the storage's text,
     as Miniflare adds context to an R2Error: ``put: We encountered an internal error. Please try again.
@@ -111,11 +139,14 @@ def _storage_failures(method: str) -> Callable[[F], F]:
     return wrap
 
 
+@traced("r2", {"uploadPart": "r2_uploadPart", "complete": "r2_completeMultipartUpload",
+               "abort": "r2_abortMultipartUpload"}, _span_attributes)
 class R2MultipartUpload:
     """An in-progress multipart upload: ``uploadPart``, ``complete``, ``abort``."""
 
-    def __init__(self, store: BucketStore, key: str, upload_id: str) -> None:
+    def __init__(self, store: BucketStore, key: str, upload_id: str, bucket: Any = None) -> None:
         self._store = store
+        self._bucket = bucket  # the R2Bucket it came from (named in its spans)
         self.key = key
         self.uploadId = upload_id
 
@@ -164,6 +195,8 @@ class R2MultipartUpload:
         return f"R2MultipartUpload(key={self.key!r}, uploadId={self.uploadId[:12]!r}...)"
 
 
+@traced("r2", {"head": "r2_head", "get": "r2_get", "put": "r2_put", "delete": "r2_delete", "list": "r2_list",
+               "createMultipartUpload": "r2_createMultipartUpload"}, _span_attributes)
 class R2Bucket:
     """``env.BUCKET``: head, get, put, delete, list, createMultipartUpload, resumeMultipartUpload."""
 
@@ -274,13 +307,13 @@ class R2Bucket:
                                    given="customMetadata" in opts)
         storage_class = V.storage_class("createMultipartUpload", opts.get("storageClass"))
         upload_id = await self._store.create_upload(raw, http, custom, storage_class)
-        return R2MultipartUpload(self._store, key, upload_id)
+        return R2MultipartUpload(self._store, key, upload_id, self)
 
     def resumeMultipartUpload(self, key: str, uploadId: str) -> R2MultipartUpload:  # noqa: N802,N803
         """An upload handle for an id from createMultipartUpload (not checked until it is used: an id that
         names no upload is ``NoSuchUpload`` then). workerd takes the id as a string, so any value becomes its
         JavaScript string, as there."""
-        return R2MultipartUpload(self._store, key, js_string(uploadId))
+        return R2MultipartUpload(self._store, key, js_string(uploadId), self)
 
     create_multipart_upload = createMultipartUpload
     resume_multipart_upload = resumeMultipartUpload

@@ -8,8 +8,14 @@ from pyflare.bindings.ratelimit.store import RateLimitStore
 from pyflare.bindings.ratelimit.validation import limit_options
 from pyflare.kernel.clock import Clock
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.tracing import traced
 
 
+def _span_attributes(binding: RateLimit, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {"cloudflare.binding.type": "RATELIMIT", "cloudflare.ratelimit.namespace_id": binding._namespace}
+
+
+@traced("ratelimit", {"limit": "ratelimit_run"}, _span_attributes)
 class RateLimit:
     """``await env.RL.limit({"key": k})`` -> ``{"success": bool}`` (also ``result.success``)."""
 

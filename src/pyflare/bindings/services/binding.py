@@ -11,6 +11,7 @@ from pyflare.bindings.services.validation import check_method_name
 from pyflare.kernel.context import call_as
 from pyflare.kernel.jsdict import JsDict, to_jsdict
 from pyflare.kernel.jserrors import JsException
+from pyflare.kernel.tracing import span
 from pyflare.peers import PEERS, Peers, WorkerNotFound
 from pyflare.workers import Request, Response
 from pyflare.workers.host import HeadersInit
@@ -76,15 +77,26 @@ class ServiceBinding:
         parts = urlsplit(request.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise TypeError(f"Fetch API cannot load: {request.url}")
-        runtime = self._runtime()
-        if runtime is None:  # a worker of another pyflare process
-            peers = self._peers()
-            assert peers is not None
-            try:
-                return await peers.fetch(self._config.service, self._remote_target(), request)
-            except WorkerNotFound as exc:  # Miniflare's proxy answers 503 with its text
-                return Response(str(exc), status=503, headers={"content-type": "text/plain;charset=UTF-8"})
-        return await call_fetch(runtime, self._entrypoint, self._props, request)
+        with span("fetch", "service", lambda: {**self._span_attributes(), "http.request.method": request.method,
+                                               "url.full": request.url}) as traced:
+            runtime = self._runtime()
+            if runtime is None:  # a worker of another pyflare process
+                peers = self._peers()
+                assert peers is not None
+                try:
+                    response = await peers.fetch(self._config.service, self._remote_target(), request)
+                except WorkerNotFound as exc:  # Miniflare's proxy answers 503 with its text
+                    response = Response(str(exc), status=503, headers={"content-type": "text/plain;charset=UTF-8"})
+            else:
+                response = await call_fetch(runtime, self._entrypoint, self._props, request)
+            if traced is not None:
+                traced.set_attribute("http.response.status_code", response.status)
+        return response
+
+    def _span_attributes(self) -> dict[str, Any]:
+        return {"cloudflare.binding.type": "SERVICE", "cloudflare.binding.name": self._config.binding,
+                "cloudflare.service": self._config.service,
+                **({"cloudflare.entrypoint": self._config.entrypoint} if self._config.entrypoint else {})}
 
     def __getattr__(self, name: str) -> RpcMethod:
         if name.startswith("__"):
@@ -112,13 +124,15 @@ class RpcMethod:
         sent_kwargs = {key: to_rpc(value) for key, value in kwargs.items()}
         binding = self._binding
         runtime = binding._runtime()
-        if runtime is None:  # a worker of another pyflare process: the result arrives as a copy already
-            peers = binding._peers()
-            assert peers is not None
-            check_method_name(self._name)
-            return await peers.call(binding._config.service, "call", {
-                "target": binding._remote_target(), "method": self._name, "args": sent, "kwargs": sent_kwargs})
-        result = await call_method(runtime, binding._entrypoint, binding._props, self._name, sent, sent_kwargs)
+        with span("jsRpcSession", "service",
+                  lambda: {**binding._span_attributes(), "cloudflare.jsrpc.method": self._name}):
+            if runtime is None:  # a worker of another pyflare process: the result arrives as a copy already
+                peers = binding._peers()
+                assert peers is not None
+                check_method_name(self._name)
+                return await peers.call(binding._config.service, "call", {
+                    "target": binding._remote_target(), "method": self._name, "args": sent, "kwargs": sent_kwargs})
+            result = await call_method(runtime, binding._entrypoint, binding._props, self._name, sent, sent_kwargs)
         return stubs(from_rpc(result), runtime.worker)
 
     def __repr__(self) -> str:

@@ -24,8 +24,17 @@ from pyflare.bindings.vectorize.search import VectorTable, floats_of
 from pyflare.bindings.vectorize.store import IndexStore
 from pyflare.kernel.jsdict import JsDict, to_jsdict
 from pyflare.kernel.jsvalues import json_parse
+from pyflare.kernel.tracing import traced
 
 
+def _span_attributes(index: VectorizeIndex, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {"cloudflare.binding.type": "VECTORIZE", "cloudflare.binding.name": index.binding,
+            "cloudflare.vectorize.index": index.index_name, "db.operation.name": method}
+
+
+# Each call is a span of the running event's trace (docs/observability.md).
+@traced("vectorize", {name: f"vectorize_{name}" for name in ("describe", "insert", "upsert", "deleteByIds",
+                                                             "getByIds", "query", "queryById")}, _span_attributes)
 class VectorizeIndex:
     """A Vectorize index binding (``env.VECTORS``)."""
 

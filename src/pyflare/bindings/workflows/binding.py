@@ -10,6 +10,7 @@ from typing import Any
 from pyflare.bindings.workflows.engine import Engine
 from pyflare.bindings.workflows.errors import INTERNAL_SERVER_ERROR, WorkflowError
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.tracing import traced
 from pyflare.storage.errors import StorageError, storage_error
 
 
@@ -34,6 +35,17 @@ def _options(value: Any, kwargs: dict[str, Any], what: str) -> dict[str, Any]:
     return {**value, **kwargs}
 
 
+def _span_attributes(binding: Workflow, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {"cloudflare.binding.type": "WORKFLOW"}
+    if isinstance(binding._target, Engine):
+        attributes["cloudflare.workflow.name"] = binding._target.name
+    if method == "get" and args:
+        attributes["cloudflare.workflow.instance_id"] = str(args[0])
+    return attributes
+
+
+@traced("workflow", {"create": "workflow_create", "create_batch": "workflow_createBatch", "get": "workflow_get"},
+        _span_attributes)
 class Workflow:
     """A workflow binding: ``create``, ``create_batch`` and ``get``."""
 

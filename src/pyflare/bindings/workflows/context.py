@@ -13,6 +13,7 @@ import builtins
 import datetime as _dt
 import inspect
 import json
+import logging
 import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -39,11 +40,15 @@ from pyflare.bindings.workflows.validation import (
     sleep_ms,
     timestamp_ms,
 )
+from pyflare.kernel.context import current_worker
 from pyflare.kernel.jsdict import JsDict, to_jsdict
+from pyflare.kernel.tracing import invocation
 from pyflare.workers.workflows import NonRetryableError
 
 if TYPE_CHECKING:
     from pyflare.bindings.workflows.engine import Runner
+
+log = logging.getLogger("pyflare")
 
 NON_RETRYABLE_UNHANDLED = ("The execution of the Workflow instance was terminated, as a step threw an "
                            "NonRetryableError and it was not handled")
@@ -156,6 +161,8 @@ class StepContext:
                     attempt["error"] = error_dict(exc) if preserve else {
                         "name": "WorkflowFatalError",
                         "message": f'Step threw a NonRetryableError with message "{exc}"'}
+                    log.error('Workflow "%s" instance %s: step "%s" attempt %d threw NonRetryableError: %s (no retries)',
+                              runner.engine.name, runner.id, name, number, exc)
                     self._fail(step, exc)
                     raise
                 attempt["error"] = error_dict(exc)
@@ -165,7 +172,12 @@ class StepContext:
                     step.state, step.wake_ms = "waiting", clock.time_ms() + (0 if skip else int(delay))
                     runner.store_step(step)
                     runner.attempt_finished()
+                    log.warning('Workflow "%s" instance %s: step "%s" attempt %d of %d failed: %s: %s; retrying in %s',
+                                runner.engine.name, runner.id, name, number, retries["limit"] + 1,
+                                type(exc).__name__, exc, _seconds(0 if skip else delay))
                     continue
+                log.error('Workflow "%s" instance %s: step "%s" failed after %d attempt%s: %s: %s', runner.engine.name,
+                          runner.id, name, number, "" if number == 1 else "s", type(exc).__name__, exc)
                 self._fail(step, exc)
                 raise
             runner.running_attempts -= 1
@@ -173,6 +185,15 @@ class StepContext:
             return self._succeed(step, result, name, count, resolved)
 
     async def _attempt(self, callback: Any, ctx: Any, timeout: float, name: str, count: int, number: int) -> Any:
+        runner = self.runner
+        # Each attempt is an event of its own in the traces, on the same timeline as the instance's steps.
+        with invocation(current_worker.get(), "workflow", f'{runner.engine.name} step "{name}" attempt {number}',
+                        "workflow", detached=True, entrypoint=runner.engine.class_name,
+                        event={"workflow": runner.engine.name, "instanceId": runner.id, "step": name,
+                               "attempt": number}):
+            return await self._run_attempt(callback, ctx, timeout, name, count, number)
+
+    async def _run_attempt(self, callback: Any, ctx: Any, timeout: float, name: str, count: int, number: int) -> Any:
         runner = self.runner
         mods = runner.modifiers
         if mods is not None:
@@ -367,3 +388,8 @@ def _event_from(output: str | None) -> JsDict:
         type=data.get("type"),
         timestamp=_dt.datetime.fromtimestamp((data.get("timestamp") or 0) / 1000, _dt.timezone.utc),
     )
+
+
+def _seconds(ms: float) -> str:
+    """A retry delay as the dev server says it (``2s``, ``0.5s``)."""
+    return f"{ms / 1000:g}s"

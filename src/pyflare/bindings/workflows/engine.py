@@ -343,6 +343,9 @@ class Engine:
         self.set_status(instance_id, status, ended_ms=self.clock.time_ms(), output=output,
                         error=json.dumps(error) if error else None)
         self.objects.clear_alarm(instance_id)
+        if status == ERRORED and error:  # pyflare dev's terminal shows it, not only `workflows instances describe`
+            log.error('Workflow "%s" instance %s errored: %s: %s', self.name, instance_id, error.get("name"),
+                      error.get("message"))
 
     # -- creating --------------------------------------------------------------------------------
     def create(self, options: list[dict[str, Any]], trigger: str = "binding") -> list[str]:
