@@ -23,9 +23,13 @@ async def test_response_json_serializes_with_json_content_type():
 
 async def test_response_redirect_sets_location_and_rejects_bad_status():
     assert Response.redirect("https://e.com/", 307).headers["location"] == "https://e.com/"
-    assert Response.redirect("/x").status == 302
-    with pytest.raises(ValueError):
-        Response.redirect("/x", 200)
+    assert Response.redirect("https://E.com").headers["location"] == "https://e.com/"  # parsed, as workerd does
+    assert Response.redirect("https://e.com/x").status == 302
+    with pytest.raises(ValueError, match="200 is not a redirect status code. It must be one of: 301, 302, 303, "
+                                         "307, or 308."):
+        Response.redirect("https://e.com/x", 200)
+    with pytest.raises(TypeError, match="Unable to parse URL: /x"):  # no base URL on Cloudflare either
+        Response.redirect("/x")
 
 
 def test_response_status_out_of_range_is_rejected():

@@ -1,4 +1,4 @@
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urljoin, urlparse
 
 from greeting import greet
 from workers import Response, WorkerEntrypoint
@@ -19,7 +19,7 @@ class Default(WorkerEntrypoint):
         if url.path == "/echo" and request.method == "POST":
             return Response(await request.text(), headers={"content-type": request.headers.get("content-type", "text/plain")})
         if url.path == "/old":
-            return Response.redirect("/", 301)
+            return Response.redirect(urljoin(request.url, "/"), 301)  # an absolute URL, as Cloudflare needs
         return Response("Not found", status=404)
 
     async def scheduled(self, controller, env, ctx):

@@ -9,7 +9,9 @@
 - :mod:`.jserrors`: the one hierarchy of JavaScript errors worker code sees (``RangeError``, ``DOMException``,
   ``DataCloneError``...).
 - :mod:`.jsvalues`: how a Python value looks once it crosses into JavaScript (strings, WebIDL integers, JSON, dates).
-- :mod:`.jsobjects`: ``JsProxy``, ``ArrayBuffer`` and ``Uint8Array``: JavaScript-side values held in Python.
+- :mod:`.jsobjects`: ``JsProxy`` and the JavaScript values held in Python as Pyodide shows them: arrays, Maps,
+  Sets, ``ArrayBuffer`` and the typed arrays; :mod:`.jsdate` (``Date`` on the clock), :mod:`.jspromise`
+  (``Promise``).
 - :mod:`.clone`: the one structured clone (the copy V8 makes, and its serialized size) behind RPC, queue
   messages, WebSocket attachments and Durable Object storage.
 """

@@ -28,7 +28,7 @@ from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jserrors import DataCloneError, RangeError
 from pyflare.kernel.jsvalues import STACK_OVERFLOW
 
-__all__ = ["HEADER_BYTES", "StructuredClone", "string_size", "structured_clone"]
+__all__ = ["HEADER_BYTES", "NOT_SEEN", "StructuredClone", "string_size", "structured_clone"]
 
 HEADER_BYTES = 2  # 0xFF, version
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
@@ -184,6 +184,7 @@ class StructuredClone:
 
 
 _NEW: Any = object()
+NOT_SEEN = _NEW  # what :meth:`StructuredClone.seen` returns for a value not copied yet
 
 
 def structured_clone(value: Any) -> Any:

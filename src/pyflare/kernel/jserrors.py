@@ -51,11 +51,31 @@ class RangeError(JsException, ValueError):
 
 
 class DOMException(JsException):  # noqa: N818 - the web platform's name
-    """A DOMException; ``name`` says which (``InvalidAccessError``, ``SyntaxError``, ``DataCloneError``...)."""
+    """A DOMException; ``name`` says which (``InvalidAccessError``, ``SyntaxError``, ``DataCloneError``...).
+
+    ``js.DOMException.new(message, name)`` makes one, as ``new DOMException(...)`` does; ``code`` is the legacy
+    number of the name (0 for names without one)."""
 
     def __init__(self, message: str = "", name: str = "Error") -> None:
         super().__init__(message)
         self.name = name
+
+    @classmethod
+    def new(cls, message: str = "", name: str = "Error") -> DOMException:
+        return DOMException(str(message), str(name))
+
+    @property
+    def code(self) -> int:
+        return _DOM_CODES.get(self.name, 0)
+
+
+_DOM_CODES = {
+    "IndexSizeError": 1, "HierarchyRequestError": 3, "WrongDocumentError": 4, "InvalidCharacterError": 5,
+    "NoModificationAllowedError": 7, "NotFoundError": 8, "NotSupportedError": 9, "InvalidStateError": 11,
+    "SyntaxError": 12, "InvalidModificationError": 13, "NamespaceError": 14, "InvalidAccessError": 15,
+    "TypeMismatchError": 17, "SecurityError": 18, "NetworkError": 19, "AbortError": 20, "URLMismatchError": 21,
+    "QuotaExceededError": 22, "TimeoutError": 23, "InvalidNodeTypeError": 24, "DataCloneError": 25,
+}
 
 
 class DataCloneError(DOMException, TypeError):

@@ -31,6 +31,7 @@ from typing import Any
 from pyflare.kernel.jsconvert import json_parse as _json_parse
 from pyflare.kernel.jsconvert import json_text
 from pyflare.kernel.jserrors import RangeError
+from pyflare.kernel.jsobjects import js_string as string_of
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 OUT_OF_RANGE = f"Value out of range. Must be between {INT32_MIN} and {INT32_MAX} (inclusive)."
@@ -61,6 +62,16 @@ def usv(text: str) -> str:
     return text
 
 
+def usv_string(text: str) -> str:
+    """WebIDL's USVString conversion, which web APIs apply to the strings they take (``TextEncoder``, ``URL``,
+    ``URLSearchParams``): surrogate pairs joined into their character, each lone surrogate one U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
 def has_lone_surrogate(text: str) -> bool:
     """Whether ``text`` holds a surrogate that is not half of a pair (workerd sends it as invalid UTF-8)."""
     try:
@@ -85,25 +96,15 @@ def shown(value: Any) -> str:
 
 def js_string(value: Any) -> str:
     """What JSG makes of a Python value passed where workerd declares a string: ``String(v)`` of the value
-    Pyodide hands over (None is ``undefined``, 1.0 is ``"1"``, a big int a BigInt's digits; a set or a dict
-    is a PyProxy, whose ``toString()`` is Python's ``str()``)."""
+    Pyodide hands over (None is ``undefined``, 1.0 is ``"1"``, 1e-7 is ``"1e-7"``, a big int a BigInt's digits,
+    a JS value its ``toString()``; a set or a dict is a PyProxy, whose ``toString()`` is Python's ``str()``),
+    as well-formed Unicode."""
     if isinstance(value, str):
         return usv(value)
-    if value is None:
-        return "undefined"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        return repr(value)
-    return usv(shown(value))
+    try:
+        return usv(string_of(value))
+    except RecursionError:
+        return usv(shown(value))
 
 
 # -- numbers ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pyflare.runtime.loader import pth_imports, vendor_folders
 from pyflare.runtime.worker import WorkerCode, WorkerLoadError
 from pyflare.websockets.registry import SOCKETS, Settings, WorkerSockets
 from pyflare.workers import Response
+from pyflare.workers.host import COMPATIBILITY, Compatibility
 
 if TYPE_CHECKING:
     from pyflare.portability.strict import StrictMode
@@ -89,6 +90,7 @@ class Runtime:
         # caches``, the outbound fetch route, WebSocket settings), under typed keys; plugins fill it, and every
         # load of the code shares it.
         self.stash = Stash()
+        self.stash[COMPATIBILITY] = Compatibility.of(compatibility_date, compatibility_flags)
         # The worker's WebSocket settings and live connections, closed with the runtime (close()).
         self.sockets = WorkerSockets(Settings.of(compatibility_date, compatibility_flags))
         self.stash[SOCKETS] = self.sockets

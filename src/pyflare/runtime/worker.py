@@ -13,6 +13,7 @@ from pyflare.runtime.errors import WorkerMistake, format_user_traceback, worker_
 from pyflare.runtime.loader import WorkerModules
 from pyflare.workers import DurableObject, ExecutionContext, Response, WorkerEntrypoint, WorkflowEntrypoint
 from pyflare.workers.host import ACCESS
+from pyflare.workers.js.host import javascript_request
 
 if TYPE_CHECKING:
     from pyflare.portability.strict import StrictMode
@@ -129,11 +130,15 @@ class WorkerCode:
             plan = self._plan = self._fetch_plan()
         if plan is None:
             func, ctx = self._handler("fetch", "on_fetch")
+            if func is getattr(self.module, "on_fetch", None):
+                request = javascript_request(request)
             response = await self.call(func, (request, self.env, ctx))
         else:  # the request path: no lookups that the plan already made
             cls, func, count = plan
             ctx = ExecutionContext(self.spawn)
             ctx.access = self.stash.get(ACCESS, None)
+            if cls is None:  # a top-level on_fetch gets the JavaScript Request, as on Cloudflare
+                request = javascript_request(request)
             args = (request, self.env, ctx) if count is None else (request, self.env, ctx)[:count]
             if cls is not None:
                 response = await call_as(self, _method_of_new, cls, ctx, self.env, func, args)

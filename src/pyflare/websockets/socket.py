@@ -23,7 +23,7 @@ from typing import Any
 from pyflare.kernel.clone import StructuredClone
 from pyflare.kernel.context import current_object, current_worker
 from pyflare.kernel.jserrors import DOMException
-from pyflare.kernel.jsobjects import ArrayBuffer
+from pyflare.kernel.jsobjects import ArrayBuffer, JsClass
 from pyflare.kernel.stash import StashKey
 from pyflare.websockets import connect, validation
 from pyflare.websockets import constants as c
@@ -38,17 +38,6 @@ PENDING = "pending"  # neither accepted nor used in a response yet
 ACCEPTED = "accepted"  # ``accept()``: events go to listeners
 HIBERNATABLE = "hibernatable"  # ``ctx.acceptWebSocket()``: events go to the Durable Object's handlers
 RELEASED = "released"  # returned in a Response (coupled to a connection) or finished
-
-
-class JsClass(type):
-    """JavaScript classes are built with ``Cls.new(...)`` from Python, as in Pyodide; ``Cls()`` is refused."""
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError(f"Class constructor {cls.__name__} cannot be invoked without 'new': "
-                        f"use {cls.__name__}.new(...)")
-
-    def _make(cls, *args: Any, **kwargs: Any) -> Any:
-        return super().__call__(*args, **kwargs)
 
 
 class Event:

@@ -19,17 +19,35 @@ from pyflare.workers._streams import ReadableStream
 from pyflare.workers.rpc import python_from_rpc, python_to_rpc
 
 
+class _CloudflareWorkersModule:
+    """``import_from_javascript("cloudflare:workers")``: ``env`` and ``waitUntil`` of the running worker, and
+    the entrypoint classes."""
+
+    env = env
+    waitUntil = staticmethod(waitUntil)  # noqa: N815 - JS name
+    WorkerEntrypoint = WorkerEntrypoint
+    DurableObject = DurableObject
+    WorkflowEntrypoint = WorkflowEntrypoint
+
+    def __repr__(self) -> str:
+        return "<JavaScript module cloudflare:workers>"
+
+
 def import_from_javascript(name: str) -> object:
-    """Cloudflare's way to reach JS modules; pyflare offers the few shims in ``pyflare.workers.js``."""
-    if name in ("js", "cloudflare:workers"):
+    """Cloudflare's way to reach JavaScript modules: ``js`` (the global scope, ``pyflare.workers.js``) and
+    ``cloudflare:workers`` (``env``, ``waitUntil``); other modules do not exist under pyflare."""
+    if name == "js":
         from pyflare.workers import js
 
         return js
+    if name == "cloudflare:workers":
+        return _CloudflareWorkersModule()
     if name == "cloudflare:email":  # EmailMessage, for the send_email binding and message.reply()
         from pyflare.workers import email
 
         return email
-    raise ImportError(f"import_from_javascript({name!r}): no JavaScript module of that name in pyflare")
+    raise ImportError(f"Failed to import '{name}': no JavaScript module of that name in pyflare "
+                      "(js, cloudflare:workers and cloudflare:email are)")
 
 
 __all__ = [

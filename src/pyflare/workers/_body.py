@@ -16,9 +16,13 @@ TEXT_PLAIN = "text/plain;charset=UTF-8"
 Body = bytes | ReadableStream | None
 
 
+DISTURBED = "This ReadableStream is disturbed (has already been read from), and cannot be used as a body."
+
+
 def prepare_body(body: Any, headers: Headers, kind: str = "Response") -> Body:
-    """Accept what Cloudflare's SDK accepts (str, bytes, FormData, None, a ReadableStream such as another
-    body), setting the default content-type; anything else is the SDK's TypeError."""
+    """Accept what Cloudflare's SDK accepts (str, bytes, FormData, None; and the JS values: a ReadableStream
+    such as another body, an ArrayBuffer or a view of one, a JS Blob/File, a URLSearchParams), setting the
+    default content-type; anything else (a ``workers.Blob``, a Python iterable) is the SDK's TypeError."""
     if body is None:
         return None
     if type(body) is str:
@@ -27,15 +31,20 @@ def prepare_body(body: Any, headers: Headers, kind: str = "Response") -> Body:
         return body.encode("utf-8")
     if type(body) is bytes:
         return body
-    if isinstance(body, FormData):
-        data, content_type = body.encode()
-        if not headers.has("content-type"):
-            headers.set("content-type", content_type)
-        return data
     if isinstance(body, ReadableStream):
+        if body.disturbed:
+            raise TypeError(DISTURBED)
+        if body.locked:
+            raise TypeError("This ReadableStream is currently locked to a reader.")
         return body
     if isinstance(body, JsBuffer):  # a Uint8Array or ArrayBuffer, e.g. to_js(data).buffer
         return body.to_bytes()
+    body_init = getattr(body, "_body_init", None)  # FormData, a JS Blob/File (not workers.Blob), URLSearchParams
+    if body_init is not None:
+        data, content_type = body_init()
+        if content_type and not headers.has("content-type"):
+            headers.set("content-type", content_type)
+        return data
     raise TypeError(f"Unsupported type in {kind}: {type(body).__name__}")
 
 

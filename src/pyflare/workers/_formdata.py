@@ -1,11 +1,21 @@
-"""Blob, File and FormData, and multipart/form-data encoding and parsing (parsing via python-multipart)."""
+"""Blob, File and FormData, and multipart/form-data encoding and parsing (parsing via python-multipart).
+
+:class:`Blob` and :class:`File` are the SDK's Python classes (``workers.Blob``); :class:`JsBlob` and
+:class:`JsFile` are JavaScript's (``js.Blob``, what ``workers_blob.js_object`` gives), with the JS methods
+(``arrayBuffer()`` an ArrayBuffer, ``bytes()`` a Uint8Array, ``stream()``). As on Cloudflare, a Response or
+Request body takes a JS Blob but not a ``workers.Blob``. :class:`FormData` serves as both ``workers.FormData``
+and ``js.FormData``.
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
+
+from pyflare.kernel.jsdict import field, js_arguments
+from pyflare.kernel.jsobjects import ArrayBuffer, JsArray, JsProxy, Uint8Array, js_call
 
 
 class Blob:
@@ -41,6 +51,15 @@ class Blob:
     def slice(self, start: int = 0, end: int | None = None, content_type: str = "") -> Blob:
         return Blob(self._data[start:end], content_type or self.type)
 
+    @property
+    def content_type(self) -> str:
+        return self.type
+
+    @property
+    def js_object(self) -> JsBlob:
+        """The JavaScript Blob of the same bytes (what a Response body or a JS API takes)."""
+        return JsBlob(self._data, self.type)
+
     def __repr__(self) -> str:
         return f"<Blob size={self.size} type={self.type!r}>"
 
@@ -58,15 +77,120 @@ class File(Blob):
     def filename(self) -> str:
         return self.name
 
+    @property
+    def last_modified(self) -> int:
+        return self.lastModified
+
+    @property
+    def js_object(self) -> JsFile:
+        return JsFile(self._data, self.name, self.type, last_modified=self.lastModified)
+
     def __repr__(self) -> str:
         return f"<File name={self.name!r} size={self.size} type={self.type!r}>"
+
+
+def _blob_parts(parts: Any) -> bytes:
+    if parts is None:
+        return b""
+    if isinstance(parts, (str, bytes, bytearray, memoryview)) or not hasattr(parts, "__iter__"):
+        raise TypeError("Failed to construct 'Blob': The provided value cannot be converted to a sequence.")
+    out = bytearray()
+    for part in parts:
+        if isinstance(part, Blob):
+            out += part._data
+        elif isinstance(part, str):
+            out += part.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
+        elif isinstance(part, (bytes, bytearray, memoryview)):
+            out += part
+        elif hasattr(part, "to_bytes") and not isinstance(part, int):
+            out += part.to_bytes()
+        else:
+            out += str(part).encode("utf-8")
+    return bytes(out)
+
+
+def _relative(value: Any, size: int, default: int) -> int:
+    if value is None:
+        return default
+    value = int(value)
+    return max(size + value, 0) if value < 0 else min(value, size)
+
+
+class JsBlob(Blob, JsProxy):
+    """``js.Blob.new([parts], type=...)``: ``size``, ``type``, ``text()``, ``arrayBuffer()``, ``bytes()``,
+    ``slice()``, ``stream()``."""
+
+    js_type = "Blob"
+
+    @classmethod
+    def new(cls, *args: Any, **kwargs: Any) -> JsBlob:
+        args = js_arguments(args, kwargs)
+        parts, options = (args + (None, None))[:2]
+        return cls(_blob_parts(parts), str(field(options, "type", "")).lower())
+
+    async def arrayBuffer(self) -> ArrayBuffer:  # type: ignore[override] # noqa: N802 - JS names
+        return ArrayBuffer(self._data)
+
+    async def bytes(self) -> Uint8Array:  # type: ignore[override]
+        return Uint8Array(self._data)
+
+    def slice(self, start: int | None = None, end: int | None = None, content_type: str | None = None) -> JsBlob:
+        size = len(self._data)
+        return JsBlob(self._data[_relative(start, size, 0):_relative(end, size, size)], content_type or "")
+
+    def stream(self) -> Any:
+        from pyflare.workers._streams import ReadableStream
+
+        return ReadableStream.of(self._data)
+
+    def _body_init(self) -> tuple[bytes, str | None]:
+        """What this is as a request or response body (no Content-Type when the type is empty)."""
+        return self._data, self.type or None
+
+    def toString(self) -> str:  # noqa: N802
+        return f"[object {self.js_type}]"
+
+    def __repr__(self) -> str:
+        return f"Blob {{ size: {self.size}, type: {self.type!r} }}"
+
+
+class JsFile(JsBlob, File):
+    """``js.File.new([parts], name, type=..., lastModified=...)``: a JS Blob with ``name`` and ``lastModified``."""
+
+    js_type = "File"
+
+    def __init__(self, parts: Any, filename: str, type: str = "", *, content_type: str | None = None,
+                 last_modified: int | None = None) -> None:
+        File.__init__(self, parts, filename, type, content_type=content_type, last_modified=last_modified)
+        if not last_modified:
+            from pyflare.kernel.jsdate import JsDate
+
+            self.lastModified = JsDate.now()
+
+    @classmethod
+    def new(cls, *args: Any, **kwargs: Any) -> JsFile:
+        args = js_arguments(args, kwargs)
+        if len(args) < 2:
+            raise TypeError("Failed to construct 'File': 2 arguments required.")
+        parts, name, options = (args + (None,))[:3]
+        return cls(_blob_parts(parts), str(name), str(field(options, "type", "")).lower(),
+                   last_modified=field(options, "lastModified"))
+
+    def __repr__(self) -> str:
+        return f"File {{ name: {self.name!r}, size: {self.size}, type: {self.type!r} }}"
 
 
 FormValue = "str | File | Blob"
 
 
-class FormData:
-    """An ordered multi-map of form fields (str values or Files)."""
+class FormData(JsProxy):
+    """An ordered multi-map of form fields (str values or Files): ``workers.FormData`` and ``js.FormData``."""
+
+    js_type = "FormData"
+
+    @classmethod
+    def new(cls, *_: Any) -> FormData:
+        return cls()
 
     def __init__(self, init: dict[str, Any] | list[tuple[str, Any]] | None = None) -> None:
         self._items: list[tuple[str, Any]] = []
@@ -83,6 +207,11 @@ class FormData:
 
     @staticmethod
     def _coerce(value: Any, filename: str | None) -> Any:
+        if isinstance(value, JsBlob):  # JavaScript's rule: a Blob becomes a File named "blob"
+            if isinstance(value, JsFile) and filename is None:
+                return value
+            return JsFile(value._data, filename or getattr(value, "name", "blob"), value.type,
+                          last_modified=getattr(value, "lastModified", None))
         if isinstance(value, File):
             return value if filename is None else File(value._data, filename, value.type)
         if isinstance(value, Blob):
@@ -115,7 +244,15 @@ class FormData:
     def items(self) -> Iterator[tuple[str, Any]]:
         return iter(list(self._items))
 
-    entries = items
+    def entries(self) -> Iterator[JsArray]:
+        return (JsArray(pair) for pair in list(self._items))
+
+    def forEach(self, callback: Callable[..., Any]) -> None:  # noqa: N802 - JS name
+        for name, value in list(self._items):
+            js_call(callback, value, name, self)
+
+    def _body_init(self) -> tuple[bytes, str]:
+        return self.encode()
 
     def __getitem__(self, name: str) -> Any:
         for key, value in self._items:
@@ -134,6 +271,8 @@ class FormData:
 
     def __repr__(self) -> str:
         return f"FormData({self._items!r})"
+
+    __str__ = __repr__
 
     # -- wire format -----------------------------------------------------------------------------
     def encode(self) -> tuple[bytes, str]:

@@ -90,9 +90,20 @@ class Response(BodyMixin):
 
     @classmethod
     def redirect(cls, url: str, status: int = 302) -> Response:
+        """A redirect to ``url`` (parsed as the URL Standard does, as workerd does since 2023-03-14); a status
+        that is not a redirect is workerd's RangeError, which the SDK raises as ValueError."""
+        status = int(status)
         if status not in REDIRECT_STATUSES:
-            raise ValueError(f"Invalid redirect status code {status}: must be one of {REDIRECT_STATUSES}")
-        return cls(None, status=status, headers={"location": str(url)})
+            raise ValueError(f"{status} is not a redirect status code. It must be one of: 301, 302, 303, 307, "
+                             "or 308.")
+        import ada_url  # the URL parser workerd uses (imported on first use)
+
+        text = str(url)
+        try:
+            href = ada_url.URL(text).href
+        except ValueError:
+            raise TypeError(f"Unable to parse URL: {text}") from None
+        return cls(None, status=status, headers={"location": href})
 
     async def formData(self):  # noqa: N802 - the SDK has this alias on Response only
         return await self.form_data()

@@ -8,12 +8,14 @@ SDK's private ``_`` modules).
 - Types the platform names: :data:`HeadersInit`, :data:`Body`, :class:`BodyMixin` (what a Request or a
   Response is made of), :class:`WorkflowStep` (the ``step`` a workflow's ``run`` receives).
 - Keys of the worker-wide state the SDK reads from the running worker's stash (:mod:`pyflare.kernel.stash`):
-  :data:`CACHES` (the Cache API behind ``js.caches``), :data:`OUTBOUND` (where ``fetch()`` goes).
+  :data:`CACHES` (the Cache API behind ``js.caches``), :data:`OUTBOUND` (where ``fetch()`` goes),
+  :data:`COMPATIBILITY` (the worker's compatibility date and flags, for the behaviours they select).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pyflare.kernel.jsdict import JsDict
@@ -25,8 +27,9 @@ from pyflare.workers._headers import Headers, HeadersInit
 from pyflare.workers._request import Request
 from pyflare.workers._workflow_step import WorkflowStep
 
-__all__ = ["ACCESS", "CACHES", "OUTBOUND", "AccessContext", "Body", "BodyMixin", "HeadersInit", "OutboundRoute",
-           "WorkflowStep", "blob_data", "header_items", "replayable", "trusted_request", "take_body"]
+__all__ = ["ACCESS", "CACHES", "COMPATIBILITY", "OUTBOUND", "AccessContext", "Body", "BodyMixin", "Compatibility",
+           "HeadersInit", "OutboundRoute", "WorkflowStep", "blob_data", "compatibility", "header_items", "replayable",
+           "trusted_request", "take_body"]
 
 
 def trusted_request(url: str, method: str, headers: list[tuple[str, str]], body: Body, cf: JsDict) -> Request:
@@ -75,3 +78,41 @@ CACHES = StashKey[Callable[[], Any]]("caches")
 OUTBOUND = StashKey[OutboundRoute]("outbound")
 # The Cloudflare Access application in front of the worker ([access.dev]): each request's ctx.access.
 ACCESS = StashKey[Any]("access")
+
+
+@dataclass(frozen=True)
+class Compatibility:
+    """A worker's compatibility date and flags (None: no date given, so the newest behaviour)."""
+
+    date: str | None = None
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, date: str | None, flags: Iterable[str]) -> Compatibility:
+        return cls(date, frozenset(flags))
+
+    def enabled(self, enable: str, disable: str, since: str | None) -> bool:
+        """A behaviour on by its flag, off by its opposite flag, else on from its date (None: flag only)."""
+        if enable in self.flags:
+            return True
+        if disable in self.flags:
+            return False
+        if since is None:
+            return False
+        return self.date is None or self.date >= since
+
+
+COMPATIBILITY = StashKey[Compatibility]("compatibility")
+
+
+def compatibility() -> Compatibility:
+    """The compatibility settings of the worker whose code is running (the newest behaviour outside one)."""
+    from pyflare.kernel.context import current_worker
+
+    worker = current_worker.get()
+    if worker is None:
+        return _NEWEST
+    return worker.stash.get(COMPATIBILITY, _NEWEST)
+
+
+_NEWEST = Compatibility()

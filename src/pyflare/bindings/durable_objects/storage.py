@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyflare.bindings.durable_objects import constants as C
 from pyflare.bindings.durable_objects import validation
-from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.jsobjects import JsMap
 from pyflare.kernel.tracing import traced
 from pyflare.objects import MISSING, ObjectAddress
 from pyflare.objects import values as stored_values
@@ -141,7 +141,7 @@ class _KVOperations:
             return None if value is MISSING else from_rpc(value)
         if isinstance(keys, (list, tuple)):
             found = store.get_many(validation.check_keys(list(keys), backend))
-            return JsDict({k: from_rpc(v) for k, v in found.items()})
+            return JsMap({k: from_rpc(v) for k, v in found.items()})  # a JS Map, as on Cloudflare
         validation.check_key(keys, backend)
         return None
 
@@ -184,14 +184,14 @@ class _KVOperations:
         return self._store.delete(validation.check_key(keys, backend))
 
     @_eager
-    def list(self, options: Any = None, /, **kwargs: Any) -> JsDict:
+    def list(self, options: Any = None, /, **kwargs: Any) -> JsMap:
         self._check_open("list()")
         opts = validation.check_list_options(_options(options, kwargs))
         pairs = self._store.list(
             start=opts.get("start"), start_after=opts.get("startAfter"), end=opts.get("end"),
             prefix=opts.get("prefix"), reverse=bool(opts.get("reverse")), limit=opts.get("limit"),
         )
-        return JsDict({k: from_rpc(v) for k, v in pairs})
+        return JsMap({k: from_rpc(v) for k, v in pairs})
 
     @_eager
     def getAlarm(self, options: Any = None, /, **kwargs: Any) -> int | None:  # noqa: N802

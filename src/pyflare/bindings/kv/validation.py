@@ -26,6 +26,7 @@ from pyflare.bindings.kv.constants import (
 )
 from pyflare.bindings.kv.errors import KVError, KVTypeError
 from pyflare.kernel.jsconvert import BigIntError, js_string, js_to_number
+from pyflare.kernel.jsobjects import as_bytes
 from pyflare.kernel.jsvalues import has_lone_surrogate, json_stringify, usv, webidl_int
 
 UNKNOWN_TYPE = 'Unknown response type. Possible types are "text", "arrayBuffer", "json", and "stream".'
@@ -186,8 +187,9 @@ def primitive_value(value: Any) -> bytes | None:
     """A value as the bytes KV stores: bytes as they are; a stream is read by the caller (None here); a
     primitive is ``String(x)`` of what it becomes in JavaScript, as workerd reads it (``None`` is stored as
     ``"null"``, ``1.0`` as ``"1"``, ``True`` as ``"true"``); any other object is refused (workerd's TypeError)."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
+    data = as_bytes(value)  # bytes-like, or an ArrayBuffer / typed array (to_js(data))
+    if data is not None:
+        return data
     if hasattr(value, "__aiter__"):
         return None
     if value is None or isinstance(value, (str, bool, int, float)):

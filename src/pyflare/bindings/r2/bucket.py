@@ -16,6 +16,7 @@ from pyflare.bindings.r2 import validation as V
 from pyflare.bindings.r2.objects import BODY_USED, R2Object, R2ObjectBody
 from pyflare.bindings.r2.store import WRITE_CHUNK, BucketStore, decode_cursor
 from pyflare.kernel.jsdict import JsDict
+from pyflare.kernel.jsobjects import as_bytes
 from pyflare.kernel.jsvalues import js_string, usv
 from pyflare.kernel.tracing import traced
 from pyflare.storage.errors import StorageError
@@ -54,8 +55,9 @@ async def _from_sync(chunks: Any) -> AsyncIterator[bytes]:
 
 
 def _chunk(chunk: Any) -> bytes:
-    if isinstance(chunk, (bytes, bytearray, memoryview)):
-        return bytes(chunk)
+    data = as_bytes(chunk)
+    if data is not None:
+        return data
     if isinstance(chunk, str):
         return usv(chunk).encode("utf-8")
     raise TypeError(f"a stream given to R2 must yield bytes, not {type(chunk).__name__}")
@@ -68,8 +70,9 @@ def value_chunks(value: Any, method: str = "put", cls: str = "R2Bucket") -> Asyn
         return _sliced(b"")
     if isinstance(value, str):
         return _sliced(usv(value).encode("utf-8"))
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return _sliced(bytes(value))
+    data = as_bytes(value)  # bytes-like, or an ArrayBuffer / typed array (to_js(data).slice())
+    if data is not None:
+        return _sliced(data)
     if isinstance(value, Blob):
         return _sliced(blob_data(value))
     if isinstance(value, R2ObjectBody):

@@ -270,7 +270,8 @@ class BucketStore:
         self._doomed: set[str] = set()
         self.db.executescript(SCHEMA)
         # The bucket is created here the first time its store opens (Cloudflare: when it is created).
-        self.db.execute("INSERT OR IGNORE INTO bucket (name, value) VALUES ('created', ?)", (clock.time_ms(),))
+        self.db.blocking(self.db.execute, "INSERT OR IGNORE INTO bucket (name, value) VALUES ('created', ?)",
+                         (clock.time_ms(),))  # another process may be opening the bucket too
         self._created_ms: int | None = None
 
     @property

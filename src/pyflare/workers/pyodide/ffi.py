@@ -1,8 +1,8 @@
 """``pyodide.ffi`` under CPython: values never leave Python, so conversions mostly hand them back.
 
 What code written for Pyodide relies on still holds: ``to_js(bytes)`` gives a ``Uint8Array`` whose
-``.buffer`` is an ``ArrayBuffer`` that ``Response`` accepts; ``to_js(d, dict_converter=Object.fromEntries)``
-gives an object with attribute access; ``create_proxy(obj)`` gives a callable proxy with ``destroy()``;
+``.buffer`` is an ``ArrayBuffer`` that ``Response`` accepts; ``to_js(d)`` a ``Map`` and
+``to_js(d, dict_converter=Object.fromEntries)`` an object with attribute access; ``create_proxy(obj)`` gives a callable proxy with ``destroy()``;
 ``run_sync(awaitable)`` blocks until the awaitable is done, from synchronous code that pyflare runs off the
 event loop (a WSGI app under ``workers.wsgi.fetch``, a handler of an async ``HTMLRewriter``).
 """
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from pyflare.kernel.jsdict import JsDict
 from pyflare.kernel.jserrors import JsException
-from pyflare.kernel.jsobjects import ArrayBuffer, JsBuffer, JsProxy, Uint8Array
+from pyflare.kernel.jsobjects import ArrayBuffer, JsArray, JsBuffer, JsMap, JsProxy, JsSet, Uint8Array
 
 T = TypeVar("T")
 
@@ -64,18 +64,24 @@ def unwrap_proxy(value: Any) -> Any:
     return value._live() if isinstance(value, JsProxyCallable) else value
 
 
-def to_js(value: Any, *_: Any, dict_converter: Callable[[Any], Any] | None = None, **__: Any) -> Any:
-    """Bytes-like values become a ``Uint8Array``; dicts go through ``dict_converter`` (recursively, as in
-    Pyodide) or stay dicts with attribute access; lists are converted item by item."""
+def to_js(value: Any, *_: Any, dict_converter: Callable[[Any], Any] | None = None, depth: int = -1,
+          **__: Any) -> Any:
+    """Python values as Pyodide's ``to_js`` converts them: bytes-like values become a ``Uint8Array``, lists and
+    tuples an ``Array``, sets a ``Set``, dicts a ``Map`` unless ``dict_converter`` says otherwise
+    (``dict_converter=js.Object.fromEntries`` gives a plain object), recursively up to ``depth`` levels."""
+    if depth == 0:
+        return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return Uint8Array(value)
-    if isinstance(value, dict):
-        converted = {k: to_js(v, dict_converter=dict_converter) for k, v in value.items()}
+    if isinstance(value, dict) and not isinstance(value, JsProxy):
+        converted = {k: to_js(v, dict_converter=dict_converter, depth=depth - 1) for k, v in value.items()}
         if dict_converter is not None:
-            return dict_converter(converted.items())
-        return JsDict(converted)
-    if isinstance(value, (list, tuple)):
-        return [to_js(v, dict_converter=dict_converter) for v in value]
+            return dict_converter(JsArray(JsArray(pair) for pair in converted.items()))
+        return JsMap(converted)
+    if isinstance(value, (list, tuple)) and not isinstance(value, JsProxy):
+        return JsArray(to_js(v, dict_converter=dict_converter, depth=depth - 1) for v in value)
+    if isinstance(value, (set, frozenset)) and not isinstance(value, JsProxy):
+        return JsSet(value)
     return value
 
 
