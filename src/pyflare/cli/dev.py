@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import gc
 import logging
 import signal
 import socket
@@ -165,6 +166,16 @@ def bind_socket(ip: str, port: int) -> socket.socket:
     return sock
 
 
+def freeze_heap() -> None:
+    """Leave what start-up (or a reload) built out of the garbage collector's full passes: the ~45,000 objects
+    of the loaded modules and workers are live for the server's life, and scanning them took ~40 ms per full
+    collection, which the objects of traces waiting to be written set off every few thousand requests. A reload
+    first gives the previous objects back to the collector (what it replaced can be freed), then freezes again."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class PortInUse(Exception):
     pass
 
@@ -291,6 +302,12 @@ class DevServer:
         return hit
 
     async def on_change(self, paths: set[str]) -> None:
+        try:
+            await self.reload(paths)
+        finally:
+            freeze_heap()
+
+    async def reload(self, paths: set[str]) -> None:
         async with self.lock:
             config_names = {"wrangler.toml", "wrangler.json", "wrangler.jsonc"}
             if any(Path(p).name in config_names or Path(p).name.startswith((".dev.vars", ".env")) for p in paths):
@@ -409,6 +426,7 @@ class DevServer:
             # line, so a script that waits for it can start a tail at once).
             notes = write_note([c.root for c in self.configs], f"http://{shown_ip}:{port}",
                                [c.name for c in self.configs])
+            freeze_heap()
             print(f"Ready on http://{shown_ip}:{port}", file=console_out(), flush=True)
             if not self.args.no_explorer:
                 explorer = f"Explorer at http://{shown_ip}:{port}/cdn-cgi/local/explorer"

@@ -127,14 +127,15 @@ class Invocation(Span):
     handler returns and the work it handed to ``waitUntil`` has finished.
     """
 
-    __slots__ = ("_token", "clock_ms", "closed", "entrypoint", "event", "exceptions", "handler_done", "log_bytes",
-                 "logs", "pending", "spans", "status", "subs", "top", "trace_id", "tracer", "trigger", "truncated")
+    __slots__ = ("_token", "_top", "clock_ms", "closed", "entrypoint", "event", "exceptions", "handler_done",
+                 "log_bytes", "logs", "pending", "spans", "status", "subs", "trace_id", "tracer", "trigger", "truncated")
 
     def __init__(self, tracer: Tracer, trigger: str, name: str, kind: str, *, parent: Span | None,
                  event: Any = None, attributes: dict[str, Any] | None = None, entrypoint: str | None = None) -> None:
         top = parent.invocation.top if parent is not None else None
-        # Span's fields, set here rather than through Span.__init__: this runs once per request.
-        self.invocation = self
+        # Span's fields, set here rather than through Span.__init__: this runs once per request. Its
+        # ``invocation`` (and a top-level one's ``top``) is itself, given by a property, not stored: a reference to
+        # itself would make every invocation a reference cycle, freed only by the garbage collector's passes.
         self.span_id = f"{_random.getrandbits(64):016x}"
         self.parent_id = parent.span_id if parent is not None else None
         self.name = name
@@ -149,7 +150,7 @@ class Invocation(Span):
         # A sub-invocation is placed on its trace's timeline (the clock may stand still: a manual clock in tests).
         self.clock_ms = top.now_ms() if top is not None else tracer.clock.time() * 1000
         self.trace_id = top.trace_id if top is not None else _new_trace_id()
-        self.top: Invocation = top if top is not None else self
+        self._top = top
         self.subs: list[Invocation] | tuple[()] = ()  # on the top invocation: every sub-invocation of the trace
         # Lists start as the shared empty tuple and become lists when something is added: an event that logs
         # nothing and calls nothing allocates none (fewer objects for the garbage collector to scan while its
@@ -165,6 +166,15 @@ class Invocation(Span):
         self.pending = 0  # waitUntil work still running
         self.handler_done = False
         self.closed = False
+
+    @property  # type: ignore[override]
+    def invocation(self) -> Invocation:
+        return self
+
+    @property
+    def top(self) -> Invocation:
+        """The trace's top-level invocation (itself, unless it is a sub-invocation)."""
+        return self._top if self._top is not None else self
 
     # -- inside -------------------------------------------------------------------------------------
     def open_span(self, parent: Span, name: str, kind: str, attributes: dict[str, Any] | None) -> Span | None:

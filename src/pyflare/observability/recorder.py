@@ -140,6 +140,10 @@ class TraceRecorder:
             new_traces += inv.top is inv
             for member in group:
                 self._rows(member, spans, logs)
+                # Its rows hold what it recorded now. Dropping its spans (each points back at it) and its
+                # sub-invocations (each points at its top) breaks the reference cycles, so it is freed at once
+                # instead of waiting for the garbage collector's passes (which then ran on every request).
+                member.spans = member.subs = ()
         try:
             store.write(spans, logs, new_traces)
         except Exception as exc:

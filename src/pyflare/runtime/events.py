@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from itertools import chain
 from typing import Any
 
 from pyflare.kernel.tracing import Invocation, Tracer, current_span, invocation
@@ -18,15 +19,21 @@ def url_path(url: str) -> str:
 
 def fetch_event(request: Any) -> Callable[[], dict[str, Any]]:
     """The trace item ``event`` of a fetch, as a function building it when the trace is written (off the request
-    path). It keeps the few values it needs, not the request (nor its body) while the trace waits."""
-    return partial(_fetch_event, request.url, request.method, tuple(request.headers.entries()), request.cf)
+    path). It keeps the few values it needs, not the request (nor its body) while the trace waits, as flat
+    tuples of names and values: tuples of strings and numbers drop out of the garbage collector's sight at its
+    first pass, where the request's header pairs and its ``cf`` dict would be scanned again by every collection
+    until the trace is written."""
+    cf = request.cf
+    return partial(_fetch_event, request.url, request.method, tuple(chain.from_iterable(request.headers.entries())),
+                   tuple(chain.from_iterable(cf.items())) if cf else ())
 
 
-def _fetch_event(url: str, method: str, entries: tuple[tuple[str, str], ...], cf: Any) -> dict[str, Any]:
+def _fetch_event(url: str, method: str, header_pairs: tuple[str, ...], cf_pairs: tuple[Any, ...]) -> dict[str, Any]:
     headers: dict[str, str] = {}
-    for name, value in entries:
+    for name, value in zip(header_pairs[::2], header_pairs[1::2], strict=True):
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return {"request": {"url": url, "method": method, "headers": headers, "cf": dict(cf or {})}}
+    return {"request": {"url": url, "method": method, "headers": headers,
+                        "cf": dict(zip(cf_pairs[::2], cf_pairs[1::2], strict=True))}}
 
 
 class TracedFetch:
