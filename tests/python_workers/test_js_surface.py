@@ -254,3 +254,47 @@ def test_html_rewriter_rejects_a_bad_selector_where_it_is_given():
 
     with pytest.raises(TypeError, match=r"Parser error: .*selector 'p\['"):
         HTMLRewriter.new().on("p[", object())
+
+
+async def test_an_html_rewriter_token_kept_past_its_handler_is_dead_as_in_workerd(start_worker):
+    # workerd: "This content token is no longer valid..." (html-rewriter.c++ checkToken). Dropping lol-html's
+    # object when the handler returns also keeps it out of reference cycles, which the garbage collector may
+    # free on another thread (python-lolhtml panics there: "unsendable, but is being dropped on another thread").
+    mf = await start_worker(CONFIG, {"src/entry.py": """
+        from js import HTMLRewriter
+        from workers import Response, WorkerEntrypoint
+
+        class Keeper:
+            def __init__(self):
+                self.kept = []
+                self.me = self  # a reference cycle holding the element
+            def element(self, element):
+                element.setAttribute("data-seen", "1")
+                self.kept.append(element)
+
+        class Default(WorkerEntrypoint):
+            async def fetch(self, request):
+                keeper = Keeper()
+                rewritten = HTMLRewriter.new().on("p", keeper).transform(Response("<p>a</p>"))
+                text = await rewritten.text()
+                try:
+                    keeper.kept[0].getAttribute("data-seen")
+                except TypeError as exc:
+                    return Response(text + " | " + str(exc))
+                return Response(text + " | still usable")
+    """})
+    response = await mf.dispatch_fetch("/")
+    assert response.text == ('<p data-seen="1">a</p> | This content token is no longer valid. Content tokens are '
+                             'only valid during the execution of the relevant content handler.')
+    import gc
+    import threading
+
+    errors: list[object] = []
+    previous, threading.excepthook = threading.excepthook, errors.append
+    try:
+        collector = threading.Thread(target=gc.collect)  # the cycle above is freed on another thread: harmless
+        collector.start()
+        collector.join()
+    finally:
+        threading.excepthook = previous
+    assert errors == []

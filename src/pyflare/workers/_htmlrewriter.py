@@ -87,20 +87,36 @@ class _Owner:
         done.result()
 
 
+TOKEN_EXPIRED = ("This content token is no longer valid. Content tokens are only valid during the execution of "
+                 "the relevant content handler.")  # workerd's html-rewriter.c++ checkToken
+
+
 class _Content:
     """before/after/replace/remove, shared by elements, text chunks and comments."""
 
     _raw: Any
     _owner: _Owner
 
+    def _token(self) -> Any:
+        if self._raw is None:
+            raise TypeError(TOKEN_EXPIRED)
+        return self._raw
+
+    def _expire(self) -> None:
+        """The handler returned: the token is dead, as in workerd. Dropping lol-html's object now also keeps it
+        out of reference cycles that the garbage collector could free on another thread (lol-html's objects
+        may only be dropped on the thread that made them)."""
+        self._raw = None
+
     def _call(self, name: str, *args: Any) -> Any:
-        return self._owner.call(lambda: getattr(self._raw, name)(*args))
+        raw = self._token()
+        return self._owner.call(lambda: getattr(raw, name)(*args))
 
     def _get(self, name: str) -> Any:
-        return self._owner.call(getattr, self._raw, name)
+        return self._owner.call(getattr, self._token(), name)
 
     def _set(self, name: str, value: Any) -> None:
-        self._owner.call(setattr, self._raw, name, value)
+        self._owner.call(setattr, self._token(), name, value)
 
     def before(self, content: str, options: Any = None, *, html: bool | None = None) -> _Content:
         self._call("before", str(content), _content_type(options, html))
@@ -242,8 +258,10 @@ def _adapter(handler: Any, names: tuple[str, ...], failure: _Failure, owner: _Ow
             continue
 
         def call(self: Any, raw: Any, func: Any = func, wrap: Any = WRAPPERS[name]) -> None:
+            token = wrap(raw, owner)
+            del raw  # held by the token only, which lets it go when the handler returns
             try:
-                result = func(wrap(raw, owner))
+                result = func(token)
                 if inspect.isawaitable(result):
                     if not threaded:  # pragma: no cover - transform() picks threading when a handler is async
                         raise TypeError("an async HTMLRewriter handler needs the threaded rewriter")
@@ -252,6 +270,9 @@ def _adapter(handler: Any, names: tuple[str, ...], failure: _Failure, owner: _Ow
                 if failure.error is None:
                     failure.error = exc
                 raise
+            finally:
+                if isinstance(token, _Content):
+                    token._expire()
 
         methods[name] = call
     return type("HandlerAdapter", (), methods)()
