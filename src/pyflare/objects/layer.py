@@ -10,6 +10,7 @@ import asyncio
 import contextvars
 import logging
 import os
+import sqlite3
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pyflare.kernel.stash import Stash
 from pyflare.objects.ids import ObjectAddress
 from pyflare.objects.storage import PLUGIN, ObjectStorage
 from pyflare.storage.descriptors import soft_limit
+from pyflare.storage.sqlite import is_busy
 
 if TYPE_CHECKING:
     from pyflare.kernel.clock import Clock, Timer
@@ -198,9 +200,16 @@ class ObjectLayer:
         own file: workerd keeps no name there, and an object's ``sqlite_master`` shows what workerd's shows."""
         if self._names.get(address) == name:
             return
+        try:
+            self._names_db().execute("INSERT OR REPLACE INTO names VALUES (?, ?, ?, ?)",
+                                     (address.worker, address.class_name, address.id, name))
+        except sqlite3.OperationalError as exc:
+            # idFromName is synchronous and must not wait for (or fail on) another process holding the file:
+            # the name is for tools only, so it is recorded on a later call instead.
+            if not is_busy(exc):
+                raise
+            return
         self._names[address] = name
-        self._names_db().execute("INSERT OR REPLACE INTO names VALUES (?, ?, ?, ?)",
-                                 (address.worker, address.class_name, address.id, name))
 
     def name_of(self, address: ObjectAddress) -> str | None:
         """The name ``address``'s id was made from, if known (this run, or recorded by an earlier one)."""
